@@ -1,0 +1,52 @@
+# archspec: `make demo` and `make test` set everything up on a fresh machine.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+.PHONY: setup test test-fast demo lint format schema docs bench clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[all,dev]'
+	@command -v dot >/dev/null 2>&1 || { (apt-get update -qq && apt-get install -y -qq graphviz) >/dev/null 2>&1 \
+		|| echo "warning: could not install Graphviz's 'dot'; archspec diagram will write .dot files only"; }
+	touch $(STAMP)
+
+test: setup
+	$(PY) -m ruff check archspec tests bench
+	$(PY) -m ruff format --check archspec tests bench
+	$(PY) -m pytest -q -n 2 $(PYTEST_ARGS)
+
+test-fast: setup
+	$(PY) -m pytest -q -n 2 -m "not slow" $(PYTEST_ARGS)
+
+demo: setup
+	$(VENV)/bin/archspec validate specs/*.yaml
+	$(VENV)/bin/archspec summary specs/resnet18.yaml
+	-$(VENV)/bin/archspec diagram specs/resnet18.yaml -o out/resnet18.svg
+	-$(VENV)/bin/archspec train specs/lenet5.yaml --epochs 5 --out out/lenet5-demo
+
+lint: setup
+	$(PY) -m ruff check archspec tests bench
+	$(PY) -m ruff format --check archspec tests bench
+	$(PY) -m mypy archspec
+
+format: setup
+	$(PY) -m ruff format archspec tests bench
+	$(PY) -m ruff check --fix archspec tests bench
+
+schema: setup
+	$(VENV)/bin/archspec schema -o schemas/archspec.schema.json
+
+docs: setup
+	$(VENV)/bin/archspec docs specs -o docs/models
+
+bench: setup
+	$(PY) bench/validate.py
+
+clean:
+	rm -rf $(VENV) out .pytest_cache .ruff_cache .mypy_cache .hypothesis

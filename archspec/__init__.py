@@ -1,0 +1,30 @@
+"""archspec: declarative architecture specs for PyTorch, checked statically.
+
+The public API is listed here; everything else is private. Importing archspec
+never imports torch: only :func:`build`, :func:`load_model` (and the trainer) do, when called.
+"""
+
+from archspec.api import build, load, load_model
+from archspec.compiler.ir import CompiledSpec, Module, Node
+from archspec.errors import ArchspecError, Diagnostic, SpecError, SpecIOError, UsageError
+from archspec.layers.base import Layer, LayerResult
+from archspec.layers.registry import layer_types, register
+
+__all__ = [
+    "ArchspecError",
+    "CompiledSpec",
+    "Diagnostic",
+    "Layer",
+    "LayerResult",
+    "Module",
+    "Node",
+    "SpecError",
+    "SpecIOError",
+    "UsageError",
+    "build",
+    "layer_types",
+    "load",
+    "load_model",
+    "register",
+]
+__version__ = "0.1.0"

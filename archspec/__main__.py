@@ -1,0 +1,7 @@
+"""``python -m archspec``: the CLI (also what ``torchrun -m archspec train`` runs)."""
+
+import sys
+
+from archspec.cli import main
+
+sys.exit(main())

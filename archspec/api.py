@@ -1,0 +1,50 @@
+"""The Python API: load and check a spec, build it into a torch module, reload an exported model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from archspec.backends.limits import DEFAULT_MAX_PARAM_BYTES
+from archspec.compiler.ir import CompiledSpec
+from archspec.compiler.pipeline import compile_spec
+
+if TYPE_CHECKING:
+    from torch import nn
+
+
+def load(spec: str | Path, /, **overrides: Any) -> CompiledSpec:
+    """Compile a spec (a path or YAML text), overriding its ``params``; raises SpecError with every diagnostic."""
+    return compile_spec(spec, overrides=overrides)
+
+
+def build(
+    spec: CompiledSpec | str | Path, /, *, max_param_bytes: int | None = DEFAULT_MAX_PARAM_BYTES, **overrides: Any
+) -> nn.Module:
+    """Build a ``torch.nn.Module`` from a spec (imports torch).
+
+    Chains become ``nn.Sequential`` named by the spec's ids; other modules get a
+    generated ``forward``. Before allocating, the parameter memory is estimated from
+    the static counts: more than ``max_param_bytes`` (default 4 GiB; ``None`` to
+    disable) raises :class:`~archspec.errors.UsageError` naming the biggest layers.
+    """
+    from archspec.backends.torch_backend import build_module
+
+    if isinstance(spec, CompiledSpec):
+        if overrides:
+            raise TypeError("parameter overrides apply to a spec path or text, not to an already compiled spec")
+        compiled = spec
+    else:
+        compiled = load(spec, **overrides)
+    return build_module(compiled, max_param_bytes=max_param_bytes)
+
+
+def load_model(path: str | Path, /, *, max_param_bytes: int | None = DEFAULT_MAX_PARAM_BYTES) -> nn.Module:
+    """Rebuild a model from an ``archspec export --format pt`` file: spec, parameters and weights.
+
+    The file is read with ``torch.load(weights_only=True)``, so it cannot run code.
+    The model is returned in training mode, like :func:`build`; call ``.eval()`` for inference.
+    """
+    from archspec.backends.export import load_pt
+
+    return load_pt(path, max_param_bytes=max_param_bytes)

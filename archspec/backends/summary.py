@@ -1,0 +1,246 @@
+"""Layer-by-layer summaries of a compiled spec: text table, JSON and Markdown (no torch import).
+
+Besides shapes, parameters and mult-adds, every row carries two static estimates:
+
+* the **receptive field** on the model's input, per spatial axis, and the cumulative stride
+  ("jump") between neighbouring output positions, measured in input positions. A sliding
+  window with effective kernel ``k_eff = dilation * (kernel - 1) + 1`` and stride ``s`` gives
+  ``rf_out = rf_in + (k_eff - 1) * jump_in`` and ``jump_out = jump_in * s``; merges take the
+  maximum over their inputs; layers whose every output sees the whole input (adaptive pools,
+  linear layers) and layers that change the number of axes (flatten) make it ``global``. The
+  per-layer rule is :meth:`archspec.layers.base.Layer.receptive`.
+* the **activation memory**: output elements x 4 bytes (float32), per sample.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+from archspec.compiler.ir import INPUT, CompiledSpec, Node
+from archspec.layers.base import Shape
+
+BYTES_PER_ELEMENT = 4
+"""float32 activations."""
+
+
+@dataclass(frozen=True)
+class Receptive:
+    """The receptive field of one value on the model's input."""
+
+    size: tuple[int, ...]
+    """Per spatial axis, in input positions; for a global field, the input's spatial size."""
+    jump: tuple[int | Fraction, ...] | None
+    """Input positions between neighbouring outputs, per axis; ``None`` when global."""
+    is_global: bool = False
+
+    def size_text(self) -> str:
+        if self.is_global:
+            return "global"
+        return _axes(self.size)
+
+    def jump_text(self) -> str:
+        return "-" if self.jump is None else _axes(self.jump)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "size": list(self.size),
+            "jump": None if self.jump is None else [_number(j) for j in self.jump],
+            "global": self.is_global,
+        }
+
+
+def receptive_fields(compiled: CompiledSpec) -> dict[str, Receptive]:
+    """The receptive field of every value path that could be inferred (``"input"`` included)."""
+    spatial = tuple(compiled.input_shape[1:])
+    whole = Receptive(spatial, None, True)
+    fields: dict[str, Receptive] = {INPUT: Receptive((1,) * len(spatial), (1,) * len(spatial))}
+    for node in compiled.nodes:
+        if node.result is None or not node.input_shapes:
+            continue
+        inputs = [fields.get(source) for source in node.sources]
+        if any(rf is None for rf in inputs):
+            continue
+        field = _combine(inputs)  # type: ignore[arg-type]
+        fields[node.path] = _step(node, field, whole)
+    return fields
+
+
+def _combine(inputs: list[Receptive]) -> Receptive:
+    """Merges: the widest field and the coarsest jump over the inputs, per axis."""
+    if len(inputs) == 1:
+        return inputs[0]
+    if any(rf.is_global for rf in inputs):
+        return next(rf for rf in inputs if rf.is_global)
+    ranks = {len(rf.size) for rf in inputs}
+    if len(ranks) > 1:
+        return Receptive(inputs[0].size, None, True)
+    size = tuple(max(axis) for axis in zip(*(rf.size for rf in inputs), strict=True))
+    jump = tuple(max(axis) for axis in zip(*(rf.jump or () for rf in inputs), strict=True))
+    return Receptive(size, jump)
+
+
+def _step(node: Node, field: Receptive, whole: Receptive) -> Receptive:
+    if field.is_global:
+        return field
+    in_spatial = len(node.input_shapes[0]) - 1 if node.input_shapes else 0
+    out_spatial = len(node.shape or ()) - 1
+    rule = node.layer.receptive()
+    if rule == "global" or in_spatial != len(field.size) or out_spatial != in_spatial:
+        return whole
+    if rule is None:
+        return field
+    kernel, stride = rule
+    if len(kernel) != len(field.size) or len(stride) != len(field.size):
+        return field
+    jump = field.jump or (1,) * len(field.size)
+    size = tuple(_int(rf + (k - 1) * j) for rf, k, j in zip(field.size, kernel, jump, strict=True))
+    return Receptive(size, tuple(_int(j * s) for j, s in zip(jump, stride, strict=True)))
+
+
+def _int(value: int | Fraction) -> int | Fraction:
+    if isinstance(value, Fraction) and value.denominator == 1:
+        return int(value)
+    return value
+
+
+def _number(value: int | Fraction) -> int | float:
+    return value if isinstance(value, int) else float(value)
+
+
+def _axes(values: tuple[int | Fraction, ...]) -> str:
+    if not values:
+        return "-"
+    texts = [str(v) for v in values]
+    return texts[0] if len(set(texts)) == 1 else "x".join(texts)
+
+
+def activation_bytes(shape: Shape | None) -> int:
+    """float32 bytes of one sample's tensor of this shape."""
+    return 0 if shape is None else math.prod(shape) * BYTES_PER_ELEMENT
+
+
+def summary_data(compiled: CompiledSpec) -> dict[str, Any]:
+    """The summary as plain data; shapes are lists of ints, batch excluded."""
+    return _table(compiled)[0]
+
+
+def _table(compiled: CompiledSpec) -> tuple[dict[str, Any], list[tuple[str, ...]]]:
+    """The summary data and its rows as text cells (``HEADERS``)."""
+    fields = receptive_fields(compiled)
+    layers, rows = [], []
+    for node in compiled.nodes:
+        rf = fields.get(node.path)
+        memory = activation_bytes(node.shape)
+        row = {
+            "id": node.path,
+            "type": node.type,
+            "args": node.layer.label(),
+            "inputs": node.sources,
+            "output_shape": list(node.shape or ()),
+            "params": node.result.params if node.result else 0,
+            "trainable_params": node.result.trainable if node.result else 0,
+            "macs": node.result.macs if node.result else 0,
+            "receptive_field": rf.to_json() if rf else None,
+            "activation_bytes": memory,
+        }
+        layers.append(row)
+        rows.append(
+            (
+                node.path,
+                node.type,
+                _shape(row["output_shape"]) if node.result else "?",
+                f"{row['params']:,}",
+                f"{row['macs']:,}",
+                rf.size_text() if rf else "?",
+                rf.jump_text() if rf else "?",
+                human_bytes(memory),
+            )
+        )
+    data = {
+        "name": compiled.name,
+        "description": compiled.description,
+        "params_values": compiled.params,
+        "input_shape": list(compiled.input_shape),
+        "output_shape": list(compiled.output_shape or ()),
+        "params": compiled.params_total,
+        "trainable_params": compiled.trainable_params,
+        "macs": compiled.macs,
+        "activation_bytes": sum(row["activation_bytes"] for row in layers),
+        "input_bytes": activation_bytes(compiled.input_shape),
+        "layers": layers,
+    }
+    return data, rows
+
+
+HEADERS = ("id", "type", "output shape", "params", "mult-adds", "rf", "jump", "activations")
+RIGHT = frozenset({3, 4, 5, 6, 7})
+
+
+def summary_text(compiled: CompiledSpec) -> str:
+    """A fixed-width table like torchinfo's, one row per layer, then totals."""
+    data, rows = _table(compiled)
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(HEADERS)]
+
+    def line(cells: tuple[str, ...]) -> str:
+        padded = (c.rjust(w) if i in RIGHT else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True)))
+        return "  ".join(padded).rstrip()
+
+    rule = "-" * len(line(HEADERS))
+    out = [
+        f"{data['name']}: input {_shape(data['input_shape'])} -> output {_shape(data['output_shape'])}",
+        rule,
+        line(HEADERS),
+        rule,
+    ]
+    out += [line(r) for r in rows]
+    out += [rule, *totals(data)]
+    return "\n".join(out) + "\n"
+
+
+def summary_markdown(compiled: CompiledSpec) -> str:
+    """A GitHub-flavoured Markdown table (for docs), then the totals as a list."""
+    data, rows = _table(compiled)
+    headers = ("id", "type", "args", "output shape", "params", "mult-adds", "receptive field", "jump", "activations")
+    align = ("---", "---", "---", "---", "--:", "--:", "--:", "--:", "--:")
+    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join(align) + "|"]
+    for row, cells in zip(data["layers"], rows, strict=True):
+        args = f"`{row['args']}`" if row["args"] else ""
+        values = (f"`{cells[0]}`", cells[1], args, f"`{cells[2]}`", *cells[3:])
+        lines.append("| " + " | ".join(_md_cell(v) for v in values) + " |")
+    lines.append("")
+    lines.append(f"- input `{_shape(data['input_shape'])}` -> output `{_shape(data['output_shape'])}`")
+    lines += [f"- {text}" for text in totals(data)]
+    return "\n".join(lines) + "\n"
+
+
+def totals(data: dict[str, Any]) -> list[str]:
+    """The totals lines of :func:`summary_data`'s result."""
+    return [
+        f"params: {data['params']:,} (trainable {data['trainable_params']:,})",
+        f"mult-adds: {data['macs']:,} per sample",
+        f"activation memory: {human_bytes(data['activation_bytes'])} per sample "
+        f"(float32, every layer output; input {human_bytes(data['input_bytes'])})",
+    ]
+
+
+def _md_cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def human_bytes(count: int) -> str:
+    """``1536`` -> ``1.5 KiB``; exact bytes below 1 KiB."""
+    if count < 1024:
+        return f"{count} B"
+    value = float(count)
+    for unit in ("KiB", "MiB", "GiB", "TiB", "PiB"):
+        value /= 1024
+        if value < 1024 or unit == "PiB":
+            return f"{value:.3g} {unit}" if value < 100 else f"{value:.0f} {unit}"
+    raise AssertionError("unreachable")
+
+
+def _shape(shape: list[int]) -> str:
+    return "[" + ", ".join(map(str, shape)) + "]"

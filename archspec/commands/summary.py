@@ -1,0 +1,30 @@
+"""``archspec summary SPEC``: the layer-by-layer table and totals."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from archspec.backends.summary import summary_data, summary_markdown, summary_text
+from archspec.commands import add_set_option, parse_overrides
+from archspec.compiler.pipeline import compile_spec
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("summary", help="layer-by-layer shapes, params and mult-adds")
+    parser.add_argument("spec", metavar="SPEC")
+    parser.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+    add_set_option(parser)
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    compiled = compile_spec(Path(args.spec), overrides=parse_overrides(args.overrides))
+    if args.format == "json":
+        print(json.dumps(summary_data(compiled), indent=2))
+    elif args.format == "markdown":
+        print(summary_markdown(compiled), end="")
+    else:
+        print(summary_text(compiled), end="")
+    return 0

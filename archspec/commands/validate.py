@@ -1,0 +1,49 @@
+"""``archspec validate SPEC...``: check specs; exit 1 if any is invalid, 2 on I/O or usage errors."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from archspec.commands import add_set_option, parse_overrides
+from archspec.compiler.pipeline import compile_spec
+from archspec.errors import ArchspecError, SpecError
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("validate", help="check specs: schema, references, shapes")
+    parser.add_argument("specs", nargs="+", metavar="SPEC")
+    parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument("-q", "--quiet", action="store_true", help="print nothing for valid specs")
+    add_set_option(parser)
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    overrides = parse_overrides(args.overrides)
+    worst, diagnostics = 0, []
+    for path in args.specs:
+        try:
+            compiled = compile_spec(path if path.endswith((".yaml", ".yml")) else _as_path(path), overrides=overrides)
+        except ArchspecError as exc:
+            worst = max(worst, 1 if isinstance(exc, SpecError) else 2)
+            diagnostics += exc.diagnostics
+            if args.format == "text":
+                import sys
+
+                print(exc.format(), file=sys.stderr)
+            continue
+        if args.format == "text" and not args.quiet:
+            print(
+                f"ok {path}: {len(compiled.nodes)} layers, {compiled.params_total:,} params, "
+                f"{compiled.macs:,} mult-adds, output {list(compiled.output_shape or ())}"
+            )
+    if args.format == "json":
+        print(json.dumps([d.to_json() for d in diagnostics], indent=2))
+    return worst
+
+
+def _as_path(path: str):
+    from pathlib import Path
+
+    return Path(path)

@@ -1,0 +1,144 @@
+"""The typed result of compiling a spec: a module tree whose leaves are layer nodes.
+
+Two views of the same graph, both filled by the elaboration pass:
+
+* the tree (``Module`` with ``children``), where every child names its inputs by
+  sibling name or ``"input"`` -- what a backend needs to emit nested modules;
+* the flat, topologically ordered ``CompiledSpec.nodes``, where every node names
+  its sources by global value path -- what summaries and diagrams need.
+
+Backends only read this; nothing here is learned by running a model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from archspec.errors import Diagnostic
+from archspec.layers.base import Layer, LayerResult, Shape
+from archspec.spec.source import Path_, Source
+
+INPUT = "input"
+"""The name of a scope's input, and the value path of the model's input."""
+
+
+@dataclass(eq=False)
+class Node:
+    """One layer instance."""
+
+    name: str
+    path: str
+    layer: Layer
+    inputs: list[str]
+    """Sibling names (or ``"input"``) within the enclosing module."""
+    sources: list[str]
+    """Global value paths of the inputs (leaf node paths, or ``"input"``)."""
+    input_shapes: list[Shape] | None
+    result: LayerResult | None
+    source_path: Path_
+    blocks: tuple[str, ...] = ()
+    """Names of the enclosing block instances' module paths, outermost first."""
+    error: Diagnostic | None = None
+
+    @property
+    def type(self) -> str:
+        return self.layer.type_name()
+
+    @property
+    def shape(self) -> Shape | None:
+        return self.result.shape if self.result else None
+
+
+@dataclass(eq=False)
+class Module:
+    """A group or block instance: an ``nn.Module`` with named children."""
+
+    name: str
+    path: str
+    kind: str
+    """``root``, ``group`` or ``block``."""
+    children: list[Node | Module] = field(default_factory=list)
+    inputs: list[str] = field(default_factory=lambda: [INPUT])
+    """The input, named within the enclosing module (the root's is ``"input"``)."""
+    output: str = INPUT
+    """The child (or ``"input"``) whose output is this module's output."""
+    output_value: str = INPUT
+    """Global value path of the output."""
+    block: str | None = None
+    block_args: dict[str, Any] = field(default_factory=dict)
+    source_path: Path_ = ()
+
+    def child(self, name: str) -> Node | Module:
+        for child in self.children:
+            if child.name == name:
+                return child
+        raise KeyError(name)
+
+    def leaves(self) -> Iterator[Node]:
+        for child in self.children:
+            if isinstance(child, Module):
+                yield from child.leaves()
+            else:
+                yield child
+
+    def modules(self) -> Iterator[Module]:
+        yield self
+        for child in self.children:
+            if isinstance(child, Module):
+                yield from child.modules()
+
+    @property
+    def is_chain(self) -> bool:
+        """True when every child takes the previous one's output: an ``nn.Sequential``."""
+        previous = INPUT
+        for child in self.children:
+            if child.inputs != [previous]:
+                return False
+            previous = child.name
+        return self.output == previous
+
+
+@dataclass(eq=False)
+class CompiledSpec:
+    """A spec after every pass: parameters bound, blocks expanded, shapes inferred."""
+
+    name: str
+    description: str | None
+    source: Source
+    params: dict[str, Any]
+    input_shape: Shape
+    root: Module
+    nodes: list[Node]
+    values: dict[str, Shape | None]
+    """Output shape of every value path (``None`` where inference failed)."""
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    spec: Any = None
+    """The validated :class:`archspec.spec.models.Spec`."""
+
+    @property
+    def ok(self) -> bool:
+        return not self.diagnostics
+
+    @property
+    def output_shape(self) -> Shape | None:
+        return self.values.get(self.root.output_value)
+
+    @property
+    def params_total(self) -> int:
+        return sum(n.result.params for n in self.nodes if n.result)
+
+    @property
+    def trainable_params(self) -> int:
+        return sum(n.result.trainable for n in self.nodes if n.result)
+
+    @property
+    def macs(self) -> int:
+        return sum(n.result.macs for n in self.nodes if n.result)
+
+    def node(self, path: str) -> Node:
+        for node in self.nodes:
+            if node.path == path:
+                return node
+        raise KeyError(path)

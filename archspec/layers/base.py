@@ -1,0 +1,220 @@
+"""The contract every layer type fulfils, and the argument types layers share.
+
+A layer type is one Pydantic model: its fields are torch's own constructor
+arguments (plus the node fields every spec node has), and its methods are the
+static shape rule, the parameter and mult-add counts, a short label for
+diagrams, and the torch constructor. Shapes are per sample: batch excluded.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, get_args
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictFloat,
+    StrictInt,
+    StringConstraints,
+    ValidationInfo,
+)
+from pydantic import StrictBool as StrictBool
+
+from archspec.errors import LayerError
+
+if TYPE_CHECKING:
+    from torch import nn
+
+Shape = tuple[int, ...]
+
+Receptive = tuple[tuple[int, ...], tuple[int | Fraction, ...]] | Literal["global"] | None
+"""What :meth:`Layer.receptive` returns: ``(effective kernel, stride)`` per spatial axis, ``"global"`` or ``None``."""
+
+MAX_SIZE = 2**31 - 1
+"""Largest size, count or channel number a spec may write (torch's int32 limit for many kernels)."""
+
+
+def _unresolved_only(value: str, info: ValidationInfo) -> str:
+    if info.context and info.context.get("resolved"):
+        raise ValueError(f"'{value}' is still an expression after substitution")
+    return value
+
+
+Expr = Annotated[
+    str,
+    StringConstraints(pattern=r"^\$\{.+\}$"),
+    AfterValidator(_unresolved_only),
+    Field(description="an expression '${...}' over the spec's parameters"),
+]
+PositiveInt = Annotated[StrictInt, Field(ge=1, le=MAX_SIZE)]
+NonNegativeInt = Annotated[StrictInt, Field(ge=0, le=MAX_SIZE)]
+AnyInt = Annotated[StrictInt, Field(ge=-MAX_SIZE, le=MAX_SIZE)]
+Number = StrictFloat | StrictInt
+Probability = Annotated[Number, Field(description="a probability in [0, 1]")]
+
+
+def positive_sizes(n: int) -> Any:
+    """An int, or a list of exactly ``n`` ints, each >= 1 (torch's ``_size_n_t``)."""
+    return PositiveInt | Annotated[list[PositiveInt | Expr], Field(min_length=n, max_length=n)] | Expr
+
+
+def non_negative_sizes(n: int) -> Any:
+    """An int, or a list of exactly ``n`` ints, each >= 0."""
+    return NonNegativeInt | Annotated[list[NonNegativeInt | Expr], Field(min_length=n, max_length=n)] | Expr
+
+
+def as_tuple(value: int | list[int] | tuple[int, ...], n: int) -> tuple[int, ...]:
+    """Expand torch's int-or-tuple convention to an ``n``-tuple."""
+    if isinstance(value, int):
+        return (value,) * n
+    return tuple(value)
+
+
+@dataclass(frozen=True)
+class LayerResult:
+    """What static inference knows about one node."""
+
+    shape: Shape
+    params: int = 0
+    macs: int = 0
+    trainable_params: int | None = None
+
+    @property
+    def trainable(self) -> int:
+        return self.params if self.trainable_params is None else self.trainable_params
+
+
+NODE_FIELDS = frozenset({"type", "id", "inputs", "repeat", "when", "doc"})
+
+
+class NodeFields(BaseModel):
+    """Fields every spec node has, whatever its kind."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str | None = Field(
+        default=None,
+        description="node name; becomes the module's attribute name (and state_dict key prefix). "
+        "Unnamed nodes are numbered like nn.Sequential children.",
+    )
+    inputs: list[str] | None = Field(
+        default=None,
+        description="ids of earlier nodes in the same scope (or 'input'); default: the previous node",
+    )
+    repeat: PositiveInt | Expr | None = Field(
+        default=None, description="make this many copies; the copy index is the variable 'i'"
+    )
+    when: StrictBool | Expr | None = Field(
+        default=None, description="keep this node only if true; references to a dropped node mean its input"
+    )
+    doc: str | None = Field(default=None, description="free text, shown in summaries and docs")
+
+
+class Layer(NodeFields):
+    """Base class of every layer type. Subclasses declare ``type: Literal["Name"]``."""
+
+    family: ClassVar[str] = "other"
+    """Groups layers for diagrams (colours) and docs: conv, pool, norm, activation, linear, ..."""
+    min_inputs: ClassVar[int] = 1
+    max_inputs: ClassVar[int | None] = 1
+    inferred_fields: ClassVar[tuple[str, ...]] = ()
+    """Arguments (like ``in_channels``) filled from the incoming shape when omitted."""
+    torch_name: ClassVar[str | None] = None
+    """The ``torch.nn`` class to construct; defaults to the layer type name."""
+    functional: ClassVar[bool] = False
+    """True for operations (add, concat) that the backend emits as code, not as a module."""
+
+    @classmethod
+    def type_name(cls) -> str:
+        return get_args(cls.model_fields["type"].annotation)[0]
+
+    def infer(self, inputs: list[Shape]) -> LayerResult:
+        """Output shape, parameters and mult-adds for these input shapes; raise LayerError if torch would."""
+        raise NotImplementedError
+
+    def args(self) -> dict[str, Any]:
+        """The torch constructor arguments the spec wrote (node fields excluded)."""
+        return {k: v for k, v in self.model_dump(exclude_unset=True).items() if k not in NODE_FIELDS}
+
+    def inferred(self, inputs: list[Shape]) -> dict[str, Any]:
+        """Arguments filled from the incoming shape, e.g. ``{"in_channels": 3}``."""
+        return {}
+
+    def torch_kwargs(self, inputs: list[Shape]) -> dict[str, Any]:
+        """Keyword arguments for the torch constructor: inferred first, then what the spec wrote."""
+        kwargs = {**self.inferred(inputs), **self.args()}
+        return {k: tuple(v) if isinstance(v, list) else v for k, v in kwargs.items()}
+
+    def build(self, inputs: list[Shape]) -> nn.Module:
+        """Construct the torch module (imports torch lazily)."""
+        from torch import nn
+
+        return getattr(nn, self.torch_name or self.type_name())(**self.torch_kwargs(inputs))
+
+    def label(self) -> str:
+        """A few key arguments for diagrams, e.g. ``3x3 /2 p1``."""
+        return ""
+
+    def receptive(self) -> Receptive:
+        """How one output position sees this layer's input, for receptive-field columns in summaries.
+
+        ``(kernel, stride)`` per spatial axis for sliding windows, the kernel being the
+        effective extent ``dilation * (kernel - 1) + 1`` (a stride may be a
+        :class:`~fractions.Fraction` below 1 for upsampling); ``"global"`` when every output
+        sees the whole input; ``None`` when positions map one to one (elementwise layers,
+        norms, padding): the receptive field passes through. Default: ``"global"`` for the
+        ``linear`` family, ``None`` otherwise.
+        """
+        return "global" if self.family == "linear" else None
+
+
+def expect_rank(shape: Shape, ranks: tuple[int, ...], layout: str) -> None:
+    """Raise unless the per-sample shape has one of the allowed ranks."""
+    if len(shape) not in ranks:
+        wanted = " or ".join(str(r) for r in ranks)
+        raise LayerError(
+            f"expects a per-sample input of rank {wanted} ({layout}), got shape {list(shape)} (rank {len(shape)})",
+            hint="add a Flatten, pooling or reshaping layer before this one so the shapes line up",
+        )
+
+
+def check_inferred(name: str, written: int | None, actual: int) -> None:
+    """A written ``in_channels``-style argument must match the incoming shape."""
+    if written is not None and written != actual:
+        raise LayerError(
+            f"{name} is {written} but the incoming tensor has {actual}",
+            hint=f"remove '{name}' (archspec infers it) or set it to {actual}",
+            field=name,
+        )
+
+
+def weight_macs(params: int, spatial: Shape = ()) -> int:
+    """torchinfo's mult-add convention: each weight and bias element once per output position.
+
+    torchinfo (``LayerInfo.calculate_macs``) multiplies conv parameters by the output's
+    spatial size, and every other layer's parameters by the batch only; per sample that is
+    ``params * prod(spatial)`` for convs and ``params`` otherwise.
+    """
+    return params * math.prod(spatial)
+
+
+def nd_variant(base: type[Layer], name: str, ndim: int, **sized: tuple[Any, Any]) -> type[Layer]:
+    """A thin N-d alias of ``base`` (Equinox-style): ``type: Literal[name]`` plus per-N field types.
+
+    ``sized`` maps field names to ``(annotation, default)`` so that list lengths in the
+    JSON Schema match N (``kernel_size: [3, 3]`` for 2-d), with ``...`` for required fields.
+    """
+    from typing import Literal
+
+    from pydantic import create_model
+
+    fields: dict[str, Any] = {"type": (Literal[name], ...), **sized}
+    cls = create_model(name, __base__=base, __module__=base.__module__, **fields)
+    cls.ndim = ndim  # type: ignore[attr-defined]
+    cls.__doc__ = f"torch.nn.{name}. " + (base.__doc__ or "")
+    return cls

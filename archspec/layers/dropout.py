@@ -1,0 +1,106 @@
+"""Dropout: Dropout, Dropout1d/2d/3d, AlphaDropout and FeatureAlphaDropout.
+
+Dropout keeps the shape and has no parameters. ``p`` must lie in [0, 1] (torch's
+``_DropoutNd`` constructor raises otherwise). Ranks are per sample (batch excluded);
+torch (``F.dropout1d``/``dropout2d``/``dropout3d``, ATen's ``feature_dropout``) raises for:
+
+* Dropout1d: anything but rank 1 or 2 -- the batched tensor must be 2-D or 3-D;
+* Dropout2d and FeatureAlphaDropout: a scalar per sample when 0 < p < 1 (the channel-wise
+  noise needs a dim besides the batch; p of 0 or 1 returns before that check).
+
+Dropout2d and Dropout3d only *warn* on other ranks, so those stay legal. torch reads a
+batched tensor with one dim too few as unbatched: Dropout1d on ``(L,)`` and Dropout3d on
+``(C, H, W)`` therefore drop whole samples rather than channels.
+"""
+
+from typing import Annotated, ClassVar, Literal
+
+from pydantic import Field
+
+from archspec.errors import LayerError
+from archspec.layers.activation import _Elementwise
+from archspec.layers.base import Expr, LayerResult, Number, Shape, StrictBool
+from archspec.layers.registry import register
+
+DropProbability = Annotated[Number, Field(ge=0, le=1, description="probability of zeroing an element (or channel)")]
+
+
+class _Dropout(_Elementwise):
+    family: ClassVar[str] = "dropout"
+
+    p: DropProbability | Expr = 0.5
+    inplace: StrictBool | Expr = Field(default=False, description="overwrite the input tensor to save memory")
+
+    def infer(self, inputs: list[Shape]) -> LayerResult:
+        self._check_rank(inputs[0])
+        return LayerResult(inputs[0])
+
+    def _check_rank(self, shape: Shape) -> None:
+        """Plain and alpha dropout take any rank."""
+
+    def label(self) -> str:
+        return f"p={self.p}"
+
+
+def _rank_error(shape: Shape, wanted: str, layout: str) -> LayerError:
+    return LayerError(
+        f"expects a per-sample input of rank {wanted} ({layout}), got shape {list(shape)} (rank {len(shape)})",
+        hint="use plain Dropout, or the DropoutNd that matches the input's spatial dims",
+    )
+
+
+class _FeatureDropout(_Dropout):
+    """Channel-wise dropout: torch's ``feature_dropout`` needs a channel dim besides the batch.
+
+    It returns early when ``p`` is 0 or 1, so only then does a scalar per sample pass.
+    """
+
+    def _check_rank(self, shape: Shape) -> None:
+        if not shape and 0 < float(self.p) < 1:  # type: ignore[arg-type]
+            raise _rank_error(shape, "at least 1", "C, *")
+
+
+@register
+class Dropout(_Dropout):
+    """torch.nn.Dropout: zero each element with probability p, scale the rest by 1/(1-p)."""
+
+    type: Literal["Dropout"]
+
+
+@register
+class Dropout1d(_Dropout):
+    """torch.nn.Dropout1d: zero whole channels of (C, L) inputs."""
+
+    type: Literal["Dropout1d"]
+
+    def _check_rank(self, shape: Shape) -> None:
+        if len(shape) not in (1, 2):
+            raise _rank_error(shape, "1 or 2", "C, length")
+
+
+@register
+class Dropout2d(_FeatureDropout):
+    """torch.nn.Dropout2d: zero whole channels of (C, H, W) inputs."""
+
+    type: Literal["Dropout2d"]
+
+
+@register
+class Dropout3d(_Dropout):
+    """torch.nn.Dropout3d: zero whole channels of (C, D, H, W) inputs."""
+
+    type: Literal["Dropout3d"]
+
+
+@register
+class AlphaDropout(_Dropout):
+    """torch.nn.AlphaDropout: dropout that keeps a SELU network's mean and variance."""
+
+    type: Literal["AlphaDropout"]
+
+
+@register
+class FeatureAlphaDropout(_FeatureDropout):
+    """torch.nn.FeatureAlphaDropout: AlphaDropout of whole channels."""
+
+    type: Literal["FeatureAlphaDropout"]

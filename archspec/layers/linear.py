@@ -1,0 +1,55 @@
+"""Linear: ``y = x W^T + b`` over the last dim.
+
+Per sample the input is ``(*, in_features)`` with any number of leading dims, and the
+output is ``(*, out_features)`` (torch's ``nn.Linear`` shape docs). Parameters are
+``in_features * out_features`` weights plus ``out_features`` biases; torchinfo counts
+them once per sample as mult-adds, however many leading dims there are.
+"""
+
+from typing import Any, ClassVar, Literal
+
+from pydantic import Field
+
+from archspec.errors import LayerError
+from archspec.layers.base import (
+    Expr,
+    Layer,
+    LayerResult,
+    PositiveInt,
+    Shape,
+    StrictBool,
+    check_inferred,
+    weight_macs,
+)
+from archspec.layers.registry import register
+
+
+@register
+class Linear(Layer):
+    """torch.nn.Linear; ``in_features`` is inferred from the input's last dim."""
+
+    family: ClassVar[str] = "linear"
+    inferred_fields: ClassVar[tuple[str, ...]] = ("in_features",)
+
+    type: Literal["Linear"]
+    in_features: PositiveInt | Expr | None = Field(default=None, description="inferred from the input when omitted")
+    out_features: PositiveInt | Expr
+    bias: StrictBool | Expr = True
+
+    def inferred(self, inputs: list[Shape]) -> dict[str, Any]:
+        return {"in_features": inputs[0][-1]} if inputs[0] else {}
+
+    def infer(self, inputs: list[Shape]) -> LayerResult:
+        shape = inputs[0]
+        if not shape:
+            raise LayerError(
+                "expects a per-sample input of rank >= 1 (*, features), got a scalar per sample",
+                hint="torch would treat the batch as the feature dim; give the input a feature dim before this layer",
+            )
+        check_inferred("in_features", self.in_features, shape[-1])  # type: ignore[arg-type]
+        out = int(self.out_features)
+        params = shape[-1] * out + (out if self.bias else 0)
+        return LayerResult((*shape[:-1], out), params, weight_macs(params))
+
+    def label(self) -> str:
+        return f"{self.out_features}" + ("" if self.bias else " no bias")

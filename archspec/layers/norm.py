@@ -1,0 +1,217 @@
+"""Normalisation: BatchNorm1d/2d/3d, GroupNorm, LayerNorm and InstanceNorm1d/2d/3d.
+
+Normalisation keeps the shape. Parameters are only the learnable ones: ``weight``
+and ``bias`` of ``num_features`` (or ``num_channels``) elements when ``affine`` is
+true, or of ``prod(normalized_shape)`` elements for LayerNorm; running statistics
+are buffers, not parameters. torchinfo counts each parameter once per sample as a
+mult-add, so ``macs == params``.
+
+archspec checks per sample, so it cannot see conditions on the batch size; see
+each class for the ones it leaves to run time.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import Field
+
+from archspec.errors import LayerError
+from archspec.layers.base import (
+    Expr,
+    Layer,
+    LayerResult,
+    Number,
+    PositiveInt,
+    Shape,
+    StrictBool,
+    check_inferred,
+    expect_rank,
+    nd_variant,
+    weight_macs,
+)
+from archspec.layers.conv import axis_names
+from archspec.layers.registry import register
+
+Eps = Annotated[Number, Field(gt=0, description="added to the variance for numerical stability; must be > 0")]
+Momentum = Annotated[Number, Field(ge=0, le=1, description="weight of the newest batch in the running statistics")]
+
+
+def _affine_params(enabled: bool, features: int) -> int:
+    return 2 * features if enabled else 0
+
+
+class _FeatureNorm(Layer):
+    family: ClassVar[str] = "norm"
+    ndim: ClassVar[int]
+    inferred_fields: ClassVar[tuple[str, ...]] = ("num_features",)
+    ranks: ClassVar[tuple[int, ...] | None] = None
+
+    num_features: PositiveInt | Expr | None = Field(default=None, description="inferred from the input's channels")
+    eps: Eps | Expr = 1e-5
+    momentum: Momentum | Expr | None = Field(
+        default=0.1, description="running-statistics update weight; null means a cumulative average"
+    )
+
+    def inferred(self, inputs: list[Shape]) -> dict[str, Any]:
+        return {"num_features": inputs[0][0]}
+
+    def infer(self, inputs: list[Shape]) -> LayerResult:
+        shape = inputs[0]
+        ranks = self.ranks or (self.ndim + 1,)
+        layouts = {1: "C", 2: "C, length"}
+        layout = " or ".join(layouts[r] for r in ranks) if self.ranks else "C, " + ", ".join(axis_names(self.ndim))
+        expect_rank(shape, ranks, layout)
+        check_inferred("num_features", self.num_features, shape[0])  # type: ignore[arg-type]
+        self._check(shape)
+        params = _affine_params(bool(self.affine), shape[0])  # type: ignore[attr-defined]
+        return LayerResult(shape, params, weight_macs(params))
+
+    def _check(self, shape: Shape) -> None:
+        """Extra checks of the input shape."""
+
+    def label(self) -> str:
+        fields = type(self).model_fields
+        flags = ("affine", "track_running_stats")
+        return " ".join(f"{name}={getattr(self, name)}" for name in flags if getattr(self, name) != fields[name].default)
+
+
+class _BatchNormNd(_FeatureNorm):
+    """Per-channel normalisation over the batch (and spatial dims); input per sample ``(C, *spatial)``.
+
+    BatchNorm1d takes ``(C,)`` or ``(C, L)`` per sample. A written ``num_features`` must equal
+    the input's channels; archspec is stricter than torch here, which accepts a mismatch when
+    ``affine`` and ``track_running_stats`` are both false (nothing then has ``num_features`` elements).
+    Not checked (batch-dependent): when it uses batch statistics (training, or
+    ``track_running_stats: false``) torch needs more than one value per channel, batch x spatial > 1.
+    """
+
+    affine: StrictBool | Expr = Field(default=True, description="learn a per-channel weight and bias")
+    track_running_stats: StrictBool | Expr = Field(
+        default=True, description="keep running mean/var buffers (used in eval mode)"
+    )
+
+
+class _InstanceNormNd(_FeatureNorm):
+    """Per-sample, per-channel normalisation over the spatial dims; input per sample ``(C, *spatial)``.
+
+    ``num_features`` is inferred from the channels. archspec is stricter than torch: a written
+    ``num_features`` that differs from the input's channels is an error, where torch only warns
+    (when ``affine`` and ``track_running_stats`` are false) and normalises anyway. archspec also
+    requires more than one spatial element always: torch raises for a single one whenever it uses
+    the input's statistics (training, or ``track_running_stats: false``), so such a model could not train.
+    """
+
+    affine: StrictBool | Expr = Field(default=False, description="learn a per-channel weight and bias")
+    track_running_stats: StrictBool | Expr = Field(
+        default=False, description="keep running mean/var buffers (used in eval mode)"
+    )
+
+    def _check(self, shape: Shape) -> None:
+        if math.prod(shape[1:]) == 1:
+            sizes = "x".join(map(str, shape[1:]))
+            raise LayerError(
+                f"needs more than 1 spatial element to normalise over, got {sizes} (input {list(shape)})",
+                hint="instance statistics of a single value are undefined; use a larger input or drop this layer",
+            )
+
+
+@register
+class GroupNorm(Layer):
+    """torch.nn.GroupNorm: normalise groups of channels per sample; input per sample ``(C, *)``.
+
+    ``num_channels`` is inferred from the channels and must be divisible by ``num_groups``.
+    Not checked (batch-dependent): torch needs more than one value per group across the batch,
+    which fails only for batch 1 with one channel per group and no spatial dims.
+    """
+
+    family: ClassVar[str] = "norm"
+    inferred_fields: ClassVar[tuple[str, ...]] = ("num_channels",)
+
+    type: Literal["GroupNorm"]
+    num_groups: PositiveInt | Expr = Field(description="number of channel groups; must divide num_channels")
+    num_channels: PositiveInt | Expr | None = Field(default=None, description="inferred from the input's channels")
+    eps: Eps | Expr = 1e-5
+    affine: StrictBool | Expr = Field(default=True, description="learn a per-channel weight and bias")
+
+    def inferred(self, inputs: list[Shape]) -> dict[str, Any]:
+        return {"num_channels": inputs[0][0]}
+
+    def infer(self, inputs: list[Shape]) -> LayerResult:
+        shape = inputs[0]
+        _at_least_rank_1(shape, "C, *")
+        channels = shape[0]
+        check_inferred("num_channels", self.num_channels, channels)  # type: ignore[arg-type]
+        groups: int = self.num_groups  # type: ignore[assignment]
+        if channels % groups:
+            raise LayerError(
+                f"num_channels (={channels}) must be divisible by num_groups (={groups}): "
+                f"{channels} % {groups} = {channels % groups}",
+                hint="choose num_groups that divides the channels",
+                field="num_groups",
+            )
+        params = _affine_params(bool(self.affine), channels)
+        return LayerResult(shape, params, weight_macs(params))
+
+    def label(self) -> str:
+        return f"g{self.num_groups}"
+
+
+@register
+class LayerNorm(Layer):
+    """torch.nn.LayerNorm: normalise each sample over its last ``len(normalized_shape)`` dims.
+
+    ``normalized_shape`` must equal the input's trailing per-sample dims. archspec does not
+    let it reach into the batch dim (torch would accept that when the batch size happens to
+    match), since the batch size is not part of a spec.
+    """
+
+    family: ClassVar[str] = "norm"
+
+    type: Literal["LayerNorm"]
+    normalized_shape: PositiveInt | Annotated[list[PositiveInt | Expr], Field(min_length=1)] | Expr = Field(
+        description="the trailing dims to normalise over, e.g. the feature size"
+    )
+    eps: Eps | Expr = 1e-5
+    elementwise_affine: StrictBool | Expr = Field(default=True, description="learn a weight (and bias) per element")
+    bias: StrictBool | Expr = Field(default=True, description="learn a bias too (only with elementwise_affine)")
+
+    def _normalized(self) -> tuple[int, ...]:
+        ns = self.normalized_shape
+        return (ns,) if isinstance(ns, int) else tuple(ns)  # type: ignore[arg-type]
+
+    def infer(self, inputs: list[Shape]) -> LayerResult:
+        shape = inputs[0]
+        ns = self._normalized()
+        if len(ns) > len(shape) or tuple(shape[len(shape) - len(ns) :]) != ns:
+            fix = list(shape[len(shape) - len(ns) :]) if len(ns) <= len(shape) else list(shape)
+            raise LayerError(
+                f"normalized_shape (={list(ns)}) must equal the last {len(ns)} dim(s) of the per-sample input "
+                f"{list(shape)}",
+                hint=f"set normalized_shape to {fix[0] if len(fix) == 1 else fix}",
+                field="normalized_shape",
+            )
+        size = math.prod(ns)
+        params = (size + (size if self.bias else 0)) if self.elementwise_affine else 0
+        return LayerResult(shape, params, weight_macs(params))
+
+    def label(self) -> str:
+        return "x".join(map(str, self._normalized()))
+
+
+def _at_least_rank_1(shape: Shape, layout: str) -> None:
+    if not shape:
+        raise LayerError(
+            f"expects a per-sample input of rank 1 or more ({layout}), got a scalar per sample",
+            hint="normalisation needs a channel dim",
+        )
+
+
+_batch_norm_1d = nd_variant(_BatchNormNd, "BatchNorm1d", 1)
+_batch_norm_1d.ranks = (1, 2)  # type: ignore[attr-defined]  # (C,) or (C, L) per sample
+register(_batch_norm_1d)
+for _n in (2, 3):
+    register(nd_variant(_BatchNormNd, f"BatchNorm{_n}d", _n))
+for _n in (1, 2, 3):
+    register(nd_variant(_InstanceNormNd, f"InstanceNorm{_n}d", _n))

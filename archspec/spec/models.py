@@ -1,0 +1,168 @@
+"""The spec language as Pydantic models; the JSON Schema is generated from these.
+
+A spec is ``archspec: 1``, a name, an ``input`` shape, optional ``params`` and
+``blocks``, and ``layers``: a list of nodes. A node is one of
+
+* a layer: ``{type: Conv2d, out_channels: 64, kernel_size: 3}`` (torch's names);
+* a group: ``{id: features, layers: [...]}``, an ``nn.Sequential``-like module;
+* a block use: ``{use: BasicBlock, channels: 64}``, an instance of a block.
+
+Every node may carry ``id``, ``inputs``, ``repeat`` and ``when``. The layer
+union is built from the open registry, so a registered layer is valid YAML at once.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, StrictBool, StrictFloat, StrictInt, StrictStr, Tag
+
+from archspec.layers.base import Expr, NodeFields, PositiveInt
+from archspec.layers.registry import layer_types, registry_version
+
+if TYPE_CHECKING:
+    Node = Any  # the node union is built at run time from the layer registry (see _node_type)
+
+ParamValue = StrictInt | StrictFloat | StrictBool | StrictStr | list[Any] | None
+
+
+class InputSpec(BaseModel):
+    """The per-sample input shape: ``channels`` then the spatial ``size`` (batch excluded)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    channels: PositiveInt | Expr = Field(description="channels (or features, for vector inputs)")
+    size: PositiveInt | list[PositiveInt | Expr] | Expr = Field(
+        default_factory=list,
+        description="spatial size: [H, W], [L] or [D, H, W]; an int means a square 2-d image; [] for vectors",
+    )
+
+
+class Group(NodeFields):
+    """A named list of nodes: a module whose children are the nodes (nn.Sequential for a chain)."""
+
+    layers: list[Node] = Field(min_length=1)
+    inline: StrictBool | Expr = Field(
+        default=False, description="splice the nodes into the enclosing sequence instead of making a module"
+    )
+
+
+class BlockUse(NodeFields):
+    """An instance of a block from ``blocks:``; other keys are the block's parameters."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    use: StrictStr = Field(description="name of a block defined under 'blocks:'")
+    inline: StrictBool | Expr = Field(
+        default=False, description="splice the block's nodes into the enclosing sequence instead of making a module"
+    )
+
+
+class BlockDef(BaseModel):
+    """A reusable, parameterised sub-network; ``in_channels`` and ``in_shape`` are bound automatically."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    params: dict[str, ParamValue] = Field(
+        default_factory=dict, description="parameters with defaults; a null default means the parameter is required"
+    )
+    layers: list[Node] = Field(min_length=1)
+    doc: str | None = None
+
+
+class NormalizeConfig(BaseModel):
+    """Explicit per-channel normalisation: ``(x - mean) / std`` on pixels scaled to [0, 1]."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    mean: list[StrictFloat | StrictInt] = Field(min_length=1, max_length=4, description="one value, or one per channel")
+    std: list[Annotated[StrictFloat | StrictInt, Field(gt=0)]] = Field(
+        min_length=1, max_length=4, description="one value, or one per channel"
+    )
+
+
+class TrainConfig(BaseModel):
+    """Defaults for ``archspec train``; command-line flags override them."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    data: StrictStr | None = Field(
+        default=None,
+        description="mnist5k (default, embedded), mnist, fashion-mnist, cifar10, imagefolder:PATH, fake[:N]",
+    )
+    data_root: StrictStr | None = Field(default=None, description="folder of torchvision's datasets (default: data)")
+    epochs: PositiveInt | None = Field(default=None, description="default 10")
+    batch_size: PositiveInt | None = Field(default=None, description="per process; default 64")
+    lr: Annotated[StrictFloat | StrictInt, Field(gt=0)] | None = Field(
+        default=None, description="learning rate; default 0.001 (adam, adamw), 0.01 (sgd)"
+    )
+    optimizer: Literal["adam", "adamw", "sgd"] | None = Field(default=None, description="default adam")
+    weight_decay: Annotated[StrictFloat | StrictInt, Field(ge=0)] | None = Field(
+        default=None, description="default 0 (adamw: 0.01)"
+    )
+    scheduler: Literal["none", "cosine", "onecycle", "step"] | None = Field(default=None, description="default none")
+    seed: StrictInt | None = Field(default=None, description="default 0")
+    device: Literal["auto", "cpu", "cuda", "mps"] | None = None
+    amp: StrictBool | None = Field(default=None, description="mixed precision (float16 on CUDA, bfloat16 elsewhere)")
+    workers: Annotated[StrictInt, Field(ge=0)] | None = Field(default=None, description="DataLoader worker processes")
+    resize: PositiveInt | Annotated[list[PositiveInt], Field(min_length=2, max_length=2)] | None = Field(
+        default=None, description="resize images to [H, W] (an int: square) before they reach the model"
+    )
+    channels: Literal[1, 3] | None = Field(
+        default=None, description="convert images to 1 (greyscale) or 3 (RGB) channels"
+    )
+    normalize: Literal["dataset", "none"] | NormalizeConfig | None = Field(
+        default=None, description="'dataset' (default: the data set's published mean/std), 'none', or {mean, std}"
+    )
+
+
+class Spec(BaseModel):
+    """A whole archspec document."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, title="archspec spec")
+
+    archspec: Literal[1] = Field(description="spec language version")
+    name: StrictStr = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_.-]*$", max_length=100)
+    description: StrictStr | None = None
+    input: InputSpec
+    params: dict[str, ParamValue] = Field(default_factory=dict, description="named parameters with defaults")
+    blocks: dict[str, BlockDef] = Field(default_factory=dict)
+    layers: list[Node] = Field(min_length=1)
+    output: StrictStr | None = Field(default=None, description="id of the node whose output is the model's output")
+    train: TrainConfig | None = None
+
+
+def node_kind(value: Any) -> str | None:
+    """Which kind of node a mapping is: a block use, a group or a layer."""
+    if isinstance(value, dict):
+        if "use" in value:
+            return "use"
+        if "layers" in value:
+            return "group"
+        return "layer"
+    if isinstance(value, BaseModel):
+        return {BlockUse: "use", Group: "group"}.get(type(value), "layer")  # type: ignore[call-overload]
+    return None
+
+
+def _node_type() -> Any:
+    layers = tuple(layer_types().values())
+    layer = Annotated[Union[layers], Field(discriminator="type")]  # noqa: UP007
+    return Annotated[
+        Union[Annotated[layer, Tag("layer")], Annotated[Group, Tag("group")], Annotated[BlockUse, Tag("use")]],  # noqa: UP007
+        Discriminator(node_kind, custom_error_type="node_kind", custom_error_message="a node must be a mapping"),
+    ]
+
+
+@cache
+def _models(version: int) -> type[Spec]:
+    namespace = {"Node": _node_type()}
+    for model in (Group, BlockDef, Spec):
+        model.model_rebuild(force=True, _types_namespace=namespace)
+    return Spec
+
+
+def spec_model() -> type[Spec]:
+    """The Spec model with every registered layer type in its node union."""
+    return _models(registry_version())

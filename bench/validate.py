@@ -1,0 +1,84 @@
+"""Benchmark: how fast is static validation, next to merely importing torch?
+
+Prints, in one run on this machine:
+  * wall time of `archspec validate specs/*.yaml` (a fresh interpreter, median of runs)
+    against `python -c "import torch"` (same), and their ratio (target < 0.25);
+  * in-process compile time (load + validate + expand + infer) of generated specs of
+    1,000, 10,000 and 20,000 layers (target: 10k < 2 s; 20k/10k < 2.3).
+
+Run: .venv/bin/python bench/validate.py [--runs 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def generated_spec(layers: int) -> str:
+    """A ResNet-like chain: conv-bn-relu triples with a residual add every 4 nodes."""
+    lines = ["archspec: 1", f"name: generated_{layers}", "input: {channels: 8, size: [16, 16]}", "layers:"]
+    pattern = [
+        "  - {{id: c{i}, type: Conv2d, out_channels: 8, kernel_size: 3, padding: 1, bias: false}}",
+        "  - {{id: b{i}, type: BatchNorm2d}}",
+        "  - {{id: r{i}, type: ReLU}}",
+        "  - {{id: a{i}, type: add, inputs: [r{i}, {skip}]}}",
+    ]
+    previous = "input"
+    for i in range(layers):
+        line = pattern[i % 4].format(i=i // 4, skip=previous)
+        if i % 4 == 3:
+            previous = f"a{i // 4}"
+        lines.append(line)
+    return "\n".join(lines) + "\n"
+
+
+def wall(command: list[str], runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        subprocess.run(command, check=True, capture_output=True, cwd=ROOT)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def compile_time(text: str, runs: int) -> float:
+    from archspec.compiler.pipeline import compile_spec
+
+    compile_spec(text)  # warm caches (models, schema validator)
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        compiled = compile_spec(text)
+        times.append(time.perf_counter() - started)
+    assert compiled.ok
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    specs = [str(p) for p in sorted((ROOT / "specs").glob("*.yaml"))]
+    validate = wall([sys.executable, "-m", "archspec", "validate", *specs], args.runs)
+    torch_import = wall([sys.executable, "-c", "import torch"], args.runs)
+    print(f"archspec validate {len(specs)} shipped specs: {validate:.3f} s (median of {args.runs})")
+    print(f"python -c 'import torch':          {torch_import:.3f} s")
+    print(f"ratio validate / import torch:     {validate / torch_import:.3f}  (target < 0.25)")
+    results = {}
+    for layers in (1_000, 10_000, 20_000):
+        results[layers] = compile_time(generated_spec(layers), max(1, args.runs // 2))
+        print(f"compile {layers:>6,} layers: {results[layers]:.3f} s  ({results[layers] / layers * 1e6:.0f} us/layer)")
+    print(f"10k layers: {results[10_000]:.3f} s (target < 2 s)")
+    print(f"growth 20k / 10k: {results[20_000] / results[10_000]:.2f}x (target < 2.3x)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,109 @@
+"""The committed JSON Schema is current, valid draft 2020-12, and agrees with the Pydantic models."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from jsonschema import Draft202012Validator
+from pydantic import ValidationError
+
+from archspec.spec.models import spec_model
+from archspec.spec.schema import schema_text, spec_schema
+
+ROOT = Path(__file__).parent.parent
+SCHEMA_FILE = ROOT / "schemas" / "archspec.schema.json"
+SPECS = sorted((ROOT / "specs").glob("*.yaml"))
+
+
+def test_committed_schema_is_current() -> None:
+    assert SCHEMA_FILE.read_text() == schema_text(), "run `make schema` to regenerate schemas/archspec.schema.json"
+
+
+def test_schema_is_valid_draft_2020_12() -> None:
+    Draft202012Validator.check_schema(spec_schema())
+    assert spec_schema()["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+
+
+def test_every_layer_has_its_own_argument_schema() -> None:
+    from archspec.layers.registry import layer_types
+
+    definitions = spec_schema()["$defs"]
+    for name, cls in layer_types().items():
+        schema = definitions[cls.__name__]
+        assert schema["properties"]["type"]["const"] == name
+        assert schema["additionalProperties"] is False
+
+
+def pydantic_valid(data: Any) -> bool:
+    try:
+        spec_model().model_validate(data)
+    except ValidationError:
+        return False
+    return True
+
+
+def schema_valid(data: Any) -> bool:
+    return Draft202012Validator(spec_schema()).is_valid(data)
+
+
+@pytest.mark.parametrize("path", SPECS, ids=lambda p: p.stem)
+def test_both_accept_shipped_specs(path: Path) -> None:
+    data = yaml.safe_load(path.read_text())
+    assert pydantic_valid(data) and schema_valid(data)
+
+
+VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-3, 2**40),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.sampled_from(["same", "valid", "zeros", "reflect", "${x}", "${", "", "Conv2d", "ReLU", "x"]),
+    st.lists(st.integers(-1, 4), max_size=4),
+    st.dictionaries(
+        st.sampled_from(["type", "layers", "use", "id"]), st.sampled_from(["ReLU", "Conv2d", "B"]), max_size=2
+    ),
+)
+
+
+def paths(data: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    found = [prefix]
+    if isinstance(data, dict):
+        for key, value in data.items():
+            found += paths(value, (*prefix, key))
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            found += paths(value, (*prefix, index))
+    return found
+
+
+@st.composite
+def mutated_specs(draw: st.DrawFn) -> Any:
+    data = copy.deepcopy(yaml.safe_load(draw(st.sampled_from(SPECS)).read_text()))
+    for _ in range(draw(st.integers(1, 3))):
+        path = draw(st.sampled_from(paths(data)[1:]))
+        parent = data
+        for key in path[:-1]:
+            parent = parent[key]
+        action = draw(st.sampled_from(["replace", "delete", "add"]))
+        if action == "replace":
+            parent[path[-1]] = draw(VALUES)
+        elif action == "delete" and isinstance(parent, dict):
+            del parent[path[-1]]
+        elif isinstance(parent, dict):
+            parent[draw(st.sampled_from(["kernel", "bias", "foo", "inline", "when", "repeat", "p", "dim"]))] = draw(
+                VALUES
+            )
+    return data
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(mutated_specs())
+def test_json_schema_and_pydantic_agree(data: Any) -> None:
+    assert pydantic_valid(data) == schema_valid(data), json.dumps(data)[:2000]
