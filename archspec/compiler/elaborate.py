@@ -130,8 +130,12 @@ class _Skip(Exception):
 
 
 class Elaborator:
-    def __init__(self, source: Source, blocks: dict[str, Any], params: dict[str, Any], input_shape: Shape) -> None:
+    def __init__(
+        self, source: Source, blocks: dict[str, Any], params: dict[str, Any], input_shape: Shape, *, skip: set[Path_]
+    ) -> None:
         self.source = source
+        self.skip = skip
+        """Nodes that failed validation (already reported): treated as failed, silently."""
         self.blocks = blocks
         self.params = params
         self.diagnostics: list[Diagnostic] = []
@@ -172,6 +176,9 @@ class Elaborator:
 
     def node(self, raw: dict[str, Any], path: Path_, scope: Scope) -> None:
         literal_id = raw.get("id") if isinstance(raw.get("id"), str) and "${" not in raw["id"] else None
+        if path in self.skip:
+            scope.define(literal_id, FAILED)
+            return
         try:
             keep = raw.get("when")
             if keep is not None and not self._flag(keep, scope.vars, (*path, "when")):

@@ -14,7 +14,7 @@ from archspec.compiler.ir import CompiledSpec
 from archspec.errors import Diagnostic, SpecError, UsageError
 from archspec.layers.base import MAX_SIZE, Shape
 from archspec.spec.expressions import ExpressionError, substitute
-from archspec.spec.source import Source, parse_yaml, read_spec_file
+from archspec.spec.source import Path_, Source, parse_yaml, read_spec_file
 from archspec.spec.suggest import did_you_mean
 from archspec.spec.validate import validate_document
 
@@ -49,28 +49,56 @@ def _no_gc() -> Iterator[None]:
 
 def _compile(text: str, file: str, overrides: dict[str, Any], allow_errors: bool) -> CompiledSpec:
     data, source = parse_yaml(text, file)
-    model, diagnostics = validate_document(data, source)
-    if model is None:
-        raise SpecError(diagnostics)
+    model, invalid, bad_paths = validate_document(data, source)
+    broken_nodes = _broken_nodes(bad_paths)
+    if model is None and broken_nodes is None:
+        raise SpecError(invalid)
     params = bind_params(data.get("params") or {}, overrides, source)
     input_shape = _input_shape(data["input"], params, source)
-    elaborator = Elaborator(source, data.get("blocks") or {}, params, input_shape)
+    elaborator = Elaborator(source, data.get("blocks") or {}, params, input_shape, skip=broken_nodes or set())
     root = elaborator.run(data["layers"], data.get("output"))
+    diagnostics = sorted([*invalid, *elaborator.diagnostics], key=lambda d: (d.line, d.column))
+    if diagnostics and not allow_errors:
+        raise SpecError(diagnostics)
     compiled = CompiledSpec(
-        name=model.name,
-        description=model.description,
+        name=model.name if model else str(data.get("name", "spec")),
+        description=model.description if model else None,
         source=source,
         params=params,
         input_shape=input_shape,
         root=root,
         nodes=elaborator.nodes,
         values=elaborator.values,
-        diagnostics=elaborator.diagnostics,
+        diagnostics=diagnostics,
         spec=model,
     )
-    if compiled.diagnostics and not allow_errors:
-        raise SpecError(compiled.diagnostics)
     return compiled
+
+
+def _broken_nodes(bad_paths: set[Path_]) -> set[Path_] | None:
+    """The nodes that failed validation, or None when something outside nodes failed.
+
+    Invalid nodes are skipped by elaboration (their dependents silently), so shape errors
+    elsewhere in the same spec are still reported in the same run.
+    """
+    nodes = set()
+    for path in bad_paths:
+        node = _node_prefix(path)
+        if node is None:
+            return None
+        nodes.add(node)
+    return nodes
+
+
+def _node_prefix(path: Path_) -> Path_ | None:
+    """``("layers", 3, "kernel_size")`` -> ``("layers", 3)``; None outside any node."""
+    cut = None
+    for index in range(1, len(path)):
+        if path[index - 1] == "layers" and isinstance(path[index], int):
+            cut = index + 1
+    if cut is None or (path[0] not in ("layers", "blocks")) or (path[0] == "blocks" and path[2:3] != ("layers",)):
+        return None
+    return path[:cut]
 
 
 def _read(spec: str | Path) -> tuple[str, str]:

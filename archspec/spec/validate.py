@@ -20,30 +20,29 @@ from archspec.spec.source import Path_, Source
 from archspec.spec.suggest import did_you_mean
 
 
-def validate_document(data: Any, source: Source) -> tuple[models.Spec | None, list[Diagnostic]]:
-    """Check the raw document; return the Spec model (or None) and diagnostics."""
+def validate_document(data: Any, source: Source) -> tuple[models.Spec | None, list[Diagnostic], set[Path_]]:
+    """Check the raw document: the Spec model (or None), diagnostics, and the data paths at fault."""
     if not isinstance(data, dict):
         kind = "a list" if isinstance(data, list) else f"a {type(data).__name__} scalar"
-        return None, [
-            source.diagnostic(
-                "not-a-mapping",
-                f"a spec must be a mapping at the top level, got {kind}",
-                hint="start the file with 'archspec: 1', then 'name:', 'input:' and 'layers:'",
-            )
-        ]
+        diagnostic = source.diagnostic(
+            "not-a-mapping",
+            f"a spec must be a mapping at the top level, got {kind}",
+            hint="start the file with 'archspec: 1', then 'name:', 'input:' and 'layers:'",
+        )
+        return None, [diagnostic], {()}
     try:
         spec = models.spec_model().model_validate(data)
     except ValidationError as exc:
-        return None, pydantic_diagnostics(exc, data, source)
-    schema_errors = schema_diagnostics(data, source)
-    return (None if schema_errors else spec), schema_errors
+        bad = {data_path(data, error["loc"]) for error in exc.errors(include_url=False)}
+        return None, pydantic_diagnostics(exc, data, source), bad
+    errors = list(schema_validator().iter_errors(data))
+    bad = {tuple(error.absolute_path) for error in errors}
+    return (None if errors else spec), schema_diagnostics(errors, source), bad
 
 
-def schema_diagnostics(data: Any, source: Source) -> list[Diagnostic]:
-    errors = sorted(schema_validator().iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
-    return [
-        source.diagnostic("schema", f"JSON Schema: {error.message}", tuple(error.absolute_path)) for error in errors
-    ]
+def schema_diagnostics(errors: list[Any], source: Source) -> list[Diagnostic]:
+    ordered = sorted(errors, key=lambda e: list(map(str, e.absolute_path)))
+    return [source.diagnostic("schema", f"JSON Schema: {e.message}", tuple(e.absolute_path)) for e in ordered]
 
 
 def pydantic_diagnostics(exc: ValidationError, data: Any, source: Source, base: Path_ = ()) -> list[Diagnostic]:
