@@ -168,7 +168,7 @@ class Elaborator:
     # -- sequences and nodes -----------------------------------------------------------------
     def sequence(self, items: list[Any], path: Path_, scope: Scope) -> None:
         outer_later = scope.later_ids
-        ids = {item.get("id") for item in items if isinstance(item, dict) and isinstance(item.get("id"), str)}
+        ids: set[str] = {item["id"] for item in items if isinstance(item, dict) and isinstance(item.get("id"), str)}
         scope.later_ids = ids | outer_later  # ids not yet in refs are defined later
         for index, item in enumerate(items):
             self.node(item, (*path, index), scope)
@@ -279,6 +279,7 @@ class Elaborator:
     def lookup(self, name: Any, path: Path_, scope: Scope, self_name: str | None) -> Ref:
         if isinstance(name, str) and name in scope.refs:
             return scope.refs[name]
+        hint: str | None
         if name == self_name:
             message, hint = f"node '{name}' refers to itself", "a node's inputs must be earlier nodes"
         elif name in scope.later_ids:

@@ -45,12 +45,15 @@ def _unresolved_only(value: str, info: ValidationInfo) -> str:
     return value
 
 
-Expr = Annotated[
-    str,
-    StringConstraints(pattern=r"^\$\{.+\}$"),
-    AfterValidator(_unresolved_only),
-    Field(description="an expression '${...}' over the spec's parameters"),
-]
+if TYPE_CHECKING:
+    Expr = Any  # substituted before any layer method runs: to a type checker, an expression is its value
+else:
+    Expr = Annotated[
+        str,
+        StringConstraints(pattern=r"^\$\{.+\}$"),
+        AfterValidator(_unresolved_only),
+        Field(description="an expression '${...}' over the spec's parameters"),
+    ]
 PositiveInt = Annotated[StrictInt, Field(ge=1, le=MAX_SIZE)]
 NonNegativeInt = Annotated[StrictInt, Field(ge=0, le=MAX_SIZE)]
 AnyInt = Annotated[StrictInt, Field(ge=-MAX_SIZE, le=MAX_SIZE)]

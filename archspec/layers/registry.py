@@ -36,6 +36,7 @@ L = TypeVar("L", bound=type[Layer])
 def register(cls: L) -> L:
     """Class decorator: make ``cls`` available as ``type: <its name>`` in specs."""
     global _version
+    layer_types()  # built-ins first, so a plug-in can never shadow one silently
     name = cls.type_name()
     if name in _layers and _layers[name] is not cls:
         raise ValueError(f"layer type '{name}' is already registered by {_layers[name].__module__}")

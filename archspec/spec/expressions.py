@@ -180,7 +180,8 @@ class _Interpreter(ast.NodeVisitor):
     def visit_List(self, node: ast.List) -> list[Any]:
         return [self.visit(item) for item in node.elts]
 
-    visit_Tuple = visit_List
+    def visit_Tuple(self, node: ast.Tuple) -> list[Any]:
+        return [self.visit(item) for item in node.elts]
 
     def visit_Subscript(self, node: ast.Subscript) -> Any:
         container = self.visit(node.value)

@@ -147,8 +147,8 @@ def node_kind(value: Any) -> str | None:
 
 
 def _node_type() -> Any:
-    layers = tuple(layer_types().values())
-    layer = Annotated[Union[layers], Field(discriminator="type")]  # noqa: UP007
+    layers: Any = tuple(layer_types().values())
+    layer: Any = Annotated[Union[layers], Field(discriminator="type")]  # noqa: UP007
     return Annotated[
         Union[Annotated[layer, Tag("layer")], Annotated[Group, Tag("group")], Annotated[BlockUse, Tag("use")]],  # noqa: UP007
         Discriminator(node_kind, custom_error_type="node_kind", custom_error_message="a node must be a mapping"),

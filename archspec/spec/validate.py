@@ -50,7 +50,7 @@ def pydantic_diagnostics(exc: ValidationError, data: Any, source: Source, base: 
     by_path: dict[Path_, list[dict[str, Any]]] = {}
     for error in exc.errors(include_url=False):
         path = data_path(data, error["loc"])
-        by_path.setdefault(path, []).append(error)
+        by_path.setdefault(path, []).append(dict(error))
     _drop_missing_explained_by_typos(by_path)
     diagnostics = [_diagnostic(errors, path, data, source, base) for path, errors in by_path.items()]
     return sorted(diagnostics, key=lambda d: (d.line, d.column))

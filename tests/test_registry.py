@@ -1,0 +1,107 @@
+"""The open layer registry: duplicates are errors; plug-ins register through entry points."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Literal
+
+import pytest
+
+from archspec.layers import registry
+from archspec.layers.base import Layer, LayerResult, Shape
+from archspec.layers.registry import layer_types, register
+
+ROOT = Path(__file__).parent.parent
+
+
+@pytest.fixture
+def scratch_registry() -> Iterator[None]:
+    """Register test layers without leaking them into other tests (schema staleness etc.)."""
+    saved = dict(registry._layers)
+    yield
+    registry._layers.clear()
+    registry._layers.update(saved)
+    registry._version += 1
+
+
+def test_duplicate_name_is_an_error(scratch_registry: None) -> None:
+    class Conv2d(Layer):
+        type: Literal["Conv2d"]
+
+    with pytest.raises(ValueError, match="already registered"):
+        register(Conv2d)
+
+
+def test_every_layer_has_a_family_and_a_docstring() -> None:
+    for name, cls in layer_types().items():
+        assert cls.family != "other" or cls.functional, name
+        assert cls.__doc__, name
+
+
+PLUGIN = '''
+from typing import Literal
+from archspec.layers.base import Layer, LayerResult, PositiveInt
+
+class Squash(Layer):
+    """Keeps the shape; a stand-in for any third-party layer."""
+    family = "activation"
+    type: Literal["Squash"]
+    power: PositiveInt = 2
+
+    def infer(self, inputs):
+        return LayerResult(inputs[0])
+'''
+
+
+def test_entry_point_plugin_is_picked_up(tmp_path: Path) -> None:
+    (tmp_path / "squash_plugin.py").write_text(PLUGIN)
+    info = tmp_path / "squash_plugin-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: squash-plugin\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text("[archspec.layers]\nsquash = squash_plugin:Squash\n")
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(
+        "archspec: 1\nname: t\ninput: {channels: 3, size: [4, 4]}\n"
+        "layers:\n  - {type: Conv2d, out_channels: 2, kernel_size: 1}\n  - {type: Squash, power: 3}\n"
+    )
+    code = textwrap.dedent(
+        """
+        import json, sys
+        from archspec.cli import main
+        from archspec.spec.schema import spec_schema
+        print(json.dumps("Squash" in spec_schema()["$defs"]))
+        sys.exit(main(["validate", sys.argv[1]]))
+        """
+    )
+    env_path = f"{tmp_path}:{ROOT}"
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(spec)], capture_output=True, text=True, env={"PYTHONPATH": env_path}
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert json.loads(lines[0]) is True
+    assert lines[1].startswith("ok ")
+
+
+def test_custom_layer_registered_in_process_validates(scratch_registry: None) -> None:
+    @register
+    class Doubler(Layer):
+        """Doubles the channels (a test layer)."""
+
+        family = "shape"
+        type: Literal["TestDoubler"]
+
+        def infer(self, inputs: list[Shape]) -> LayerResult:
+            return LayerResult((inputs[0][0] * 2, *inputs[0][1:]))
+
+    import archspec
+
+    spec = archspec.load(
+        "archspec: 1\nname: t\ninput: {channels: 3, size: [4, 4]}\nlayers: [{type: TestDoubler}, {type: TestDoubler}]\n"
+    )
+    assert spec.output_shape == (12, 4, 4)
