@@ -136,3 +136,31 @@ def test_reserved_ids_cover_torch_module_attributes() -> None:
 
     public = {name for name in dir(torch.nn.Module()) if not name.startswith("_")}
     assert public <= RESERVED_IDS, sorted(public - RESERVED_IDS)
+
+
+def test_warnings_for_unused_outputs_and_inplace_hazards(capsys: pytest.CaptureFixture[str], tmp_path) -> None:
+    from archspec.cli import main
+
+    spec = tmp_path / "warn.yaml"
+    spec.write_text(
+        HEADER
+        + "layers:\n"
+        + "  - {id: stem, type: Conv2d, out_channels: 4, kernel_size: 1}\n"
+        + "  - {id: dead, type: Conv2d, out_channels: 4, kernel_size: 1}\n"
+        + "  - {id: act, type: ReLU, inplace: true, inputs: [stem]}\n"
+        + "  - {id: sum, type: add, inputs: [act, stem]}\n"
+    )
+    compiled = archspec.load(spec)
+    assert compiled.ok
+    got = {(w.code, w.line, w.severity) for w in compiled.warnings}
+    assert got == {("unused", 6, "warning"), ("inplace-hazard", 7, "warning")}
+    assert main(["validate", str(spec)]) == 0
+    err = capsys.readouterr().err
+    assert f"{spec}:6:5: warning[unused]: the output of 'dead' is never used" in err
+
+
+def test_shipped_specs_have_no_warnings() -> None:
+    from pathlib import Path
+
+    for path in sorted((Path(__file__).parent.parent / "specs").glob("*.yaml")):
+        assert archspec.load(path).warnings == [], path

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
+from pathlib import Path
 
 from archspec.commands import add_set_option, parse_overrides
 from archspec.compiler.pipeline import compile_spec
@@ -24,15 +26,16 @@ def run(args: argparse.Namespace) -> int:
     worst, diagnostics = 0, []
     for path in args.specs:
         try:
-            compiled = compile_spec(path if path.endswith((".yaml", ".yml")) else _as_path(path), overrides=overrides)
+            compiled = compile_spec(Path(path), overrides=overrides)
         except ArchspecError as exc:
             worst = max(worst, 1 if isinstance(exc, SpecError) else 2)
             diagnostics += exc.diagnostics
             if args.format == "text":
-                import sys
-
                 print(exc.format(), file=sys.stderr)
             continue
+        diagnostics += compiled.warnings
+        if args.format == "text" and compiled.warnings:
+            print("\n".join(w.format() for w in compiled.warnings), file=sys.stderr)
         if args.format == "text" and not args.quiet:
             print(
                 f"ok {path}: {len(compiled.nodes)} layers, {compiled.params_total:,} params, "
@@ -41,9 +44,3 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(json.dumps([d.to_json() for d in diagnostics], indent=2))
     return worst
-
-
-def _as_path(path: str):
-    from pathlib import Path
-
-    return Path(path)

@@ -114,6 +114,8 @@ class CompiledSpec:
     values: dict[str, Shape | None]
     """Output shape of every value path (``None`` where inference failed)."""
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    warnings: list[Diagnostic] = field(default_factory=list)
+    """Legal but suspicious (unused outputs, in-place hazards): reported, never fatal."""
     spec: Any = None
     """The validated :class:`archspec.spec.models.Spec`."""
 

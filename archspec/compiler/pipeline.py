@@ -11,6 +11,7 @@ from typing import Any
 
 from archspec.compiler.elaborate import Elaborator
 from archspec.compiler.ir import CompiledSpec
+from archspec.compiler.lint import lint
 from archspec.errors import Diagnostic, SpecError, UsageError
 from archspec.layers.base import MAX_SIZE, Shape
 from archspec.spec.expressions import ExpressionError, substitute
@@ -72,6 +73,8 @@ def _compile(text: str, file: str, overrides: dict[str, Any], allow_errors: bool
         diagnostics=diagnostics,
         spec=model,
     )
+    if not diagnostics:
+        compiled.warnings = lint(compiled)
     return compiled
 
 
@@ -102,7 +105,7 @@ def _node_prefix(path: Path_) -> Path_ | None:
 
 
 def _read(spec: str | Path) -> tuple[str, str]:
-    if isinstance(spec, Path) or ("\n" not in spec and spec.endswith((".yaml", ".yml"))):
+    if isinstance(spec, Path) or ("\n" not in spec and (spec.endswith((".yaml", ".yml")) or Path(spec).exists())):
         return read_spec_file(spec), str(spec)
     return spec, "<spec>"
 
