@@ -47,6 +47,9 @@ docs: setup
 
 bench: setup
 	$(PY) bench/validate.py
+	$(PY) bench/diagram.py
+	$(PY) bench/forward.py
+	$(PY) bench/train.py
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .ruff_cache .mypy_cache .hypothesis

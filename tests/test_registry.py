@@ -22,7 +22,7 @@ ROOT = Path(__file__).parent.parent
 @pytest.fixture
 def scratch_registry() -> Iterator[None]:
     """Register test layers without leaking them into other tests (schema staleness etc.)."""
-    saved = dict(registry._layers)
+    saved = dict(layer_types())  # load built-ins first, or the restore would empty the registry
     yield
     registry._layers.clear()
     registry._layers.update(saved)

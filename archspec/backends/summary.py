@@ -30,8 +30,8 @@ BYTES_PER_ELEMENT = 4
 class Receptive:
     """The receptive field of one value on the model's input."""
 
-    size: tuple[int, ...]
-    """Per spatial axis, in input positions; for a global field, the input's spatial size."""
+    size: tuple[int | Fraction, ...]
+    """Per spatial axis, in input positions (a fraction only after upsampling); global: the input's spatial size."""
     jump: tuple[int | Fraction, ...] | None
     """Input positions between neighbouring outputs, per axis; ``None`` when global."""
     is_global: bool = False
@@ -46,7 +46,7 @@ class Receptive:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "size": list(self.size),
+            "size": [_number(v) for v in self.size],
             "jump": None if self.jump is None else [_number(j) for j in self.jump],
             "global": self.is_global,
         }
@@ -117,6 +117,25 @@ def _axes(values: tuple[int | Fraction, ...]) -> str:
     return texts[0] if len(set(texts)) == 1 else "x".join(texts)
 
 
+def key_args(node: Node) -> str:
+    """Channels (``64->128``, or features for linear layers) then the layer's own label."""
+    label = node.layer.label()
+    family = node.layer.family
+    if family == "merge" and label in ("+", "x", "cat"):
+        return ""
+    if not node.input_shapes or node.shape is None:
+        return label
+    source = node.input_shapes[0]
+    if family == "conv" and source and node.shape:
+        return f"{source[0]}->{node.shape[0]} {label}".strip()
+    if family == "linear" and source and node.shape:
+        words = label.split()
+        if words and words[0] == str(node.shape[-1]):
+            label = " ".join(words[1:])
+        return f"{source[-1]}->{node.shape[-1]} {label}".strip()
+    return label
+
+
 def activation_bytes(shape: Shape | None) -> int:
     """float32 bytes of one sample's tensor of this shape."""
     return 0 if shape is None else math.prod(shape) * BYTES_PER_ELEMENT
@@ -130,14 +149,15 @@ def summary_data(compiled: CompiledSpec) -> dict[str, Any]:
 def _table(compiled: CompiledSpec) -> tuple[dict[str, Any], list[tuple[str, ...]]]:
     """The summary data and its rows as text cells (``HEADERS``)."""
     fields = receptive_fields(compiled)
-    layers, rows = [], []
+    layers: list[dict[str, Any]] = []
+    rows: list[tuple[str, ...]] = []
     for node in compiled.nodes:
         rf = fields.get(node.path)
         memory = activation_bytes(node.shape)
-        row = {
+        row: dict[str, Any] = {
             "id": node.path,
             "type": node.type,
-            "args": node.layer.label(),
+            "args": key_args(node),
             "inputs": node.sources,
             "output_shape": list(node.shape or ()),
             "params": node.result.params if node.result else 0,
@@ -159,7 +179,7 @@ def _table(compiled: CompiledSpec) -> tuple[dict[str, Any], list[tuple[str, ...]
                 human_bytes(memory),
             )
         )
-    data = {
+    data: dict[str, Any] = {
         "name": compiled.name,
         "description": compiled.description,
         "params_values": compiled.params,

@@ -11,6 +11,7 @@ depend on it are skipped silently, and every independent error is reported.
 
 from __future__ import annotations
 
+import keyword
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -151,7 +152,7 @@ class Elaborator:
         result = scope.last
         if output is not None:
             result = self.lookup(output, ("output",), scope, self_name=None)
-        root.output, root.output_value = result.local, result.value or INPUT
+        root.output, root.output_value = result.local, result.value or ""  # "" : the output failed
         return root
 
     # -- reporting ---------------------------------------------------------------------------
@@ -252,7 +253,7 @@ class Elaborator:
                 "ids start with a letter and contain letters, digits and '_' (they become module attribute names)",
             )
             raise _Skip
-        if name in RESERVED_IDS:
+        if name in RESERVED_IDS or keyword.iskeyword(name):
             self.error(
                 "bad-id", f"id '{name}' is reserved (torch's nn.Module uses it)", where, f"rename it, e.g. '{name}_'"
             )

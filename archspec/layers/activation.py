@@ -14,14 +14,14 @@ from archspec.layers.base import AnyInt, Expr, Layer, LayerResult, Number, Posit
 from archspec.layers.registry import register
 
 
-class _Elementwise(Layer):
+class Elementwise(Layer):
     """Shape-preserving and parameter-free: the output has the input's shape."""
 
     def infer(self, inputs: list[Shape]) -> LayerResult:
         return LayerResult(inputs[0])
 
 
-class _Activation(_Elementwise):
+class _Activation(Elementwise):
     family: ClassVar[str] = "activation"
 
 

@@ -34,11 +34,10 @@ from archspec.layers.base import (
 from archspec.layers.registry import register
 
 PaddingMode = Literal["zeros", "reflect", "replicate", "circular"]
-AXES = ("length", "height", "width")
 
 
 def axis_names(n: int) -> tuple[str, ...]:
-    return AXES[-n:] if n <= 2 else ("depth", "height", "width")
+    return {1: ("length",), 2: ("height", "width")}.get(n, ("depth", "height", "width"))
 
 
 def pad_for_same(kernel: tuple[int, ...], dilation: tuple[int, ...]) -> list[tuple[int, int]]:

@@ -15,17 +15,22 @@ batched tensor with one dim too few as unbatched: Dropout1d on ``(L,)`` and Drop
 
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import Field
+from pydantic import Field, StrictFloat, StrictInt
 
 from archspec.errors import LayerError
-from archspec.layers.activation import _Elementwise
-from archspec.layers.base import Expr, LayerResult, Number, Shape, StrictBool
+from archspec.layers.activation import Elementwise
+from archspec.layers.base import Expr, LayerResult, Shape, StrictBool
 from archspec.layers.registry import register
 
-DropProbability = Annotated[Number, Field(ge=0, le=1, description="probability of zeroing an element (or channel)")]
+# Bounds go on each member of the union: on the union itself the JSON Schema would get
+# Pydantic's non-standard "ge"/"le" keys, which validators ignore.
+DropProbability = Annotated[
+    Annotated[StrictFloat, Field(ge=0, le=1)] | Annotated[StrictInt, Field(ge=0, le=1)],
+    Field(description="probability of zeroing an element (or channel), in [0, 1]"),
+]
 
 
-class _Dropout(_Elementwise):
+class _Dropout(Elementwise):
     family: ClassVar[str] = "dropout"
 
     p: DropProbability | Expr = 0.5

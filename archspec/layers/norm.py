@@ -15,14 +15,13 @@ from __future__ import annotations
 import math
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import Field
+from pydantic import Field, StrictFloat, StrictInt
 
 from archspec.errors import LayerError
 from archspec.layers.base import (
     Expr,
     Layer,
     LayerResult,
-    Number,
     PositiveInt,
     Shape,
     StrictBool,
@@ -34,8 +33,15 @@ from archspec.layers.base import (
 from archspec.layers.conv import axis_names
 from archspec.layers.registry import register
 
-Eps = Annotated[Number, Field(gt=0, description="added to the variance for numerical stability; must be > 0")]
-Momentum = Annotated[Number, Field(ge=0, le=1, description="weight of the newest batch in the running statistics")]
+# Bounds sit on each union member: on the union, the JSON Schema would get non-standard "gt"/"le" keys.
+Eps = Annotated[
+    Annotated[StrictFloat, Field(gt=0)] | Annotated[StrictInt, Field(gt=0)],
+    Field(description="added to the variance for numerical stability; must be > 0"),
+]
+Momentum = Annotated[
+    Annotated[StrictFloat, Field(ge=0, le=1)] | Annotated[StrictInt, Field(ge=0, le=1)],
+    Field(description="weight of the newest batch in the running statistics"),
+]
 
 
 def _affine_params(enabled: bool, features: int) -> int:
@@ -74,7 +80,9 @@ class _FeatureNorm(Layer):
     def label(self) -> str:
         fields = type(self).model_fields
         flags = ("affine", "track_running_stats")
-        return " ".join(f"{name}={getattr(self, name)}" for name in flags if getattr(self, name) != fields[name].default)
+        return " ".join(
+            f"{name}={getattr(self, name)}" for name in flags if getattr(self, name) != fields[name].default
+        )
 
 
 class _BatchNormNd(_FeatureNorm):
@@ -184,12 +192,21 @@ class LayerNorm(Layer):
     def infer(self, inputs: list[Shape]) -> LayerResult:
         shape = inputs[0]
         ns = self._normalized()
-        if len(ns) > len(shape) or tuple(shape[len(shape) - len(ns) :]) != ns:
-            fix = list(shape[len(shape) - len(ns) :]) if len(ns) <= len(shape) else list(shape)
+        written = self.normalized_shape
+        if len(ns) > len(shape):
             raise LayerError(
-                f"normalized_shape (={list(ns)}) must equal the last {len(ns)} dim(s) of the per-sample input "
-                f"{list(shape)}",
-                hint=f"set normalized_shape to {fix[0] if len(fix) == 1 else fix}",
+                f"normalized_shape (={written}) has {len(ns)} dims but the per-sample input {list(shape)} has "
+                f"only {len(shape)}; archspec does not normalise over the batch dim",
+                hint=f"set normalized_shape to {list(shape)} to normalise over the whole sample",
+                field="normalized_shape",
+            )
+        trailing = tuple(shape[len(shape) - len(ns) :])
+        if trailing != ns:
+            fix = trailing[0] if isinstance(written, int) else list(trailing)
+            raise LayerError(
+                f"normalized_shape (={written}) must equal the last {len(ns)} dim(s) of the per-sample input "
+                f"{list(shape)}, which are {list(trailing)}",
+                hint=f"set normalized_shape to {fix}",
                 field="normalized_shape",
             )
         size = math.prod(ns)

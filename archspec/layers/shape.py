@@ -13,7 +13,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import Field
 
 from archspec.errors import LayerError
-from archspec.layers.activation import _Elementwise, normalize_dim
+from archspec.layers.activation import Elementwise, normalize_dim
 from archspec.layers.base import (
     MAX_SIZE,
     AnyInt,
@@ -31,12 +31,12 @@ from archspec.layers.base import (
 from archspec.layers.conv import axis_names
 from archspec.layers.registry import register
 
+DIMS_HINT = "use dims >= 1 (dim 1 is the first per-sample dim) or negative dims counted from the end"
 
-def _batch_error(what: str, field: str) -> LayerError:
+
+def _batch_error(what: str, field: str, hint: str = DIMS_HINT) -> LayerError:
     return LayerError(
-        f"{what} would involve the batch dim 0; archspec models one sample at a time",
-        hint="use dims >= 1 (dim 1 is the first per-sample dim) or negative dims counted from the end",
-        field=field,
+        f"{what} would involve the batch dim 0; archspec models one sample at a time", hint=hint, field=field
     )
 
 
@@ -126,7 +126,7 @@ def _unflatten(size: int, sizes: list[int]) -> list[int]:
 
 
 @register
-class Identity(_Elementwise):
+class Identity(Elementwise):
     """torch.nn.Identity: returns its input (a placeholder; torch ignores constructor arguments)."""
 
     family: ClassVar[str] = "shape"
@@ -182,15 +182,16 @@ class Upsample(Layer):
             out = self._per_axis("size", self.size, len(spatial))
         else:
             scales = self._per_axis("scale_factor", self.scale_factor, len(spatial))
-            out = tuple(int(n * float(s)) for n, s in zip(spatial, scales, strict=True))
+            out = tuple(n * float(s) for n, s in zip(spatial, scales, strict=True))
         for n, o, axis in zip(spatial, out, axes, strict=True):
-            if not 1 <= o <= MAX_SIZE:
+            if not 1 <= o < MAX_SIZE + 1:  # also catches nan
                 raise LayerError(
-                    f"output {axis} would be {o} (input {n}); it must be between 1 and {MAX_SIZE}",
+                    f"output {axis} would be {int(o) if abs(o) < 1e15 else f'{o:.3g}'} (input {n}); "
+                    f"it must be between 1 and {MAX_SIZE}",
                     hint="use a scale_factor that keeps every size >= 1, or give size",
                     field="size" if self.size is not None else "scale_factor",
                 )
-        return LayerResult((shape[0], *out))
+        return LayerResult((shape[0], *(int(o) for o in out)))
 
     def _scale(self) -> Any:
         """torch's constructor: ``float(scale_factor) if scale_factor else None`` for a single number."""
@@ -249,7 +250,6 @@ class _PadNd(Layer):
 
     family: ClassVar[str] = "shape"
     ndim: ClassVar[int]
-    padding_mode: ClassVar[str] = "constant"
 
     def infer(self, inputs: list[Shape]) -> LayerResult:
         shape = inputs[0]
@@ -283,7 +283,8 @@ class _PadNd(Layer):
                 field="padding",
             )
         if rank < self.ndim and any(pads[2 * rank :]):
-            raise _batch_error(f"padding {self.ndim} dims of a rank-{rank} sample", "padding")
+            what = f"padding {self.ndim} dims of a rank-{rank} sample"
+            raise _batch_error(what, "padding", hint=f"pad only the sample's dims (ZeroPad{rank}d/ConstantPad{rank}d)")
 
     def _check_axis(self, size: int, before: int, after: int, axis: str) -> None:
         """Mode-specific limits on the padding of one axis."""
@@ -316,7 +317,7 @@ class _ConstantPadNd(_FillPadNd):
     value: Number | Expr = Field(description="the fill value")
 
     def label(self) -> str:
-        return f"{super().label()} ={self.value}"
+        return f"{super().label()} value={self.value}"
 
 
 class _ShapedPadNd(_PadNd):
@@ -330,7 +331,6 @@ class _ShapedPadNd(_PadNd):
 
 class _ReflectionPadNd(_ShapedPadNd):
     __doc__ = "Pads with the mirror image of the input, edge excluded. " + (_PadNd.__doc__ or "")
-    padding_mode: ClassVar[str] = "reflect"
 
     def _check_axis(self, size: int, before: int, after: int, axis: str) -> None:
         if max(before, after) >= size:
@@ -343,12 +343,10 @@ class _ReflectionPadNd(_ShapedPadNd):
 
 class _ReplicationPadNd(_ShapedPadNd):
     __doc__ = "Pads by repeating the edge values. " + (_PadNd.__doc__ or "")
-    padding_mode: ClassVar[str] = "replicate"
 
 
 class _CircularPadNd(_ShapedPadNd):
     __doc__ = "Pads by wrapping around (the input repeats). " + (_PadNd.__doc__ or "")
-    padding_mode: ClassVar[str] = "circular"
 
     def _check_axis(self, size: int, before: int, after: int, axis: str) -> None:
         if max(before, after) > size:

@@ -13,7 +13,6 @@ union is built from the open registry, so a registered layer is valid YAML at on
 
 from __future__ import annotations
 
-from functools import cache
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, StrictBool, StrictFloat, StrictInt, StrictStr, Tag
@@ -155,14 +154,21 @@ def _node_type() -> Any:
     ]
 
 
-@cache
-def _models(version: int) -> type[Spec]:
-    namespace = {"Node": _node_type()}
-    for model in (Group, BlockDef, Spec):
-        model.model_rebuild(force=True, _types_namespace=namespace)
-    return Spec
+_built_for: int | None = None
 
 
 def spec_model() -> type[Spec]:
-    """The Spec model with every registered layer type in its node union."""
-    return _models(registry_version())
+    """The Spec model with every registered layer type in its node union.
+
+    The models are rebuilt in place whenever the registry changed since the last build.
+    """
+    global _built_for
+    version = registry_version()
+    if _built_for != version:
+        node = _node_type()
+        for model in (Group, BlockDef, Spec):
+            # the first build resolved "Node" into the field; a later registry needs the new union
+            model.__pydantic_fields__["layers"].annotation = list[node]  # type: ignore[valid-type]
+            model.model_rebuild(force=True, _types_namespace={"Node": node})
+        _built_for = version
+    return Spec

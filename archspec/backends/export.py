@@ -1,0 +1,253 @@
+"""Exports of a built model: ``pt`` (weights + spec), TorchScript and ONNX; and reloading ``pt`` files.
+
+A ``pt`` export is one plain dict, read back with ``torch.load(weights_only=True)``::
+
+    format: "archspec-model", version: 1, archspec_version, torch_version
+    spec:   {name, file, text, sha256, params}   # the spec text and bound parameters
+    state_dict: {key: tensor}
+
+so :func:`load_pt` rebuilds the model from that file alone. It also reads the
+trainer's checkpoints (``format: "archspec-checkpoint"``, weights under ``model``),
+which share the ``spec`` entry. Every file is written atomically.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import re
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from archspec import __version__
+from archspec.backends.limits import DEFAULT_MAX_PARAM_BYTES
+from archspec.backends.torch_backend import build_module
+from archspec.compiler.ir import CompiledSpec
+from archspec.compiler.pipeline import compile_spec
+from archspec.errors import Diagnostic, SpecIOError, UsageError
+from archspec.fileio import write_bytes_atomic
+
+FORMAT = "archspec-model"
+VERSION = 1
+CHECKPOINT_FORMAT = "archspec-checkpoint"
+FORMATS = ("pt", "torchscript", "onnx")
+ONNX_MAX_BYTES = 2**31 - 2**24
+"""Protobuf's 2 GiB limit, with room for the graph: bigger models would need ONNX external data."""
+
+
+def example_input(compiled: CompiledSpec, batch: int = 2) -> torch.Tensor:
+    """A random batch of the spec's input shape (batch 2, so export keeps the batch dim symbolic)."""
+    generator = torch.Generator().manual_seed(0)
+    return torch.randn(batch, *compiled.input_shape, generator=generator)
+
+
+# -- pt -------------------------------------------------------------------------------------
+
+
+def pt_payload(model: nn.Module, compiled: CompiledSpec) -> dict[str, Any]:
+    text = compiled.source.text
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "archspec_version": __version__,
+        "torch_version": str(torch.__version__),
+        "spec": {
+            "name": compiled.name,
+            "file": compiled.source.file,
+            "text": text,
+            "sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
+            "params": _plain(compiled.params),
+        },
+        "state_dict": {key: value.detach().cpu() for key, value in model.state_dict().items()},
+    }
+
+
+def _plain(value: Any) -> Any:
+    """Only what ``torch.load(weights_only=True)`` reads: dicts, lists, str, int, float, bool, None."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    for plain in (bool, int, float, str):  # bool first: it is an int
+        if isinstance(value, plain):
+            return plain(value)
+    if value is None:
+        return None
+    raise TypeError(f"cannot store {type(value).__name__} in an export")
+
+
+def pt_bytes(model: nn.Module, compiled: CompiledSpec) -> bytes:
+    buffer = io.BytesIO()
+    torch.save(pt_payload(model, compiled), buffer)
+    return buffer.getvalue()
+
+
+def load_pt(path: str | Path, *, max_param_bytes: int | None = DEFAULT_MAX_PARAM_BYTES) -> nn.Module:
+    """Rebuild the model saved by ``archspec export --format pt`` (or a trainer checkpoint)."""
+    payload = read_payload(path)
+    name = str(path)
+    spec = payload.get("spec")
+    if payload.get("format") not in (FORMAT, CHECKPOINT_FORMAT) or not isinstance(spec, dict):
+        what = "a plain state dict" if _is_state_dict(payload) else "another tool's file"
+        raise _usage(
+            f"'{name}' is not an archspec model export ({what})",
+            name,
+            "a state dict has no spec: archspec.build(spec).load_state_dict(torch.load(file, weights_only=True))",
+        )
+    if payload.get("format") == FORMAT and payload.get("version") != VERSION:
+        raise _usage(
+            f"'{name}' is an archspec export of format version {payload.get('version')!r}; "
+            f"this archspec reads version {VERSION}",
+            name,
+        )
+    text, params = spec.get("text"), spec.get("params") or {}
+    if not isinstance(text, str) or not isinstance(params, dict):
+        raise _usage(f"'{name}' has no spec text", name)
+    compiled = compile_spec(text, overrides=params)
+    model = build_module(compiled, max_param_bytes=max_param_bytes)
+    load_weights(model, state_dict_of(payload, name), name)
+    return model
+
+
+def read_payload(path: str | Path) -> dict[str, Any]:
+    """``torch.load(weights_only=True)`` with OS and format errors turned into archspec errors."""
+    name = str(path)
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except OSError as exc:
+        raise SpecIOError([Diagnostic("io", f"cannot read '{name}': {exc.strerror or exc}", name)]) from None
+    except Exception as exc:
+        reason = _first_line(exc)
+        if "Weights only load failed" in str(exc):
+            reason = "it holds Python objects, not just tensors and plain data"
+        raise _usage(f"cannot read '{name}': it is corrupt, truncated or not a torch file ({reason})", name) from None
+    if not isinstance(payload, dict):
+        raise _usage(f"'{name}' holds a {type(payload).__name__}, not a dict of weights", name)
+    return payload
+
+
+def state_dict_of(payload: dict[str, Any], name: str) -> dict[str, torch.Tensor]:
+    """The weights in an export, a trainer checkpoint, or a plain state dict."""
+    for key in ("state_dict", "model"):
+        if isinstance(payload.get(key), dict) and _is_state_dict(payload[key]):
+            return payload[key]
+    if _is_state_dict(payload):
+        return payload
+    raise _usage(f"'{name}' holds no state dict", name, "expected an archspec export, checkpoint or state dict")
+
+
+def load_weights(model: nn.Module, state_dict: dict[str, torch.Tensor], name: str) -> None:
+    try:
+        model.load_state_dict(state_dict, strict=True)
+    except RuntimeError as exc:
+        first = str(exc).strip().splitlines()
+        detail = " ".join(line.strip() for line in first[:4])
+        raise _usage(
+            f"the weights in '{name}' do not fit the spec's model: {detail}",
+            name,
+            "export with the same spec and --set values the weights were trained with",
+        ) from None
+
+
+def _is_state_dict(value: Any) -> bool:
+    return isinstance(value, dict) and bool(value) and all(isinstance(v, torch.Tensor) for v in value.values())
+
+
+# -- TorchScript and ONNX -------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """Silence torch's deprecation and exporter chatter (the CLI prints its own one line)."""
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+        warnings.simplefilter("ignore")
+        yield
+
+
+def torchscript_bytes(model: nn.Module, example: torch.Tensor) -> tuple[bytes, str]:
+    """A TorchScript archive (``torch.jit.load`` reads it without archspec); scripted, else traced."""
+    model = model.eval()
+    with _quiet():
+        try:
+            scripted = torch.jit.script(model)
+            how = "scripted"
+        except Exception:
+            try:
+                scripted = torch.jit.trace(model, example)
+            except Exception as exc:
+                raise _usage(
+                    f"TorchScript cannot compile or trace this model: {_first_line(exc)}", "<export>"
+                ) from None
+            how = "traced"
+        buffer = io.BytesIO()
+        torch.jit.save(scripted, buffer)
+    return buffer.getvalue(), how
+
+
+def onnx_bytes(model: nn.Module, example: torch.Tensor, *, dynamic_batch: bool = True) -> bytes:
+    """ONNX through torch's exporter (``torch.export`` based), the batch dim symbolic."""
+    model = model.eval()
+    size = sum(p.numel() * p.element_size() for p in model.parameters())
+    if size > ONNX_MAX_BYTES:
+        raise _usage(
+            f"the model's {size:,} bytes of weights exceed ONNX's 2 GiB protobuf limit",
+            "<export>",
+            "export --format pt or torchscript instead",
+        )
+    dynamic = ({0: torch.export.Dim("batch")},) if dynamic_batch else None
+    with _quiet():
+        try:
+            program = torch.onnx.export(
+                model,
+                (example,),
+                dynamo=True,
+                dynamic_shapes=dynamic,
+                input_names=["input"],
+                output_names=["output"],
+                verbose=False,
+            )
+        except Exception as exc:
+            raise _usage(f"torch's ONNX exporter failed: {_first_line(exc)}", "<export>") from None
+    if program is None:  # pragma: no cover - only the legacy exporter returns None
+        raise _usage("torch's ONNX exporter returned nothing", "<export>")
+    return program.model_proto.SerializeToString()
+
+
+# -- one entry point ------------------------------------------------------------------------
+
+
+def export_model(model: nn.Module, compiled: CompiledSpec, path: str | Path, fmt: str = "pt") -> dict[str, Any]:
+    """Write ``model`` to ``path`` in ``fmt`` (atomically); return facts for the CLI's message."""
+    if fmt not in FORMATS:
+        raise _usage(f"unknown export format '{fmt}'", str(path), f"choose one of: {', '.join(FORMATS)}")
+    info: dict[str, Any] = {"format": fmt}
+    if fmt == "pt":
+        data = pt_bytes(model, compiled)
+    elif fmt == "torchscript":
+        data, info["how"] = torchscript_bytes(model, example_input(compiled))
+    else:
+        data = onnx_bytes(model, example_input(compiled))
+    try:
+        write_bytes_atomic(path, data)
+    except OSError as exc:
+        raise SpecIOError([Diagnostic("io", f"cannot write '{path}': {exc.strerror or exc}", str(path))]) from None
+    info["bytes"] = len(data)
+    return info
+
+
+def _first_line(exc: BaseException) -> str:
+    text = re.sub(r"\x1b\[[0-9;]*m", "", str(exc)).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _usage(message: str, file: str, hint: str | None = None) -> UsageError:
+    return UsageError([Diagnostic("export", message, file, hint=hint)])
+
+
+__all__ = ["FORMATS", "export_model", "load_pt", "onnx_bytes", "pt_payload", "torchscript_bytes"]

@@ -1,0 +1,82 @@
+"""Guard rails before allocating: parameter memory estimated from the static counts (no torch import)."""
+
+from __future__ import annotations
+
+import re
+
+from archspec.compiler.ir import CompiledSpec
+from archspec.errors import Diagnostic, UsageError
+
+DEFAULT_MAX_PARAM_BYTES = 4 * 2**30
+"""4 GiB of float32 parameters: a billion of them."""
+
+BYTES_PER_PARAM = 4
+"""Parameters are float32 when built."""
+
+_UNITS = {
+    "": 1,
+    "b": 1,
+    "k": 10**3,
+    "kb": 10**3,
+    "m": 10**6,
+    "mb": 10**6,
+    "g": 10**9,
+    "gb": 10**9,
+    "t": 10**12,
+    "tb": 10**12,
+    "kib": 2**10,
+    "mib": 2**20,
+    "gib": 2**30,
+    "tib": 2**40,
+}
+
+
+def parse_bytes(text: str) -> int:
+    """``"4GiB"``, ``"512MB"``, ``"1e9"`` or ``"1000"`` -> a byte count (>= 0)."""
+    match = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]*)?(?:[eE][0-9]+)?)\s*([A-Za-z]*)\s*", text)
+    unit = match.group(2).lower() if match else ""
+    if match is None or unit not in _UNITS:
+        raise ValueError(f"'{text}' is not a size; use bytes or a unit: 500MB, 4GiB, 1e9")
+    return int(float(match.group(1)) * _UNITS[unit])
+
+
+def format_bytes(count: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if abs(count) < 1024 or unit == "TiB":
+            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
+        count /= 1024
+    raise AssertionError  # unreachable
+
+
+def param_bytes(compiled: CompiledSpec) -> int:
+    return compiled.params_total * BYTES_PER_PARAM
+
+
+def check_param_memory(compiled: CompiledSpec, max_param_bytes: int | None = DEFAULT_MAX_PARAM_BYTES) -> None:
+    """Raise UsageError, naming the biggest layers, if the parameters would exceed ``max_param_bytes``.
+
+    ``None`` disables the check.
+    """
+    needed = param_bytes(compiled)
+    if max_param_bytes is None or needed <= max_param_bytes:
+        return
+    biggest = sorted((n for n in compiled.nodes if n.result and n.result.params), key=lambda n: -n.result.params)[:3]  # type: ignore[union-attr]
+    layers = ", ".join(
+        f"'{n.path}' ({n.type}, {n.result.params:,} params, {format_bytes(n.result.params * BYTES_PER_PARAM)})"  # type: ignore[union-attr]
+        for n in biggest
+    )
+    message = (
+        f"the model needs {format_bytes(needed)} for {compiled.params_total:,} float32 parameters, "
+        f"more than the limit of {format_bytes(max_param_bytes)}; the biggest layers: {layers}"
+    )
+    hint = (
+        "shrink those layers (or override the params that size them), "
+        "or raise the limit with --max-param-bytes / max_param_bytes="
+    )
+    if biggest:
+        diagnostic = compiled.source.diagnostic(
+            "too-large", message, biggest[0].source_path, hint=hint, node=biggest[0].path
+        )
+    else:
+        diagnostic = Diagnostic("too-large", message, compiled.source.file, hint=hint)
+    raise UsageError([diagnostic])

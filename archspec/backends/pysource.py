@@ -1,0 +1,358 @@
+"""Python source for generated modules, shared by ``build`` (executed) and ``codegen`` (written).
+
+Both backends turn an IR module that is not a plain chain into a class whose
+``forward`` is straight-line code over the graph: one statement per child, in
+the spec's (topological) order, named after the spec's ids::
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        conv1 = self.conv1(x)
+        ...
+        bn2 += downsample
+        relu_out = self.relu_out(bn2)
+        return relu_out
+
+Expressions are a tiny tree (:class:`Call`, :class:`Seq`, :class:`BinOp`, names and
+literals) so that :func:`statement` can lay them out the way ``ruff format`` does
+(flat when it fits, else one item per line with a magic trailing comma, which
+ruff keeps at any line length). Nothing here imports torch.
+"""
+
+from __future__ import annotations
+
+import builtins
+import keyword
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from archspec.compiler.ir import INPUT, Module, Node
+
+WIDTH = 88
+"""Line length of generated source (ruff's default; also clean under the project's 120)."""
+
+INDENT = "    "
+
+RESERVED = frozenset(keyword.kwlist) | frozenset(dir(builtins)) | {"self", "torch", "nn", "x", "OrderedDict"}
+"""Names a local variable in a generated ``forward`` must not take."""
+
+
+@dataclass(frozen=True)
+class Name:
+    """An expression written as is: a variable, ``self.conv1``, ``torch.cat``."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Call:
+    func: str
+    args: tuple[Any, ...] = ()
+    kwargs: tuple[tuple[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class Seq:
+    """A list (``[a, b]``) or tuple (``(a, b)``) display."""
+
+    items: tuple[Any, ...]
+    brackets: str = "[]"
+
+
+@dataclass(frozen=True)
+class BinOp:
+    """``a + b + c``: one operator between two or more operands."""
+
+    op: str
+    operands: tuple[Any, ...]
+
+
+@dataclass
+class Statement:
+    """``target = value`` (or ``return value`` when ``target`` is None); ``op`` may be ``+=``."""
+
+    target: str | None
+    value: Any
+    op: str = "="
+
+
+@dataclass
+class Forward:
+    """The body of a generated ``forward``: statements, then the returned variable."""
+
+    statements: list[Statement] = field(default_factory=list)
+    result: str = "x"
+
+
+# -- names -----------------------------------------------------------------------------------
+
+
+def is_attribute_name(name: str) -> bool:
+    """True when ``self.<name>`` is valid Python (ids like ``3`` or ``lambda`` are not)."""
+    return name.isidentifier() and not keyword.iskeyword(name)
+
+
+def attribute(name: str) -> str:
+    """Source that reads child ``name`` of ``self``."""
+    return f"self.{name}" if is_attribute_name(name) else f"getattr(self, {literal(name)})"
+
+
+def class_name(name: str, default: str = "Model") -> str:
+    """``resnet18`` -> ``Resnet18``, ``mnist_cnn`` -> ``MnistCnn``; block names are kept as written."""
+    if name.isidentifier() and name[:1].isupper() and not keyword.iskeyword(name):
+        return name
+    parts = re.split(r"[^0-9A-Za-z]+", name)
+    cleaned = "".join(part[:1].upper() + part[1:] for part in parts)
+    return cleaned if cleaned.isidentifier() and not keyword.iskeyword(cleaned) else default
+
+
+class Namer:
+    """Unique, valid local names: the spec's id where possible, else ``id_``, ``id_2``, ..."""
+
+    def __init__(self, taken: set[str] | None = None) -> None:
+        self.taken = set(taken or ())
+
+    def __call__(self, wanted: str) -> str:
+        base = wanted if is_attribute_name(wanted) else re.sub(r"\W", "_", wanted)
+        if not base.isidentifier():
+            base = f"x{base}" if base[:1].isdigit() else "value"
+        candidate = base
+        if candidate in RESERVED or candidate in self.taken:
+            candidate = f"{base}_"
+        index = 2
+        while candidate in RESERVED or candidate in self.taken:
+            candidate, index = f"{base}_{index}", index + 1
+        self.taken.add(candidate)
+        return candidate
+
+
+# -- forward ---------------------------------------------------------------------------------
+
+
+def live_children(module: Module) -> list[Node | Module]:
+    """Children that the output depends on, in order (dead branches are not computed)."""
+    needed = {module.output}
+    live: list[Node | Module] = []
+    for child in reversed(module.children):
+        if child.name in needed:
+            live.append(child)
+            needed.update(child.inputs)
+    return live[::-1]
+
+
+def functional_expression(node: Node, args: list[Name]) -> Any | None:
+    """The expression for a built-in functional layer (add, mul, concat), or None if unknown."""
+    from archspec.layers.merge import Add, Concat, Mul
+
+    layer = node.layer
+    kind = type(layer)  # exact types: a subclass may change what the operation means
+    if kind is Add:
+        return BinOp("+", tuple(args))
+    if kind is Mul:
+        return BinOp("*", tuple(args))
+    if kind is Concat and isinstance(layer, Concat):
+        return Call("torch.cat", (Seq(tuple(args)),), (("dim", layer.dim),))
+    return None
+
+
+def forward(module: Module) -> Forward:
+    """Straight-line code for a module's graph.
+
+    Module children (and functional layers without a known expression, which the
+    build emits as small modules) are calls of ``self.<name>``; known functional
+    layers are Python expressions. An ``add`` accumulates in place into an operand
+    when that is safe (:func:`in_place_operand`), like ``out += identity`` in
+    hand-written models: it saves an allocation and a pass over memory.
+    """
+    namer = Namer()
+    names = {INPUT: "x"}
+    body = Forward()
+    children = live_children(module)
+    uses = _uses(module, children)
+    for child in children:
+        args = [Name(names[i]) for i in child.inputs]
+        if isinstance(child, Node) and child.layer.functional:
+            index = in_place_operand(module, child, uses)
+            if index is not None:
+                target = names[child.inputs[index]]
+                for position, arg in enumerate(args):
+                    if position != index:
+                        body.statements.append(Statement(target, arg, "+="))
+                names[child.name] = target
+                continue
+            value = functional_expression(child, args)
+        else:
+            value = None
+        if value is None:
+            value = Call(attribute(child.name), tuple(args))
+        names[child.name] = namer(child.name)
+        body.statements.append(Statement(names[child.name], value))
+    body.result = names[module.output]
+    return body
+
+
+IN_PLACE_PRODUCERS = frozenset(
+    [f"Conv{n}d" for n in (1, 2, 3)]
+    + [f"ConvTranspose{n}d" for n in (1, 2, 3)]
+    + [f"BatchNorm{n}d" for n in (1, 2, 3)]
+    + [f"InstanceNorm{n}d" for n in (1, 2, 3)]
+    + ["Linear", "GroupNorm", "LayerNorm"]
+)
+"""Layers whose output is a fresh tensor that their backward does not need (it saves inputs)."""
+
+
+def _uses(module: Module, children: list[Node | Module]) -> dict[str, int]:
+    uses: dict[str, int] = {module.output: 1}
+    for child in children:
+        for name in child.inputs:
+            uses[name] = uses.get(name, 0) + 1
+    return uses
+
+
+def in_place_operand(module: Module, node: Node, uses: dict[str, int]) -> int | None:
+    """Which operand of an ``add`` may take the sum in place, or None.
+
+    The operand must be one of the first two (so the summation order, and the
+    rounding, stay those of ``a + b + c``), already have the output's shape, be used
+    by this add alone, and come from a layer in :data:`IN_PLACE_PRODUCERS` built as
+    the plain ``torch.nn`` class: a fresh tensor, not a view or the module's input,
+    and not saved for backward (unlike a ReLU's output).
+    """
+    from archspec.layers.base import Layer
+    from archspec.layers.merge import Add
+
+    if type(node.layer) is not Add or node.input_shapes is None or node.shape is None:
+        return None
+    for index, name in enumerate(node.inputs[:2]):
+        if name == INPUT or node.inputs.count(name) != 1 or uses.get(name) != 1:
+            continue
+        if tuple(node.input_shapes[index]) != tuple(node.shape):
+            continue
+        producer = module.child(name)
+        if not isinstance(producer, Node) or producer.layer.functional:
+            continue
+        if type(producer.layer).build is not Layer.build or producer.type not in IN_PLACE_PRODUCERS:
+            continue
+        return index
+    return None
+
+
+def chain_forward(module: Module) -> Forward:
+    """``x = self.a(x)`` per child: how a hand-written model runs a sequence."""
+    body = Forward(result="x")
+    for child in module.children:
+        body.statements.append(Statement("x", Call(attribute(child.name), (Name("x"),))))
+    return body
+
+
+def forward_lines(body: Forward, indent: int = 2, *, release: bool = False) -> list[str]:
+    """The ``forward`` method's source.
+
+    ``release`` adds ``del a, b`` once values are no longer needed, so that their
+    memory returns to the allocator at once (as when hand-written code reassigns
+    ``out``) instead of at the return: ~2% of a CPU ResNet forward. The build uses it;
+    codegen, written for reading, does not.
+    """
+    lines = [INDENT * (indent - 1) + "def forward(self, x: torch.Tensor) -> torch.Tensor:"]
+    last_use: dict[str, int] = {}
+    for index, statement in enumerate(body.statements):
+        for name in names_in(statement.value):
+            last_use[name] = index
+        if statement.op != "=" and statement.target:
+            last_use[statement.target] = index
+    for index, statement in enumerate(body.statements):
+        lines += statement_source(statement, indent)
+        dead = [n for n, last in last_use.items() if last == index and n not in (body.result, "x")]
+        if release and dead:
+            lines += statement_lines("del " + ", ".join(dead), None, indent)
+    lines += statement_lines(f"return {body.result}", None, indent)
+    return lines
+
+
+def names_in(expr: Any) -> list[str]:
+    """Variables an expression reads, in order."""
+    if isinstance(expr, Name):
+        return [expr.text]
+    if isinstance(expr, Call):
+        return [n for item in [*expr.args, *(v for _, v in expr.kwargs)] for n in names_in(item)]
+    if isinstance(expr, Seq | BinOp):
+        items = expr.items if isinstance(expr, Seq) else expr.operands
+        return [n for item in items for n in names_in(item)]
+    return []
+
+
+def statement_source(statement: Statement, indent: int) -> list[str]:
+    prefix = f"{statement.target} {statement.op} " if statement.target else "return "
+    return statement_lines(prefix, statement.value, indent)
+
+
+# -- layout ----------------------------------------------------------------------------------
+
+
+def literal(value: Any) -> str:
+    """A Python literal as ``ruff format`` writes it (double quotes, ``(1,)``)."""
+    if isinstance(value, bool) or value is None:
+        return repr(value)
+    if isinstance(value, int):
+        return repr(value)
+    if isinstance(value, float):
+        if math.isnan(value) or math.isinf(value):
+            return f'float("{value}")'
+        return repr(value)
+    if isinstance(value, str):
+        escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
+        escaped = "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in escaped)
+        return f'"{escaped}"'
+    if isinstance(value, tuple | list):
+        items = ", ".join(literal(v) for v in value)
+        if isinstance(value, list):
+            return f"[{items}]"
+        return f"({items},)" if len(value) == 1 else f"({items})"
+    raise TypeError(f"no Python literal for {value!r}")
+
+
+def flat(expr: Any) -> str:
+    if isinstance(expr, Name):
+        return expr.text
+    if isinstance(expr, Call):
+        parts = [flat(a) for a in expr.args] + [f"{k}={flat(v)}" for k, v in expr.kwargs]
+        return f"{expr.func}({', '.join(parts)})"
+    if isinstance(expr, Seq):
+        inner = ", ".join(flat(i) for i in expr.items)
+        if expr.brackets == "()" and len(expr.items) == 1:
+            inner += ","
+        return f"{expr.brackets[0]}{inner}{expr.brackets[1]}"
+    if isinstance(expr, BinOp):
+        return f" {expr.op} ".join(flat(o) for o in expr.operands)
+    return literal(expr)
+
+
+def statement_lines(prefix: str, expr: Any, indent: int, suffix: str = "", width: int = WIDTH) -> list[str]:
+    """Lay out ``prefix + expr + suffix`` at ``indent`` levels, splitting brackets like ruff."""
+    pad = INDENT * indent
+    text = prefix if expr is None else prefix + flat(expr)
+    if expr is None or len(pad) + len(text) + len(suffix) <= width:
+        return [pad + text + suffix]
+    if isinstance(expr, Call):
+        opening, items, closing = f"{expr.func}(", [*expr.args, *expr.kwargs], ")"
+    elif isinstance(expr, Seq):
+        opening, items, closing = expr.brackets[0], list(expr.items), expr.brackets[1]
+    elif isinstance(expr, BinOp):
+        lines = [pad + prefix + "("]
+        for index, operand in enumerate(expr.operands):
+            lines += statement_lines("" if index == 0 else f"{expr.op} ", operand, indent + 1, width=width)
+        return [*lines, pad + ")" + suffix]
+    else:
+        return [pad + text + suffix]
+    if len(pad) + len(prefix) + len(opening) > width and prefix.endswith(" = "):
+        # even the head does not fit: ruff parenthesizes the right-hand side
+        inner = statement_lines("", expr, indent + 1, width=width)
+        return [pad + prefix + "(", *inner, pad + ")" + suffix]
+    lines = [pad + prefix + opening]
+    for item in items:
+        if isinstance(item, tuple):
+            key, value = item
+            lines += statement_lines(f"{key}=", value, indent + 1, ",", width)
+        else:
+            lines += statement_lines("", item, indent + 1, ",", width)
+    return [*lines, pad + closing + suffix]

@@ -1,0 +1,145 @@
+"""The torch backend: a compiled spec becomes nested ``nn.Module`` objects.
+
+* A module whose children form a chain is an ``nn.Sequential`` with the spec's
+  ids as child names (a block, or the root, gets its own ``nn.Sequential``
+  subclass so that ``print(model)`` shows ``BasicBlock(...)``, ``Resnet18(...)``).
+* Any other module (residual adds, concats) becomes a generated class: its
+  ``forward`` is straight-line Python written from the graph
+  (:mod:`archspec.backends.pysource`) and compiled once per distinct structure,
+  so there is no per-call interpretation, and it scripts, traces, exports and
+  compiles like hand-written code. Residual adds accumulate in place where that
+  is unobservable, and dead values are ``del``-eted at once, as hand-written code
+  that reassigns ``out`` frees them.
+
+Leaf modules come from each layer's ``build`` (the ``torch.nn`` class with the
+layer's ``torch_kwargs``). Functional layers (add, mul, concat) are expressions
+in the generated ``forward``; an unknown functional layer is built into a tiny
+``torch.fx.GraphModule`` from its ``emit`` and called like a module.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import linecache
+import operator
+from collections import OrderedDict
+from typing import Any
+
+import torch
+from torch import fx, nn
+
+from archspec.backends import pysource
+from archspec.backends.limits import DEFAULT_MAX_PARAM_BYTES, check_param_memory
+from archspec.compiler.ir import CompiledSpec, Module, Node
+from archspec.errors import SpecError
+
+GENERATED_MODULE = "archspec.generated"
+"""``__module__`` of generated classes. They are not importable; they pickle by value (:func:`_restore`)."""
+
+_classes: dict[tuple[str, str, str], type[nn.Module]] = {}
+
+
+def build_module(compiled: CompiledSpec, *, max_param_bytes: int | None = DEFAULT_MAX_PARAM_BYTES) -> nn.Module:
+    """Build the torch module tree for a compiled, error-free spec (float32, torch's default init)."""
+    if compiled.diagnostics:
+        raise SpecError(compiled.diagnostics)
+    check_param_memory(compiled, max_param_bytes)
+    return _build(compiled.root, pysource.class_name(compiled.name))
+
+
+def module_class_name(module: Module, root_name: str) -> str:
+    """The class name a module gets: the root's from the spec name, a block's its block name."""
+    if module.kind == "root":
+        return root_name
+    if module.kind == "block" and module.block:
+        return pysource.class_name(module.block, "Block")
+    return pysource.class_name(module.name, "Group")
+
+
+def _build(module: Module, class_name: str) -> nn.Module:
+    children: OrderedDict[str, nn.Module] = OrderedDict()
+    for child in module.children:
+        if isinstance(child, Module):
+            children[child.name] = _build(child, module_class_name(child, class_name))
+        elif not child.layer.functional:
+            children[child.name] = child.layer.build(child.input_shapes or [])
+        elif pysource.functional_expression(child, []) is None:
+            children[child.name] = _functional_module(child)
+    if module.is_chain and len(children) == len(module.children):
+        if module.kind == "group":
+            return nn.Sequential(children)
+        return _sequential_class(class_name)(children)
+    source = "\n".join(pysource.forward_lines(pysource.forward(module), indent=1, release=True)) + "\n"
+    return _graph_class(class_name, source)(children)
+
+
+def _restore(kind: str, name: str, source: str) -> nn.Module:
+    """Unpickling: recreate the generated class (from its name and source), then an empty instance."""
+    cls = _sequential_class(name) if kind == "sequential" else _graph_class(name, source)
+    return cls.__new__(cls)
+
+
+class _Picklable:
+    """Generated classes are not importable; pickle them as (kind, name, forward source) instead."""
+
+    _archspec_kind: str = ""
+    _archspec_source: str = ""
+
+    def __reduce_ex__(self, protocol: Any) -> tuple[Any, ...]:
+        cls = type(self)
+        return _restore, (cls._archspec_kind, cls.__name__, cls._archspec_source), self.__dict__.copy()
+
+
+class GeneratedModule(_Picklable, nn.Module):
+    """Base of generated graph modules: children given at construction, ``forward`` generated."""
+
+    def __init__(self, children: OrderedDict[str, nn.Module]) -> None:
+        super().__init__()
+        for name, child in children.items():
+            self.add_module(name, child)
+
+
+class NamedSequential(_Picklable, nn.Sequential):
+    """Base of the ``nn.Sequential`` subclasses that give the root and chain blocks their names."""
+
+
+def _sequential_class(name: str) -> type[nn.Module]:
+    key = ("sequential", name, "")
+    if key not in _classes:
+        namespace = {"__module__": GENERATED_MODULE, "__doc__": None, "_archspec_kind": "sequential"}
+        _classes[key] = type(name, (NamedSequential,), namespace)
+    return _classes[key]
+
+
+def _graph_class(name: str, source: str) -> type[nn.Module]:
+    """One class per (name, forward source): instances with the same structure share it."""
+    key = ("graph", name, source)
+    if key not in _classes:
+        digest = hashlib.sha1(f"{name}\n{source}".encode()).hexdigest()[:12]
+        filename = f"<archspec-generated {name} {digest}>"
+        # inspect.getsource (TorchScript, tracebacks) reads generated code from linecache.
+        linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
+        namespace: dict[str, Any] = {"torch": torch, "operator": operator}
+        exec(compile(source, filename, "exec"), namespace)  # our own generated source
+        forward = namespace["forward"]
+        forward.__qualname__ = f"{name}.forward"
+        attributes = {
+            "__module__": GENERATED_MODULE,
+            "__doc__": None,
+            "forward": forward,
+            "_archspec_kind": "graph",
+            "_archspec_source": source,
+        }
+        _classes[key] = type(name, (GeneratedModule,), attributes)
+    return _classes[key]
+
+
+def _functional_module(node: Node) -> fx.GraphModule:
+    """A functional layer the backend has no expression for, built from its ``emit``."""
+    graph = fx.Graph()
+    args = [graph.placeholder(f"x{i}") for i in range(len(node.inputs))]
+    graph.output(node.layer.emit(graph, args))  # type: ignore[attr-defined]
+    return fx.GraphModule(nn.Module(), graph, class_name=pysource.class_name(node.type, "Op"))
+
+
+__all__ = ["GeneratedModule", "NamedSequential", "build_module", "module_class_name"]

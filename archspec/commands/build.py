@@ -1,0 +1,48 @@
+"""``archspec build SPEC``: build the torch module and print it (a smoke test of the torch backend)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from archspec.commands import add_set_option, parse_overrides
+from archspec.commands.export import add_max_param_bytes_option, max_param_bytes
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "build",
+        help="build the torch module, print it and run one forward pass",
+        description="Build the spec with torch, print the module tree, and run one random batch through it "
+        "to confirm the output shape equals the statically inferred one.",
+    )
+    parser.add_argument("spec", metavar="SPEC")
+    parser.add_argument("--no-forward", action="store_true", help="only build and print; skip the forward pass")
+    add_max_param_bytes_option(parser)
+    add_set_option(parser)
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from archspec.backends.limits import check_param_memory
+    from archspec.compiler.pipeline import compile_spec
+
+    limit = max_param_bytes(args.max_param_bytes)
+    compiled = compile_spec(Path(args.spec), overrides=parse_overrides(args.overrides))
+    check_param_memory(compiled, limit)
+
+    import torch
+
+    from archspec.backends.torch_backend import build_module
+
+    model = build_module(compiled, max_param_bytes=limit)
+    print(model)
+    params = sum(p.numel() for p in model.parameters())
+    line = f"{type(model).__name__}: {params:,} parameters"
+    if not args.no_forward:
+        with torch.no_grad():
+            out = model.eval()(torch.zeros(2, *compiled.input_shape))
+        line += f", output {list(out.shape[1:])} for input {list(compiled.input_shape)} (batch excluded)"
+        assert tuple(out.shape[1:]) == compiled.output_shape, "static and runtime shapes differ"
+    print(line)
+    return 0

@@ -1,0 +1,65 @@
+"""``archspec diagram SPEC -o OUT``: draw the spec with Graphviz (.svg, .png, .pdf or .dot).
+
+``--allow-errors`` draws an invalid spec up to its failing nodes (in red, with their
+messages), writes the file, then reports the diagnostics and exits 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from archspec.backends.graphviz import Diagram, output_format, render, require_dot
+from archspec.commands import add_set_option, parse_overrides
+from archspec.compiler.pipeline import compile_spec
+from archspec.errors import SpecError
+from archspec.fileio import write_bytes_atomic
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "diagram",
+        help="draw the spec with Graphviz (.svg, .png, .pdf or .dot)",
+        description="Draw the spec: layers coloured by family, tensor shapes on edges, blocks as clusters.",
+    )
+    parser.add_argument("spec", metavar="SPEC")
+    parser.add_argument("-o", "--output", required=True, metavar="OUT", help="output file: .svg, .png, .pdf or .dot")
+    parser.add_argument(
+        "--depth",
+        type=int,
+        default=None,
+        metavar="N",
+        help="draw modules nested at most N deep (0: every top-level block or group is one box); default: all",
+    )
+    parser.add_argument(
+        "--rankdir", choices=("TB", "LR"), default="TB", help="top-to-bottom (default) or left-to-right"
+    )
+    parser.add_argument(
+        "--allow-errors",
+        action="store_true",
+        help="draw an invalid spec up to its failing nodes (shown in red); still exits 1",
+    )
+    add_set_option(parser)
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    fmt = output_format(args.output)
+    require_dot(fmt)
+    overrides = parse_overrides(args.overrides)
+    try:
+        compiled = compile_spec(Path(args.spec), overrides=overrides, allow_errors=args.allow_errors)
+    except SpecError as exc:
+        if not args.allow_errors:
+            print(exc.format(), file=sys.stderr)
+            print("note: add --allow-errors to draw the spec up to the failing node", file=sys.stderr)
+            return 1
+        raise
+    graph = Diagram(compiled, depth=args.depth, rankdir=args.rankdir).build()
+    write_bytes_atomic(args.output, render(graph, fmt))
+    print(f"wrote {args.output}")
+    if compiled.diagnostics:
+        print(SpecError(compiled.diagnostics).format(), file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,76 @@
+"""``archspec docs SPEC_OR_DIR... -o DIR``: a Markdown page per spec plus ``index.md``.
+
+Files whose content would not change are not rewritten. Invalid specs are reported and
+left out (exit 1); the others are still written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from archspec.backends.docs import Page, write_docs
+from archspec.backends.graphviz import require_dot
+from archspec.compiler.pipeline import compile_spec
+from archspec.errors import ArchspecError, Diagnostic, SpecError, UsageError
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "docs",
+        help="write Markdown docs: a page per spec (diagram, layer table, spec) and an index",
+        description="Write one Markdown page per spec and an index.md; unchanged files are left alone.",
+    )
+    parser.add_argument("specs", nargs="+", metavar="SPEC_OR_DIR", help="spec files, or folders of *.yaml specs")
+    parser.add_argument("-o", "--output", required=True, metavar="DIR", help="folder for the pages (created if needed)")
+    parser.add_argument("--depth", type=int, default=None, metavar="N", help="diagram depth (see archspec diagram)")
+    parser.add_argument("--no-diagrams", action="store_true", help="leave out the SVG diagrams (no Graphviz needed)")
+    parser.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+    parser.set_defaults(run=run)
+
+
+def spec_files(items: list[str]) -> list[Path]:
+    """Spec files in the order given; a folder contributes its ``*.yaml``/``*.yml`` files, sorted."""
+    files: list[Path] = []
+    for item in items:
+        path = Path(item)
+        if path.is_dir():
+            found = sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+            if not found:
+                raise UsageError([Diagnostic("usage", f"no *.yaml specs in folder '{item}'", "<command line>")])
+            files += found
+        else:
+            files.append(path)
+    stems: dict[str, Path] = {}
+    for path in files:
+        if path.stem in stems and stems[path.stem].resolve() != path.resolve():
+            message = f"two specs would share the page '{path.stem}.md': {stems[path.stem]} and {path}"
+            raise UsageError([Diagnostic("usage", message, "<command line>", hint="rename one of the files")])
+        stems[path.stem] = path
+    unique = {p.resolve(): p for p in files}
+    return list(unique.values())
+
+
+def run(args: argparse.Namespace) -> int:
+    if not args.no_diagrams:
+        require_dot("svg", instead="pass --no-diagrams")
+    worst = 0
+    pages: list[Page] = []
+    for path in spec_files(args.specs):
+        try:
+            compiled = compile_spec(path)
+        except ArchspecError as exc:
+            print(exc.format(), file=sys.stderr)
+            worst = max(worst, 1 if isinstance(exc, SpecError) else 2)
+            continue
+        pages.append(Page(path.stem, path, compiled))
+    out = Path(args.output)
+    written = write_docs(pages, out, diagrams=not args.no_diagrams, depth=args.depth)
+    if not args.quiet:
+        for path in written.changed:
+            print(f"wrote {path}")
+        print(
+            f"{out}: {len(pages)} spec(s), {len(written.changed)} file(s) written, {len(written.unchanged)} unchanged"
+        )
+    return worst

@@ -1,0 +1,56 @@
+"""``archspec evaluate SPEC --checkpoint FILE``: loss and accuracy (and, as JSON, the confusion matrix)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from archspec.commands import add_set_option, parse_overrides
+from archspec.commands.train import add_data_options, positive_int
+from archspec.train.config import DEVICES
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "evaluate",
+        help="loss and accuracy of a checkpoint (confusion matrix with --format json)",
+        description="Evaluate a checkpoint written by 'archspec train', with the preprocessing it recorded. "
+        "Its spec parameters are used unless --set overrides them.",
+    )
+    parser.add_argument("spec", metavar="SPEC")
+    parser.add_argument("--checkpoint", required=True, metavar="FILE", help="best.pt or last.pt of a run")
+    add_data_options(parser)
+    parser.add_argument("--split", choices=("val", "train"), default="val", help="default val (held-out)")
+    parser.add_argument("--batch-size", type=positive_int, metavar="B")
+    parser.add_argument("--device", choices=DEVICES, default="auto")
+    parser.add_argument("--workers", type=int, default=0, metavar="W")
+    parser.add_argument("--format", choices=("text", "json"), default="text")
+    add_set_option(parser)
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from archspec.train.runner import evaluate_checkpoint
+
+    result = evaluate_checkpoint(
+        Path(args.spec),
+        args.checkpoint,
+        overrides=parse_overrides(args.overrides),
+        data_name=args.data,
+        data_root=args.data_root,
+        split=args.split,
+        batch_size=args.batch_size,
+        device_name=args.device,
+        workers=max(0, args.workers),
+        download=bool(args.download),
+    )
+    if args.format == "json":
+        print(json.dumps(result, indent=2))
+        return 0
+    print(
+        f"{result['spec']} (epoch {result['epoch']}, {result['checkpoint']}) on {result['data']} "
+        f"{result['split']}: {result['images']:,} images"
+    )
+    print(f"loss {result['loss']:.4f}  accuracy {result['accuracy']:.2%} ({result['correct']:,}/{result['images']:,})")
+    return 0

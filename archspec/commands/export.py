@@ -1,0 +1,83 @@
+"""``archspec export SPEC -o FILE``: the built model as ``pt`` (weights + spec), TorchScript or ONNX."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from archspec.commands import add_set_option, parse_overrides
+from archspec.errors import Diagnostic, UsageError
+
+FORMATS = ("pt", "torchscript", "onnx")
+SUFFIXES = {".onnx": "onnx", ".ts": "torchscript", ".torchscript": "torchscript", ".jit": "torchscript"}
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "export",
+        help="write the built model: pt (weights + spec), torchscript or onnx",
+        description="Build the spec and write it to FILE. 'pt' keeps the spec text, its parameters and the "
+        "weights in one dict (archspec.load_model rebuilds the model from it); 'torchscript' loads with "
+        "torch.jit.load and 'onnx' with any ONNX runtime, neither needing archspec. TorchScript and ONNX are "
+        "exported in eval mode with a symbolic batch dim (ONNX).",
+    )
+    parser.add_argument("spec", metavar="SPEC")
+    parser.add_argument("-o", "--output", required=True, metavar="FILE")
+    parser.add_argument(
+        "--format",
+        choices=FORMATS,
+        help="default: onnx for *.onnx, torchscript for *.ts/*.torchscript/*.jit, else pt",
+    )
+    parser.add_argument(
+        "--weights",
+        metavar="FILE",
+        help="load these weights first: an archspec export, a training checkpoint or a plain state dict",
+    )
+    parser.add_argument("--seed", type=int, metavar="N", help="seed torch's RNG before building (initial weights)")
+    add_max_param_bytes_option(parser)
+    add_set_option(parser)
+    parser.set_defaults(run=run)
+
+
+def add_max_param_bytes_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--max-param-bytes",
+        default="4GiB",
+        metavar="SIZE",
+        help="refuse to build specs whose float32 parameters need more (default 4GiB; e.g. 500MB, 16GiB, 0 = no limit)",
+    )
+
+
+def max_param_bytes(text: str) -> int | None:
+    from archspec.backends.limits import parse_bytes
+
+    try:
+        value = parse_bytes(text)
+    except ValueError as exc:
+        raise UsageError([Diagnostic("usage", f"--max-param-bytes: {exc}", file="<command line>")]) from None
+    return value or None
+
+
+def run(args: argparse.Namespace) -> int:
+    from archspec.backends.limits import check_param_memory, format_bytes
+    from archspec.compiler.pipeline import compile_spec
+
+    fmt = args.format or SUFFIXES.get(Path(args.output).suffix.lower(), "pt")
+    limit = max_param_bytes(args.max_param_bytes)
+    compiled = compile_spec(Path(args.spec), overrides=parse_overrides(args.overrides))
+    check_param_memory(compiled, limit)  # before importing torch and allocating
+
+    import torch
+
+    from archspec.backends.export import export_model, load_weights, read_payload, state_dict_of
+    from archspec.backends.torch_backend import build_module
+
+    if args.seed is not None:
+        torch.manual_seed(args.seed)
+    model = build_module(compiled, max_param_bytes=limit)
+    if args.weights:
+        load_weights(model, state_dict_of(read_payload(args.weights), args.weights), args.weights)
+    info = export_model(model, compiled, args.output, fmt)
+    how = f" ({info['how']})" if "how" in info else ""
+    print(f"wrote {args.output}: {fmt}{how}, {compiled.params_total:,} params, {format_bytes(info['bytes'])}")
+    return 0

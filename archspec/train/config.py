@@ -1,0 +1,182 @@
+"""Training settings: built-in defaults, overridden by the spec's ``train:`` section, overridden by flags.
+
+Torch-free: the command modules import this at parser-build time.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+from archspec.errors import Diagnostic, UsageError
+
+OPTIMIZERS = ("adam", "adamw", "sgd")
+SCHEDULERS = ("none", "cosine", "onecycle", "step")
+DEVICES = ("auto", "cpu", "cuda", "mps")
+DATA_KINDS = ("mnist5k", "mnist", "fashion-mnist", "cifar10", "imagefolder:PATH", "fake", "fake:N")
+
+DEFAULT_LR = {"adam": 1e-3, "adamw": 1e-3, "sgd": 1e-2}
+DEFAULT_WEIGHT_DECAY = {"adam": 0.0, "adamw": 1e-2, "sgd": 0.0}
+SGD_MOMENTUM = 0.9
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    """Everything that decides what a run computes (plus where and how fast it runs)."""
+
+    data: str = "mnist5k"
+    data_root: str = "data"
+    epochs: int = 10
+    batch_size: int = 64
+    lr: float | None = None
+    """``None``: the optimizer's default (:data:`DEFAULT_LR`)."""
+    optimizer: str = "adam"
+    weight_decay: float | None = None
+    scheduler: str = "none"
+    seed: int = 0
+    device: str = "auto"
+    amp: bool = False
+    workers: int = 0
+    resize: tuple[int, int] | None = None
+    channels: int | None = None
+    normalize: str | dict[str, list[float]] = "dataset"
+    """``"dataset"``, ``"none"`` or ``{"mean": [...], "std": [...]}``."""
+    download: bool = False
+
+    @property
+    def learning_rate(self) -> float:
+        return float(self.lr if self.lr is not None else DEFAULT_LR[self.optimizer])
+
+    @property
+    def decay(self) -> float:
+        return float(self.weight_decay if self.weight_decay is not None else DEFAULT_WEIGHT_DECAY[self.optimizer])
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data (ints, floats, strings, lists, dicts): for checkpoints and ``run.json``."""
+        data = dataclasses.asdict(self)
+        data["resize"] = list(self.resize) if self.resize else None
+        data["lr"] = self.learning_rate
+        data["weight_decay"] = self.decay
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainSettings:
+        known = {f.name for f in dataclasses.fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        if values.get("resize"):
+            values["resize"] = tuple(values["resize"])
+        return cls(**values)
+
+
+# Settings that may differ when a run is resumed: they change where and how fast it runs, not what it computes.
+RESUMABLE_CHANGES = frozenset({"epochs", "device", "workers", "data_root", "download"})
+
+
+def resolve(spec_train: Any, flags: dict[str, Any]) -> TrainSettings:
+    """Defaults < the spec's ``train:`` (a TrainConfig or None) < flags that are not None."""
+    values: dict[str, Any] = {}
+    if spec_train is not None:
+        for name, value in spec_train.model_dump(exclude_none=True).items():
+            values[name] = value
+    values.update({k: v for k, v in flags.items() if v is not None})
+    if "resize" in values:
+        values["resize"] = normalize_resize(values["resize"])
+    if "normalize" in values:
+        values["normalize"] = normalize_normalize(values["normalize"])
+    known = {f.name for f in dataclasses.fields(TrainSettings)}
+    return TrainSettings(**{k: v for k, v in values.items() if k in known})
+
+
+def normalize_resize(value: Any) -> tuple[int, int] | None:
+    if value is None:
+        return None
+    if isinstance(value, int):
+        return (value, value)
+    height, width = value
+    return (int(height), int(width))
+
+
+def normalize_normalize(value: Any) -> str | dict[str, list[float]]:
+    if isinstance(value, str):
+        return value
+    mean, std = list(value["mean"]), list(value["std"])
+    return {"mean": [float(v) for v in mean], "std": [float(v) for v in std]}
+
+
+# --- command-line value parsers (argparse ``type=``; errors become a usage message) ---
+
+
+def parse_resize(text: str) -> tuple[int, int]:
+    """``32`` or ``32,32`` or ``32x48`` -> (H, W)."""
+    parts = [p for p in text.replace("x", ",").split(",") if p.strip()]
+    try:
+        sizes = [int(p) for p in parts]
+    except ValueError:
+        sizes = []
+    if len(sizes) not in (1, 2) or min(sizes, default=0) < 1:
+        raise _arg_error(f"--resize expects SIZE or H,W (positive integers), got '{text}'")
+    return (sizes[0], sizes[-1])
+
+
+def parse_normalize(text: str) -> str | dict[str, list[float]]:
+    """``dataset``, ``none``, or ``MEAN/STD`` with comma-separated per-channel values (``0.5/0.25``)."""
+    if text in ("dataset", "none"):
+        return text
+    mean_text, sep, std_text = text.partition("/")
+    try:
+        mean = [float(v) for v in mean_text.split(",")]
+        std = [float(v) for v in std_text.split(",")]
+    except ValueError:
+        sep = ""
+    if not sep or min(std or [0]) <= 0:
+        raise _arg_error(
+            f"--normalize expects dataset, none or MEAN/STD (e.g. 0.5/0.25 or 0.5,0.5,0.5/0.2,0.2,0.2), got '{text}'"
+        )
+    return {"mean": mean, "std": std}
+
+
+def _arg_error(message: str) -> Exception:
+    import argparse
+
+    return argparse.ArgumentTypeError(message)
+
+
+def check_resume_settings(saved: TrainSettings, flags: dict[str, Any]) -> TrainSettings:
+    """The settings of a resumed run: the checkpoint's, with only harmless flags taking effect."""
+    current = saved.to_dict()
+    changes: dict[str, Any] = {}
+    for name, value in flags.items():
+        if value is None:
+            continue
+        if name in ("resize",):
+            value = list(normalize_resize(value) or ())
+        if name == "normalize":
+            value = normalize_normalize(value)
+        if name == "lr":
+            value = float(value)
+        if name in RESUMABLE_CHANGES:
+            changes[name] = value
+        elif current.get(name) != value:
+            raise usage(
+                "resume-mismatch",
+                f"--{name.replace('_', '-')} {_show(value)} differs from the run being resumed "
+                f"({_show(current.get(name))})",
+                hint="resume with the run's own settings (drop the flag), or start a new run in another --out",
+            )
+    if "epochs" in changes and changes["epochs"] != saved.epochs and saved.scheduler in ("cosine", "onecycle"):
+        raise usage(
+            "resume-mismatch",
+            f"the run's {saved.scheduler} schedule was built for {saved.epochs} epochs; it cannot be extended",
+            hint=f"resume with --epochs {saved.epochs}, or start a new run",
+        )
+    return dataclasses.replace(saved, **changes)
+
+
+def usage(code: str, message: str, *, file: str = "<command line>", hint: str | None = None) -> UsageError:
+    """A usage error (exit code 2) about the command line, the data or a checkpoint."""
+    return UsageError([Diagnostic(code, message, file=file, hint=hint)])
+
+
+def _show(value: Any) -> str:
+    return str(value) if not isinstance(value, str) else value

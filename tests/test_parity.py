@@ -1,0 +1,166 @@
+"""Built models equal the reference implementations: torchvision's and the seed's hand-written classes.
+
+Same ``state_dict`` keys (``load_state_dict(strict=True)``), then the same outputs in eval mode.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+torch = pytest.importorskip("torch")
+torchvision = pytest.importorskip("torchvision")
+from torch import nn  # noqa: E402
+
+import archspec  # noqa: E402
+
+ROOT = Path(__file__).parent.parent
+
+
+class LeNet5(nn.Module):
+    """The seed's LeNet-5 (28x28 input; padding 2 keeps the classic 32x32 geometry)."""
+
+    def __init__(self, num_classes: int = 10) -> None:
+        super().__init__()
+        self.features = nn.Sequential(
+            nn.Conv2d(1, 6, kernel_size=5, padding=2),
+            nn.ReLU(),
+            nn.MaxPool2d(kernel_size=2, stride=2),
+            nn.Conv2d(6, 16, kernel_size=5),
+            nn.ReLU(),
+            nn.MaxPool2d(kernel_size=2, stride=2),
+            nn.Conv2d(16, 120, kernel_size=5),
+            nn.ReLU(),
+        )
+        self.classifier = nn.Sequential(nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, num_classes))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.features(x)
+        x = x.view(x.size(0), -1)
+        return self.classifier(x)
+
+
+class MnistCNN(nn.Module):
+    """The seed's MNIST CNN: (Conv-BN-ReLU) x2, pool, Dropout2d, twice; then the classifier."""
+
+    def __init__(self, num_classes: int = 10) -> None:
+        super().__init__()
+        self.features = nn.Sequential(
+            nn.Conv2d(1, 32, 3, padding=1),
+            nn.BatchNorm2d(32),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(32, 32, 3, padding=1),
+            nn.BatchNorm2d(32),
+            nn.ReLU(inplace=True),
+            nn.MaxPool2d(2, 2),
+            nn.Dropout2d(0.25),
+            nn.Conv2d(32, 64, 3, padding=1),
+            nn.BatchNorm2d(64),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(64, 64, 3, padding=1),
+            nn.BatchNorm2d(64),
+            nn.ReLU(inplace=True),
+            nn.MaxPool2d(2, 2),
+            nn.Dropout2d(0.25),
+        )
+        self.classifier = nn.Sequential(
+            nn.Linear(3136, 128),
+            nn.BatchNorm1d(128),
+            nn.ReLU(inplace=True),
+            nn.Dropout(0.5),
+            nn.Linear(128, num_classes),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.features(x)
+        x = x.view(x.size(0), -1)
+        return self.classifier(x)
+
+
+def _randomize_batchnorm_stats(model: nn.Module) -> None:
+    """Non-trivial running statistics, so that eval mode really exercises them."""
+    generator = torch.Generator().manual_seed(1)
+    for module in model.modules():
+        if isinstance(module, nn.modules.batchnorm._BatchNorm):
+            module.running_mean.copy_(torch.randn(module.running_mean.shape, generator=generator) * 0.1)
+            module.running_var.copy_(torch.rand(module.running_var.shape, generator=generator) + 0.5)
+            module.weight.data.copy_(torch.rand(module.weight.shape, generator=generator) + 0.5)
+            module.bias.data.copy_(torch.randn(module.bias.shape, generator=generator) * 0.1)
+
+
+def check_parity(spec: str, reference: nn.Module, batch: int = 2, **overrides: int) -> None:
+    torch.manual_seed(0)
+    _randomize_batchnorm_stats(reference)
+    model = archspec.build(ROOT / "specs" / spec, **overrides)
+    assert list(model.state_dict()) == list(reference.state_dict())
+    model.load_state_dict(reference.state_dict(), strict=True)
+    model.eval()
+    reference.eval()
+    compiled = archspec.load(ROOT / "specs" / spec, **overrides)
+    x = torch.randn(batch, *compiled.input_shape, generator=torch.Generator().manual_seed(2))
+    with torch.no_grad():
+        expected = reference(x)
+        actual = model(x)
+    assert actual.shape == expected.shape
+    assert (actual - expected).abs().max().item() <= 1e-5
+
+
+def test_resnet18_matches_torchvision() -> None:
+    check_parity("resnet18.yaml", torchvision.models.resnet18())
+
+
+def test_resnet18_matches_torchvision_with_another_head() -> None:
+    check_parity("resnet18.yaml", torchvision.models.resnet18(num_classes=10), batch=1, num_classes=10)
+
+
+def test_alexnet_matches_torchvision() -> None:
+    check_parity("alexnet.yaml", torchvision.models.alexnet())
+
+
+@pytest.mark.slow
+def test_vgg16_matches_torchvision() -> None:
+    check_parity("vgg16.yaml", torchvision.models.vgg16(), batch=1)
+
+
+def test_lenet5_matches_the_seed() -> None:
+    check_parity("lenet5.yaml", LeNet5())
+
+
+def test_mnist_cnn_matches_the_seed() -> None:
+    check_parity("mnist_cnn.yaml", MnistCNN())
+
+
+def test_mnist_cnn_trains_like_the_seed() -> None:
+    """Same weights, same batch, same seed: one training step gives the same loss and gradients."""
+    reference = MnistCNN()
+    model = archspec.build(ROOT / "specs" / "mnist_cnn.yaml")
+    model.load_state_dict(reference.state_dict(), strict=True)
+    x = torch.randn(8, 1, 28, 28, generator=torch.Generator().manual_seed(3))
+    target = torch.randint(0, 10, (8,), generator=torch.Generator().manual_seed(4))
+    losses = []
+    for net in (reference, model):
+        torch.manual_seed(5)  # the dropout masks
+        loss = nn.functional.cross_entropy(net.train()(x), target)
+        loss.backward()
+        losses.append(loss.item())
+    assert losses[0] == pytest.approx(losses[1], abs=1e-6)
+    for (name, a), (_, b) in zip(reference.named_parameters(), model.named_parameters(), strict=True):
+        torch.testing.assert_close(a.grad, b.grad, msg=name)
+
+
+def test_resnet18_trains_like_torchvision() -> None:
+    """The in-place residual add (`bn2 += downsample`) keeps autograd intact: same loss, same gradients."""
+    reference = torchvision.models.resnet18(num_classes=10)
+    model = archspec.build(ROOT / "specs" / "resnet18.yaml", num_classes=10)
+    model.load_state_dict(reference.state_dict(), strict=True)
+    x = torch.randn(2, 3, 224, 224, generator=torch.Generator().manual_seed(3))
+    target = torch.tensor([1, 7])
+    losses = []
+    for net in (reference, model):
+        loss = nn.functional.cross_entropy(net.train()(x), target)
+        loss.backward()
+        losses.append(loss.item())
+    assert losses[0] == pytest.approx(losses[1], abs=1e-5)
+    for (name, a), (_, b) in zip(reference.named_parameters(), model.named_parameters(), strict=True):
+        torch.testing.assert_close(a.grad, b.grad, rtol=1e-4, atol=1e-5, msg=name)

@@ -1,0 +1,462 @@
+"""The torch backend: module structure, static shapes == runtime shapes, and torch's tooling on built models."""
+
+from __future__ import annotations
+
+import copy
+import inspect
+import io
+import pickle
+import warnings
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+torch = pytest.importorskip("torch")
+from torch import fx, nn  # noqa: E402
+
+import archspec  # noqa: E402
+from archspec.backends import torch_backend  # noqa: E402
+from archspec.backends.pysource import live_children  # noqa: E402
+from archspec.compiler.ir import CompiledSpec, Module, Node  # noqa: E402
+from archspec.errors import UsageError  # noqa: E402
+from archspec.layers.merge import Add  # noqa: E402
+
+ROOT = Path(__file__).parent.parent
+SPECS = sorted((ROOT / "specs").glob("*.yaml"))
+
+TINY = """
+archspec: 1
+name: tiny_residual
+description: a residual block, a concat and a head on a small input
+input: {channels: 3, size: [16, 16]}
+blocks:
+  Res:
+    params: {channels: null}
+    layers:
+      - {id: conv, type: Conv2d, out_channels: "${channels}", kernel_size: 3, padding: 1, bias: false}
+      - {id: bn, type: BatchNorm2d}
+      - {id: act, type: ReLU}
+      - {id: add, type: add, inputs: [act, input]}
+layers:
+  - {id: stem, type: Conv2d, out_channels: 8, kernel_size: 3, padding: 1}
+  - {id: block, use: Res, channels: 8, repeat: 2}
+  - {id: side, type: Conv2d, out_channels: 4, kernel_size: 1, inputs: [stem]}
+  - {id: gate, type: mul, inputs: [side, side]}
+  - {id: cat, type: concat, inputs: [block, gate, side]}
+  - {id: pool, type: AdaptiveAvgPool2d, output_size: 1}
+  - {id: flatten, type: Flatten}
+  - {id: head, type: Linear, out_features: 5}
+"""
+
+# ids that are builtins or the generated code's own names; unnamed DAG nodes; a dead branch
+# (the output is an earlier node).
+AWKWARD = """
+archspec: 1
+name: awkward-names.v2
+input: {channels: 2, size: [8, 8]}
+layers:
+  - {id: self, type: Conv2d, out_channels: 4, kernel_size: 3, padding: 1}
+  - {id: x, type: ReLU}
+  - {id: torch, type: Conv2d, out_channels: 4, kernel_size: 1, inputs: [self]}
+  - {id: sum, type: add, inputs: [x, torch, self]}
+  - {type: Conv2d, out_channels: 4, kernel_size: 1}
+  - {id: nn, type: concat, inputs: [sum, self]}
+  - {id: dead, type: Conv2d, out_channels: 3, kernel_size: 1, inputs: [sum]}
+  - {type: Flatten, inputs: [nn]}
+  - {id: OrderedDict, type: Linear, out_features: 3}
+output: OrderedDict
+"""
+
+# Python keywords as ids: valid module names for torch, but not attribute syntax.
+# (torch.fx cannot trace these: its code generator writes self.lambda.)
+KEYWORDS = """
+archspec: 1
+name: keywords
+input: {channels: 2, size: [8, 8]}
+layers:
+  - {id: torch, type: Conv2d, out_channels: 4, kernel_size: 3, padding: 1}
+  - {id: self, type: ReLU}
+  - {id: x, type: add, inputs: [self, torch]}
+  - {id: nn, type: Flatten}
+  - {id: F, type: Linear, out_features: 3}
+"""
+
+
+def load(text_or_path: str | Path, **overrides: Any) -> CompiledSpec:
+    return archspec.load(text_or_path, **overrides)
+
+
+def batch(compiled: CompiledSpec, n: int = 2) -> torch.Tensor:
+    return torch.randn(n, *compiled.input_shape, generator=torch.Generator().manual_seed(0))
+
+
+# -- structure --------------------------------------------------------------------------------
+
+
+def test_a_chain_is_a_sequential_named_by_the_spec_ids() -> None:
+    model = archspec.build(ROOT / "specs" / "alexnet.yaml")
+    assert isinstance(model, nn.Sequential)
+    assert type(model).__name__ == "Alexnet"
+    assert [name for name, _ in model.named_children()] == ["features", "avgpool", "flatten", "classifier"]
+    assert type(model.features) is nn.Sequential
+    assert isinstance(model.classifier[1], nn.Linear) and model.classifier[1].in_features == 9216
+    assert str(model).startswith("Alexnet(\n  (features): Sequential(\n    (0): Conv2d(3, 64, kernel_size=(11, 11)")
+
+
+def test_a_dag_gets_a_generated_forward_and_block_class_names() -> None:
+    model = archspec.build(ROOT / "specs" / "resnet18.yaml")
+    block = model.layer2[0]
+    assert type(block).__name__ == "BasicBlock"
+    assert isinstance(block, torch_backend.GeneratedModule)
+    assert "(0): BasicBlock(\n" in str(model)
+    source = inspect.getsource(type(block).forward)
+    # the residual add accumulates in place into the BatchNorm output, as torchvision's `out += identity`
+    assert "bn2 += downsample\n" in source and "relu_out = self.relu_out(bn2)\n" in source
+    assert "bn1 = self.bn1(conv1)\n    del conv1\n" in source  # memory back to the allocator at once
+    assert source.rstrip().endswith("return relu_out")
+    assert "bn2 += x\n" in inspect.getsource(type(model.layer1[0]).forward)  # projection dropped: the input
+    assert [name for name, _ in block.named_children()] == [
+        "conv1",
+        "bn1",
+        "relu",
+        "conv2",
+        "bn2",
+        "downsample",
+        "relu_out",
+    ]
+
+
+def test_identical_structures_share_one_generated_class() -> None:
+    model = archspec.build(ROOT / "specs" / "resnet18.yaml")
+    assert type(model.layer1[0]) is type(model.layer1[1])
+    assert type(model.layer2[0]) is not type(model.layer2[1])
+    again = archspec.build(ROOT / "specs" / "resnet18.yaml")
+    assert type(again.layer3[1]) is type(model.layer3[1])
+
+
+@pytest.mark.parametrize("spec", [AWKWARD, KEYWORDS], ids=["awkward", "keywords"])
+def test_awkward_names_build_script_and_skip_dead_branches(spec: str) -> None:
+    compiled = load(spec)
+    model = archspec.build(compiled).eval()
+    assert {n.path + ".weight" for n in compiled.nodes if n.result and n.result.params} <= set(model.state_dict())
+    x = batch(compiled)
+    out = model(x)
+    assert out.shape == (2, *compiled.output_shape)
+    assert "dead" not in inspect.getsource(type(model).forward)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        scripted = torch.jit.script(model)
+    torch.testing.assert_close(scripted(x), out)
+
+
+IN_PLACE = """
+archspec: 1
+name: in_place
+input: {channels: 4, size: [6, 6]}
+layers:
+  - {id: conv, type: Conv2d, out_channels: 4, kernel_size: 3, padding: 1}
+  - {id: relu, type: ReLU, inputs: [input]}
+  - {id: a, type: add, inputs: [relu, conv]}            # conv: fresh, used once -> conv += relu
+  - {id: norm, type: BatchNorm2d, inputs: [a]}
+  - {id: shared, type: Conv2d, out_channels: 4, kernel_size: 1, inputs: [a]}
+  - {id: b, type: add, inputs: [shared, input]}          # shared is used twice -> b = shared + x
+  - {id: c, type: add, inputs: [relu, b, shared]}        # nothing eligible -> out of place
+  - {id: pooled, type: AdaptiveAvgPool2d, output_size: 1, inputs: [c]}
+  - {id: small, type: Conv2d, out_channels: 4, kernel_size: 1, inputs: [pooled]}
+  - {id: d, type: add, inputs: [small, norm]}            # small would have to broadcast -> norm += small
+  - {id: third, type: Conv2d, out_channels: 4, kernel_size: 1, inputs: [d]}
+  - {id: e, type: add, inputs: [d, c, third]}            # third is the 3rd operand: order would change
+"""
+
+
+def test_the_residual_add_is_in_place_only_where_unobservable() -> None:
+    compiled = load(IN_PLACE)
+    model = archspec.build(compiled)
+    source = inspect.getsource(type(model).forward)
+    assert "    conv += relu\n" in source
+    assert "    b = shared + x\n" in source
+    assert "    c = relu + b + shared\n" in source
+    assert "    norm += small\n" in source  # 1 + 2 == 2 + 1 exactly; the order of 3+ terms is kept
+    assert "    e = norm + c + third\n" in source
+    x = batch(compiled)
+    before = x.clone()
+    out = model(x)
+    assert torch.equal(x, before)  # the caller's tensor is untouched
+    out.sum().backward()  # no "modified by an inplace operation" error
+    relu = torch.relu(x)
+    conv = model.conv(x)
+    a = relu + conv
+    shared = model.shared(a)
+    b = shared + x
+    c = relu + b + shared
+    d = model.small(model.pooled(c)) + model.norm(a)
+    torch.testing.assert_close(out, d + c + model.third(d))
+
+
+def test_an_unknown_functional_layer_is_built_from_its_fx_emit() -> None:
+    class Sub(Add):
+        def emit(self, graph: fx.Graph, args: list[Any]) -> Any:
+            import operator
+
+            return graph.call_function(operator.sub, tuple(args))
+
+    compiled = load(TINY)
+    add = compiled.node("block.0.add")
+    add.layer = Sub.model_construct(**dict(add.layer))
+    model = archspec.build(compiled).eval()
+    block = model.block[0]
+    assert isinstance(block.add, fx.GraphModule)
+    x = torch.randn(1, 8, 16, 16)
+    expected = block.act(block.bn(block.conv(x))) - x
+    torch.testing.assert_close(block(x), expected)
+
+
+def test_build_refuses_overrides_with_a_compiled_spec() -> None:
+    with pytest.raises(TypeError, match="overrides"):
+        archspec.build(load(TINY), num_classes=3)
+
+
+# -- static shapes equal runtime shapes -------------------------------------------------------
+
+
+def _leaf_and_module_shapes(model: nn.Module, x: torch.Tensor) -> dict[str, tuple[int, ...]]:
+    shapes: dict[str, tuple[int, ...]] = {}
+    handles = []
+    for name, module in model.named_modules():
+        if name:
+
+            def hook(_: nn.Module, __: Any, output: torch.Tensor, name: str = name) -> None:
+                shapes[name] = tuple(output.shape[1:])
+
+            handles.append(module.register_forward_hook(hook))
+    with torch.no_grad():
+        model(x)
+    for handle in handles:
+        handle.remove()
+    return shapes
+
+
+def _functional_shapes(model: nn.Module, compiled: CompiledSpec, x: torch.Tensor) -> dict[str, tuple[int, ...]]:
+    """Shapes of add/mul/concat nodes, from the fx graph of the built model (ShapeProp)."""
+    from torch.fx.passes.shape_prop import ShapeProp
+
+    graph = fx.symbolic_trace(model)
+    ShapeProp(graph).propagate(x)
+    calls: dict[str, list[fx.Node]] = {}
+    for node in graph.graph.nodes:
+        if node.op == "call_function":
+            stack = node.meta.get("nn_module_stack") or {}
+            calls.setdefault(next(reversed(stack)) if stack else "", []).append(node)
+    shapes = {}
+    for module in compiled.root.modules():
+        ops = calls.get(module.path, [])
+        functional = [c for c in live_children(module) if isinstance(c, Node) and c.layer.functional]
+        counts = [1 if c.type == "concat" else len(c.inputs) - 1 for c in functional]
+        assert len(ops) == sum(counts), module.path
+        end = 0
+        for child, count in zip(functional, counts, strict=True):
+            end += count
+            shapes[child.path] = tuple(ops[end - 1].meta["tensor_meta"].shape[1:])
+    return shapes
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [*SPECS, TINY, AWKWARD, IN_PLACE],
+    ids=[p.stem for p in SPECS] + ["tiny_residual", "awkward_names", "in_place"],
+)
+def test_static_shapes_equal_the_shapes_the_built_module_produces(spec: Path | str) -> None:
+    compiled = load(spec)
+    model = archspec.build(compiled).eval()
+    x = batch(compiled, 1)
+    runtime = _leaf_and_module_shapes(model, x)
+    runtime.update(_functional_shapes(model, compiled, x))
+    live = {c.path for m in compiled.root.modules() for c in live_children(m)}
+    checked = 0
+    for node in compiled.nodes:
+        if node.path in live:
+            assert runtime[node.path] == node.shape, node.path
+            checked += 1
+    for module in compiled.root.modules():
+        if module.path and module.path in live:
+            assert runtime[module.path] == compiled.values[module.path], module.path
+    assert checked == len([n for n in compiled.nodes if n.path in live]) > 0
+    with torch.no_grad():
+        assert tuple(model(x).shape) == (1, *compiled.output_shape)
+
+
+# -- torch's tooling ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def tiny() -> tuple[CompiledSpec, nn.Module, torch.Tensor]:
+    torch.manual_seed(0)
+    compiled = load(TINY)
+    model = archspec.build(compiled).eval()
+    return compiled, model, batch(compiled)
+
+
+def test_symbolic_trace(tiny: Any) -> None:
+    _, model, x = tiny
+    traced = fx.symbolic_trace(model)
+    torch.testing.assert_close(traced(x), model(x))
+
+
+def test_torch_export(tiny: Any) -> None:
+    _, model, x = tiny
+    program = torch.export.export(model, (x,), dynamic_shapes=({0: torch.export.Dim("batch")},))
+    torch.testing.assert_close(program.module()(x), model(x))
+    torch.testing.assert_close(program.module()(x[:1]), model(x[:1]))
+
+
+@pytest.mark.parametrize("how", ["script", "trace"])
+def test_torchscript(tiny: Any, how: str, tmp_path: Path) -> None:
+    _, model, x = tiny
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        compiled = torch.jit.script(model) if how == "script" else torch.jit.trace(model, x)
+        torch.jit.save(compiled, tmp_path / "model.pt")
+        loaded = torch.jit.load(tmp_path / "model.pt")
+    torch.testing.assert_close(loaded(x), model(x))
+
+
+def test_torchscript_scripts_resnet18() -> None:
+    compiled = load(ROOT / "specs" / "resnet18.yaml", num_classes=10)
+    model = archspec.build(compiled).eval()
+    x = torch.randn(1, 3, 64, 64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        scripted = torch.jit.script(model)
+    torch.testing.assert_close(scripted(x), model(x))
+
+
+def test_torch_compile_captures_one_graph(tiny: Any) -> None:
+    _, model, x = tiny
+    torch._dynamo.reset()
+    compiled = torch.compile(model, fullgraph=True, backend="eager")
+    torch.testing.assert_close(compiled(x), model(x))
+
+
+@pytest.mark.slow
+def test_torch_compile_with_inductor(tiny: Any) -> None:
+    _, model, x = tiny
+    torch._dynamo.reset()
+    compiled = torch.compile(model, fullgraph=True)
+    torch.testing.assert_close(compiled(x), model(x), rtol=1e-4, atol=1e-5)
+
+
+def test_channels_last_dtype_and_deepcopy(tiny: Any) -> None:
+    _, model, x = tiny
+    expected = model(x)
+    channels_last = copy.deepcopy(model).to(memory_format=torch.channels_last)
+    assert channels_last.stem.weight.is_contiguous(memory_format=torch.channels_last)
+    torch.testing.assert_close(channels_last(x.to(memory_format=torch.channels_last)), expected)
+    double = copy.deepcopy(model).to(torch.float64)
+    assert double.head.weight.dtype == torch.float64
+    torch.testing.assert_close(double(x.double()), expected.double(), rtol=1e-5, atol=1e-6)
+    half = copy.deepcopy(model).to(torch.bfloat16)
+    assert half(x.bfloat16()).dtype == torch.bfloat16
+    clone = copy.deepcopy(model)
+    assert clone.head.weight is not model.head.weight
+    torch.testing.assert_close(clone(x), expected)
+
+
+def test_state_dict_pickles(tiny: Any) -> None:
+    compiled, model, x = tiny
+    buffer = io.BytesIO()
+    torch.save(model.state_dict(), buffer)
+    buffer.seek(0)
+    fresh = archspec.build(compiled).eval()
+    fresh.load_state_dict(torch.load(buffer, weights_only=True), strict=True)
+    torch.testing.assert_close(fresh(x), model(x))
+    restored = pickle.loads(pickle.dumps(model.state_dict()))
+    assert restored.keys() == model.state_dict().keys()
+
+
+def test_training_step_updates_every_parameter(tiny: Any) -> None:
+    compiled, _, x = tiny
+    model = archspec.build(compiled).train()
+    model(x).sum().backward()
+    assert all(p.grad is not None for p in model.parameters())
+
+
+# -- guard rails ----------------------------------------------------------------------------------
+
+HUGE = """
+archspec: 1
+name: huge
+input: {channels: 100000}
+layers:
+  - {id: small, type: Linear, out_features: 10}
+  - {id: wide, type: Linear, out_features: 100000}
+  - {id: wider, type: Linear, out_features: 200000}
+"""
+
+
+def test_parameter_memory_is_checked_before_allocating() -> None:
+    with pytest.raises(UsageError) as info:
+        archspec.build(HUGE)  # 30 billion params: 112 GiB, never allocated
+    message = info.value.format()
+    assert "more than the limit of 4.0 GiB" in message
+    assert message.index("'wider'") < message.index("'wide'")
+    assert "--max-param-bytes" in message and "max_param_bytes=" in message
+    assert info.value.diagnostics[0].line == 8  # points at the biggest layer
+
+
+def test_max_param_bytes_is_a_keyword() -> None:
+    lenet = ROOT / "specs" / "lenet5.yaml"
+    with pytest.raises(UsageError, match="more than the limit"):
+        archspec.build(lenet, max_param_bytes=1000)
+    assert archspec.build(lenet, max_param_bytes=None) is not None
+    assert archspec.build(lenet, max_param_bytes=61_706 * 4) is not None
+
+
+def test_parse_bytes() -> None:
+    from archspec.backends.limits import parse_bytes
+
+    assert parse_bytes("4GiB") == 4 * 2**30
+    assert parse_bytes("500MB") == 500 * 10**6
+    assert parse_bytes("1e9") == 10**9
+    assert parse_bytes("0") == 0
+    with pytest.raises(ValueError, match="not a size"):
+        parse_bytes("lots")
+
+
+def test_module_tree_matches_the_ir() -> None:
+    compiled = load(ROOT / "specs" / "resnet18.yaml")
+    model = archspec.build(compiled)
+    for module in compiled.root.modules():
+        if module.path:
+            assert isinstance(model.get_submodule(module.path), nn.Module)
+    for node in compiled.nodes:
+        if not node.layer.functional:
+            assert type(model.get_submodule(node.path)).__name__ == node.type
+    assert isinstance(compiled.root.child("layer1"), Module)
+
+
+def test_build_command_prints_the_module(capsys: pytest.CaptureFixture[str]) -> None:
+    from archspec.cli import main
+
+    assert main(["build", str(ROOT / "specs" / "resnet18.yaml"), "--set", "num_classes=10"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Resnet18(\n") and "(0): BasicBlock(" in out
+    assert out.rstrip().endswith(
+        "Resnet18: 11,181,642 parameters, output [10] for input [3, 224, 224] (batch excluded)"
+    )
+    assert main(["build", str(ROOT / "specs" / "lenet5.yaml"), "--max-param-bytes", "1KB"]) == 2
+    assert "error[too-large]" in capsys.readouterr().err
+
+
+def test_whole_module_pickles_by_value(tiny: Any) -> None:
+    """Generated classes are not importable; they pickle as (name, forward source) and are recreated."""
+    _, model, x = tiny
+    data = pickle.dumps(model)
+    torch_backend._classes.clear()  # as in a fresh process
+    restored = pickle.loads(data)
+    assert type(restored).__name__ == type(model).__name__ and type(restored) is not type(model)
+    assert type(restored.block[0]).__name__ == "Res"
+    torch.testing.assert_close(restored(x), model(x))
+    chain = archspec.build(ROOT / "specs" / "lenet5.yaml")
+    again = pickle.loads(pickle.dumps(chain))
+    assert isinstance(again, nn.Sequential) and type(again).__name__ == "Lenet5"
