@@ -28,7 +28,7 @@ demo: setup
 	$(VENV)/bin/archspec validate specs/*.yaml
 	$(VENV)/bin/archspec summary specs/resnet18.yaml
 	-$(VENV)/bin/archspec diagram specs/resnet18.yaml -o out/resnet18.svg
-	-$(VENV)/bin/archspec train specs/lenet5.yaml --epochs 5 --out out/lenet5-demo
+	$(VENV)/bin/archspec train specs/lenet5.yaml --epochs 5 --out out/lenet5-demo
 
 lint: setup
 	$(PY) -m ruff check archspec tests bench
