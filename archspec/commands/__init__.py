@@ -36,3 +36,22 @@ def parse_overrides(items: list[str]) -> dict[str, Any]:
             raise UsageError([Diagnostic("usage", f"--set {key}: mappings are not allowed", file="<command line>")])
         overrides[key.strip()] = value
     return overrides
+
+
+def add_max_param_bytes_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--max-param-bytes",
+        default="4GiB",
+        metavar="SIZE",
+        help="refuse to build specs whose float32 parameters need more (default 4GiB; e.g. 500MB, 16GiB, 0 = no limit)",
+    )
+
+
+def max_param_bytes(text: str) -> int | None:
+    from archspec.backends.limits import parse_bytes
+
+    try:
+        value = parse_bytes(text)
+    except ValueError as exc:
+        raise UsageError([Diagnostic("usage", f"--max-param-bytes: {exc}", file="<command line>")]) from None
+    return value or None

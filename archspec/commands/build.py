@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from archspec.commands import add_set_option, parse_overrides
-from archspec.commands.export import add_max_param_bytes_option, max_param_bytes
+from archspec.commands import add_max_param_bytes_option, add_set_option, max_param_bytes, parse_overrides
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

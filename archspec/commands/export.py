@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from archspec.commands import add_set_option, parse_overrides
-from archspec.errors import Diagnostic, UsageError
+from archspec.commands import add_max_param_bytes_option, add_set_option, max_param_bytes, parse_overrides
 
 FORMATS = ("pt", "torchscript", "onnx")
 SUFFIXES = {".onnx": "onnx", ".ts": "torchscript", ".torchscript": "torchscript", ".jit": "torchscript"}
@@ -37,25 +36,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add_max_param_bytes_option(parser)
     add_set_option(parser)
     parser.set_defaults(run=run)
-
-
-def add_max_param_bytes_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--max-param-bytes",
-        default="4GiB",
-        metavar="SIZE",
-        help="refuse to build specs whose float32 parameters need more (default 4GiB; e.g. 500MB, 16GiB, 0 = no limit)",
-    )
-
-
-def max_param_bytes(text: str) -> int | None:
-    from archspec.backends.limits import parse_bytes
-
-    try:
-        value = parse_bytes(text)
-    except ValueError as exc:
-        raise UsageError([Diagnostic("usage", f"--max-param-bytes: {exc}", file="<command line>")]) from None
-    return value or None
 
 
 def run(args: argparse.Namespace) -> int:

@@ -6,6 +6,8 @@ Torch is imported when the command runs, never when the parser is built.
 from __future__ import annotations
 
 import argparse
+import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -32,44 +34,25 @@ SETTING_FLAGS = (
 )
 
 
-def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got '{text}'")
-    return value
+def _bounded(cast: Callable[[str], float], *, allow_zero: bool, what: str) -> Callable[[str], Any]:
+    """An argparse type: ``cast`` the text, refusing non-finite values and values below the bound."""
+
+    def parse(text: str) -> Any:
+        try:
+            value = cast(text)
+        except ValueError:
+            value = math.nan
+        if not (value >= 0 if allow_zero else value > 0) or math.isinf(value):
+            raise argparse.ArgumentTypeError(f"expected {what}, got '{text}'")
+        return value
+
+    return parse
 
 
-def non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got '{text}'")
-    return value
-
-
-def positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = 0.0
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a positive number, got '{text}'")
-    return value
-
-
-def non_negative_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not value >= 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got '{text}'")
-    return value
+positive_int = _bounded(int, allow_zero=False, what="a positive integer")
+non_negative_int = _bounded(int, allow_zero=True, what="an integer >= 0")
+positive_float = _bounded(float, allow_zero=False, what="a positive number")
+non_negative_float = _bounded(float, allow_zero=True, what="a number >= 0")
 
 
 def add_data_options(parser: argparse.ArgumentParser) -> None:

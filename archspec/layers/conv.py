@@ -8,6 +8,7 @@ Shapes follow the formulas in torch's ``nn.Conv2d`` / ``nn.ConvTranspose2d`` doc
 Input per sample is ``(C, *spatial)`` with ``len(spatial) == N``.
 """
 
+import math
 from fractions import Fraction
 from typing import Any, ClassVar, Literal
 
@@ -158,7 +159,9 @@ class _ConvNd(_ConvBase):
             sliding_output(size, pad, k, s, d, axis)
             for size, pad, k, s, d, axis in zip(shape[1:], pads, kernel, stride, dilation, axes, strict=True)
         )
-        params = self.out_channels * (channels // self.groups) * _prod(kernel) + (self.out_channels if self.bias else 0)
+        params = self.out_channels * (channels // self.groups) * math.prod(kernel) + (
+            self.out_channels if self.bias else 0
+        )
         return LayerResult((self.out_channels, *spatial), params, weight_macs(params, spatial))
 
     def label(self) -> str:
@@ -208,7 +211,9 @@ class _ConvTransposeNd(_ConvBase):
                     field="padding",
                 )
             spatial.append(out)
-        params = channels * (self.out_channels // self.groups) * _prod(kernel) + (self.out_channels if self.bias else 0)
+        params = channels * (self.out_channels // self.groups) * math.prod(kernel) + (
+            self.out_channels if self.bias else 0
+        )
         return LayerResult((self.out_channels, *spatial), params, weight_macs(params, tuple(spatial)))
 
     def receptive(self) -> Receptive:
@@ -222,13 +227,6 @@ class _ConvTransposeNd(_ConvBase):
     def label(self) -> str:
         n = self.ndim
         return "T " + self._label(as_tuple(self.kernel_size, n), as_tuple(self.stride, n), self.padding)  # type: ignore[arg-type]
-
-
-def _prod(values: tuple[int, ...]) -> int:
-    result = 1
-    for v in values:
-        result *= v
-    return result
 
 
 def _conv_fields(n: int) -> dict[str, tuple[Any, Any]]:
