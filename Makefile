@@ -19,6 +19,7 @@ $(STAMP): pyproject.toml
 test: setup
 	$(PY) -m ruff check archspec tests bench
 	$(PY) -m ruff format --check archspec tests bench
+	$(PY) -m mypy archspec
 	$(PY) -m pytest -q -n 2 $(PYTEST_ARGS)
 
 test-fast: setup
@@ -41,6 +42,7 @@ format: setup
 
 schema: setup
 	$(VENV)/bin/archspec schema -o schemas/archspec.schema.json
+	cp schemas/archspec.schema.json archspec/spec/archspec.schema.json
 
 docs: setup
 	$(VENV)/bin/archspec docs specs -o docs/models

@@ -18,11 +18,17 @@ COMMANDS = ("validate", "summary", "schema", "build", "export", "codegen", "diag
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 
 
-def parser() -> argparse.ArgumentParser:
+def parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser; with a known ``command``, only that command's module is imported.
+
+    ``validate`` runs in pre-commit hooks and CI on every commit, so it should not pay for
+    importing the trainer or the Graphviz backend. Without a known command (``--help``, a
+    typo) every command is registered, for the full list and argparse's suggestions.
+    """
     root = argparse.ArgumentParser(prog="archspec", description="Declarative architecture specs for PyTorch.")
     root.add_argument("--version", action="version", version=f"archspec {_version()}")
     sub = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name in COMMANDS:
+    for name in (command,) if command in COMMANDS else COMMANDS:
         try:
             module = importlib.import_module(f"archspec.commands.{name}")
         except ModuleNotFoundError as exc:
@@ -34,7 +40,9 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    command = next((arg for arg in argv if not arg.startswith("-")), None)
+    args = parser(command).parse_args(argv)
     try:
         return int(args.run(args))
     except SpecError as exc:

@@ -1,4 +1,4 @@
-"""validate and summary never import torch (a fresh interpreter, checked via sys.modules)."""
+"""validate and summary stay light: no torch, no other commands' modules (fresh interpreters, via sys.modules)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from archspec.cli import main
 code = main(sys.argv[1:])
 heavy = sorted(m for m in sys.modules if m == "torch" or m.startswith("torch."))
 print("TORCH_MODULES", len(heavy))
+print("COMMAND_MODULES", sorted(m for m in sys.modules if m.startswith("archspec.commands.")))
 sys.exit(code)
 """
 
@@ -30,6 +31,25 @@ def test_command_does_not_import_torch(args: list[str]) -> None:
     result = subprocess.run([sys.executable, "-c", PROBE, *args], capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 0, result.stderr
     assert "TORCH_MODULES 0" in result.stdout
+    assert f"COMMAND_MODULES ['archspec.commands.{args[0]}']" in result.stdout
+
+
+def test_help_lists_every_command() -> None:
+    from archspec.cli import COMMANDS
+
+    result = subprocess.run([sys.executable, "-m", "archspec", "--help"], capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    assert all(f"    {name} " in result.stdout for name in COMMANDS), result.stdout
+
+
+def test_validation_builds_only_the_layer_validators_a_spec_uses() -> None:
+    code = (
+        "import archspec\nfrom archspec.layers.registry import layer_types\n"
+        "archspec.load('specs/lenet5.yaml')\n"
+        "print(sorted(n for n, c in layer_types().items() if c.__pydantic_complete__))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert result.stdout.strip() == "['Conv2d', 'Flatten', 'Linear', 'MaxPool2d', 'ReLU']", result.stderr
 
 
 def test_import_archspec_does_not_import_torch() -> None:

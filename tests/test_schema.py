@@ -14,16 +14,31 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 from pydantic import ValidationError
 
-from archspec.spec.models import spec_model
+from archspec.spec import schema as schema_module
+from archspec.spec.models import Spec
 from archspec.spec.schema import schema_text, spec_schema
 
 ROOT = Path(__file__).parent.parent
-SCHEMA_FILE = ROOT / "schemas" / "archspec.schema.json"
+SCHEMA_FILES = [ROOT / "schemas" / "archspec.schema.json", ROOT / "archspec" / "spec" / "archspec.schema.json"]
 SPECS = sorted((ROOT / "specs").glob("*.yaml"))
 
 
-def test_committed_schema_is_current() -> None:
-    assert SCHEMA_FILE.read_text() == schema_text(), "run `make schema` to regenerate schemas/archspec.schema.json"
+@pytest.mark.parametrize("path", SCHEMA_FILES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_committed_schema_is_current(path: Path) -> None:
+    assert path.read_text() == schema_text(), f"run `make schema` to regenerate {path.relative_to(ROOT)}"
+
+
+def test_validation_loads_the_packaged_schema_when_no_plugin_registered(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    packaged = tmp_path / "archspec.schema.json"
+    packaged.write_text(json.dumps({**json.loads(SCHEMA_FILES[1].read_text()), "title": "from the package"}))
+    monkeypatch.setattr(schema_module, "PACKAGED_SCHEMA", packaged)
+    schema_module._schema.cache_clear()
+    try:
+        assert spec_schema()["title"] == "from the package"
+    finally:
+        schema_module._schema.cache_clear()
 
 
 def test_schema_is_valid_draft_2020_12() -> None:
@@ -43,7 +58,7 @@ def test_every_layer_has_its_own_argument_schema() -> None:
 
 def pydantic_valid(data: Any) -> bool:
     try:
-        spec_model().model_validate(data)
+        Spec.model_validate(data)
     except ValidationError:
         return False
     return True

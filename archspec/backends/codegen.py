@@ -18,7 +18,7 @@ from __future__ import annotations
 import inspect
 import textwrap
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NoReturn
 
 from archspec import __version__
 from archspec.backends import pysource
@@ -157,7 +157,7 @@ class _Writer:
         named += list(kwargs.items())
         return Call(f"nn.{torch_name}", tuple(args), tuple(named))
 
-    def unsupported(self, node: Node, why: str) -> None:
+    def unsupported(self, node: Node, why: str) -> NoReturn:
         raise UsageError(
             [
                 self.compiled.source.diagnostic(

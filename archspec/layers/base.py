@@ -98,7 +98,8 @@ NODE_FIELDS = frozenset({"type", "id", "inputs", "repeat", "when", "doc"})
 class NodeFields(BaseModel):
     """Fields every spec node has, whatever its kind."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # validators are built on first use: bases are never validated, and most specs use a few layer types
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     id: str | None = Field(
         default=None,

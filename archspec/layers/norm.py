@@ -10,8 +10,6 @@ archspec checks per sample, so it cannot see conditions on the batch size; see
 each class for the ones it leaves to run time.
 """
 
-from __future__ import annotations
-
 import math
 from typing import Annotated, Any, ClassVar, Literal
 

@@ -19,8 +19,6 @@ Input per sample is ``(C, *spatial)`` with ``len(spatial) == N``. Pools have no
 parameters, so their mult-adds are 0 (torchinfo counts only weights and biases).
 """
 
-from __future__ import annotations
-
 from typing import Annotated, Any, ClassVar
 
 from pydantic import Field

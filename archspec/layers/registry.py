@@ -65,3 +65,8 @@ def registry_version() -> int:
     """Changes whenever a layer registers, so cached schemas know to rebuild."""
     layer_types()
     return _version
+
+
+def only_builtin_layers() -> bool:
+    """True when no plug-in registered a layer, so the packaged JSON Schema is exact."""
+    return all(cls.__module__ in BUILTIN_MODULES for cls in layer_types().values())

@@ -5,8 +5,6 @@ is the batch), wrapped as torch wraps them; archspec models one sample, so a lay
 that would merge or split the batch dim is rejected even where torch allows it.
 """
 
-from __future__ import annotations
-
 import math
 from typing import Annotated, Any, ClassVar, Literal
 

@@ -8,20 +8,52 @@ A spec is ``archspec: 1``, a name, an ``input`` shape, optional ``params`` and
 * a block use: ``{use: BasicBlock, channels: 64}``, an instance of a block.
 
 Every node may carry ``id``, ``inputs``, ``repeat`` and ``when``. The layer
-union is built from the open registry, so a registered layer is valid YAML at once.
+slot dispatches on ``type`` through the open registry, so a registered layer is valid
+YAML at once.
 """
 
 from __future__ import annotations
 
+from functools import cache
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, StrictBool, StrictFloat, StrictInt, StrictStr, Tag
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    Tag,
+    TypeAdapter,
+    ValidationInfo,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 
-from archspec.layers.base import Expr, NodeFields, PositiveInt
+from archspec.layers.base import Expr, Layer, NodeFields, PositiveInt
 from archspec.layers.registry import layer_types, registry_version
 
 if TYPE_CHECKING:
-    Node = Any  # the node union is built at run time from the layer registry (see _node_type)
+    Node = Any  # defined at the bottom: it refers to Group and BlockUse
+
+CLOSED = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+"""Unknown keys are errors; validators are built on first use, when ``Node`` is defined."""
+
+
+def _not_a_bool(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise ValueError(f"expected a number, got the boolean {str(value).lower()}")
+    return value
+
+
+NOT_A_BOOL = BeforeValidator(_not_a_bool)
+"""For ``Literal[1]``: Pydantic takes ``true`` as 1 where JSON Schema's ``const`` does not."""
 
 ParamValue = StrictInt | StrictFloat | StrictBool | StrictStr | list[Any] | None
 
@@ -29,7 +61,7 @@ ParamValue = StrictInt | StrictFloat | StrictBool | StrictStr | list[Any] | None
 class InputSpec(BaseModel):
     """The per-sample input shape: ``channels`` then the spatial ``size`` (batch excluded)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = CLOSED
 
     channels: PositiveInt | Expr = Field(description="channels (or features, for vector inputs)")
     size: PositiveInt | list[PositiveInt | Expr] | Expr = Field(
@@ -50,7 +82,7 @@ class Group(NodeFields):
 class BlockUse(NodeFields):
     """An instance of a block from ``blocks:``; other keys are the block's parameters."""
 
-    model_config = ConfigDict(extra="allow", frozen=True)
+    model_config = ConfigDict(extra="allow", frozen=True, defer_build=True)
 
     use: StrictStr = Field(description="name of a block defined under 'blocks:'")
     inline: StrictBool | Expr = Field(
@@ -61,7 +93,7 @@ class BlockUse(NodeFields):
 class BlockDef(BaseModel):
     """A reusable, parameterised sub-network; ``in_channels`` and ``in_shape`` are bound automatically."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = CLOSED
 
     params: dict[str, ParamValue] = Field(
         default_factory=dict, description="parameters with defaults; a null default means the parameter is required"
@@ -73,7 +105,7 @@ class BlockDef(BaseModel):
 class NormalizeConfig(BaseModel):
     """Explicit per-channel normalisation: ``(x - mean) / std`` on pixels scaled to [0, 1]."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = CLOSED
 
     mean: list[StrictFloat | StrictInt] = Field(min_length=1, max_length=4, description="one value, or one per channel")
     std: list[Annotated[StrictFloat | StrictInt, Field(gt=0)]] = Field(
@@ -84,7 +116,7 @@ class NormalizeConfig(BaseModel):
 class TrainConfig(BaseModel):
     """Defaults for ``archspec train``; command-line flags override them."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = CLOSED
 
     data: StrictStr | None = Field(
         default=None,
@@ -108,7 +140,7 @@ class TrainConfig(BaseModel):
     resize: PositiveInt | Annotated[list[PositiveInt], Field(min_length=2, max_length=2)] | None = Field(
         default=None, description="resize images to [H, W] (an int: square) before they reach the model"
     )
-    channels: Literal[1, 3] | None = Field(
+    channels: Annotated[Literal[1, 3], NOT_A_BOOL] | None = Field(
         default=None, description="convert images to 1 (greyscale) or 3 (RGB) channels"
     )
     normalize: Literal["dataset", "none"] | NormalizeConfig | None = Field(
@@ -119,9 +151,9 @@ class TrainConfig(BaseModel):
 class Spec(BaseModel):
     """A whole archspec document."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, title="archspec spec")
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True, title="archspec spec")
 
-    archspec: Literal[1] = Field(description="spec language version")
+    archspec: Annotated[Literal[1], NOT_A_BOOL] = Field(description="spec language version")
     name: StrictStr = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_.-]*$", max_length=100)
     description: StrictStr | None = None
     input: InputSpec
@@ -145,30 +177,49 @@ def node_kind(value: Any) -> str | None:
     return None
 
 
-def _node_type() -> Any:
+class LayerNode:
+    """The layer slot of the node union: validated lazily, only against the layer type named.
+
+    Building Pydantic validators for all ~70 layer types costs more than validating a
+    spec; dispatching on ``type`` builds only the ones a spec uses (layer models are
+    ``defer_build``) and gives the same answers as the discriminated union. The JSON
+    Schema is still that union, generated from every registered layer model.
+    """
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        return core_schema.with_info_plain_validator_function(_validate_layer)
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        return handler(_layer_union_schema(registry_version()))
+
+
+def _validate_layer(value: Any, info: ValidationInfo) -> Layer:
+    types = layer_types()
+    if isinstance(value, Layer) and types.get(value.type_name()) is type(value):
+        return value
+    if "type" not in value:
+        raise PydanticCustomError("union_tag_not_found", "Unable to extract tag using discriminator 'type'")
+    tag = value["type"]
+    cls = types.get(tag) if isinstance(tag, str) else None
+    if cls is None:
+        raise PydanticCustomError(
+            "union_tag_invalid",
+            "Input tag '{tag}' found using 'type' does not match any of the registered layer types",
+            {"tag": str(tag), "discriminator": "'type'"},
+        )
+    return cls.model_validate(value, context=info.context)
+
+
+@cache
+def _layer_union_schema(version: int) -> CoreSchema:
     layers: Any = tuple(layer_types().values())
-    layer: Any = Annotated[Union[layers], Field(discriminator="type")]  # noqa: UP007
-    return Annotated[
-        Union[Annotated[layer, Tag("layer")], Annotated[Group, Tag("group")], Annotated[BlockUse, Tag("use")]],  # noqa: UP007
+    return TypeAdapter(Annotated[Union[layers], Field(discriminator="type")]).core_schema  # noqa: UP007
+
+
+if not TYPE_CHECKING:
+    Node = Annotated[
+        Union[Annotated[LayerNode, Tag("layer")], Annotated[Group, Tag("group")], Annotated[BlockUse, Tag("use")]],  # noqa: UP007
         Discriminator(node_kind, custom_error_type="node_kind", custom_error_message="a node must be a mapping"),
     ]
-
-
-_built_for: int | None = None
-
-
-def spec_model() -> type[Spec]:
-    """The Spec model with every registered layer type in its node union.
-
-    The models are rebuilt in place whenever the registry changed since the last build.
-    """
-    global _built_for
-    version = registry_version()
-    if _built_for != version:
-        node = _node_type()
-        for model in (Group, BlockDef, Spec):
-            # the first build resolved "Node" into the field; a later registry needs the new union
-            model.__pydantic_fields__["layers"].annotation = list[node]  # type: ignore[valid-type]
-            model.model_rebuild(force=True, _types_namespace={"Node": node})
-        _built_for = version
-    return Spec

@@ -1,38 +1,53 @@
 """JSON Schema (draft 2020-12) generated from the Pydantic models, never written by hand.
 
 ``schemas/archspec.schema.json`` is this output, committed so editors can use it
-(``# yaml-language-server: $schema=...``); a test fails when it is stale.
+(``# yaml-language-server: $schema=...``). The same file ships inside the package
+(``archspec/spec/archspec.schema.json``) so that ``validate`` loads it instead of
+regenerating it on every run; tests fail when either copy is stale. Plug-in layers
+change the schema, so with plug-ins registered it is generated.
 """
 
 from __future__ import annotations
 
 import json
 from functools import cache
+from pathlib import Path
 from typing import Any
 
-from archspec.layers.registry import registry_version
+from archspec.layers.registry import only_builtin_layers, registry_version
 from archspec.spec import models
 
 SCHEMA_ID = "https://archspec.dev/schemas/archspec.schema.json"
+PACKAGED_SCHEMA = Path(__file__).with_name("archspec.schema.json")
 
 
 def spec_schema() -> dict[str, Any]:
-    """The full JSON Schema of a spec document."""
+    """The full JSON Schema of a spec document, for the layers registered now."""
     return _schema(registry_version())
 
 
 @cache
 def _schema(version: int) -> dict[str, Any]:
-    schema = models.spec_model().model_json_schema()
+    if only_builtin_layers():
+        try:
+            packaged: dict[str, Any] = json.loads(PACKAGED_SCHEMA.read_text(encoding="utf-8"))
+            return packaged
+        except (OSError, ValueError):
+            pass  # a partial install: generating it is slower but just as right
+    return generated_schema()
+
+
+def generated_schema() -> dict[str, Any]:
+    """The schema generated afresh from the models (what ``archspec schema`` prints)."""
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": SCHEMA_ID,
-        **schema,
+        **models.Spec.model_json_schema(),
     }
 
 
 def schema_text() -> str:
-    return json.dumps(spec_schema(), indent=2, sort_keys=False) + "\n"
+    return json.dumps(generated_schema(), indent=2, sort_keys=False) + "\n"
 
 
 @cache

@@ -31,7 +31,7 @@ def validate_document(data: Any, source: Source) -> tuple[models.Spec | None, li
         )
         return None, [diagnostic], {()}
     try:
-        spec = models.spec_model().model_validate(data)
+        spec = models.Spec.model_validate(data)
     except ValidationError as exc:
         bad = {data_path(data, error["loc"]) for error in exc.errors(include_url=False)}
         return None, pydantic_diagnostics(exc, data, source), bad
@@ -89,7 +89,7 @@ _TAGS = {"layer", "group", "use"}
 
 
 def _is_tag(part: str) -> bool:
-    return part in layer_types() or "[" in part or part.startswith(("constrained-", "function-"))
+    return "[" in part or part.startswith(("constrained-", "function-"))
 
 
 def _diagnostic(errors: list[dict[str, Any]], path: Path_, data: Any, source: Source, base: Path_) -> Diagnostic:
@@ -134,7 +134,9 @@ def _expected(error: dict[str, Any]) -> str:
     if kind == "string_pattern_mismatch" and "\\$\\{" in str(error.get("ctx", {}).get("pattern", "")):
         return "expected an expression '${...}'"
     message: str = error["msg"]
-    return "expected " + message.removeprefix("Input should be ") if message.startswith("Input should be") else message
+    if message.startswith("Input should be"):
+        return "expected " + message.removeprefix("Input should be ")
+    return message.removeprefix("Value error, ")
 
 
 def _show(value: Any) -> str:
