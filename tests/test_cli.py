@@ -115,3 +115,15 @@ def test_python_dash_m_and_console_script_agree() -> None:
 def test_no_traceback_for_any_invalid_spec(path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["validate", str(path)]) == 1
     assert "Traceback" not in capsys.readouterr().err
+
+
+def test_io_and_unknown_parameter_codes_in_json(tmp_path: Path) -> None:
+    result = run_cli("validate", "--format", "json", str(tmp_path / "nope.yaml"))
+    assert result.returncode == 2
+    assert [(r["code"], r["file"]) for r in json.loads(result.stdout)] == [("io", str(tmp_path / "nope.yaml"))]
+    lenet = str(ROOT / "specs" / "lenet5.yaml")
+    result = run_cli("summary", lenet, "--format", "json", "--set", "num_clases=3", "--set", "depth=2")
+    assert result.returncode == 2
+    records = json.loads(result.stdout)
+    assert [(r["code"], r["line"], r["column"]) for r in records] == [("unknown-param", 6, 1)] * 2
+    assert records[0]["hint"] == "did you mean 'num_classes'?"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 from pathlib import Path
 from typing import Any
@@ -10,9 +9,9 @@ from typing import Any
 import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 from pydantic import ValidationError
+from spec_mutations import mutated_specs
 
 from archspec.spec import schema as schema_module
 from archspec.spec.models import Spec
@@ -72,50 +71,6 @@ def schema_valid(data: Any) -> bool:
 def test_both_accept_shipped_specs(path: Path) -> None:
     data = yaml.safe_load(path.read_text())
     assert pydantic_valid(data) and schema_valid(data)
-
-
-VALUES = st.one_of(
-    st.none(),
-    st.booleans(),
-    st.integers(-3, 2**40),
-    st.floats(allow_nan=False, allow_infinity=False),
-    st.sampled_from(["same", "valid", "zeros", "reflect", "${x}", "${", "", "Conv2d", "ReLU", "x"]),
-    st.lists(st.integers(-1, 4), max_size=4),
-    st.dictionaries(
-        st.sampled_from(["type", "layers", "use", "id"]), st.sampled_from(["ReLU", "Conv2d", "B"]), max_size=2
-    ),
-)
-
-
-def paths(data: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    found = [prefix]
-    if isinstance(data, dict):
-        for key, value in data.items():
-            found += paths(value, (*prefix, key))
-    elif isinstance(data, list):
-        for index, value in enumerate(data):
-            found += paths(value, (*prefix, index))
-    return found
-
-
-@st.composite
-def mutated_specs(draw: st.DrawFn) -> Any:
-    data = copy.deepcopy(yaml.safe_load(draw(st.sampled_from(SPECS)).read_text()))
-    for _ in range(draw(st.integers(1, 3))):
-        path = draw(st.sampled_from(paths(data)[1:]))
-        parent = data
-        for key in path[:-1]:
-            parent = parent[key]
-        action = draw(st.sampled_from(["replace", "delete", "add"]))
-        if action == "replace":
-            parent[path[-1]] = draw(VALUES)
-        elif action == "delete" and isinstance(parent, dict):
-            del parent[path[-1]]
-        elif isinstance(parent, dict):
-            parent[draw(st.sampled_from(["kernel", "bias", "foo", "inline", "when", "repeat", "p", "dim"]))] = draw(
-                VALUES
-            )
-    return data
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

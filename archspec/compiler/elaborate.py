@@ -176,7 +176,8 @@ class Elaborator:
         scope.later_ids = outer_later
 
     def node(self, raw: dict[str, Any], path: Path_, scope: Scope) -> None:
-        literal_id = raw.get("id") if isinstance(raw.get("id"), str) and "${" not in raw["id"] else None
+        written_id = raw.get("id") if isinstance(raw, dict) else None  # a non-mapping node failed validation
+        literal_id = written_id if isinstance(written_id, str) and "${" not in written_id else None
         if path in self.skip:
             scope.define(literal_id, FAILED)
             return

@@ -114,11 +114,18 @@ def bind_params(declared: dict[str, Any], overrides: dict[str, Any], source: Sou
     """Parameter values in declaration order; defaults may use earlier parameters."""
     unknown = [name for name in overrides if name not in declared]
     if unknown:
-        hint = did_you_mean(unknown[0], declared, what="parameter") or "the spec declares: " + (
-            ", ".join(declared) or "no parameters"
-        )
+        declares = "the spec declares: " + (", ".join(declared) or "no parameters")
         raise UsageError(
-            [Diagnostic("unknown-param", f"the spec has no parameter '{unknown[0]}'", source.file, hint=hint)]
+            [
+                source.diagnostic(
+                    "unknown-param",
+                    f"cannot set '{name}': the spec has no parameter '{name}'",
+                    ("params",),
+                    hint=did_you_mean(name, declared, what="parameter") or declares,
+                    key=True,
+                )
+                for name in unknown
+            ]
         )
     values: dict[str, Any] = {}
     errors: list[Diagnostic] = []
@@ -126,7 +133,11 @@ def bind_params(declared: dict[str, Any], overrides: dict[str, Any], source: Sou
         if not PARAM_NAME.match(name):
             errors.append(
                 source.diagnostic(
-                    "bad-param", f"parameter name '{name}' is not an identifier", ("params", name), key=True
+                    "bad-param",
+                    f"parameter name '{name}' is not an identifier",
+                    ("params", name),
+                    hint="use letters, digits and '_', not starting with a digit, so '${...}' can refer to it",
+                    key=True,
                 )
             )
             continue
