@@ -75,6 +75,23 @@ layers:
   - {id: s2, use: stage1}
 """
 
+# a block with several inputs whose names make the forward signature too long for one line
+MANY_INPUTS = """
+archspec: 1
+name: many
+input: {channels: 3, size: [8, 8]}
+blocks:
+  Merge:
+    inputs: [the_first_input_with_a_long_name, the_second_input_with_a_long_name, x]
+    layers:
+      - {id: total, type: add, inputs: [the_first_input_with_a_long_name, the_second_input_with_a_long_name, x]}
+      - {type: Conv2d, out_channels: 3, kernel_size: 1}
+layers:
+  - {id: a, type: Conv2d, out_channels: 3, kernel_size: 1}
+  - {id: b, type: ReLU, inputs: [input]}
+  - {id: merged, use: Merge, inputs: [a, b, input]}
+"""
+
 
 def import_file(path: Path) -> ModuleType:
     spec = importlib.util.spec_from_file_location(f"generated_{path.stem}", path)
@@ -132,6 +149,13 @@ def test_generated_source_equals_the_built_model(path: Path, tmp_path: Path) -> 
 )
 def test_generated_source_for_tricky_specs(spec: str, tmp_path: Path) -> None:
     check_generated(spec, tmp_path, "tricky")
+
+
+def test_a_block_with_several_inputs_takes_them_as_forward_arguments(tmp_path: Path) -> None:
+    source = check_generated(MANY_INPUTS, tmp_path, "many")
+    assert "        the_second_input_with_a_long_name: torch.Tensor,\n" in source
+    assert "        x: torch.Tensor,\n" in source  # the block's own name, not renamed
+    assert "self.merged(a, b, x)" in source
 
 
 def test_very_long_ids_are_laid_out_like_ruff(tmp_path: Path) -> None:

@@ -18,6 +18,7 @@ ROOT = Path(__file__).parent.parent
 LENET = str(ROOT / "specs" / "lenet5.yaml")
 MNIST = str(ROOT / "specs" / "mnist_cnn.yaml")
 RESNET = str(ROOT / "specs" / "resnet18.yaml")
+UNET = str(ROOT / "specs" / "unet.yaml")
 
 
 def x_for(spec: str, n: int = 3, **overrides: int) -> torch.Tensor:
@@ -77,17 +78,18 @@ def test_torchscript_export_loads_without_archspec(tmp_path: Path) -> None:
     assert y.shape == (2, 10)
 
 
-def test_torchscript_export_matches_the_model(tmp_path: Path) -> None:
+@pytest.mark.parametrize("spec", [MNIST, UNET], ids=["mnist_cnn", "unet (two-input blocks)"])
+def test_torchscript_export_matches_the_model(spec: str, tmp_path: Path) -> None:
     from archspec.backends.export import torchscript_bytes
 
     torch.manual_seed(0)
-    model = archspec.build(MNIST).eval()
-    data, how = torchscript_bytes(model, x_for(MNIST, 2))
+    model = archspec.build(spec).eval()
+    data, how = torchscript_bytes(model, x_for(spec, 2))
     assert how == "scripted"
     (tmp_path / "m.ts").write_bytes(data)
     with pytest.warns(FutureWarning):  # TorchScript is deprecated in torch 2.10+, still supported
         loaded = torch.jit.load(tmp_path / "m.ts")
-    x = x_for(MNIST, 4)
+    x = x_for(spec, 4)
     torch.testing.assert_close(loaded(x), model(x))
 
 

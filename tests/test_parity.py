@@ -78,6 +78,56 @@ class MnistCNN(nn.Module):
         return self.classifier(x)
 
 
+class DoubleConv(nn.Sequential):
+    def __init__(self, cin: int, cout: int) -> None:
+        super().__init__(*double_conv(cin, cout))
+
+
+def double_conv(cin: int, cout: int) -> list[nn.Module]:
+    return [
+        nn.Conv2d(cin, cout, 3, padding=1, bias=False),
+        nn.BatchNorm2d(cout),
+        nn.ReLU(inplace=True),
+        nn.Conv2d(cout, cout, 3, padding=1, bias=False),
+        nn.BatchNorm2d(cout),
+        nn.ReLU(inplace=True),
+    ]
+
+
+class Up(nn.Module):
+    def __init__(self, cin: int, cout: int) -> None:
+        super().__init__()
+        self.up = nn.ConvTranspose2d(cin, cout, 2, stride=2)
+        self.conv = DoubleConv(2 * cout, cout)
+
+    def forward(self, x: torch.Tensor, skip: torch.Tensor) -> torch.Tensor:
+        return self.conv(torch.cat([skip, self.up(x)], dim=1))
+
+
+class UNet(nn.Module):
+    """The U-Net of specs/unet.yaml, written by hand: skips enter the two-input Up blocks."""
+
+    def __init__(self, width: int = 16, num_classes: int = 2) -> None:
+        super().__init__()
+        w = width
+        self.inc = DoubleConv(1, w)
+        self.down1 = nn.Sequential(nn.MaxPool2d(2), *double_conv(w, 2 * w))
+        self.down2 = nn.Sequential(nn.MaxPool2d(2), *double_conv(2 * w, 4 * w))
+        self.down3 = nn.Sequential(nn.MaxPool2d(2), *double_conv(4 * w, 8 * w))
+        self.up1 = Up(8 * w, 4 * w)
+        self.up2 = Up(4 * w, 2 * w)
+        self.up3 = Up(2 * w, w)
+        self.outc = nn.Conv2d(w, num_classes, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x1 = self.inc(x)
+        x2 = self.down1(x1)
+        x3 = self.down2(x2)
+        y = self.up1(self.down3(x3), x3)
+        y = self.up2(y, x2)
+        return self.outc(self.up3(y, x1))
+
+
 def _randomize_batchnorm_stats(model: nn.Module) -> None:
     """Non-trivial running statistics, so that eval mode really exercises them."""
     generator = torch.Generator().manual_seed(1)
@@ -121,6 +171,18 @@ def test_alexnet_matches_torchvision() -> None:
 @pytest.mark.slow
 def test_vgg16_matches_torchvision() -> None:
     check_parity("vgg16.yaml", torchvision.models.vgg16(), batch=1)
+
+
+def test_unet_with_two_input_blocks_matches_a_hand_written_one() -> None:
+    check_parity("unet.yaml", UNet())
+    check_parity("unet.yaml", UNet(width=8, num_classes=3), width=8, num_classes=3)
+
+
+def test_unet_static_totals_equal_torchinfo() -> None:
+    torchinfo = pytest.importorskip("torchinfo")
+    compiled = archspec.load(ROOT / "specs" / "unet.yaml")
+    stats = torchinfo.summary(UNet(), input_size=(1, *compiled.input_shape), verbose=0)
+    assert (compiled.params_total, compiled.macs) == (stats.total_params, stats.total_mult_adds)
 
 
 def test_lenet5_matches_the_seed() -> None:

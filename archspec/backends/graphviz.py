@@ -137,16 +137,16 @@ class Diagram:
         self.depth = depth
         self.rankdir = rankdir
         self.drawn = _Drawn({INPUT: INPUT_ID})
-        self._walk(compiled.root, INPUT, 0, None)
+        self._walk(compiled.root, {INPUT: INPUT}, 0, None)
 
     # -- resolving values through the module tree -------------------------------------------
-    def _walk(self, module: Module, input_value: str, depth: int, collapsed: str | None) -> None:
+    def _walk(self, module: Module, input_values: dict[str, str], depth: int, collapsed: str | None) -> None:
         """Resolve every local name in ``module`` (children come in definition order)."""
         children = {child.name: child for child in module.children}
 
         def resolve(local: str) -> str | None:
-            if local == INPUT:
-                return input_value
+            if local in input_values:
+                return input_values[local]
             child = children.get(local)
             if child is None:
                 return None
@@ -156,13 +156,15 @@ class Diagram:
 
         for child in module.children:
             if isinstance(child, Module):
-                child_input = resolve(child.inputs[0]) if child.inputs else None
+                child_inputs = {
+                    name: resolve(outer) or "" for name, outer in zip(child.input_names, child.inputs, strict=True)
+                }
                 child_depth = depth + 1
                 inner = collapsed
                 if inner is None and self.depth is not None and child_depth > self.depth:
                     inner = child.path
-                self.drawn.module_input[child.path] = child_input or ""
-                self._walk(child, child_input or "", child_depth, inner)
+                self.drawn.module_input[child.path] = next(iter(child_inputs.values()), "")
+                self._walk(child, child_inputs, child_depth, inner)
             else:
                 self.drawn.owner[child.path] = collapsed or child.path
                 self.drawn.sources[child] = [resolve(name) for name in child.inputs]

@@ -82,6 +82,8 @@ class Forward:
 
     statements: list[Statement] = field(default_factory=list)
     result: str = "x"
+    params: list[str] = field(default_factory=lambda: ["x"])
+    """The tensors ``forward`` takes: ``x``, or a multi-input block's input names."""
 
 
 # -- names -----------------------------------------------------------------------------------
@@ -109,18 +111,19 @@ def class_name(name: str, default: str = "Model") -> str:
 class Namer:
     """Unique, valid local names: the spec's id where possible, else ``id_``, ``id_2``, ..."""
 
-    def __init__(self, taken: set[str] | None = None) -> None:
+    def __init__(self, taken: set[str] | None = None, reserved: frozenset[str] = RESERVED) -> None:
         self.taken = set(taken or ())
+        self.reserved = reserved
 
     def __call__(self, wanted: str) -> str:
         base = wanted if is_attribute_name(wanted) else re.sub(r"\W", "_", wanted)
         if not base.isidentifier():
             base = f"x{base}" if base[:1].isdigit() else "value"
         candidate = base
-        if candidate in RESERVED or candidate in self.taken:
+        if candidate in self.reserved or candidate in self.taken:
             candidate = f"{base}_"
         index = 2
-        while candidate in RESERVED or candidate in self.taken:
+        while candidate in self.reserved or candidate in self.taken:
             candidate, index = f"{base}_{index}", index + 1
         self.taken.add(candidate)
         return candidate
@@ -164,9 +167,12 @@ def forward(module: Module) -> Forward:
     when that is safe (:func:`in_place_operand`), like ``out += identity`` in
     hand-written models: it saves an allocation and a pass over memory.
     """
-    namer = Namer()
-    names = {INPUT: "x"}
-    body = Forward()
+    if module.input_names == [INPUT]:
+        namer, names = Namer(), {INPUT: "x"}
+    else:  # a multi-input block: forward(self, x, skip) with the block's own input names
+        namer = Namer(reserved=RESERVED - {"x"})
+        names = {name: namer(name) for name in module.input_names}
+    body = Forward(params=list(names.values()))
     children = live_children(module)
     uses = _uses(module, children)
     for child in children:
@@ -224,7 +230,7 @@ def in_place_operand(module: Module, node: Node, uses: dict[str, int]) -> int | 
     if type(node.layer) is not Add or node.input_shapes is None or node.shape is None:
         return None
     for index, name in enumerate(node.inputs[:2]):
-        if name == INPUT or node.inputs.count(name) != 1 or uses.get(name) != 1:
+        if name in (INPUT, *module.input_names) or node.inputs.count(name) != 1 or uses.get(name) != 1:
             continue
         if tuple(node.input_shapes[index]) != tuple(node.shape):
             continue
@@ -253,7 +259,7 @@ def forward_lines(body: Forward, indent: int = 2, *, release: bool = False) -> l
     ``out``) instead of at the return: ~2% of a CPU ResNet forward. The build uses it;
     codegen, written for reading, does not.
     """
-    lines = [INDENT * (indent - 1) + "def forward(self, x: torch.Tensor) -> torch.Tensor:"]
+    lines = signature_lines(body.params, indent - 1)
     last_use: dict[str, int] = {}
     for index, statement in enumerate(body.statements):
         for name in names_in(statement.value):
@@ -262,11 +268,24 @@ def forward_lines(body: Forward, indent: int = 2, *, release: bool = False) -> l
             last_use[statement.target] = index
     for index, statement in enumerate(body.statements):
         lines += statement_source(statement, indent)
-        dead = [n for n, last in last_use.items() if last == index and n not in (body.result, "x")]
+        dead = [n for n, last in last_use.items() if last == index and n not in (body.result, *body.params)]
         if release and dead:
             lines += statement_lines("del " + ", ".join(dead), None, indent)
     lines += statement_lines(f"return {body.result}", None, indent)
     return lines
+
+
+def signature_lines(params: list[str], indent: int) -> list[str]:
+    """``def forward(self, x: torch.Tensor) -> torch.Tensor:``, or one argument per line when too long.
+
+    The trailing comma of the split form is ``ruff format``'s magic comma: stable at any line length.
+    """
+    pad = INDENT * indent
+    arguments = ["self", *(f"{name}: torch.Tensor" for name in params)]
+    one_line = f"{pad}def forward({', '.join(arguments)}) -> torch.Tensor:"
+    if len(one_line) <= WIDTH:
+        return [one_line]
+    return [f"{pad}def forward(", *(f"{pad}{INDENT}{argument}," for argument in arguments), f"{pad}) -> torch.Tensor:"]
 
 
 def names_in(expr: Any) -> list[str]:

@@ -359,17 +359,18 @@ class Elaborator:
         inline = self._inline(raw, scope.vars, path)
         name, spec_id = (None, raw.get("id")) if inline else self.name(raw, path, scope)
         sources = self.inputs(raw, path, scope, spec_id)
-        if len(sources) != 1:
-            self.error("bad-inputs", "groups and blocks take exactly one input", (*path, "inputs"))
-            raise _Skip
-        source = sources[0]
-        vars = self._block_vars(raw, path, scope, block, source) if block else scope.vars
+        input_names = self._input_names(block) if block else [INPUT]
+        if len(sources) != len(input_names):
+            self._input_count_error(block, input_names, len(sources), path)
+        vars = self._block_vars(raw, path, scope, block, sources) if block else scope.vars
         if inline or name is None:
-            inner = Scope(scope.module, {INPUT: source}, source, vars, scope.blocks, names=scope.names)
+            refs = {INPUT: sources[0], **dict(zip(input_names, sources, strict=True))}
+            inner = Scope(scope.module, refs, sources[0], vars, scope.blocks, names=scope.names)
             body(inner)
             scope.define(spec_id, inner.last)
             return
-        module = Module(name, _join(scope.module.path, name), "block" if block else "group", inputs=[source.local])
+        module = Module(name, _join(scope.module.path, name), "block" if block else "group")
+        module.inputs, module.input_names = [s.local for s in sources], input_names
         module.block, module.source_path = block, path
         module.block_args = {
             k: v for k, v in vars.items() if k in (self.blocks.get(block or "", {}).get("params") or {})
@@ -377,11 +378,42 @@ class Elaborator:
         scope.module.children.append(module)
         scope.names.add(name)
         blocks = (*scope.blocks, module.path) if block else scope.blocks
-        inner = Scope(module, {INPUT: Ref(INPUT, source.value)}, Ref(INPUT, source.value), vars, blocks)
+        refs = {n: Ref(n, s.value) for n, s in zip(input_names, sources, strict=True)}
+        first = refs[INPUT] = refs[input_names[0]]
+        inner = Scope(module, refs, first, vars, blocks)
         body(inner)
         module.output, module.output_value = inner.last.local, inner.last.value or ""
         self.values[module.path] = self.values.get(inner.last.value) if inner.last.value else None
         scope.define(spec_id, Ref(name, inner.last.value))
+
+    def _input_names(self, block: str) -> list[str]:
+        """A block's declared input names (checked here: the model only checks their pattern)."""
+        declared = self.blocks[block].get("inputs")
+        if declared is None:
+            return [INPUT]
+        for index, name in enumerate(declared):
+            where = ("blocks", block, "inputs", index)
+            if name in RESERVED_IDS or keyword.iskeyword(name):
+                self.error("bad-id", f"input name '{name}' is reserved", where, f"rename it, e.g. '{name}_'")
+                raise _Skip
+            if name in declared[:index]:
+                self.error("duplicate-id", f"input name '{name}' is listed twice", where, "input names must be unique")
+                raise _Skip
+        return list(declared)
+
+    def _input_count_error(self, block: str | None, input_names: list[str], count: int, path: Path_) -> None:
+        where = (*path, "inputs")
+        if block is None:
+            hint = "to combine several inputs in a module, define a block with 'inputs: [a, b]'"
+            self.error("bad-inputs", f"a group takes exactly one input, got {count}", where, hint)
+        elif input_names == [INPUT]:
+            hint = "declare the block's inputs under its definition, e.g. 'inputs: [x, skip]'"
+            self.error("bad-inputs", f"block '{block}' takes 1 input, got {count}", where, hint)
+        else:
+            wanted = f"{len(input_names)} inputs ({', '.join(input_names)})"
+            hint = f"list them in order: 'inputs: [{', '.join(input_names)}]'"
+            self.error("bad-inputs", f"block '{block}' takes {wanted}, got {count}", where, hint)
+        raise _Skip
 
     def block_use(self, raw: dict[str, Any], path: Path_, scope: Scope) -> None:
         block_name = raw["use"]
@@ -408,11 +440,13 @@ class Elaborator:
         finally:
             self.block_stack.pop()
 
-    def _block_vars(self, raw: dict[str, Any], path: Path_, scope: Scope, block: str, source: Ref) -> dict[str, Any]:
-        """Global params, then ``in_channels``/``in_shape``, then the block's params (args or defaults)."""
-        shape = self.values.get(source.value) if source.value else None
-        if shape is None:
-            raise _Skip  # the input failed; already reported
+    def _block_vars(
+        self, raw: dict[str, Any], path: Path_, scope: Scope, block: str, sources: list[Ref]
+    ) -> dict[str, Any]:
+        """Global params, then ``in_channels``, ``in_shape`` and ``in_shapes``, then the block params."""
+        shapes = [self.values.get(s.value) if s.value else None for s in sources]
+        if any(shape is None for shape in shapes):
+            raise _Skip  # an input failed; already reported
         declared: dict[str, Any] = self.blocks[block].get("params") or {}
         args = {k: v for k, v in raw.items() if k not in BlockUse.model_fields}
         for key in args:
@@ -425,7 +459,8 @@ class Elaborator:
                     "unknown-argument", f"block '{block}' has no parameter '{key}'", (*path, key), hint, key=True
                 )
                 raise _Skip
-        vars = {**self.params, "in_channels": shape[0], "in_shape": list(shape)}
+        in_shapes = [list(s) for s in shapes if s is not None]
+        vars = {**self.params, "in_channels": in_shapes[0][0], "in_shape": in_shapes[0], "in_shapes": in_shapes}
         for key, default in declared.items():
             if key in args:
                 vars[key] = self.evaluate(args[key], scope.vars, (*path, key))

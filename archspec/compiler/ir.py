@@ -61,7 +61,9 @@ class Module:
     """``root``, ``group`` or ``block``."""
     children: list[Node | Module] = field(default_factory=list)
     inputs: list[str] = field(default_factory=lambda: [INPUT])
-    """The input, named within the enclosing module (the root's is ``"input"``)."""
+    """The inputs, named within the enclosing module (the root's is ``"input"``)."""
+    input_names: list[str] = field(default_factory=lambda: [INPUT])
+    """The same inputs as children name them: ``["input"]``, or a block's declared ``inputs``."""
     output: str = INPUT
     """The child (or ``"input"``) whose output is this module's output."""
     output_value: str = INPUT
@@ -92,6 +94,8 @@ class Module:
     @property
     def is_chain(self) -> bool:
         """True when every child takes the previous one's output: an ``nn.Sequential``."""
+        if self.input_names != [INPUT]:
+            return False
         previous = INPUT
         for child in self.children:
             if child.inputs != [previous]:

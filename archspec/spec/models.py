@@ -91,12 +91,18 @@ class BlockUse(NodeFields):
 
 
 class BlockDef(BaseModel):
-    """A reusable, parameterised sub-network; ``in_channels`` and ``in_shape`` are bound automatically."""
+    """A reusable, parameterised sub-network; ``in_channels``, ``in_shape``, ``in_shapes`` are bound for it."""
 
     model_config = CLOSED
 
     params: dict[str, ParamValue] = Field(
         default_factory=dict, description="parameters with defaults; a null default means the parameter is required"
+    )
+    inputs: list[Annotated[StrictStr, Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$")]] | None = Field(
+        default=None,
+        min_length=1,
+        description="names of the block's inputs, for blocks that take several (a U-Net stage: [x, skip]); "
+        "its nodes refer to them by name, and the first is the default input. Default: one input, 'input'",
     )
     layers: list[Node] = Field(min_length=1)
     doc: str | None = None
