@@ -211,10 +211,10 @@ def test_not_a_classifier(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     spec = tmp_path / "conv.yaml"
     spec.write_text(
         "archspec: 1\nname: conv\ninput: {channels: 1, size: 28}\n"
-        "layers:\n  - {type: Conv2d, out_channels: 4, kernel_size: 3}\n"
+        "layers:\n  - {type: Conv2d, out_channels: 4, kernel_size: 3}\n  - {type: ReLU}\n"
     )
     err = _error(capsys, "train", spec, "--out", tmp_path / "out")
-    assert "not-a-classifier" in err and "Linear" in err
+    assert f"{spec}:6:5: error[not-a-classifier]" in err and "Linear" in err  # at the output node
 
 
 @pytest.mark.parametrize(

@@ -34,6 +34,7 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import Dataset, Sampler
 
+from archspec.compiler.ir import INPUT
 from archspec.errors import Diagnostic, UsageError
 from archspec.spec.suggest import did_you_mean
 from archspec.train.config import DATA_KINDS, TrainSettings, usage
@@ -613,7 +614,7 @@ def check_fit(raw: _Raw, pre: Preprocess, compiled: Any, name: str, num_outputs:
             source.diagnostic(
                 "not-a-classifier",
                 f"archspec train fits classifiers: the model's output must be [num_classes], not {_dims(output or ())}",
-                ("layers",),
+                _output_node_path(compiled),
                 hint="end the spec with Flatten (or a global pool) and Linear(out_features: NUM_CLASSES)",
             )
         )
@@ -630,6 +631,12 @@ def check_fit(raw: _Raw, pre: Preprocess, compiled: Any, name: str, num_outputs:
         )
     if problems:
         raise UsageError(problems)
+
+
+def _output_node_path(compiled: Any) -> tuple[str | int, ...]:
+    """Where the spec says what the model outputs: its last (or ``output:``) top-level node."""
+    root = compiled.root
+    return root.child(root.output).source_path if root.children and root.output != INPUT else ("layers",)
 
 
 def _dims(shape: Sequence[int]) -> str:
