@@ -6,8 +6,6 @@ static shape rule, the parameter and mult-add counts, a short label for
 diagrams, and the torch constructor. Shapes are per sample: batch excluded.
 """
 
-from __future__ import annotations
-
 import math
 from dataclasses import dataclass
 from fractions import Fraction
@@ -154,7 +152,7 @@ class Layer(NodeFields):
         kwargs = {**self.inferred(inputs), **self.args()}
         return {k: tuple(v) if isinstance(v, list) else v for k, v in kwargs.items()}
 
-    def build(self, inputs: list[Shape]) -> nn.Module:
+    def build(self, inputs: list[Shape]) -> "nn.Module":
         """Construct the torch module (imports torch lazily)."""
         from torch import nn
 
