@@ -14,7 +14,7 @@ from __future__ import annotations
 import keyword
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
 from pydantic import ValidationError
 
@@ -401,7 +401,7 @@ class Elaborator:
                 raise _Skip
         return list(declared)
 
-    def _input_count_error(self, block: str | None, input_names: list[str], count: int, path: Path_) -> None:
+    def _input_count_error(self, block: str | None, input_names: list[str], count: int, path: Path_) -> NoReturn:
         where = (*path, "inputs")
         if block is None:
             hint = "to combine several inputs in a module, define a block with 'inputs: [a, b]'"

@@ -106,7 +106,8 @@ class NodeFields(BaseModel):
     )
     inputs: list[str] | None = Field(
         default=None,
-        description="ids of earlier nodes in the same scope (or 'input'); default: the previous node",
+        description="ids of earlier nodes in the same scope (or 'input', or the enclosing block's input names); "
+        "default: the previous node. A block use lists its block's inputs in order",
     )
     repeat: PositiveInt | Expr | None = Field(
         default=None, description="make this many copies; the copy index is the variable 'i'"
