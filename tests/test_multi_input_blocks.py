@@ -85,3 +85,15 @@ def test_a_node_cannot_shadow_an_input_name() -> None:
     with pytest.raises(SpecError) as info:
         archspec.load(spec)
     assert [d.code for d in info.value.diagnostics] == ["duplicate-id"]
+
+
+@pytest.mark.parametrize("node", ["{id: m, use: Gate, inputs: [a, input]", "{type: add, inputs: [a, input]"])
+def test_a_repeated_node_takes_one_input(node: str) -> None:
+    assert errors(f"layers:\n  - {{id: a, type: ReLU}}\n  - {node}, repeat: 2}}\n") == [
+        ("bad-inputs", "a repeated node takes one input (each copy feeds the next), got 2"),
+    ]
+
+
+def test_a_single_copy_of_a_multi_input_node_is_fine() -> None:
+    compiled = load("layers:\n  - {id: a, type: ReLU}\n  - {type: add, inputs: [a, input], repeat: 1}\n")
+    assert compiled.nodes[-1].sources == ["a", "input"]

@@ -215,8 +215,18 @@ class Elaborator:
 
     def repeated(self, raw: dict[str, Any], count: int, path: Path_, scope: Scope) -> None:
         """``repeat: N``: N copies in place, or inside a group named by ``id`` (like ResNet's layer1)."""
+        grouped = raw.get("id") is not None and not self._inline(raw, scope.vars, path)
+        listed = raw.get("inputs")
+        if isinstance(listed, list) and len(listed) > 1 and (grouped or count > 1):
+            self.error(
+                "bad-inputs",
+                f"a repeated node takes one input (each copy feeds the next), got {len(listed)}",
+                (*path, "inputs"),
+                "write the copies out, or repeat a node that takes one input",
+            )
+            raise _Skip
         body = {k: v for k, v in raw.items() if k != "repeat"}
-        if raw.get("id") is not None and not self._inline(raw, scope.vars, path):
+        if grouped:
             group = {"id": raw["id"], "layers": [], **({"inputs": raw["inputs"]} if "inputs" in raw else {})}
             copy = {k: v for k, v in body.items() if k not in ("id", "inputs")}
             self.module(group, path, scope, lambda inner: self._copies(copy, count, path, inner))
