@@ -125,9 +125,12 @@ def test_errors_in_blocks_point_into_the_block_definition() -> None:
         + "blocks:\n  B:\n    params: {k: 3}\n    layers:\n"
         + "      - {type: Conv2d, out_channels: 4, kernel_size: '${k}'}\n"
         + "layers:\n  - {use: B, k: 11}\n"
+        + "  - {id: fine, use: B, inputs: [input]}\n  - {id: again, use: B, k: 9, inputs: [input]}\n"
     )
     error = load_error(text)
-    assert (error.diagnostics[0].code, error.diagnostics[0].line) == ("shape", 8)
+    # one diagnostic per failing instance, at the definition, each naming its instance
+    assert [(d.code, d.line, d.node) for d in error.diagnostics] == [("shape", 8, "0.0"), ("shape", 8, "again.0")]
+    assert "(in node 'again.0')" in error.diagnostics[1].format()
 
 
 def test_reserved_ids_cover_torch_module_attributes() -> None:

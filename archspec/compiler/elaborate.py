@@ -352,7 +352,7 @@ class Elaborator:
             shapes = ", ".join(str(list(s)) for s in node.input_shapes or [])
             where = (*path, exc.field) if exc.field in raw else path
             node.error = self.source.diagnostic(
-                "shape", f"{node.type}: {exc.message} (input {shapes})", where, hint=exc.hint
+                "shape", f"{node.type}: {exc.message} (input {shapes})", where, hint=exc.hint, node=node.path
             )
             self.diagnostics.append(node.error)
 
