@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from spec_mutations import mutated_specs
@@ -38,3 +39,16 @@ def test_a_mutated_spec_compiles_or_reports_diagnostics(data: Any) -> None:
         return
     assert bool(partial.diagnostics) != valid
     Diagram(partial).build()
+
+
+def test_runaway_growth_stops_at_torchs_int64_sizes() -> None:
+    spec = (
+        "archspec: 1\nname: t\ninput: {channels: 1, size: [4, 4]}\n"
+        "layers:\n  - {id: up, type: ConvTranspose2d, out_channels: 1, kernel_size: 2, stride: 2, repeat: 5000}\n"
+    )
+    with pytest.raises(SpecError) as info:
+        compile_spec(spec)
+    (diagnostic,) = info.value.diagnostics
+    assert diagnostic.code == "shape" and diagnostic.node == "up.29"  # copy 29: (4 * 2**30) ** 2 = 2**64 elements
+    assert "more than torch's int64 sizes allow" in diagnostic.format()
+    Diagram(compile_spec(spec, allow_errors=True)).build()

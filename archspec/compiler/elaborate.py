@@ -12,6 +12,7 @@ depend on it are skipped silently, and every independent error is reported.
 from __future__ import annotations
 
 import keyword
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
@@ -20,7 +21,7 @@ from pydantic import ValidationError
 
 from archspec.compiler.ir import INPUT, Module, Node
 from archspec.errors import Diagnostic, LayerError
-from archspec.layers.base import Layer, Shape
+from archspec.layers.base import Layer, LayerResult, Shape
 from archspec.layers.registry import layer_types
 from archspec.spec.expressions import ExpressionError, substitute
 from archspec.spec.models import BlockUse, node_kind
@@ -29,6 +30,7 @@ from archspec.spec.suggest import did_you_mean
 from archspec.spec.validate import pydantic_diagnostics
 
 MAX_LAYERS = 1_000_000
+MAX_TENSOR_ELEMENTS = 2**63 - 1
 MAX_BLOCK_DEPTH = 32
 ID_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 RESERVED_IDS = frozenset(
@@ -347,7 +349,7 @@ class Elaborator:
 
     def _infer(self, node: Node, raw: dict[str, Any], path: Path_) -> None:
         try:
-            node.result = node.layer.infer(node.input_shapes or [])
+            node.result = _within_torch_sizes(node.layer.infer(node.input_shapes or []))
         except LayerError as exc:
             shapes = ", ".join(str(list(s)) for s in node.input_shapes or [])
             where = (*path, exc.field) if exc.field in raw else path
@@ -480,6 +482,22 @@ class Elaborator:
             else:
                 vars[key] = self.evaluate(default, vars, ("blocks", block, "params", key))
         return vars
+
+
+def _within_torch_sizes(result: LayerResult) -> LayerResult:
+    """torch sizes tensors with int64: an output with more elements per sample cannot exist.
+
+    Checked after every node, so runaway growth (a repeated stride-2 transposed conv) stops
+    at the first node that overflows, while its numbers are still printable.
+    """
+    elements = math.prod(result.shape)
+    if elements > MAX_TENSOR_ELEMENTS:
+        raise LayerError(
+            f"the output shape {list(result.shape)} has {elements:,} elements per sample, "
+            f"more than torch's int64 sizes allow ({MAX_TENSOR_ELEMENTS:,})",
+            hint="check the sizes that grow here: strides, scale factors, repeats",
+        )
+    return result
 
 
 def _join(prefix: str, name: str) -> str:
