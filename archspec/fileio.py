@@ -1,4 +1,8 @@
-"""Atomic file writes: a temp file in the same folder, then ``os.replace``, so a crash loses nothing."""
+"""Atomic file writes: a temp file in the same folder, then ``os.replace``, so a crash loses nothing.
+
+A write that fails (a missing or read-only folder, a full disk) raises :class:`SpecIOError`
+naming the path, so every command that writes exits 2 with a message, not a traceback.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +10,19 @@ import os
 import tempfile
 from pathlib import Path
 
+from archspec.errors import Diagnostic, SpecIOError
+
 
 def write_bytes_atomic(path: str | Path, data: bytes) -> None:
     path = Path(path)
+    try:
+        _write(path, data)
+    except OSError as exc:
+        message = f"cannot write '{path}': {exc.strerror or exc}"
+        raise SpecIOError([Diagnostic("io", message, str(path))]) from None
+
+
+def _write(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:

@@ -127,3 +127,18 @@ def test_io_and_unknown_parameter_codes_in_json(tmp_path: Path) -> None:
     records = json.loads(result.stdout)
     assert [(r["code"], r["line"], r["column"]) for r in records] == [("unknown-param", 6, 1)] * 2
     assert records[0]["hint"] == "did you mean 'num_classes'?"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["schema", "-o"], ["diagram", "specs/lenet5.yaml", "-o"], ["docs", "specs", "-o"]],
+    ids=["schema", "diagram", "docs"],
+)
+def test_unwritable_outputs_exit_2_with_the_path(args: list[str], tmp_path: Path) -> None:
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder")
+    target = blocker / ("out" if args[0] == "docs" else "out.dot")  # a folder that cannot exist
+    result = run_cli(*args, str(target))
+    assert result.returncode == 2, result.stderr
+    assert f"error[io]: cannot write '{target}" in result.stderr
+    assert "internal error" not in result.stderr

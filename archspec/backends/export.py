@@ -233,10 +233,7 @@ def export_model(model: nn.Module, compiled: CompiledSpec, path: str | Path, fmt
         data, info["how"] = torchscript_bytes(model, example_input(compiled))
     else:
         data = onnx_bytes(model, example_input(compiled))
-    try:
-        write_bytes_atomic(path, data)
-    except OSError as exc:
-        raise SpecIOError([Diagnostic("io", f"cannot write '{path}': {exc.strerror or exc}", str(path))]) from None
+    write_bytes_atomic(path, data)
     info["bytes"] = len(data)
     return info
 

@@ -26,7 +26,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from archspec.backends.codegen import generate_source, model_class_name
     from archspec.compiler.pipeline import compile_spec
-    from archspec.errors import Diagnostic, SpecIOError
     from archspec.fileio import write_text_atomic
 
     compiled = compile_spec(Path(args.spec), overrides=parse_overrides(args.overrides))
@@ -34,11 +33,6 @@ def run(args: argparse.Namespace) -> int:
     if not args.output:
         sys.stdout.write(source)
         return 0
-    try:
-        write_text_atomic(args.output, source)
-    except OSError as exc:
-        raise SpecIOError(
-            [Diagnostic("io", f"cannot write '{args.output}': {exc.strerror or exc}", args.output)]
-        ) from None
+    write_text_atomic(args.output, source)
     print(f"wrote {args.output}: class {model_class_name(compiled)} ({len(source.splitlines())} lines)")
     return 0
