@@ -18,13 +18,7 @@ from train_helpers import cli, metrics, tiny_spec, without_time  # noqa: E402
 from archspec.errors import UsageError  # noqa: E402
 from archspec.train import checkpoint, rng  # noqa: E402
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")

@@ -20,13 +20,7 @@ from train_helpers import (  # noqa: E402
     write_imagefolder,
 )
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def checkpoint_data(out: Path) -> dict:

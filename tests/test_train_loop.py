@@ -21,12 +21,7 @@ from archspec.train.loop import evaluate, train_one_epoch  # noqa: E402
 EPOCH_KEYS = {"epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr", "seconds"}
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def test_short_run_on_the_embedded_digits_learns(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
