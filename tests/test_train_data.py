@@ -233,3 +233,20 @@ def test_bad_flag_values_are_usage_errors(tmp_path: Path, capsys: pytest.Capture
             cli("train", spec, *args)
         assert exc.value.code == 2
     capsys.readouterr()
+
+
+def test_evaluate_reports_a_wrong_sized_image_like_train(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from PIL import Image
+
+    root = tmp_path / "images"
+    write_imagefolder(root / "train", classes=3, per_class=2)
+    write_imagefolder(root / "val", classes=3, per_class=2)
+    Image.new("L", (30, 30)).save(root / "val" / "class_0" / "big.png")
+    spec = tiny_spec(tmp_path, classes=3)
+    out = tmp_path / "out"
+    assert cli("train", spec, "--data", "fake:16", "--epochs", "1", "--out", out) == 0
+    capsys.readouterr()
+    code = cli("evaluate", spec, "--checkpoint", out / "best.pt", "--data", f"imagefolder:{root}")
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "error[data]" in err and "internal error" not in err

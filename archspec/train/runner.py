@@ -53,11 +53,16 @@ def train(
     try:
         return _train(compiled, settings, flags, dist, device, out=out, resume=resume, bar=bar)
     except DataError as exc:
-        message = str(exc).strip().splitlines()
-        reason = next((line for line in reversed(message) if line.startswith(("DataError", "archspec"))), message[0])
-        raise usage("data", reason.removeprefix("archspec.train.data.DataError: "), file="<data>") from None
+        raise _data_usage(exc) from None
     finally:
         dist.close()
+
+
+def _data_usage(exc: DataError) -> UsageError:
+    """A bad sample found while loading; a DataLoader worker re-raises it inside a traceback text."""
+    message = str(exc).strip().splitlines()
+    reason = next((line for line in reversed(message) if line.startswith(("DataError", "archspec"))), message[0])
+    return usage("data", reason.removeprefix("archspec.train.data.DataError: "), file="<data>")
 
 
 def _train(
@@ -272,10 +277,7 @@ def evaluate_checkpoint(
         changes["batch_size"] = batch_size
     settings = TrainSettings.from_dict({**saved.to_dict(), **changes})
     device = choose_device(device_name)
-    try:
-        data = open_data(settings, compiled)
-    except DataError as exc:
-        raise usage("data", str(exc).splitlines()[0], file="<data>") from None
+    data = open_data(settings, compiled)
     from archspec.api import build
 
     model = build(compiled)
@@ -296,7 +298,10 @@ def evaluate_checkpoint(
         workers=workers,
         pin_memory=device.type == "cuda",
     )
-    totals, confusion = evaluate(model, loader, device, num_classes=data.num_classes)
+    try:
+        totals, confusion = evaluate(model, loader, device, num_classes=data.num_classes)
+    except DataError as exc:
+        raise _data_usage(exc) from None
     loss_sum, correct, count = totals.tolist()
     return {
         "spec": compiled.name,
