@@ -12,6 +12,9 @@ from pathlib import Path
 
 from archspec.errors import Diagnostic, SpecIOError
 
+_UMASK = os.umask(0)
+os.umask(_UMASK)  # read once at import: changing it per write would race with other threads' files
+
 
 def write_bytes_atomic(path: str | Path, data: bytes) -> None:
     path = Path(path)
@@ -30,7 +33,7 @@ def _write(path: Path, data: bytes) -> None:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual permissions
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; give the usual permissions
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -39,9 +42,3 @@ def _write(path: Path, data: bytes) -> None:
 
 def write_text_atomic(path: str | Path, text: str) -> None:
     write_bytes_atomic(path, text.encode("utf-8"))
-
-
-def _umask() -> int:
-    current = os.umask(0)
-    os.umask(current)
-    return current

@@ -97,3 +97,13 @@ def test_a_repeated_node_takes_one_input(node: str) -> None:
 def test_a_single_copy_of_a_multi_input_node_is_fine() -> None:
     compiled = load("layers:\n  - {id: a, type: ReLU}\n  - {type: add, inputs: [a, input], repeat: 1}\n")
     assert compiled.nodes[-1].sources == ["a", "input"]
+
+
+def test_a_bad_input_name_is_reported_once_however_often_the_block_is_used() -> None:
+    spec = (
+        HEADER + "blocks:\n  Two:\n    inputs: [x, eval]\n    layers: [{type: add, inputs: [x, eval]}]\n"
+        "layers:\n  - {id: a, type: ReLU}\n  - {use: Two, inputs: [a, input]}\n  - {use: Two, inputs: [a, input]}\n"
+    )
+    with pytest.raises(SpecError) as info:
+        archspec.load(spec)
+    assert [(d.code, d.line) for d in info.value.diagnostics] == [("bad-id", 6)]

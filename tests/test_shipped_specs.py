@@ -61,3 +61,11 @@ def test_vgg_blocks_inline_into_torchvision_indexes() -> None:
 def test_text_and_path_inputs_agree() -> None:
     path = ROOT / "specs" / "lenet5.yaml"
     assert archspec.load(path.read_text()).macs == archspec.load(str(path)).macs
+
+
+def test_long_one_line_text_is_a_spec_not_a_file_name() -> None:
+    text = (
+        "{archspec: 1, name: t, input: {channels: 3, size: [8, 8]}, layers: [" + ", ".join(["{type: ReLU}"] * 60) + "]}"
+    )
+    assert len(text) > 255  # longer than a file name may be
+    assert archspec.load(text).output_shape == (3, 8, 8)

@@ -145,6 +145,8 @@ class Elaborator:
         self.nodes: list[Node] = []
         self.values: dict[str, Shape | None] = {INPUT: input_shape}
         self.block_stack: list[str] = []
+        self.block_inputs: dict[str, list[str] | None] = {}
+        """Checked input names per block (None: invalid, already reported)."""
 
     # -- entry point -------------------------------------------------------------------------
     def run(self, layers: list[Any], output: str | None) -> Module:
@@ -266,7 +268,7 @@ class Elaborator:
                 "ids start with a letter and contain letters, digits and '_' (they become module attribute names)",
             )
             raise _Skip
-        if name in RESERVED_IDS or keyword.iskeyword(name):
+        if _reserved(name):
             self.error(
                 "bad-id", f"id '{name}' is reserved (torch's nn.Module uses it)", where, f"rename it, e.g. '{name}_'"
             )
@@ -399,18 +401,25 @@ class Elaborator:
         scope.define(spec_id, Ref(name, inner.last.value))
 
     def _input_names(self, block: str) -> list[str]:
-        """A block's declared input names (checked here: the model only checks their pattern)."""
-        declared = self.blocks[block].get("inputs")
+        """A block's declared input names, checked once per definition (the model checks only their pattern)."""
+        if block not in self.block_inputs:
+            self.block_inputs[block] = self._check_input_names(block, self.blocks[block].get("inputs"))
+        names = self.block_inputs[block]
+        if names is None:
+            raise _Skip  # reported at the definition, once
+        return names
+
+    def _check_input_names(self, block: str, declared: list[str] | None) -> list[str] | None:
         if declared is None:
             return [INPUT]
         for index, name in enumerate(declared):
             where = ("blocks", block, "inputs", index)
-            if name in RESERVED_IDS or keyword.iskeyword(name):
+            if _reserved(name):
                 self.error("bad-id", f"input name '{name}' is reserved", where, f"rename it, e.g. '{name}_'")
-                raise _Skip
+                return None
             if name in declared[:index]:
                 self.error("duplicate-id", f"input name '{name}' is listed twice", where, "input names must be unique")
-                raise _Skip
+                return None
         return list(declared)
 
     def _input_count_error(self, block: str | None, input_names: list[str], count: int, path: Path_) -> NoReturn:
@@ -482,6 +491,11 @@ class Elaborator:
             else:
                 vars[key] = self.evaluate(default, vars, ("blocks", block, "params", key))
         return vars
+
+
+def _reserved(name: str) -> bool:
+    """Names a child module cannot take: ``nn.Module``'s own attributes, ``input`` and Python keywords."""
+    return name in RESERVED_IDS or keyword.iskeyword(name)
 
 
 def _within_torch_sizes(result: LayerResult) -> LayerResult:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -105,7 +106,7 @@ def _node_prefix(path: Path_) -> Path_ | None:
 
 
 def _read(spec: str | Path) -> tuple[str, str]:
-    if isinstance(spec, Path) or ("\n" not in spec and (spec.endswith((".yaml", ".yml")) or Path(spec).exists())):
+    if isinstance(spec, Path) or ("\n" not in spec and (spec.endswith((".yaml", ".yml")) or os.path.isfile(spec))):
         return read_spec_file(spec), str(spec)
     return spec, "<spec>"
 
