@@ -144,18 +144,20 @@ def live_children(module: Module) -> list[Node | Module]:
 
 
 def functional_expression(node: Node, args: list[Name]) -> Any | None:
-    """The expression for a built-in functional layer (add, mul, concat), or None if unknown."""
-    from archspec.layers.merge import Add, Concat, Mul
+    """The expression of a functional layer (add, mul, concat: the layer says), or None if it has none.
 
-    layer = node.layer
-    kind = type(layer)  # exact types: a subclass may change what the operation means
-    if kind is Add:
-        return BinOp("+", tuple(args))
-    if kind is Mul:
-        return BinOp("*", tuple(args))
-    if kind is Concat and isinstance(layer, Concat):
-        return Call("torch.cat", (Seq(tuple(args)),), (("dim", layer.dim),))
-    return None
+    A subclass that overrides ``emit`` but not ``expression`` changes what the operation
+    computes, so its inherited expression is not used: the backend builds it from ``emit``.
+    """
+    cls = type(node.layer)
+    emit_owner = _defining_class(cls, "emit")
+    if emit_owner is not None and not issubclass(_defining_class(cls, "expression") or object, emit_owner):
+        return None
+    return node.layer.expression(args)
+
+
+def _defining_class(cls: type, attribute: str) -> type | None:
+    return next((klass for klass in cls.__mro__ if attribute in vars(klass)), None)
 
 
 def forward(module: Module) -> Forward:
@@ -197,16 +199,6 @@ def forward(module: Module) -> Forward:
     return body
 
 
-IN_PLACE_PRODUCERS = frozenset(
-    [f"Conv{n}d" for n in (1, 2, 3)]
-    + [f"ConvTranspose{n}d" for n in (1, 2, 3)]
-    + [f"BatchNorm{n}d" for n in (1, 2, 3)]
-    + [f"InstanceNorm{n}d" for n in (1, 2, 3)]
-    + ["Linear", "GroupNorm", "LayerNorm"]
-)
-"""Layers whose output is a fresh tensor that their backward does not need (it saves inputs)."""
-
-
 def _uses(module: Module, children: list[Node | Module]) -> dict[str, int]:
     uses: dict[str, int] = {module.output: 1}
     for child in children:
@@ -220,14 +212,13 @@ def in_place_operand(module: Module, node: Node, uses: dict[str, int]) -> int | 
 
     The operand must be one of the first two (so the summation order, and the
     rounding, stay those of ``a + b + c``), already have the output's shape, be used
-    by this add alone, and come from a layer in :data:`IN_PLACE_PRODUCERS` built as
+    by this add alone, and come from a layer whose ``fresh_output`` is true, built as
     the plain ``torch.nn`` class: a fresh tensor, not a view or the module's input,
     and not saved for backward (unlike a ReLU's output).
     """
     from archspec.layers.base import Layer
-    from archspec.layers.merge import Add
 
-    if type(node.layer) is not Add or node.input_shapes is None or node.shape is None:
+    if not node.layer.in_place_sum or node.input_shapes is None or node.shape is None:
         return None
     for index, name in enumerate(node.inputs[:2]):
         if name in (INPUT, *module.input_names) or node.inputs.count(name) != 1 or uses.get(name) != 1:
@@ -237,7 +228,7 @@ def in_place_operand(module: Module, node: Node, uses: dict[str, int]) -> int | 
         producer = module.child(name)
         if not isinstance(producer, Node) or producer.layer.functional:
             continue
-        if type(producer.layer).build is not Layer.build or producer.type not in IN_PLACE_PRODUCERS:
+        if type(producer.layer).build is not Layer.build or not producer.layer.fresh_output:
             continue
         return index
     return None

@@ -131,6 +131,11 @@ class Layer(NodeFields):
     """The ``torch.nn`` class to construct; defaults to the layer type name."""
     functional: ClassVar[bool] = False
     """True for operations (add, concat) that the backend emits as code, not as a module."""
+    fresh_output: ClassVar[bool] = False
+    """True when the torch module returns a new tensor that its backward does not need (conv, linear,
+    norms): generated code may then accumulate a residual ``add`` into it in place."""
+    in_place_sum: ClassVar[bool] = False
+    """True for ``add``: generated code may write ``a += b`` into a ``fresh_output`` operand."""
 
     @classmethod
     def type_name(cls) -> str:
@@ -158,6 +163,12 @@ class Layer(NodeFields):
         from torch import nn
 
         return getattr(nn, self.torch_name or self.type_name())(**self.torch_kwargs(inputs))
+
+    def expression(self, args: list[Any]) -> Any:
+        """A functional layer as an expression of generated ``forward`` code (the tree of
+        :mod:`archspec.backends.pysource`), or None when it has none (the backend then builds it
+        from ``emit``). A subclass that changes what the operation computes must override this."""
+        return None
 
     def label(self) -> str:
         """A few key arguments for diagrams, e.g. ``3x3 /2 p1``."""

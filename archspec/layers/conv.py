@@ -83,6 +83,7 @@ def check_padding_mode(mode: str, pads: list[tuple[int, int]], spatial: Shape, a
 
 class _ConvBase(Layer):
     family: ClassVar[str] = "conv"
+    fresh_output: ClassVar[bool] = True
     ndim: ClassVar[int]
     inferred_fields: ClassVar[tuple[str, ...]] = ("in_channels",)
 

@@ -28,6 +28,8 @@ from archspec.layers.registry import register
 class Linear(Layer):
     """torch.nn.Linear; ``in_features`` is inferred from the input's last dim."""
 
+    fresh_output: ClassVar[bool] = True
+
     family: ClassVar[str] = "linear"
     inferred_fields: ClassVar[tuple[str, ...]] = ("in_features",)
 

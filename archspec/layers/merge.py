@@ -60,6 +60,12 @@ class Add(_Merge):
     """Elementwise sum of two or more inputs (residual connections)."""
 
     type: Literal["add"]
+    in_place_sum: ClassVar[bool] = True
+
+    def expression(self, args: list[Any]) -> Any:
+        from archspec.backends.pysource import BinOp
+
+        return BinOp("+", tuple(args))
 
     def infer(self, inputs: list[Shape]) -> LayerResult:
         return LayerResult(broadcast(inputs))
@@ -81,6 +87,11 @@ class Mul(_Merge):
     """Elementwise product of two or more inputs (gating, squeeze-and-excitation)."""
 
     type: Literal["mul"]
+
+    def expression(self, args: list[Any]) -> Any:
+        from archspec.backends.pysource import BinOp
+
+        return BinOp("*", tuple(args))
 
     def infer(self, inputs: list[Shape]) -> LayerResult:
         return LayerResult(broadcast(inputs))
@@ -134,6 +145,11 @@ class Concat(_Merge):
 
     def label(self) -> str:
         return "cat" if self.dim == 1 else f"cat dim={self.dim}"
+
+    def expression(self, args: list[Any]) -> Any:
+        from archspec.backends.pysource import Call, Seq
+
+        return Call("torch.cat", (Seq(tuple(args)),), (("dim", self.dim),))
 
     def emit(self, graph: Any, args: list[Any]) -> Any:
         import torch

@@ -48,6 +48,7 @@ def _affine_params(enabled: bool, features: int) -> int:
 
 class _FeatureNorm(Layer):
     family: ClassVar[str] = "norm"
+    fresh_output: ClassVar[bool] = True
     ndim: ClassVar[int]
     inferred_fields: ClassVar[tuple[str, ...]] = ("num_features",)
     ranks: ClassVar[tuple[int, ...] | None] = None
@@ -132,6 +133,8 @@ class GroupNorm(Layer):
     which fails only for batch 1 with one channel per group and no spatial dims.
     """
 
+    fresh_output: ClassVar[bool] = True
+
     family: ClassVar[str] = "norm"
     inferred_fields: ClassVar[tuple[str, ...]] = ("num_channels",)
 
@@ -172,6 +175,8 @@ class LayerNorm(Layer):
     let it reach into the batch dim (torch would accept that when the batch size happens to
     match), since the batch size is not part of a spec.
     """
+
+    fresh_output: ClassVar[bool] = True
 
     family: ClassVar[str] = "norm"
 
