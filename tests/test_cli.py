@@ -142,3 +142,9 @@ def test_unwritable_outputs_exit_2_with_the_path(args: list[str], tmp_path: Path
     assert result.returncode == 2, result.stderr
     assert f"error[io]: cannot write '{target}" in result.stderr
     assert "internal error" not in result.stderr
+
+
+@pytest.mark.parametrize("command", [["train"], ["evaluate", "--checkpoint", "x.pt"]], ids=["train", "evaluate"])
+def test_negative_workers_are_rejected_by_train_and_evaluate(command: list[str]) -> None:
+    result = run_cli(command[0], str(ROOT / "specs" / "lenet5.yaml"), *command[1:], "--workers", "-3")
+    assert result.returncode == 2 and "an integer >= 0" in result.stderr, result.stderr

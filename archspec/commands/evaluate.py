@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from archspec.commands import add_set_option, parse_overrides
-from archspec.commands.train import add_data_options, positive_int
+from archspec.commands.train import add_data_options, non_negative_int, positive_int
 from archspec.train.config import DEVICES
 
 
@@ -24,7 +24,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--split", choices=("val", "train"), default="val", help="default val (held-out)")
     parser.add_argument("--batch-size", type=positive_int, metavar="B")
     parser.add_argument("--device", choices=DEVICES, default="auto")
-    parser.add_argument("--workers", type=int, default=0, metavar="W")
+    parser.add_argument("--workers", type=non_negative_int, default=0, metavar="W")
     parser.add_argument("--format", choices=("text", "json"), default="text")
     add_set_option(parser)
     parser.set_defaults(run=run)
@@ -42,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
         split=args.split,
         batch_size=args.batch_size,
         device_name=args.device,
-        workers=max(0, args.workers),
+        workers=args.workers,
         download=bool(args.download),
     )
     if args.format == "json":

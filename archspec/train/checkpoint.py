@@ -27,8 +27,9 @@ from typing import Any
 
 import torch
 
-from archspec.errors import Diagnostic, UsageError
+from archspec.errors import UsageError
 from archspec.fileio import write_bytes_atomic
+from archspec.train.config import usage
 
 FORMAT = "archspec-checkpoint"
 VERSION = 1
@@ -49,11 +50,16 @@ def text_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def save(path: str | Path, payload: dict[str, Any]) -> None:
-    """Serialise in memory, then temp file + fsync + ``os.replace``: a kill leaves the old file or the new one."""
+def to_bytes(payload: dict[str, Any]) -> bytes:
+    """Serialise in memory, so that the file is written in one atomic step."""
     buffer = io.BytesIO()
     torch.save(payload, buffer)
-    write_bytes_atomic(path, buffer.getvalue())
+    return buffer.getvalue()
+
+
+def save(path: str | Path, payload: dict[str, Any]) -> None:
+    """Serialise in memory, then temp file + fsync + ``os.replace``: a kill leaves the old file or the new one."""
+    write_bytes_atomic(path, to_bytes(payload))
 
 
 def load(path: str | Path) -> dict[str, Any]:
@@ -61,7 +67,7 @@ def load(path: str | Path) -> dict[str, Any]:
     path = Path(path)
     name = str(path)
     if not path.is_file():
-        raise _error(f"checkpoint '{name}' does not exist" if not path.exists() else f"'{name}' is not a file", name)
+        raise error(f"checkpoint '{name}' does not exist" if not path.exists() else f"'{name}' is not a file", name)
     try:
         with warnings.catch_warnings():  # e.g. "pickle protocol 4" from a foreign pickle: refused below anyway
             warnings.simplefilter("ignore")
@@ -70,24 +76,22 @@ def load(path: str | Path) -> dict[str, Any]:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         if "Weights only load failed" in str(exc):
             reason = "it holds Python objects, not just tensors and plain data"
-        raise _error(
+        raise error(
             f"cannot read '{name}' as an archspec checkpoint: it is corrupt, truncated or not a checkpoint ({reason})",
             name,
         ) from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         what = "a plain state dict or another tool's file" if isinstance(payload, dict) else type(payload).__name__
-        raise _error(f"'{name}' is not an archspec checkpoint ({what})", name)
+        raise error(f"'{name}' is not an archspec checkpoint ({what})", name)
     if payload.get("version") != VERSION:
-        raise _error(
+        raise error(
             f"'{name}' is an archspec checkpoint of format version {payload.get('version')!r}; "
             f"this archspec reads version {VERSION}",
             name,
         )
     for key, kind in REQUIRED.items():
         if not isinstance(payload.get(key), kind):
-            raise _error(
-                f"'{name}' is a damaged archspec checkpoint: '{key}' is missing or not a {kind.__name__}", name
-            )
+            raise error(f"'{name}' is a damaged archspec checkpoint: '{key}' is missing or not a {kind.__name__}", name)
     return payload
 
 
@@ -95,19 +99,20 @@ def check_spec(payload: dict[str, Any], compiled: Any, path: str | Path, *, exac
     """Refuse a checkpoint of another spec (or, with ``exact``, of other text or parameters)."""
     spec = payload["spec"]
     if spec.get("name") != compiled.name:
-        raise _error(
+        raise error(
             f"'{path}' holds a checkpoint of spec '{spec.get('name')}', not '{compiled.name}'",
             str(path),
             hint="pass the spec it was trained from",
         )
     if exact and (spec.get("sha256") != text_hash(compiled.source.text) or spec.get("params") != compiled.params):
         changed = "parameters" if spec.get("sha256") == text_hash(compiled.source.text) else "text"
-        raise _error(
+        raise error(
             f"'{path}' was saved by a run of '{compiled.name}' with different spec {changed}",
             str(path),
             hint="resume with the spec and --set values the run started with, or start a new run in another --out",
         )
 
 
-def _error(message: str, file: str, hint: str | None = None) -> UsageError:
-    return UsageError([Diagnostic("checkpoint", message, file=file, hint=hint)])
+def error(message: str, file: str, hint: str | None = None) -> UsageError:
+    """A checkpoint that cannot be used: exit 2, naming the file."""
+    return usage("checkpoint", message, file=file, hint=hint)

@@ -69,8 +69,10 @@ class TrainSettings:
         return cls(**values)
 
 
-# Settings that may differ when a run is resumed: they change where and how fast it runs, not what it computes.
-RESUMABLE_CHANGES = frozenset({"epochs", "device", "workers", "data_root", "download"})
+# Settings that change where and how fast a run computes, not what: a fresh run in the same --out may differ in them.
+ENVIRONMENT_SETTINGS = frozenset({"device", "workers", "data_root", "download"})
+# ... and a resumed run may also ask for more epochs.
+RESUMABLE_CHANGES = ENVIRONMENT_SETTINGS | {"epochs"}
 
 
 def resolve(spec_train: Any, flags: dict[str, Any]) -> TrainSettings:
@@ -84,8 +86,7 @@ def resolve(spec_train: Any, flags: dict[str, Any]) -> TrainSettings:
         values["resize"] = normalize_resize(values["resize"])
     if "normalize" in values:
         values["normalize"] = normalize_normalize(values["normalize"])
-    known = {f.name for f in dataclasses.fields(TrainSettings)}
-    return TrainSettings(**{k: v for k, v in values.items() if k in known})
+    return TrainSettings.from_dict(values)
 
 
 def normalize_resize(value: Any) -> tuple[int, int] | None:

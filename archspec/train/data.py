@@ -22,7 +22,6 @@ run before the first step, with the option that fixes it.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -668,11 +667,7 @@ def _finish(raw: _Raw, pre: Preprocess, name: str) -> Data:
         (train_ds, train_idx), (val_ds, val_idx) = raw.train, raw.val
         if raw.kind == "pil":
             transform = pre.transform()
-            if train_ds is val_ds:  # one ImageFolder split in two: share it
-                train_ds.transform = transform
-            else:
-                train_ds.transform = transform
-                val_ds.transform = transform
+            train_ds.transform = val_ds.transform = transform  # may be one ImageFolder split in two
         train = torch.utils.data.Subset(train_ds, train_idx) if train_idx is not None else train_ds
         val = torch.utils.data.Subset(val_ds, val_idx) if val_idx is not None else val_ds
         batched = False
@@ -739,7 +734,3 @@ def make_loader(
             generator=generator,
         )
     return DataLoader(dataset, batch_sampler=batches, num_workers=workers, pin_memory=pin_memory, generator=generator)
-
-
-def steps_per_epoch(n: int, batch_size: int, world: int = 1) -> int:
-    return math.ceil(math.ceil(n / world) / batch_size)

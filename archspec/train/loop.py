@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from archspec.fileio import write_text_atomic
+from archspec.fileio import write_bytes_atomic, write_text_atomic
 from archspec.train import checkpoint, rng
 from archspec.train.config import SGD_MOMENTUM, TrainSettings
 from archspec.train.data import Data, EpochSampler, ShardSampler, make_loader
@@ -255,7 +255,7 @@ class Trainer:
             if self.scaler is not None and payload.get("scaler") is not None:
                 self.scaler.load_state_dict(payload["scaler"])
         except (RuntimeError, KeyError, ValueError) as exc:
-            raise checkpoint._error(
+            raise checkpoint.error(
                 f"the checkpoint does not fit this model: {str(exc).splitlines()[0]}", self.meta.get("file", "")
             ) from None
         self.epoch = int(payload["epoch"])
@@ -263,18 +263,11 @@ class Trainer:
         self.best = dict(payload["best"])
         rng.restore(payload["rng"], getattr(self.sampler, "generator", None))
 
-    def write_outputs(self, data: bytes | None = None, *, best: bool = False) -> None:
+    def write_outputs(self, *, best: bool = False) -> None:
         """``last.pt`` (and ``best.pt``), then ``metrics.jsonl`` and ``curves.png``; rank 0 only."""
         if not self.dist.is_main or self.out is None:
             return
-        from archspec.fileio import write_bytes_atomic
-
-        if data is None:
-            import io
-
-            buffer = io.BytesIO()
-            torch.save(self.state(), buffer)
-            data = buffer.getvalue()
+        data = checkpoint.to_bytes(self.state())  # serialised once for both files
         write_bytes_atomic(self.out / "last.pt", data)
         if best:
             write_bytes_atomic(self.out / "best.pt", data)

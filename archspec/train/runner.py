@@ -11,9 +11,9 @@ import torch
 
 from archspec.compiler.ir import CompiledSpec
 from archspec.errors import UsageError
-from archspec.fileio import write_text_atomic
+from archspec.fileio import write_bytes_atomic, write_text_atomic
 from archspec.train import checkpoint
-from archspec.train.config import TrainSettings, check_resume_settings, resolve, usage
+from archspec.train.config import ENVIRONMENT_SETTINGS, TrainSettings, check_resume_settings, resolve, usage
 from archspec.train.data import Data, DataError, ShardSampler, make_loader, open_data
 from archspec.train.distributed import Dist, choose_device, setup
 from archspec.train.loop import Trainer, autocast_dtype, evaluate
@@ -118,8 +118,6 @@ def _train(
         if dist.is_main:
             # last.pt is the truth: bring metrics.jsonl, curves.png and best.pt in line with it
             if trainer.best["epoch"] == trainer.epoch and trainer.epoch > 0:
-                from archspec.fileio import write_bytes_atomic
-
                 write_bytes_atomic(out_dir / "best.pt", last.read_bytes())
             trainer.write_metrics()
         reporter.info(f"resumed from {last} after epoch {trainer.epoch}/{settings.epochs}")
@@ -172,7 +170,7 @@ def _check_restart(last: Path, compiled: CompiledSpec, settings: TrainSettings, 
     else:
         saved = payload["settings"]
         now = settings.to_dict()
-        changed = [k for k in now if k not in ("device", "workers", "data_root", "download") and saved.get(k) != now[k]]
+        changed = [k for k in now if k not in ENVIRONMENT_SETTINGS and saved.get(k) != now[k]]
         if not changed:
             return
         message = f"'{out_dir}' already holds a run with other settings ({', '.join(changed)})"
@@ -284,7 +282,7 @@ def evaluate_checkpoint(
     try:
         model.load_state_dict(payload["model"])
     except RuntimeError as exc:
-        raise checkpoint._error(
+        raise checkpoint.error(
             f"'{checkpoint_path}' does not fit the model built from {spec}: {str(exc).splitlines()[0]}",
             str(checkpoint_path),
         ) from None
