@@ -13,8 +13,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from archspec.backends.graphviz import Diagram, render, shape_text
-from archspec.backends.summary import human_bytes, summary_data, summary_markdown
+from archspec.backends.graphviz import Diagram, render
+from archspec.backends.summary import activation_bytes, human_bytes, shape_text, summary_markdown
 from archspec.compiler.ir import CompiledSpec
 from archspec.fileio import write_bytes_atomic
 
@@ -52,14 +52,14 @@ class Written:
 def page_markdown(page: Page, out_dir: Path, *, diagram: bool = True) -> str:
     """The Markdown page of one spec (the diagram is ``<stem>.svg`` next to it)."""
     c = page.compiled
-    data = summary_data(c)
+    activations = sum(activation_bytes(node.shape) for node in c.nodes)
     source = _relative(page.spec_path, out_dir)
     lines = [GENERATED, "", f"# {c.name}", ""]
     if c.description:
         lines += [c.description.strip(), ""]
     lines += [
         f"Spec: [`{source}`]({source}) · input `{shape_text(c.input_shape)}` → output `{shape_text(c.output_shape)}` · "
-        f"{c.params_total:,} params · {c.macs:,} mult-adds · {human_bytes(data['activation_bytes'])} activations "
+        f"{c.params_total:,} params · {c.macs:,} mult-adds · {human_bytes(activations)} activations "
         "per sample",
         "",
     ]

@@ -41,10 +41,10 @@ ONNX_MAX_BYTES = 2**31 - 2**24
 """Protobuf's 2 GiB limit, with room for the graph: bigger models would need ONNX external data."""
 
 
-def example_input(compiled: CompiledSpec, batch: int = 2) -> torch.Tensor:
+def example_input(compiled: CompiledSpec) -> torch.Tensor:
     """A random batch of the spec's input shape (batch 2, so export keeps the batch dim symbolic)."""
     generator = torch.Generator().manual_seed(0)
-    return torch.randn(batch, *compiled.input_shape, generator=generator)
+    return torch.randn(2, *compiled.input_shape, generator=generator)
 
 
 # -- pt -------------------------------------------------------------------------------------
@@ -190,7 +190,7 @@ def torchscript_bytes(model: nn.Module, example: torch.Tensor) -> tuple[bytes, s
     return buffer.getvalue(), how
 
 
-def onnx_bytes(model: nn.Module, example: torch.Tensor, *, dynamic_batch: bool = True) -> bytes:
+def onnx_bytes(model: nn.Module, example: torch.Tensor) -> bytes:
     """ONNX through torch's exporter (``torch.export`` based), the batch dim symbolic."""
     model = model.eval()
     size = sum(p.numel() * p.element_size() for p in model.parameters())
@@ -200,7 +200,7 @@ def onnx_bytes(model: nn.Module, example: torch.Tensor, *, dynamic_batch: bool =
             "<export>",
             "export --format pt or torchscript instead",
         )
-    dynamic = ({0: torch.export.Dim("batch")},) if dynamic_batch else None
+    dynamic = ({0: torch.export.Dim("batch")},)
     with _quiet():
         try:
             program = torch.onnx.export(

@@ -20,9 +20,10 @@ import textwrap
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from archspec.backends.summary import key_args
+from archspec.backends.summary import key_args, shape_text
 from archspec.compiler.ir import INPUT, CompiledSpec, Module, Node
 from archspec.errors import Diagnostic, UsageError
 from archspec.layers.base import Shape
@@ -67,7 +68,7 @@ def dot_available() -> bool:
 
 def output_format(path: str) -> str:
     """The format named by an output file's extension; UsageError for anything else."""
-    suffix = path.rsplit(".", 1)[-1].lower() if "." in path.rsplit("/", 1)[-1] else ""
+    suffix = Path(path).suffix.lower().lstrip(".")
     if suffix == "gv":
         return "dot"
     if suffix not in FORMATS:
@@ -87,11 +88,6 @@ def require_dot(fmt: str, instead: str = "write a .dot file instead") -> None:
     if fmt != "dot" and not dot_available():
         message = f"Graphviz's 'dot' program is not installed (needed for .{fmt} output)"
         raise UsageError([Diagnostic("graphviz", message, "<command line>", hint=INSTALL_HINT.format(instead=instead))])
-
-
-def shape_text(shape: Shape | None) -> str:
-    """``(64, 56, 56)`` -> ``[64, 56, 56]``; unknown shapes are ``?``."""
-    return "?" if shape is None else "[" + ", ".join(map(str, shape)) + "]"
 
 
 def edge_text(shape: Shape | None) -> str:

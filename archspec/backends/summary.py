@@ -15,6 +15,7 @@ Besides shapes, parameters and mult-adds, every row carries two static estimates
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -171,7 +172,7 @@ def _table(compiled: CompiledSpec) -> tuple[dict[str, Any], list[tuple[str, ...]
             (
                 node.path,
                 node.type,
-                _shape(row["output_shape"]) if node.result else "?",
+                shape_text(row["output_shape"]) if node.result else "?",
                 f"{row['params']:,}",
                 f"{row['macs']:,}",
                 rf.size_text() if rf else "?",
@@ -210,7 +211,7 @@ def summary_text(compiled: CompiledSpec) -> str:
 
     rule = "-" * len(line(HEADERS))
     out = [
-        f"{data['name']}: input {_shape(data['input_shape'])} -> output {_shape(data['output_shape'])}",
+        f"{data['name']}: input {shape_text(data['input_shape'])} -> output {shape_text(data['output_shape'])}",
         rule,
         line(HEADERS),
         rule,
@@ -231,7 +232,7 @@ def summary_markdown(compiled: CompiledSpec) -> str:
         values = (f"`{cells[0]}`", cells[1], args, f"`{cells[2]}`", *cells[3:])
         lines.append("| " + " | ".join(_md_cell(v) for v in values) + " |")
     lines.append("")
-    lines.append(f"- input `{_shape(data['input_shape'])}` -> output `{_shape(data['output_shape'])}`")
+    lines.append(f"- input `{shape_text(data['input_shape'])}` -> output `{shape_text(data['output_shape'])}`")
     lines += [f"- {text}" for text in totals(data)]
     return "\n".join(lines) + "\n"
 
@@ -262,5 +263,6 @@ def human_bytes(count: int) -> str:
     raise AssertionError("unreachable")
 
 
-def _shape(shape: list[int]) -> str:
-    return "[" + ", ".join(map(str, shape)) + "]"
+def shape_text(shape: Sequence[int] | None) -> str:
+    """``(64, 56, 56)`` -> ``[64, 56, 56]``; unknown shapes are ``?``."""
+    return "?" if shape is None else "[" + ", ".join(map(str, shape)) + "]"

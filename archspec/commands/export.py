@@ -54,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.seed is not None:
         torch.manual_seed(args.seed)
-    model = build_module(compiled, max_param_bytes=limit)
+    model = build_module(compiled, max_param_bytes=None)  # checked above, before importing torch
     if args.weights:
         load_weights(model, state_dict_of(read_payload(args.weights), args.weights), args.weights)
     info = export_model(model, compiled, args.output, fmt)
