@@ -77,3 +77,12 @@ def test_both_accept_shipped_specs(path: Path) -> None:
 @given(mutated_specs())
 def test_json_schema_and_pydantic_agree(data: Any) -> None:
     assert pydantic_valid(data) == schema_valid(data), json.dumps(data)[:2000]
+
+
+@pytest.mark.parametrize(
+    "train", [{"lr": 0}, {"lr": -1}, {"weight_decay": -0.5}, {"normalize": {"mean": [0.5], "std": [0]}}]
+)
+def test_bounded_numbers_are_enforced_by_the_json_schema_too(train: dict[str, Any]) -> None:
+    data = {**yaml.safe_load(SPECS[0].read_text()), "train": train}
+    assert not pydantic_valid(data)
+    assert not schema_valid(data)

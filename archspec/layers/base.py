@@ -56,6 +56,18 @@ PositiveInt = Annotated[StrictInt, Field(ge=1, le=MAX_SIZE)]
 NonNegativeInt = Annotated[StrictInt, Field(ge=0, le=MAX_SIZE)]
 AnyInt = Annotated[StrictInt, Field(ge=-MAX_SIZE, le=MAX_SIZE)]
 Number = StrictFloat | StrictInt
+
+
+def bounded_number(description: str | None = None, **bounds: float) -> Any:
+    """A float or int within ``bounds`` (``gt``, ``ge``, ``le``...).
+
+    The bounds sit on each member of the union: on the union itself, the JSON Schema would
+    get Pydantic's non-standard ``gt``/``ge`` keys, which JSON Schema validators ignore.
+    """
+    union = Annotated[StrictFloat, Field(**bounds)] | Annotated[StrictInt, Field(**bounds)]  # type: ignore[arg-type]
+    return union if description is None else Annotated[union, Field(description=description)]
+
+
 Probability = Annotated[Number, Field(description="a probability in [0, 1]")]
 
 

@@ -13,21 +13,19 @@ batched tensor with one dim too few as unbatched: Dropout1d on ``(L,)`` and Drop
 ``(C, H, W)`` therefore drop whole samples rather than channels.
 """
 
-from typing import Annotated, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
-from pydantic import Field, StrictFloat, StrictInt
+from pydantic import Field
 
 from archspec.errors import LayerError
 from archspec.layers.activation import Elementwise
-from archspec.layers.base import Expr, LayerResult, Shape, StrictBool
+from archspec.layers.base import Expr, LayerResult, Shape, StrictBool, bounded_number
 from archspec.layers.registry import register
 
-# Bounds go on each member of the union: on the union itself the JSON Schema would get
-# Pydantic's non-standard "ge"/"le" keys, which validators ignore.
-DropProbability = Annotated[
-    Annotated[StrictFloat, Field(ge=0, le=1)] | Annotated[StrictInt, Field(ge=0, le=1)],
-    Field(description="probability of zeroing an element (or channel), in [0, 1]"),
-]
+if TYPE_CHECKING:
+    DropProbability = float
+else:
+    DropProbability = bounded_number("probability of zeroing an element (or channel), in [0, 1]", ge=0, le=1)
 
 
 class _Dropout(Elementwise):

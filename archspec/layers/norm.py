@@ -11,9 +11,9 @@ each class for the ones it leaves to run time.
 """
 
 import math
-from typing import Annotated, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
-from pydantic import Field, StrictFloat, StrictInt
+from pydantic import Field
 
 from archspec.errors import LayerError
 from archspec.layers.base import (
@@ -23,6 +23,7 @@ from archspec.layers.base import (
     PositiveInt,
     Shape,
     StrictBool,
+    bounded_number,
     check_inferred,
     expect_rank,
     nd_variant,
@@ -31,15 +32,12 @@ from archspec.layers.base import (
 from archspec.layers.conv import axis_names
 from archspec.layers.registry import register
 
-# Bounds sit on each union member: on the union, the JSON Schema would get non-standard "gt"/"le" keys.
-Eps = Annotated[
-    Annotated[StrictFloat, Field(gt=0)] | Annotated[StrictInt, Field(gt=0)],
-    Field(description="added to the variance for numerical stability; must be > 0"),
-]
-Momentum = Annotated[
-    Annotated[StrictFloat, Field(ge=0, le=1)] | Annotated[StrictInt, Field(ge=0, le=1)],
-    Field(description="weight of the newest batch in the running statistics"),
-]
+if TYPE_CHECKING:
+    Eps = float
+    Momentum = float
+else:
+    Eps = bounded_number("added to the variance for numerical stability; must be > 0", gt=0)
+    Momentum = bounded_number("weight of the newest batch in the running statistics", ge=0, le=1)
 
 
 def _affine_params(enabled: bool, features: int) -> int:

@@ -36,7 +36,7 @@ from pydantic import (
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 
-from archspec.layers.base import Expr, Layer, NodeFields, PositiveInt
+from archspec.layers.base import Expr, Layer, NodeFields, PositiveInt, bounded_number
 from archspec.layers.registry import layer_types, registry_version
 
 if TYPE_CHECKING:
@@ -114,7 +114,7 @@ class NormalizeConfig(BaseModel):
     model_config = CLOSED
 
     mean: list[StrictFloat | StrictInt] = Field(min_length=1, max_length=4, description="one value, or one per channel")
-    std: list[Annotated[StrictFloat | StrictInt, Field(gt=0)]] = Field(
+    std: list[bounded_number(gt=0)] = Field(  # type: ignore[valid-type]
         min_length=1, max_length=4, description="one value, or one per channel"
     )
 
@@ -131,11 +131,11 @@ class TrainConfig(BaseModel):
     data_root: StrictStr | None = Field(default=None, description="folder of torchvision's datasets (default: data)")
     epochs: PositiveInt | None = Field(default=None, description="default 10")
     batch_size: PositiveInt | None = Field(default=None, description="per process; default 64")
-    lr: Annotated[StrictFloat | StrictInt, Field(gt=0)] | None = Field(
+    lr: bounded_number(gt=0) | None = Field(  # type: ignore[valid-type]
         default=None, description="learning rate; default 0.001 (adam, adamw), 0.01 (sgd)"
     )
     optimizer: Literal["adam", "adamw", "sgd"] | None = Field(default=None, description="default adam")
-    weight_decay: Annotated[StrictFloat | StrictInt, Field(ge=0)] | None = Field(
+    weight_decay: bounded_number(ge=0) | None = Field(  # type: ignore[valid-type]
         default=None, description="default 0 (adamw: 0.01)"
     )
     scheduler: Literal["none", "cosine", "onecycle", "step"] | None = Field(default=None, description="default none")
