@@ -119,22 +119,8 @@ def _axes(values: tuple[int | Fraction, ...]) -> str:
 
 
 def key_args(node: Node) -> str:
-    """Channels (``64->128``, or features for linear layers) then the layer's own label."""
-    label = node.layer.label()
-    family = node.layer.family
-    if family == "merge" and label in ("+", "x", "cat"):
-        return ""
-    if not node.input_shapes or node.shape is None:
-        return label
-    source = node.input_shapes[0]
-    if family == "conv" and source and node.shape:
-        return f"{source[0]}->{node.shape[0]} {label}".strip()
-    if family == "linear" and source and node.shape:
-        words = label.split()
-        if words and words[0] == str(node.shape[-1]):
-            label = " ".join(words[1:])
-        return f"{source[-1]}->{node.shape[-1]} {label}".strip()
-    return label
+    """The args column: what the layer says about itself given its shapes (``64->128 3x3 p1``)."""
+    return node.layer.key_args(node.input_shapes, node.shape)
 
 
 def activation_bytes(shape: Shape | None) -> int:

@@ -186,6 +186,11 @@ class Layer(NodeFields):
         """A few key arguments for diagrams, e.g. ``3x3 /2 p1``."""
         return ""
 
+    def key_args(self, inputs: list[Shape] | None, output: Shape | None) -> str:
+        """The summary's and diagram's args column: ``label()``, or more where the shapes say
+        it (a conv's ``64->128``); ``inputs``/``output`` are None where inference failed."""
+        return self.label()
+
     def receptive(self) -> Receptive:
         """How one output position sees this layer's input, for receptive-field columns in summaries.
 

@@ -121,6 +121,11 @@ class _ConvBase(Layer):
             parts.append(f"g{self.groups}")
         return " ".join(parts)
 
+    def key_args(self, inputs: list[Shape] | None, output: Shape | None) -> str:
+        if not inputs or not inputs[0] or not output:
+            return self.label()
+        return f"{inputs[0][0]}->{output[0]} {self.label()}".strip()
+
 
 class _ConvNd(_ConvBase):
     """nn.ConvNd with every argument torch accepts."""

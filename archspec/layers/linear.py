@@ -55,3 +55,8 @@ class Linear(Layer):
 
     def label(self) -> str:
         return f"{self.out_features}" + ("" if self.bias else " no bias")
+
+    def key_args(self, inputs: list[Shape] | None, output: Shape | None) -> str:
+        if not inputs or not inputs[0] or not output:
+            return self.label()
+        return f"{inputs[0][-1]}->{output[-1]}" + ("" if self.bias else " no bias")

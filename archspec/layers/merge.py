@@ -54,6 +54,10 @@ class _Merge(Layer):
         """Add this operation to a ``torch.fx.Graph``; return the result node."""
         raise NotImplementedError
 
+    def key_args(self, inputs: list[Shape] | None, output: Shape | None) -> str:
+        label = self.label()
+        return "" if label in ("+", "x", "cat") else label  # the type name says it all
+
 
 @register
 class Add(_Merge):
