@@ -15,7 +15,7 @@ from spec_mutations import mutated_specs
 
 from archspec.spec import schema as schema_module
 from archspec.spec.models import Spec
-from archspec.spec.schema import schema_text, spec_schema
+from archspec.spec.schema import schema_text, schema_validator, spec_schema
 
 ROOT = Path(__file__).parent.parent
 SCHEMA_FILES = [ROOT / "schemas" / "archspec.schema.json", ROOT / "archspec" / "spec" / "archspec.schema.json"]
@@ -64,7 +64,8 @@ def pydantic_valid(data: Any) -> bool:
 
 
 def schema_valid(data: Any) -> bool:
-    return Draft202012Validator(spec_schema()).is_valid(data)
+    """The JSON Schema as archspec runs it (draft 2020-12; integers are exact, so 64.0 is not one)."""
+    return schema_validator().is_valid(data)
 
 
 @pytest.mark.parametrize("path", SPECS, ids=lambda p: p.stem)
@@ -84,5 +85,12 @@ def test_json_schema_and_pydantic_agree(data: Any) -> None:
 )
 def test_bounded_numbers_are_enforced_by_the_json_schema_too(train: dict[str, Any]) -> None:
     data = {**yaml.safe_load(SPECS[0].read_text()), "train": train}
+    assert not pydantic_valid(data)
+    assert not schema_valid(data)
+
+
+def test_an_integral_float_is_not_an_integer() -> None:
+    data = yaml.safe_load(SPECS[0].read_text())
+    data["layers"][0]["layers"][0]["out_channels"] = 64.0
     assert not pydantic_valid(data)
     assert not schema_valid(data)

@@ -56,8 +56,16 @@ def _validator(version: int) -> Any:
 
     schema = spec_schema()
     keywords = _Keywords(schema.get("$defs", {}))
-    checker = validators.extend(Draft202012Validator, {"oneOf": keywords.one_of, "properties": keywords.properties})
+    # YAML's 64.0 is a float: an "integer" only to JSON Schema's number model, never to Pydantic's StrictInt
+    types = Draft202012Validator.TYPE_CHECKER.redefine("integer", _is_exact_integer)
+    checker = validators.extend(
+        Draft202012Validator, {"oneOf": keywords.one_of, "properties": keywords.properties}, type_checker=types
+    )
     return checker(schema)
+
+
+def _is_exact_integer(checker: Any, instance: Any) -> bool:
+    return isinstance(instance, int) and not isinstance(instance, bool)
 
 
 class _Keywords:
