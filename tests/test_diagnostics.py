@@ -135,7 +135,7 @@ def test_errors_in_blocks_point_into_the_block_definition() -> None:
 
 def test_reserved_ids_cover_torch_module_attributes() -> None:
     torch = pytest.importorskip("torch")
-    from archspec.compiler.elaborate import RESERVED_IDS
+    from archspec.compiler.names import RESERVED_IDS
 
     public = {name for name in dir(torch.nn.Module()) if not name.startswith("_")}
     assert public <= RESERVED_IDS, sorted(public - RESERVED_IDS)
