@@ -205,7 +205,9 @@ class Elaborator:
             self.error("bad-value", f"'repeat' must be a positive integer, got {count!r}", where)
             raise _Skip
         if count > self.budget.max_nodes:
-            self._too_many(where, count, 1)
+            self._too_many(
+                where, f"'repeat' of {count:,} copies is more than the budget of {self.budget.max_nodes:,} layer nodes"
+            )
         return count, index
 
     def repeated(self, node: ValidNode, path: Path_, scope: Scope) -> None:
@@ -242,7 +244,7 @@ class Elaborator:
                 self.single(first if copy == 0 else rest, path, scope)
                 if copy == 0:
                     frame.first_copy = len(self.nodes) - frame.start
-                    self._check_node_budget()
+                    self._check_node_budget(path)
         finally:
             scope.vars = outer_vars
             self.repeats.pop()
@@ -263,28 +265,23 @@ class Elaborator:
             self.layer(node, path, scope)  # type: ignore[arg-type]
 
     # -- the node budget ---------------------------------------------------------------------
-    def _check_node_budget(self) -> None:
+    def _check_node_budget(self, path: Path_) -> None:
         done = len(self.nodes)
         projected = done + sum(frame.projected(done) for frame in self.repeats)
         if projected <= self.budget.max_nodes:
             return
         if not self.repeats:
-            self._too_many(None, done, 1)
+            self._too_many(path, f"the spec expands to more than {self.budget.max_nodes:,} layer nodes here")
         frame = max(self.repeats, key=lambda f: f.projected(done))
-        self._too_many((*frame.path, "repeat"), frame.count, max(frame.first_copy, done - frame.start, 1))
+        per_copy = max(frame.first_copy, done - frame.start, 1)
+        self._too_many(
+            (*frame.path, "repeat"),
+            f"expanding this repeat ({frame.count:,} copies of at least {per_copy:,} node(s) each) would make at "
+            f"least {projected:,} layer nodes, more than the budget of {self.budget.max_nodes:,}",
+        )
 
-    def _too_many(self, where: Path_ | None, count: int, per_copy: int) -> NoReturn:
-        limit = self.budget.max_nodes
-        if where is None:
-            message = f"the spec expands to more than {limit:,} layer nodes"
-            where = ("layers",)
-        else:
-            total = count * per_copy
-            message = (
-                f"this repeat makes {count:,} copies of about {per_copy:,} node(s) each, about {total:,} nodes: "
-                f"more than the budget of {limit:,} expanded nodes"
-            )
-        hint = "use fewer or smaller copies, or raise the budget with --max-nodes (API: budget=Budget(max_nodes=...))"
+    def _too_many(self, where: Path_, message: str) -> NoReturn:
+        hint = "use fewer or smaller copies, or raise the limit with --max-nodes (API: budget=Budget(max_nodes=...))"
         self.diagnostics.append(self.source.diagnostic("too-large", message, where, hint=hint))
         raise _Stop
 
@@ -370,7 +367,7 @@ class Elaborator:
         self.values[node.path] = node.shape
         scope.define(spec_id, Ref(name, node.path if node.result else None))
         if len(self.nodes) > self.budget.max_nodes or self.repeats:
-            self._check_node_budget()
+            self._check_node_budget(path)
 
     def resolve(self, typed: Layer | DeferredLayer, vars: dict[str, Any], path: Path_) -> Layer:
         """The layer with its expressions substituted and validated; the model itself when it has none."""

@@ -163,6 +163,9 @@ class Layer(NodeFields):
     norms): generated code may then accumulate a residual ``add`` into it in place."""
     in_place_sum: ClassVar[bool] = False
     """True for ``add``: generated code may write ``a += b`` into a ``fresh_output`` operand."""
+    last_dim_only: ClassVar[bool] = False
+    """True when the layer acts on the last dimension only (``Linear``): the lint pass warns when
+    its input still has a feature map's layout, the usual sign of a forgotten ``Flatten``."""
 
     @classmethod
     def type_name(cls) -> str:

@@ -23,8 +23,14 @@ from archspec.spec.source import Path_, Source
 from archspec.spec.suggest import did_you_mean
 
 
-def validate_document(data: Any, source: Source) -> tuple[models.Spec | None, list[Diagnostic]]:
-    """The typed spec (None when something outside the nodes is invalid) and every diagnostic."""
+def validate_document(
+    data: Any, source: Source, *, max_errors: int = 100
+) -> tuple[models.Spec | None, list[Diagnostic]]:
+    """The typed spec (None when something outside the nodes is invalid) and its diagnostics.
+
+    Diagnostics past ``max_errors`` (plus one, so the caller can tell) are not built:
+    a spec with thousands of broken nodes costs the same as one with a hundred.
+    """
     if not isinstance(data, dict):
         kind = "a list" if isinstance(data, list) else f"a {type(data).__name__} scalar"
         return None, [
@@ -50,6 +56,8 @@ def validate_document(data: Any, source: Source) -> tuple[models.Spec | None, li
     except ValidationError as exc:
         diagnostics += pydantic_diagnostics(exc, data, source)
     for path, node in _located(data, invalid):
+        if len(diagnostics) > max_errors:
+            break
         diagnostics += _node_diagnostics(node, path, source)
     return spec, sorted(diagnostics, key=lambda d: (d.line, d.column))
 
@@ -72,7 +80,7 @@ def _node_lists(data: dict[str, Any]) -> Iterator[tuple[Path_, list[Any]]]:
     if isinstance(blocks, dict):
         roots += [(("blocks", name, "layers"), b.get("layers")) for name, b in blocks.items() if isinstance(b, dict)]
     while roots:
-        path, items = roots.pop()
+        path, items = roots.pop(0)
         if not isinstance(items, list):
             continue
         yield path, items
@@ -188,17 +196,19 @@ def _bad_value(
         expected = "; or ".join(messages)
     else:
         expected = "expected " + expected
-    hint = _value_hint(value, expected)
+    hint = _value_hint(value, expected, resolved)
     return source.diagnostic(
         "bad-value", f"invalid value {_show(value)} for '{name}': {expected}", (*base, *path), hint=hint
     )
 
 
-def _value_hint(value: Any, expected: str) -> str | None:
-    if isinstance(value, float) and "integer" in expected and "number" not in expected:
+def _value_hint(value: Any, expected: str, resolved: bool) -> str | None:
+    """A float where an integer is needed: from an expression, ``/`` was meant as ``//``."""
+    if isinstance(value, float) and "an integer" in expected and "a number" not in expected:
+        if resolved:
+            return "the expression gives a float ('/' divides exactly); use '//' for integer division"
         if value.is_integer():
             return f"write {int(value)}, without the decimal point"
-        return "an expression with '/' gives a float; use '//' for integer division"
     return None
 
 
