@@ -378,3 +378,67 @@ def test_validate_a_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     empty = tmp_path / "empty"
     empty.mkdir()
     assert main(["validate", str(empty)]) == 2
+
+
+# -- hostile specs in a fresh process, with time and memory limits ---------------------------------
+
+BOUNDED_RUN = (
+    "import atexit, resource, sys\n"
+    "atexit.register(lambda: print('MAXRSS', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr))\n"
+    "from archspec.cli import main\n"
+    "sys.exit(main(sys.argv[1:]))\n"
+)
+SECONDS, MEGABYTES = 10, 200
+"""The targets are 2 s and 200 MB; the time limit leaves room for a loaded CI machine."""
+
+
+def run_bounded(*args: str) -> tuple[int, str]:
+    import subprocess
+    import sys
+    import time
+
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-c", BOUNDED_RUN, *args], capture_output=True, text=True, timeout=SECONDS * 3
+    )
+    seconds = time.perf_counter() - started
+    rss = int(done.stderr.rsplit("MAXRSS", 1)[1]) // 1024
+    print(f"{args}: rc {done.returncode}, {seconds:.2f} s, {rss} MB")
+    assert "Traceback" not in done.stderr and "internal error" not in done.stderr, done.stderr[-2000:]
+    assert seconds < SECONDS and rss < MEGABYTES
+    return done.returncode, done.stderr
+
+
+def exponential_blocks(levels: int = 8, width: int = 10) -> str:
+    lines = ["blocks:", "  B0:", "    layers:", *["      - {type: ReLU}"] * width]
+    for level in range(1, levels + 1):
+        lines += [f"  B{level}:", "    layers:", f"      - {{use: B{level - 1}, repeat: {width}}}"]
+    return HEADER + "\n".join(lines) + f"\nlayers:\n  - {{use: B{levels}}}\n"
+
+
+HOSTILE_SPECS = {
+    "exponential_blocks": exponential_blocks(),
+    "repeat_999999": HEADER + "blocks:\n  B:\n    layers:\n" + "      - {type: ReLU}\n" * 10 + "layers:\n"
+    "  - {use: B, repeat: 999999}\n",
+    "thousands_of_errors": HEADER + "layers:\n" + "  - {type: Conv2D, out_channels: 4}\n" * 5000,
+    "chained_parameters": HEADER
+    + "params:\n  p0: 1\n"
+    + "".join(f"  p{i}: '${{p{i - 1} + 1}}'\n" for i in range(1, 20_000))
+    + "layers:\n  - {type: ReLU}\n",
+    "deep_distinct_blocks": HEADER
+    + "blocks:\n"
+    + "".join(f"  B{i}:\n    layers:\n      - {{use: B{i + 1}}}\n" for i in range(40))
+    + "  B40:\n    layers:\n      - {type: ReLU}\n"
+    + "layers:\n  - {use: B0}\n",
+}
+
+
+@pytest.mark.parametrize("name", HOSTILE_SPECS)
+def test_hostile_specs_fail_fast_in_bounded_memory(name: str, tmp_path: Path) -> None:
+    spec = tmp_path / f"{name}.yaml"
+    spec.write_text(HOSTILE_SPECS[name])
+    rc, err = run_bounded("validate", str(spec))
+    expected = {"chained_parameters": 0, "deep_distinct_blocks": 0}.get(name, 1)
+    assert rc == expected, err[-2000:]
+    if name == "deep_distinct_blocks":
+        assert "recursive" not in err  # 40 distinct blocks, one inside the next, are not a recursion
