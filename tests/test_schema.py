@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 import yaml
@@ -12,14 +16,20 @@ from hypothesis import HealthCheck, given, settings
 from jsonschema import Draft202012Validator
 from pydantic import ValidationError
 from spec_mutations import mutated_specs
+from test_registry import scratch_registry  # noqa: F401  (a fixture)
 
+from archspec.layers.base import Layer, LayerResult, PositiveInt, Shape
+from archspec.layers.registry import register
 from archspec.spec import schema as schema_module
-from archspec.spec.models import Spec
+from archspec.spec.models import Spec, node_kind
 from archspec.spec.schema import schema_text, schema_validator, spec_schema
 
 ROOT = Path(__file__).parent.parent
 SCHEMA_FILES = [ROOT / "schemas" / "archspec.schema.json", ROOT / "archspec" / "spec" / "archspec.schema.json"]
 SPECS = sorted((ROOT / "specs").glob("*.yaml"))
+LENET = ROOT / "specs" / "lenet5.yaml"
+AJV_STRICT = ("--spec=draft2020", "--strict=true")
+"""ajv's draft 2020-12 mode, every strict check an error (unknown keywords, types, required, tuples)."""
 
 
 @pytest.mark.parametrize("path", SCHEMA_FILES, ids=lambda p: str(p.relative_to(ROOT)))
@@ -53,6 +63,22 @@ def test_every_layer_has_its_own_argument_schema() -> None:
         schema = definitions[cls.__name__]
         assert schema["properties"]["type"]["const"] == name
         assert schema["additionalProperties"] is False
+
+
+def test_the_layer_type_selects_its_branch_with_if_then() -> None:
+    from archspec.layers.registry import layer_types
+
+    layer = spec_schema()["$defs"]["Layer"]
+    assert layer["properties"]["type"]["enum"] == sorted(layer_types())
+    selected = {branch["if"]["properties"]["type"]["const"]: branch["then"]["$ref"] for branch in layer["allOf"]}
+    assert selected == {name: f"#/$defs/{cls.__name__}" for name, cls in layer_types().items()}
+
+
+def test_only_standard_keywords() -> None:
+    """No OpenAPI ``discriminator`` (strict validators refuse it), no ``oneOf`` (it multiplies errors)."""
+    text = schema_text()
+    assert '"discriminator"' not in text
+    assert '"oneOf"' not in text
 
 
 def pydantic_valid(data: Any) -> bool:
@@ -94,3 +120,153 @@ def test_an_integral_float_is_not_an_integer() -> None:
     data["layers"][0]["layers"][0]["out_channels"] = 64.0
     assert not pydantic_valid(data)
     assert not schema_valid(data)
+
+
+def lenet_with(edit: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+    data = yaml.safe_load(LENET.read_text())
+    edit(data)
+    return data
+
+
+def first_conv(data: dict[str, Any]) -> dict[str, Any]:
+    conv: dict[str, Any] = data["layers"][0]["layers"][0]
+    assert conv["type"] == "Conv2d"
+    return conv
+
+
+def misspell_kernel_size(data: dict[str, Any]) -> None:
+    conv = first_conv(data)
+    conv["kernal_size"] = conv.pop("kernel_size")
+
+
+def schema_errors(data: Any) -> list[tuple[list[Any], str]]:
+    return [(list(error.absolute_path), error.message) for error in schema_validator().iter_errors(data)]
+
+
+def test_a_misspelt_argument_is_named_as_the_one_unexpected_property() -> None:
+    errors = schema_errors(lenet_with(misspell_kernel_size))
+    assert errors == [
+        (["layers", 0, "layers", 0], "Additional properties are not allowed ('kernal_size' was unexpected)"),
+        (["layers", 0, "layers", 0], "'kernel_size' is a required property"),
+    ]
+
+
+def test_a_misspelt_optional_argument_is_one_error() -> None:
+    data = lenet_with(lambda data: first_conv(data).update(paddng=first_conv(data).pop("padding")))
+    assert schema_errors(data) == [
+        (["layers", 0, "layers", 0], "Additional properties are not allowed ('paddng' was unexpected)")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("node", "path", "message"),
+    [
+        ({"type": "Flaten"}, ["type"], "'Flaten' is not one of ['AdaptiveAvgPool1d', "),
+        ({"type": 3}, ["type"], "3 is not one of ['AdaptiveAvgPool1d', "),
+        ({"id": "flatten"}, [], "'type' is a required property"),
+        (5, [], "5 is not of type 'object'"),
+        ({"layers": [{"type": "ReLU"}], "type": "ReLU"}, [], "Additional properties are not allowed ('type' was"),
+    ],
+    ids=["unknown-type", "int-type", "no-type", "not-a-mapping", "group-with-type"],
+)
+def test_a_bad_node_is_one_error(node: Any, path: list[Any], message: str) -> None:
+    errors = schema_errors(lenet_with(lambda data: data["layers"].__setitem__(1, node)))
+    assert len(errors) == 1, errors
+    assert errors[0][0] == ["layers", 1, *path]
+    assert errors[0][1].startswith(message)
+
+
+@pytest.mark.parametrize(
+    ("node", "kind", "valid"),
+    [
+        ({"use": "B", "layers": [{"type": "ReLU"}], "type": "ReLU"}, "use", True),  # extra keys: block parameters
+        ({"use": "B", "type": "Conv2d"}, "use", True),
+        ({"layers": [{"type": "ReLU"}], "type": "ReLU"}, "group", False),
+        ({"layers": [{"type": "ReLU"}], "inline": True}, "group", True),
+        ({"type": "ReLU", "inline": True}, "layer", False),
+        ({"type": "ReLU"}, "layer", True),
+    ],
+)
+def test_node_kinds_are_selected_as_pydantic_selects_them(node: dict[str, Any], kind: str, valid: bool) -> None:
+    """``use`` wins over ``layers``, which wins over a layer: the order of ``models.node_kind``."""
+    assert node_kind(node) == kind
+    data = lenet_with(lambda data: data["layers"].__setitem__(1, node))
+    data["blocks"] = {"B": {"layers": [{"type": "ReLU"}]}}
+    assert pydantic_valid(data) == schema_valid(data) == valid
+
+
+@pytest.mark.usefixtures("scratch_registry")
+def test_a_layer_registered_later_is_in_the_schema() -> None:
+    @register
+    class Squash(Layer):
+        """Keeps the shape (a test layer)."""
+
+        family = "activation"
+        type: Literal["TestSquash"]
+        power: PositiveInt = 2
+
+        def infer(self, inputs: list[Shape]) -> LayerResult:
+            return LayerResult(inputs[0])
+
+    layer = spec_schema()["$defs"]["Layer"]
+    assert "TestSquash" in layer["properties"]["type"]["enum"]
+    good = lenet_with(lambda data: data["layers"].insert(1, {"type": "TestSquash", "power": 3}))
+    assert schema_errors(good) == []
+    bad = lenet_with(lambda data: data["layers"].insert(1, {"type": "TestSquash", "powr": 3}))
+    assert schema_errors(bad) == [(["layers", 1], "Additional properties are not allowed ('powr' was unexpected)")]
+
+
+def run_tool(*command: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(part) for part in command], capture_output=True, text=True, timeout=60)
+
+
+def test_check_jsonschema_names_the_one_unexpected_property(tmp_path: Path) -> None:
+    spec = tmp_path / "typo.yaml"
+    spec.write_text(yaml.safe_dump(lenet_with(misspell_kernel_size), sort_keys=False))
+    result = run_tool(sys.executable, "-m", "check_jsonschema", "--schemafile", SCHEMA_FILES[0], spec, LENET)
+    assert result.returncode == 1, result.stdout + result.stderr
+    errors = [line.strip() for line in result.stdout.splitlines() if "::$" in line]
+    assert errors == [
+        f"{spec}::$.layers[0].layers[0]: Additional properties are not allowed ('kernal_size' was unexpected)",
+        f"{spec}::$.layers[0].layers[0]: 'kernel_size' is a required property",
+    ], result.stdout
+    assert "other errors" not in result.stdout
+
+
+def ajv_command() -> Path:
+    """ajv-cli as ``make setup`` installs it (under the venv), or on PATH."""
+    if shutil.which("node") is None or shutil.which("npm") is None:
+        pytest.skip("node and npm are not installed: ajv-cli cannot run here")
+    local = Path(sys.prefix) / "node" / "node_modules" / ".bin" / "ajv"
+    found = local if local.exists() else shutil.which("ajv")
+    if found is None:
+        pytest.fail(f"ajv-cli is not installed: run `make setup` (npm install --prefix {local.parents[2]} ajv-cli@5)")
+    return Path(found)
+
+
+def as_json(data: Any, path: Path) -> Path:
+    path.write_text(json.dumps(data))
+    return path
+
+
+def test_ajv_strict_compiles_the_schema_and_accepts_every_shipped_spec(tmp_path: Path) -> None:
+    specs = [as_json(yaml.safe_load(spec.read_text()), tmp_path / f"{spec.stem}.json") for spec in SPECS]
+    data = [arg for spec in specs for arg in ("-d", spec)]
+    result = run_tool(ajv_command(), "validate", *AJV_STRICT, "-s", SCHEMA_FILES[0], *data)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "strict mode" not in result.stdout + result.stderr
+    assert result.stdout.count(" valid") == len(specs), result.stdout
+
+
+def test_ajv_names_the_one_unexpected_property(tmp_path: Path) -> None:
+    typo = as_json(lenet_with(misspell_kernel_size), tmp_path / "typo.json")
+    result = run_tool(
+        ajv_command(), "validate", *AJV_STRICT, "--all-errors", "--errors=json", "-s", SCHEMA_FILES[0], "-d", typo
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    errors = json.loads(result.stderr[result.stderr.index("[") :])
+    unexpected = [
+        (e["instancePath"], e["params"]["additionalProperty"]) for e in errors if e["keyword"] == "additionalProperties"
+    ]
+    assert unexpected == [("/layers/0/layers/0", "kernal_size")]
+    assert {e["instancePath"] for e in errors} <= {"/layers/0/layers/0", "/layers/0"}  # the node and its `if` parents
