@@ -17,11 +17,12 @@ $(STAMP): pyproject.toml
 		|| echo "warning: could not install Graphviz's 'dot'; archspec diagram will write .dot files only"; }
 	touch $(STAMP)
 
-# ajv-cli checks the JSON Schema in strict mode (tests/test_schema.py); without npm that test is skipped
-$(NODE_STAMP): | $(STAMP)
+# ajv-cli and the YAML language server check the JSON Schema (tests/test_schema.py); without npm those tests skip
+$(NODE_STAMP): Makefile | $(STAMP)
 	@if command -v npm >/dev/null 2>&1; then \
-		npm install --silent --no-audit --no-fund --prefix $(VENV)/node ajv-cli@5 && touch $(NODE_STAMP); \
-	else echo "note: npm not found; the ajv check of the JSON Schema will be skipped"; fi
+		npm install --silent --no-audit --no-fund --prefix $(VENV)/node \
+			ajv-cli@5 yaml-language-server@1 vscode-languageserver-textdocument@1 && touch $(NODE_STAMP); \
+	else echo "note: npm not found; the ajv and YAML language server checks of the JSON Schema will be skipped"; fi
 
 test: setup
 	$(PY) -m ruff check archspec tests bench

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -233,15 +234,19 @@ def test_check_jsonschema_names_the_one_unexpected_property(tmp_path: Path) -> N
     assert "other errors" not in result.stdout
 
 
-def ajv_command() -> Path:
-    """ajv-cli as ``make setup`` installs it (under the venv), or on PATH."""
+def node_modules() -> Path:
+    """The npm packages ``make setup`` installs under the venv (ajv-cli, the YAML language server)."""
     if shutil.which("node") is None or shutil.which("npm") is None:
-        pytest.skip("node and npm are not installed: ajv-cli cannot run here")
-    local = Path(sys.prefix) / "node" / "node_modules" / ".bin" / "ajv"
-    found = local if local.exists() else shutil.which("ajv")
-    if found is None:
-        pytest.fail(f"ajv-cli is not installed: run `make setup` (npm install --prefix {local.parents[2]} ajv-cli@5)")
-    return Path(found)
+        pytest.skip("node and npm are not installed: the JavaScript schema tools cannot run here")
+    modules = Path(sys.prefix) / "node" / "node_modules"
+    for package in ("ajv-cli", "yaml-language-server", "vscode-languageserver-textdocument"):
+        if not (modules / package).is_dir():
+            pytest.fail(f"{package} is not installed in {modules.parent}: run `make setup`")
+    return modules
+
+
+def ajv_command() -> Path:
+    return node_modules() / ".bin" / "ajv"
 
 
 def as_json(data: Any, path: Path) -> Path:
@@ -270,3 +275,25 @@ def test_ajv_names_the_one_unexpected_property(tmp_path: Path) -> None:
     ]
     assert unexpected == [("/layers/0/layers/0", "kernal_size")]
     assert {e["instancePath"] for e in errors} <= {"/layers/0/layers/0", "/layers/0"}  # the node and its `if` parents
+
+
+def test_the_yaml_language_server_shows_the_one_unexpected_property(tmp_path: Path) -> None:
+    """What an editor shows, the schema found through the spec's own ``# yaml-language-server`` line."""
+    modules = node_modules()
+    typo = tmp_path / "typo.yaml"
+    modeline = LENET.read_text().splitlines()[0].replace("../schemas", str(ROOT / "schemas"))
+    typo.write_text(modeline + "\n" + yaml.safe_dump(lenet_with(misspell_kernel_size), sort_keys=False))
+    result = subprocess.run(
+        ["node", ROOT / "tests" / "yaml_language_server.js", typo, LENET],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "NODE_PATH": str(modules)},
+    )
+    assert result.returncode == 0, result.stderr
+    found = json.loads(result.stdout)
+    assert found[str(LENET)] == []
+    assert [diagnostic["message"] for diagnostic in found[str(typo)]] == [
+        'Missing property "kernel_size".',
+        "Property kernal_size is not allowed.",
+    ]
