@@ -1,8 +1,8 @@
-"""The validation pass: JSON Schema and the Pydantic models, errors mapped to source positions.
+"""The validation pass: the Pydantic models, errors mapped to source positions.
 
-Both must agree on what is valid (a test fuzzes that). Pydantic's messages are
-turned into diagnostics first because they know more (did-you-mean for unknown
-layer types and arguments); the JSON Schema only adds what Pydantic missed.
+The JSON Schema (for editors and tools) is generated from the same models and a test
+fuzzes that both agree, so it is not run here: Pydantic's messages know more
+(did-you-mean for unknown layer types and arguments).
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from pydantic import BaseModel, ValidationError
 from archspec.errors import Diagnostic
 from archspec.layers.registry import layer_types
 from archspec.spec import models
-from archspec.spec.schema import schema_validator
 from archspec.spec.source import Path_, Source
 from archspec.spec.suggest import did_you_mean
 
@@ -35,14 +34,7 @@ def validate_document(data: Any, source: Source) -> tuple[models.Spec | None, li
     except ValidationError as exc:
         bad = {data_path(data, error["loc"]) for error in exc.errors(include_url=False)}
         return None, pydantic_diagnostics(exc, data, source), bad
-    errors = list(schema_validator().iter_errors(data))
-    bad = {tuple(error.absolute_path) for error in errors}
-    return (None if errors else spec), schema_diagnostics(errors, source), bad
-
-
-def schema_diagnostics(errors: list[Any], source: Source) -> list[Diagnostic]:
-    ordered = sorted(errors, key=lambda e: list(map(str, e.absolute_path)))
-    return [source.diagnostic("schema", f"JSON Schema: {e.message}", tuple(e.absolute_path)) for e in ordered]
+    return spec, [], set()
 
 
 def pydantic_diagnostics(exc: ValidationError, data: Any, source: Source, base: Path_ = ()) -> list[Diagnostic]:
