@@ -197,10 +197,10 @@ def test_node_kinds_are_selected_as_pydantic_selects_them(node: dict[str, Any], 
 
 
 @pytest.mark.usefixtures("scratch_registry")
-def test_a_layer_registered_later_is_in_the_schema() -> None:
+def test_a_layer_registered_later_is_in_the_schema_even_named_like_a_generated_definition() -> None:
     @register
-    class Squash(Layer):
-        """Keeps the shape (a test layer)."""
+    class Node(Layer):
+        """Keeps the shape (a test layer whose class name the schema also wants for the node union)."""
 
         family = "activation"
         type: Literal["TestSquash"]
@@ -209,8 +209,12 @@ def test_a_layer_registered_later_is_in_the_schema() -> None:
         def infer(self, inputs: list[Shape]) -> LayerResult:
             return LayerResult(inputs[0])
 
-    layer = spec_schema()["$defs"]["Layer"]
+    schema = spec_schema()
+    layer = schema["$defs"]["Layer"]
     assert "TestSquash" in layer["properties"]["type"]["enum"]
+    assert {"$ref": "#/$defs/Node"} in [branch["then"] for branch in layer["allOf"]]
+    assert schema["$defs"]["Node"]["properties"]["type"]["const"] == "TestSquash"
+    assert schema["properties"]["layers"]["items"] == {"$ref": "#/$defs/Node_"}
     good = lenet_with(lambda data: data["layers"].insert(1, {"type": "TestSquash", "power": 3}))
     assert schema_errors(good) == []
     bad = lenet_with(lambda data: data["layers"].insert(1, {"type": "TestSquash", "powr": 3}))

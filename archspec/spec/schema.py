@@ -80,12 +80,13 @@ class StandardJsonSchema(GenerateJsonSchema):
         return super().tagged_union_schema(schema)
 
     def generate(self, schema: core_schema.CoreSchema, mode: JsonSchemaMode = "validation") -> JsonSchemaValue:
-        definitions: dict[str, Any] = {}
-        generated = _hoist(super().generate(schema, mode), definitions)
-        clashes = set(definitions) & set(generated.get("$defs", {}))
-        if clashes:
-            raise AssertionError(f"a model is named like a generated definition: {sorted(clashes)}")
-        return {"$defs": dict(sorted({**generated.pop("$defs", {}), **definitions}.items())), **generated}
+        generated = super().generate(schema, mode)
+        definitions: dict[str, Any] = generated.pop("$defs", {})
+        hoist = _Hoist(definitions)
+        for name in list(definitions):
+            definitions[name] = hoist(definitions[name])
+        hoisted = hoist(generated)
+        return {"$defs": dict(sorted(definitions.items())), **hoisted}
 
 
 def by_tag(name: str, branches: dict[str, JsonSchemaValue]) -> JsonSchemaValue:
@@ -118,20 +119,36 @@ def by_node_kind(branches: dict[str, JsonSchemaValue]) -> JsonSchemaValue:
     }
 
 
-def _hoist(value: Any, definitions: dict[str, Any]) -> Any:
-    """Move every subschema marked with ``DEF_NAME`` into ``definitions``, leaving a ``$ref`` to it."""
-    if isinstance(value, list):
-        return [_hoist(item, definitions) for item in value]
-    if not isinstance(value, dict):
-        return value
-    items = sorted(value.items(), key=lambda item: _READ_LAST.get(item[0], 0))  # if, then, else: in reading order
-    hoisted = {key: _hoist(item, definitions) for key, item in items if key != DEF_NAME}
-    if DEF_NAME not in value:
-        return hoisted
-    name = value[DEF_NAME]
-    if definitions.setdefault(name, hoisted) != hoisted:
-        raise AssertionError(f"two different schemas want the definition name {name!r}")
-    return {"$ref": f"#/$defs/{name}"}
+class _Hoist:
+    """Moves every subschema marked with ``DEF_NAME`` into ``definitions``, leaving a ``$ref`` to it.
+
+    A model may already own the name (a plug-in layer class called ``Node``): the marked
+    schema then takes the name with ``_`` appended until it is free.
+    """
+
+    def __init__(self, definitions: dict[str, Any]) -> None:
+        self.definitions = definitions
+        self.names: dict[str, str] = {}
+
+    def __call__(self, value: Any) -> Any:
+        if isinstance(value, list):
+            return [self(item) for item in value]
+        if not isinstance(value, dict):
+            return value
+        items = sorted(value.items(), key=lambda item: _READ_LAST.get(item[0], 0))  # if, then, else: reading order
+        hoisted = {key: self(item) for key, item in items if key != DEF_NAME}
+        if DEF_NAME not in value:
+            return hoisted
+        name = self.names.get(value[DEF_NAME])
+        if name is None:
+            name = value[DEF_NAME]
+            while name in self.definitions:
+                name += "_"
+            self.names[value[DEF_NAME]] = name
+            self.definitions[name] = hoisted
+        elif self.definitions[name] != hoisted:
+            raise AssertionError(f"two different schemas marked {value[DEF_NAME]!r}")
+        return {"$ref": f"#/$defs/{name}"}
 
 
 def schema_validator() -> Any:
