@@ -9,13 +9,13 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from jsonschema import Draft202012Validator
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from spec_mutations import mutated_specs
 from test_registry import scratch_registry  # noqa: F401  (a fixture)
 
@@ -23,7 +23,7 @@ from archspec.layers.base import Layer, LayerResult, PositiveInt, Shape
 from archspec.layers.registry import register
 from archspec.spec import schema as schema_module
 from archspec.spec.models import Spec, node_kind
-from archspec.spec.schema import schema_text, schema_validator, spec_schema
+from archspec.spec.schema import StandardJsonSchema, schema_text, schema_validator, spec_schema
 
 ROOT = Path(__file__).parent.parent
 SCHEMA_FILES = [ROOT / "schemas" / "archspec.schema.json", ROOT / "archspec" / "spec" / "archspec.schema.json"]
@@ -121,6 +121,31 @@ def test_an_integral_float_is_not_an_integer() -> None:
     data["layers"][0]["layers"][0]["out_channels"] = 64.0
     assert not pydantic_valid(data)
     assert not schema_valid(data)
+
+
+class Cat(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["cat"]
+    lives: int = 9
+
+
+class Dog(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["dog"]
+    good: bool = True
+
+
+def test_any_tagged_union_of_the_models_becomes_if_then() -> None:
+    """Generic: a discriminated union anywhere (a future one too) is standard and gives one error per mistake."""
+    pet = TypeAdapter(Annotated[Cat | Dog, Field(discriminator="kind")])
+    schema = pet.json_schema(schema_generator=StandardJsonSchema)
+    assert "discriminator" not in json.dumps(schema) and "oneOf" not in json.dumps(schema)
+    validator = Draft202012Validator(schema)
+    assert validator.is_valid({"kind": "dog", "good": False})
+    assert [e.message for e in validator.iter_errors({"kind": "dog", "lives": 3})] == [
+        "Additional properties are not allowed ('lives' was unexpected)"
+    ]
+    assert [e.message for e in validator.iter_errors({"kind": "cow"})] == ["'cow' is not one of ['cat', 'dog']"]
 
 
 def lenet_with(edit: Callable[[dict[str, Any]], None]) -> dict[str, Any]:

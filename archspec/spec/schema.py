@@ -15,6 +15,7 @@ a misspelt argument gets one error: the unexpected property, named.
 from __future__ import annotations
 
 import json
+from enum import Enum
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -69,15 +70,15 @@ class StandardJsonSchema(GenerateJsonSchema):
     """Pydantic's generator, with tagged unions as standard ``if``/``then`` instead of ``discriminator``."""
 
     def tagged_union_schema(self, schema: core_schema.TaggedUnionSchema) -> JsonSchemaValue:
-        branches = {str(tag): self.generate_inner(choice) for tag, choice in schema["choices"].items()}
         discriminator = schema["discriminator"]
         if isinstance(discriminator, list) and len(discriminator) == 1 and isinstance(discriminator[0], str):
             discriminator = discriminator[0]
+        if not isinstance(discriminator, str) and discriminator is not models.node_kind:
+            return super().tagged_union_schema(schema)
+        branches = [(_json_value(tag), self.generate_inner(choice)) for tag, choice in schema["choices"].items()]
         if isinstance(discriminator, str):
             return by_tag(discriminator, branches)
-        if discriminator is models.node_kind:
-            return by_node_kind(branches)
-        return super().tagged_union_schema(schema)
+        return by_node_kind(dict(branches))
 
     def generate(self, schema: core_schema.CoreSchema, mode: JsonSchemaMode = "validation") -> JsonSchemaValue:
         generated = super().generate(schema, mode)
@@ -89,17 +90,21 @@ class StandardJsonSchema(GenerateJsonSchema):
         return {"$defs": dict(sorted(definitions.items())), **hoisted}
 
 
-def by_tag(name: str, branches: dict[str, JsonSchemaValue]) -> JsonSchemaValue:
+def by_tag(name: str, branches: list[tuple[Any, JsonSchemaValue]]) -> JsonSchemaValue:
     """Objects whose ``name`` property picks the branch: one enum error for an unknown tag, one branch applied."""
     return {
         "type": "object",
         "required": [name],
-        "properties": {name: {"enum": sorted(branches)}},
+        "properties": {name: {"enum": sorted((tag for tag, _ in branches), key=str)}},
         "allOf": [
             {"if": {"type": "object", "properties": {name: {"const": tag}}, "required": [name]}, "then": branch}
-            for tag, branch in branches.items()
+            for tag, branch in branches
         ],
     }
+
+
+def _json_value(tag: Any) -> Any:
+    return tag.value if isinstance(tag, Enum) else tag
 
 
 def by_node_kind(branches: dict[str, JsonSchemaValue]) -> JsonSchemaValue:
