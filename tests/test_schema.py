@@ -73,7 +73,7 @@ def test_every_layer_has_its_own_argument_schema() -> None:
 def test_the_layer_type_selects_its_branch_with_if_then() -> None:
     from archspec.layers.registry import layer_types
 
-    layer = spec_schema()["$defs"]["Layer"]
+    layer = spec_schema()["$defs"]["Layer"]["else"]  # "then": a type that is an expression
     assert layer["properties"]["type"]["enum"] == sorted(layer_types())
     selected = {branch["if"]["properties"]["type"]["const"]: branch["then"]["$ref"] for branch in layer["allOf"]}
     assert selected == {name: f"#/$defs/{cls.__name__}" for name, cls in layer_types().items()}
@@ -239,7 +239,7 @@ def test_a_layer_registered_later_is_in_the_schema_even_named_like_a_generated_d
             return LayerResult(inputs[0])
 
     schema = spec_schema()
-    layer = schema["$defs"]["Layer"]
+    layer = schema["$defs"]["Layer"]["else"]
     assert "TestSquash" in layer["properties"]["type"]["enum"]
     assert {"$ref": "#/$defs/Node"} in [branch["then"] for branch in layer["allOf"]]
     assert schema["$defs"]["Node"]["properties"]["type"]["const"] == "TestSquash"
@@ -327,3 +327,10 @@ def test_the_yaml_language_server_shows_the_one_unexpected_property(tmp_path: Pa
         'Missing property "kernel_size".',
         "Property kernal_size is not allowed.",
     ]
+
+
+def test_a_layer_type_from_an_expression_is_checked_as_a_deferred_layer() -> None:
+    deferred = lenet_with(lambda data: data["layers"].insert(1, {"type": "${act}", "inplace": True}))
+    assert pydantic_valid(deferred) and schema_errors(deferred) == []
+    bad_id = lenet_with(lambda data: data["layers"].insert(1, {"type": "${act}", "id": [1]}))
+    assert not pydantic_valid(bad_id) and schema_errors(bad_id)
