@@ -43,7 +43,8 @@ def add_max_param_bytes_option(parser: argparse.ArgumentParser) -> None:
         "--max-param-bytes",
         default="4GiB",
         metavar="SIZE",
-        help="refuse to build specs whose float32 parameters need more (default 4GiB; e.g. 500MB, 16GiB, 0 = no limit)",
+        help="refuse to build specs whose float32 parameters need more "
+        "(default 4GiB; e.g. 500MB, 16GiB; 0 or none = no limit)",
     )
 
 

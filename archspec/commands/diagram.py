@@ -14,7 +14,7 @@ from archspec.backends.graphviz import Diagram, output_format, render, require_d
 from archspec.commands import add_set_option, parse_overrides
 from archspec.compiler.pipeline import compile_spec
 from archspec.errors import SpecError
-from archspec.fileio import write_bytes_atomic
+from archspec.fileio import check_outputs, write_bytes_atomic
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -46,6 +46,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     fmt = output_format(args.output)
+    check_outputs([args.output], inputs=[args.spec])
     require_dot(fmt)
     overrides = parse_overrides(args.overrides)
     try:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 from archspec.commands import add_set_option, parse_overrides
 from archspec.compiler.pipeline import compile_spec
 from archspec.errors import ArchspecError, SpecError
+from archspec.jsontext import dumps
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -42,5 +42,5 @@ def run(args: argparse.Namespace) -> int:
                 f"{compiled.macs:,} mult-adds, output {list(compiled.output_shape or ())}"
             )
     if args.format == "json":
-        print(json.dumps([d.to_json() for d in diagnostics], indent=2))
+        print(dumps([d.to_json() for d in diagnostics]))
     return worst
