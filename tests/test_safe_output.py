@@ -200,3 +200,15 @@ def test_usage_errors_in_text_mode_look_like_argparse(capsys: pytest.CaptureFixt
     err = capsys.readouterr().err
     assert err.startswith("usage: archspec summary")
     assert "archspec summary: error: argument --format: invalid choice: 'yaml'" in err
+
+
+def test_file_names_are_escaped_in_progress_lines(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    spec = tmp_path / "net\x1b[2J.yaml"
+    spec.write_text(Path(LENET).read_text())
+    assert main(["validate", str(spec)]) == 0
+    assert main(["codegen", str(spec), "-o", str(tmp_path / "m\x1b[31m.py")]) == 0
+    assert main(["diagram", str(spec), "-o", str(tmp_path / "d\u202e.dot")]) == 0
+    assert main(["docs", str(spec), "-o", str(tmp_path / "docs\x07"), "--no-diagrams"]) == 0
+    out = capsys.readouterr().out
+    _clean(out)
+    assert "net\\x1b[2J.yaml" in out and "m\\x1b[31m.py" in out and "d\\u202e.dot" in out and "docs\\x07" in out

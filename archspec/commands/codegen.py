@@ -27,6 +27,7 @@ def run(args: argparse.Namespace) -> int:
     from archspec.backends.codegen import generate_source, model_class_name
     from archspec.compiler.pipeline import compile_spec
     from archspec.fileio import check_outputs, write_text_atomic
+    from archspec.safetext import escape_controls
 
     if args.output:
         check_outputs([args.output], inputs=[args.spec])
@@ -36,5 +37,7 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write(source)
         return 0
     write_text_atomic(args.output, source)
-    print(f"wrote {args.output}: class {model_class_name(compiled)} ({len(source.splitlines())} lines)")
+    print(
+        f"wrote {escape_controls(args.output)}: class {model_class_name(compiled)} ({len(source.splitlines())} lines)"
+    )
     return 0

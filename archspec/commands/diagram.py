@@ -15,6 +15,7 @@ from archspec.commands import add_set_option, parse_overrides
 from archspec.compiler.pipeline import compile_spec
 from archspec.errors import SpecError
 from archspec.fileio import check_outputs, write_bytes_atomic
+from archspec.safetext import escape_controls
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -59,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
         raise
     graph = Diagram(compiled, depth=args.depth, rankdir=args.rankdir).build()
     write_bytes_atomic(args.output, render(graph, fmt))
-    print(f"wrote {args.output}")
+    print(f"wrote {escape_controls(args.output)}")
     if compiled.diagnostics:
         print(SpecError(compiled.diagnostics).format(), file=sys.stderr)
         return 1

@@ -15,6 +15,7 @@ from archspec.backends.graphviz import require_dot
 from archspec.compiler.pipeline import compile_spec
 from archspec.errors import ArchspecError, Diagnostic, SpecError, UsageError
 from archspec.fileio import check_output_dir, check_outputs
+from archspec.safetext import escape_controls
 
 INDEX = "index"
 """The stem of the index page; no spec may take it."""
@@ -86,8 +87,9 @@ def run(args: argparse.Namespace) -> int:
     written = write_docs(pages, out, diagrams=not args.no_diagrams, depth=args.depth)
     if not args.quiet:
         for path in written.changed:
-            print(f"wrote {path}")
+            print(f"wrote {escape_controls(str(path))}")
         print(
-            f"{out}: {len(pages)} spec(s), {len(written.changed)} file(s) written, {len(written.unchanged)} unchanged"
+            f"{escape_controls(str(out))}: {len(pages)} spec(s), {len(written.changed)} file(s) written, "
+            f"{len(written.unchanged)} unchanged"
         )
     return worst

@@ -45,6 +45,7 @@ def run(args: argparse.Namespace) -> int:
     from archspec.backends.limits import check_param_memory, format_bytes
     from archspec.compiler.pipeline import compile_spec
     from archspec.fileio import check_outputs
+    from archspec.safetext import escape_controls
 
     check_outputs([args.output], inputs=[args.spec, *([args.weights] if args.weights else [])])
     fmt = args.format or SUFFIXES.get(Path(args.output).suffix.lower(), "pt")
@@ -64,5 +65,8 @@ def run(args: argparse.Namespace) -> int:
         load_weights(model, state_dict_of(read_payload(args.weights), args.weights), args.weights)
     info = export_model(model, compiled, args.output, fmt)
     how = f" ({info['how']})" if "how" in info else ""
-    print(f"wrote {args.output}: {fmt}{how}, {compiled.params_total:,} params, {format_bytes(info['bytes'])}")
+    print(
+        f"wrote {escape_controls(args.output)}: {fmt}{how}, {compiled.params_total:,} params, "
+        f"{format_bytes(info['bytes'])}"
+    )
     return 0

@@ -10,6 +10,7 @@ from archspec.commands import add_set_option, parse_overrides
 from archspec.compiler.pipeline import compile_spec
 from archspec.errors import ArchspecError, SpecError
 from archspec.jsontext import dumps
+from archspec.safetext import escape_controls
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -38,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
             print("\n".join(w.format() for w in compiled.warnings), file=sys.stderr)
         if args.format == "text" and not args.quiet:
             print(
-                f"ok {path}: {len(compiled.nodes)} layers, {compiled.params_total:,} params, "
+                f"ok {escape_controls(path)}: {len(compiled.nodes)} layers, {compiled.params_total:,} params, "
                 f"{compiled.macs:,} mult-adds, output {list(compiled.output_shape or ())}"
             )
     if args.format == "json":

@@ -89,7 +89,8 @@ class Interrupted(KeyboardInterrupt):
     """Ctrl-C during a run: where its last checkpoint is (``epoch`` None: none was written)."""
 
     def __init__(self, out: Path, epoch: int | None) -> None:
-        super().__init__(f"interrupted; last checkpoint: {out / 'last.pt'} (epoch {epoch})")
+        where = f"last checkpoint {out / 'last.pt'} (epoch {epoch})" if epoch is not None else "no checkpoint yet"
+        super().__init__(f"interrupted; {where}")
         self.out = out
         self.epoch = epoch
 
