@@ -91,3 +91,9 @@ def test_max_param_bytes_out_of_range(capsys: pytest.CaptureFixture[str], value:
 def test_parse_bytes_is_exact(text: str, count: int) -> None:
     assert parse_bytes(text) == count
     assert parse_bytes(str(MAX_BYTES)) == MAX_BYTES
+
+
+@pytest.mark.parametrize("flag", ["--max-nodes", "--max-errors", "--max-spec-bytes"])
+def test_budget_flags_with_thousands_of_digits(capsys: pytest.CaptureFixture[str], flag: str) -> None:
+    err = _usage(capsys, "validate", LENET, flag, "9" * 5000)  # more digits than int() reads by default
+    assert f"{flag} {'9' * 5000}: expected a whole number from 1 to 1,099,511,627,776" in err

@@ -90,7 +90,7 @@ def budget_from(args: argparse.Namespace) -> Any:
         if not name.startswith("budget_") or text is None:
             continue
         flag = "--" + name.removeprefix("budget_").replace("_", "-").replace("max-bytes", "max-spec-bytes")
-        if not text.isdigit() or not 0 < int(text) <= 2**40:
+        if not text.isdigit() or len(text) > 13 or not 0 < int(text) <= 2**40:  # 5,000 digits: int() refuses
             raise UsageError(
                 [
                     Diagnostic(
