@@ -26,6 +26,24 @@ def spec(tmp_path: Path) -> Path:
     return path
 
 
+@pytest.fixture
+def guard_devices(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail, never damage: an ``os.replace`` onto a device would replace the machine's ``/dev/null``.
+
+    These tests run as root in CI and containers, where an unguarded regression (or running
+    them against an older archspec) would turn ``/dev/null`` into a regular file for everyone.
+    """
+    real = os.replace
+
+    def replace(src: str, dst: str, *args: object, **kwargs: object) -> None:
+        target = os.path.realpath(dst)
+        if os.path.exists(target) and not stat.S_ISREG(os.stat(target).st_mode):
+            raise AssertionError(f"os.replace onto '{target}', which is not a regular file")
+        real(src, dst, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "replace", replace)
+
+
 def _refused(capsys: pytest.CaptureFixture[str], args: list[str], *expected: str) -> str:
     assert main(args) == 2
     err = capsys.readouterr().err
@@ -100,6 +118,7 @@ def test_check_outputs_refuses_two_outputs_that_are_one_file(tmp_path: Path) -> 
 # -- what -o names -------------------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("guard_devices")
 def test_a_character_device_is_refused_and_left_alone(capsys: pytest.CaptureFixture[str], spec: Path) -> None:
     before = os.stat("/dev/null")
     for args in (["schema", "-o", "/dev/null"], ["codegen", str(spec), "-o", "/dev/null"]):
@@ -144,6 +163,7 @@ def test_a_symlink_to_a_regular_file_is_written_through(spec: Path, tmp_path: Pa
     assert [p.name for p in real.parent.iterdir()] == ["model.py"]  # no temp file left behind
 
 
+@pytest.mark.usefixtures("guard_devices")
 @pytest.mark.parametrize(
     ("target", "message"),
     [("nowhere.py", "it is a dangling symlink (to 'nowhere.py')"), ("/dev/null", "a symlink to a character device")],
