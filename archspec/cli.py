@@ -1,7 +1,9 @@
 """The command line: parse arguments, call the API, print diagnostics, choose the exit code.
 
-Exit codes: 0 success, 1 an invalid spec, 2 a usage or I/O error. Each command
-lives in ``archspec/commands/<name>.py`` with ``add_parser(subparsers)``.
+Exit codes: 0 success, 1 an invalid spec, 2 a usage or I/O error, 3 an archspec bug,
+130 interrupted (Ctrl-C). Each command lives in ``archspec/commands/<name>.py`` with
+``add_parser(subparsers)``. Under ``--format json`` every failure, a bad flag included, is
+printed as a JSON list of diagnostics on stdout, so a script never has to parse text.
 """
 
 from __future__ import annotations
@@ -11,11 +13,28 @@ import importlib
 import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
-from archspec.errors import ArchspecError, SpecError
+from archspec.errors import ArchspecError, Diagnostic, SpecError, UsageError
 
 COMMANDS = ("validate", "summary", "schema", "build", "export", "codegen", "diagram", "docs", "train", "evaluate")
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+
+
+class ArgumentError(UsageError):
+    """A command line argparse refused; carries the usage text argparse would print."""
+
+    def __init__(self, message: str, usage: str, prog: str) -> None:
+        super().__init__([Diagnostic("usage", message, "<command line>")])
+        self.usage = usage
+        self.prog = prog
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, raising instead of exiting, so ``main`` can report the error as JSON when asked."""
+
+    def error(self, message: str) -> NoReturn:
+        raise ArgumentError(message, self.format_usage(), self.prog)
 
 
 def parser(command: str | None = None) -> argparse.ArgumentParser:
@@ -25,7 +44,7 @@ def parser(command: str | None = None) -> argparse.ArgumentParser:
     importing the trainer or the Graphviz backend. Without a known command (``--help``, a
     typo) every command is registered, for the full list and argparse's suggestions.
     """
-    root = argparse.ArgumentParser(prog="archspec", description="Declarative architecture specs for PyTorch.")
+    root = _Parser(prog="archspec", description="Declarative architecture specs for PyTorch.")
     root.add_argument("--version", action="version", version=f"archspec {_version()}")
     sub = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in (command,) if command in COMMANDS else COMMANDS:
@@ -42,14 +61,22 @@ def parser(command: str | None = None) -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     command = next((arg for arg in argv if not arg.startswith("-")), None)
-    args = parser(command).parse_args(argv)
+    as_json = wants_json(argv)
     try:
+        args = parser(command).parse_args(argv)
         return int(args.run(args))
+    except ArgumentError as exc:
+        if not as_json:
+            print(exc.usage, end="", file=sys.stderr)  # argparse's own form: usage, then the error
+            print(f"{exc.prog}: error: {exc.diagnostics[0].message}", file=sys.stderr)
+            return EXIT_USAGE
+        print_error(exc, as_json)
+        return EXIT_USAGE
     except SpecError as exc:
-        print_error(exc, args)
+        print_error(exc, as_json)
         return EXIT_INVALID
     except ArchspecError as exc:
-        print_error(exc, args)
+        print_error(exc, as_json)
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
@@ -58,15 +85,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # an archspec bug: short message, traceback only on request
         if os.environ.get("ARCHSPEC_DEBUG"):
             raise
-        print(
-            f"archspec: internal error: {type(exc).__name__}: {exc} (set ARCHSPEC_DEBUG=1 for a traceback)",
-            file=sys.stderr,
-        )
+        message = f"internal error: {type(exc).__name__}: {exc} (set ARCHSPEC_DEBUG=1 for a traceback)"
+        if as_json:
+            print_error(ArchspecError([Diagnostic("internal", message, "<archspec>")]), as_json)
+        else:
+            print(f"archspec: {message}", file=sys.stderr)
         return 3
 
 
-def print_error(exc: ArchspecError, args: argparse.Namespace) -> None:
-    if getattr(args, "format", "text") == "json":
+def wants_json(argv: Sequence[str]) -> bool:
+    """``--format json`` (or ``--format=json``) anywhere on the command line."""
+    pairs = zip(argv, [*argv[1:], ""], strict=True)
+    return any(arg == "--format=json" or (arg == "--format" and value == "json") for arg, value in pairs)
+
+
+def print_error(exc: ArchspecError, as_json: bool) -> None:
+    """The diagnostics: JSON on stdout under ``--format json`` (what the caller parses), else text on stderr."""
+    if as_json:
         print(exc.to_json())
     else:
         print(exc.format(), file=sys.stderr)

@@ -7,8 +7,10 @@ builtins still catch the right thing.
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field
+
+from archspec.jsontext import dumps
+from archspec.safetext import escape_controls
 
 
 @dataclass(frozen=True)
@@ -26,16 +28,21 @@ class Diagnostic:
     source_line: str | None = field(default=None, compare=False)
 
     def format(self) -> str:
-        """Render like a compiler: header, the source line, a caret, then the hint."""
-        where = f" (in node '{self.node}')" if self.node else ""
-        lines = [f"{self.file}:{self.line}:{self.column}: {self.severity}[{self.code}]: {self.message}{where}"]
+        """Render like a compiler: header, the source line, a caret, then the hint.
+
+        Text from the spec is shown with control and bidi characters escaped (see
+        :mod:`archspec.safetext`); the caret counts the escapes, so it stays under its column.
+        """
+        where = f" (in node '{escape_controls(self.node)}')" if self.node else ""
+        head = f"{escape_controls(self.file)}:{self.line}:{self.column}: {self.severity}[{self.code}]: "
+        lines = [head + escape_controls(self.message, keep="\n") + where]
         if self.source_line is not None:
             gutter = f"{self.line:>4} | "
             text, caret = _window(self.source_line, max(self.column - 1, 0))
-            lines.append(gutter + text)
-            lines.append(" " * (len(gutter) + caret) + "^")
+            lines.append(gutter + escape_controls(text))
+            lines.append(" " * (len(gutter) + len(escape_controls(text[:caret]))) + "^")
         if self.hint:
-            lines.append(f"  = hint: {self.hint}")
+            lines.append("  = hint: " + escape_controls(self.hint, keep="\n"))
         return "\n".join(lines)
 
     def to_json(self) -> dict[str, object]:
@@ -67,7 +74,7 @@ class ArchspecError(Exception):
         return "\n".join(d.format() for d in self.diagnostics)
 
     def to_json(self) -> str:
-        return json.dumps([d.to_json() for d in self.diagnostics], indent=2)
+        return dumps([d.to_json() for d in self.diagnostics])
 
 
 class SpecError(ArchspecError, ValueError):

@@ -26,6 +26,7 @@ from archspec.backends.pysource import INDENT, WIDTH, Call, Seq
 from archspec.compiler.ir import CompiledSpec, Module, Node
 from archspec.errors import SpecError, UsageError
 from archspec.layers.base import Layer
+from archspec.safetext import escape_controls
 
 _SKIPPED_ARGUMENTS = frozenset({"self", "device", "dtype"})
 
@@ -217,7 +218,9 @@ def generate_source(compiled: CompiledSpec, *, origin: str | None = None) -> str
         if cls.doc:
             lines += [*_docstring(cls.doc, 1), ""]
         lines += cls.body
-    return "\n".join(lines) + "\n"
+    source = "\n".join(lines) + "\n"
+    compile(source, f"<archspec codegen of {compiled.name}>", "exec")  # a bug here is exit 3, never a broken file
+    return source
 
 
 def _root_doc(compiled: CompiledSpec) -> str:
@@ -240,6 +243,7 @@ def _docstring(text: str, indent: int) -> list[str]:
     """A docstring wrapped to the line length (ruff leaves docstrings alone; E501 does not)."""
     pad = INDENT * indent
     text = text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"').strip()
+    text = escape_controls(text, keep="\n\t")  # a NUL cannot appear in source; an ESC would garble it
     paragraphs = [" ".join(p.split()) for p in text.split("\n\n") if p.strip()] or [""]
     if len(paragraphs) == 1 and len(pad) + len(paragraphs[0]) + 6 <= WIDTH and not paragraphs[0].endswith('"'):
         return [f'{pad}"""{paragraphs[0]}"""']

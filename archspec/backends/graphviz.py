@@ -27,6 +27,7 @@ from archspec.backends.summary import key_args, shape_text
 from archspec.compiler.ir import INPUT, CompiledSpec, Module, Node
 from archspec.errors import Diagnostic, UsageError
 from archspec.layers.base import Shape
+from archspec.safetext import escape_controls
 
 if TYPE_CHECKING:
     import graphviz
@@ -103,8 +104,12 @@ def _lines(*lines: str) -> str:
 
 
 def _escape(text: str) -> str:
-    """Backslashes and quotes as DOT reads them (the graphviz package leaves ``\\"`` alone)."""
-    return text.replace("\\", "\\\\").replace('"', '\\"')
+    """Backslashes and quotes as DOT reads them (the graphviz package leaves ``\\"`` alone).
+
+    Control characters are shown as escapes first: a NUL makes ``dot`` fail, and an ESC or
+    a bidi override would garble the label.
+    """
+    return escape_controls(text).replace("\\", "\\\\").replace('"', '\\"')
 
 
 @dataclass

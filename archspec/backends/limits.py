@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from fractions import Fraction
 
 from archspec.compiler.ir import CompiledSpec
 from archspec.errors import Diagnostic, UsageError
@@ -31,13 +32,36 @@ _UNITS = {
 }
 
 
+MAX_BYTES = 2**63 - 1
+"""The largest limit (8 EiB): it must fit the 64-bit sizes every allocator uses."""
+
+_SIZE = re.compile(r"\s*([0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE]([+-]?[0-9]+))?\s*([A-Za-z]*)\s*")
+
+
 def parse_bytes(text: str) -> int:
-    """``"4GiB"``, ``"512MB"``, ``"1e9"`` or ``"1000"`` -> a byte count (>= 0)."""
-    match = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]*)?(?:[eE][0-9]+)?)\s*([A-Za-z]*)\s*", text)
-    unit = match.group(2).lower() if match else ""
+    """``"4GiB"``, ``"512MB"``, ``"1e9"`` or ``"1000"`` -> a byte count; ``"0"`` and ``"none"`` -> 0 (no limit).
+
+    Exact (no float rounding), a whole number of bytes, at most :data:`MAX_BYTES`: ``0.5`` is
+    refused rather than rounded down to 0, which would mean "no limit".
+    """
+    if text.strip().lower() == "none":
+        return 0
+    match = _SIZE.fullmatch(text)
+    unit = match.group(3).lower() if match else ""
     if match is None or unit not in _UNITS:
-        raise ValueError(f"'{text}' is not a size; use bytes or a unit: 500MB, 4GiB, 1e9")
-    return int(float(match.group(1)) * _UNITS[unit])
+        raise ValueError(f"'{text}' is not a size; use bytes or a unit: 500MB, 4GiB, 1e9 (0 or none: no limit)")
+    too_big = ValueError(f"'{text}' is out of range: at most {MAX_BYTES:,} bytes (8 EiB); 0 or none: no limit")
+    mantissa, exponent = Fraction(match.group(1)), match.group(2) or "0"
+    if not mantissa:
+        return 0
+    if len(exponent.lstrip("+-0")) > 3:  # 1e999999999 must not compute 10**999999999
+        raise too_big if not exponent.startswith("-") else ValueError(f"'{text}' is not a whole number of bytes")
+    value = mantissa * Fraction(10) ** int(exponent) * _UNITS[unit]
+    if value.denominator != 1:
+        raise ValueError(f"'{text}' is not a whole number of bytes; use 0 or none for no limit")
+    if value > MAX_BYTES:
+        raise too_big
+    return int(value)
 
 
 def format_bytes(count: float) -> str:

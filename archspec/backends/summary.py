@@ -22,6 +22,7 @@ from typing import Any
 
 from archspec.compiler.ir import INPUT, CompiledSpec, Node
 from archspec.layers.base import Shape
+from archspec.safetext import escape_controls
 
 BYTES_PER_ELEMENT = 4
 """float32 activations."""
@@ -156,8 +157,8 @@ def _table(compiled: CompiledSpec) -> tuple[dict[str, Any], list[tuple[str, ...]
         layers.append(row)
         rows.append(
             (
-                node.path,
-                node.type,
+                escape_controls(node.path),
+                escape_controls(node.type),
                 shape_text(row["output_shape"]) if node.result else "?",
                 f"{row['params']:,}",
                 f"{row['macs']:,}",
@@ -199,7 +200,8 @@ def summary_text(compiled: CompiledSpec) -> str:
 
     rule = "-" * len(line(HEADERS))
     out = [
-        f"{data['name']}: input {shape_text(data['input_shape'])} -> output {shape_text(data['output_shape'])}",
+        f"{escape_controls(data['name'])}: input {shape_text(data['input_shape'])} "
+        f"-> output {shape_text(data['output_shape'])}",
         rule,
         line(HEADERS),
         rule,
@@ -242,7 +244,7 @@ def totals(data: dict[str, Any]) -> list[str]:
 
 
 def _md_cell(text: str) -> str:
-    return text.replace("|", "\\|")
+    return escape_controls(text).replace("|", "\\|")
 
 
 def human_bytes(count: int) -> str:

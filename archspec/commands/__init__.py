@@ -43,7 +43,8 @@ def add_max_param_bytes_option(parser: argparse.ArgumentParser) -> None:
         "--max-param-bytes",
         default="4GiB",
         metavar="SIZE",
-        help="refuse to build specs whose float32 parameters need more (default 4GiB; e.g. 500MB, 16GiB, 0 = no limit)",
+        help="refuse to build specs whose float32 parameters need more "
+        "(default 4GiB; e.g. 500MB, 16GiB; 0 or none = no limit)",
     )
 
 
@@ -89,7 +90,7 @@ def budget_from(args: argparse.Namespace) -> Any:
         if not name.startswith("budget_") or text is None:
             continue
         flag = "--" + name.removeprefix("budget_").replace("_", "-").replace("max-bytes", "max-spec-bytes")
-        if not text.isdigit() or not 0 < int(text) <= 2**40:
+        if not text.isdigit() or len(text) > 13 or not 0 < int(text) <= 2**40:  # 5,000 digits: int() refuses
             raise UsageError(
                 [
                     Diagnostic(

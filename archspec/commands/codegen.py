@@ -26,13 +26,18 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from archspec.backends.codegen import generate_source, model_class_name
     from archspec.compiler.pipeline import compile_spec
-    from archspec.fileio import write_text_atomic
+    from archspec.fileio import check_outputs, write_text_atomic
+    from archspec.safetext import escape_controls
 
+    if args.output:
+        check_outputs([args.output], inputs=[args.spec])
     compiled = compile_spec(Path(args.spec), overrides=parse_overrides(args.overrides))
     source = generate_source(compiled, origin=Path(args.spec).name)
     if not args.output:
         sys.stdout.write(source)
         return 0
     write_text_atomic(args.output, source)
-    print(f"wrote {args.output}: class {model_class_name(compiled)} ({len(source.splitlines())} lines)")
+    print(
+        f"wrote {escape_controls(args.output)}: class {model_class_name(compiled)} ({len(source.splitlines())} lines)"
+    )
     return 0

@@ -14,7 +14,8 @@ from archspec.backends.graphviz import Diagram, output_format, render, require_d
 from archspec.commands import add_budget_options, add_set_option, budget_from, parse_overrides
 from archspec.compiler.pipeline import compile_spec
 from archspec.errors import SpecError
-from archspec.fileio import write_bytes_atomic
+from archspec.fileio import check_outputs, write_bytes_atomic
+from archspec.safetext import escape_controls
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -47,6 +48,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     fmt = output_format(args.output)
+    check_outputs([args.output], inputs=[args.spec])
     require_dot(fmt)
     overrides = parse_overrides(args.overrides)
     try:
@@ -61,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
         raise
     graph = Diagram(compiled, depth=args.depth, rankdir=args.rankdir).build()
     write_bytes_atomic(args.output, render(graph, fmt))
-    print(f"wrote {args.output}")
+    print(f"wrote {escape_controls(args.output)}")
     if compiled.diagnostics:
         print(SpecError(compiled.diagnostics).format(), file=sys.stderr)
         return 1

@@ -14,6 +14,11 @@ from archspec.backends.docs import Page, write_docs
 from archspec.backends.graphviz import require_dot
 from archspec.compiler.pipeline import compile_spec
 from archspec.errors import ArchspecError, Diagnostic, SpecError, UsageError
+from archspec.fileio import check_output_dir, check_outputs
+from archspec.safetext import escape_controls
+
+INDEX = "index"
+"""The stem of the index page; no spec may take it."""
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -44,6 +49,9 @@ def spec_files(items: list[str]) -> list[Path]:
             files.append(path)
     stems: dict[str, Path] = {}
     for path in files:
+        if path.stem == INDEX:
+            message = f"the spec '{path}' would get the page '{INDEX}.md', which is the index of all specs"
+            raise UsageError([Diagnostic("usage", message, "<command line>", hint="rename the spec file")])
         if path.stem in stems and stems[path.stem].resolve() != path.resolve():
             message = f"two specs would share the page '{path.stem}.md': {stems[path.stem]} and {path}"
             raise UsageError([Diagnostic("usage", message, "<command line>", hint="rename one of the files")])
@@ -52,12 +60,22 @@ def spec_files(items: list[str]) -> list[Path]:
     return list(unique.values())
 
 
+def check_docs_outputs(files: list[Path], out: Path, *, diagrams: bool) -> None:
+    """Refuse before writing anything: a page that would replace a spec, or two pages that are one file."""
+    check_output_dir(out, "-o")
+    suffixes = (".md", ".svg") if diagrams else (".md",)
+    outputs = [out / f"{path.stem}{suffix}" for path in files for suffix in suffixes]
+    check_outputs([*outputs, out / f"{INDEX}.md"], inputs=files)
+
+
 def run(args: argparse.Namespace) -> int:
     if not args.no_diagrams:
         require_dot("svg", instead="pass --no-diagrams")
     worst = 0
     pages: list[Page] = []
-    for path in spec_files(args.specs):
+    files = spec_files(args.specs)
+    check_docs_outputs(files, Path(args.output), diagrams=not args.no_diagrams)
+    for path in files:
         try:
             compiled = compile_spec(path)
         except ArchspecError as exc:
@@ -69,8 +87,9 @@ def run(args: argparse.Namespace) -> int:
     written = write_docs(pages, out, diagrams=not args.no_diagrams, depth=args.depth)
     if not args.quiet:
         for path in written.changed:
-            print(f"wrote {path}")
+            print(f"wrote {escape_controls(str(path))}")
         print(
-            f"{out}: {len(pages)} spec(s), {len(written.changed)} file(s) written, {len(written.unchanged)} unchanged"
+            f"{escape_controls(str(out))}: {len(pages)} spec(s), {len(written.changed)} file(s) written, "
+            f"{len(written.unchanged)} unchanged"
         )
     return worst

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 from archspec.commands import add_set_option, parse_overrides
-from archspec.commands.train import add_data_options, non_negative_int, positive_int
+from archspec.commands.train import add_data_options, ranged_int
+from archspec.jsontext import dumps
 from archspec.train.config import DEVICES
 
 
@@ -22,9 +22,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--checkpoint", required=True, metavar="FILE", help="best.pt or last.pt of a run")
     add_data_options(parser)
     parser.add_argument("--split", choices=("val", "train"), default="val", help="default val (held-out)")
-    parser.add_argument("--batch-size", type=positive_int, metavar="B")
+    parser.add_argument("--batch-size", type=ranged_int("batch_size"), metavar="B")
     parser.add_argument("--device", choices=DEVICES, default="auto")
-    parser.add_argument("--workers", type=non_negative_int, default=0, metavar="W")
+    parser.add_argument("--workers", type=ranged_int("workers"), default=0, metavar="W")
     parser.add_argument("--format", choices=("text", "json"), default="text")
     add_set_option(parser)
     parser.set_defaults(run=run)
@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
         download=bool(args.download),
     )
     if args.format == "json":
-        print(json.dumps(result, indent=2))
+        print(dumps(result))
         return 0
     print(
         f"{result['spec']} (epoch {result['epoch']}, {result['checkpoint']}) on {result['data']} "

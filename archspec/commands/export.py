@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from archspec.commands import add_max_param_bytes_option, add_set_option, max_param_bytes, parse_overrides
+from archspec.commands.train import ranged_int
 
 FORMATS = ("pt", "torchscript", "onnx")
 SUFFIXES = {".onnx": "onnx", ".ts": "torchscript", ".torchscript": "torchscript", ".jit": "torchscript"}
@@ -32,7 +33,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         metavar="FILE",
         help="load these weights first: an archspec export, a training checkpoint or a plain state dict",
     )
-    parser.add_argument("--seed", type=int, metavar="N", help="seed torch's RNG before building (initial weights)")
+    parser.add_argument(
+        "--seed", type=ranged_int("seed"), metavar="N", help="seed torch's RNG before building (initial weights)"
+    )
     add_max_param_bytes_option(parser)
     add_set_option(parser)
     parser.set_defaults(run=run)
@@ -41,7 +44,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from archspec.backends.limits import check_param_memory, format_bytes
     from archspec.compiler.pipeline import compile_spec
+    from archspec.fileio import check_outputs
+    from archspec.safetext import escape_controls
 
+    check_outputs([args.output], inputs=[args.spec, *([args.weights] if args.weights else [])])
     fmt = args.format or SUFFIXES.get(Path(args.output).suffix.lower(), "pt")
     limit = max_param_bytes(args.max_param_bytes)
     compiled = compile_spec(Path(args.spec), overrides=parse_overrides(args.overrides))
@@ -59,5 +65,8 @@ def run(args: argparse.Namespace) -> int:
         load_weights(model, state_dict_of(read_payload(args.weights), args.weights), args.weights)
     info = export_model(model, compiled, args.output, fmt)
     how = f" ({info['how']})" if "how" in info else ""
-    print(f"wrote {args.output}: {fmt}{how}, {compiled.params_total:,} params, {format_bytes(info['bytes'])}")
+    print(
+        f"wrote {escape_controls(args.output)}: {fmt}{how}, {compiled.params_total:,} params, "
+        f"{format_bytes(info['bytes'])}"
+    )
     return 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from archspec.fileio import write_text_atomic
+from archspec.fileio import check_outputs, write_text_atomic
 from archspec.spec.schema import schema_text
 
 
@@ -16,6 +16,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     if args.output:
+        check_outputs([args.output])
         write_text_atomic(args.output, schema_text())
     else:
         print(schema_text(), end="")

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 from archspec.backends.summary import summary_data, summary_markdown, summary_text
 from archspec.commands import add_budget_options, add_set_option, budget_from, parse_overrides
 from archspec.compiler.pipeline import compile_spec
+from archspec.jsontext import dumps
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -23,7 +23,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     compiled = compile_spec(Path(args.spec), overrides=parse_overrides(args.overrides), budget=budget_from(args))
     if args.format == "json":
-        print(json.dumps(summary_data(compiled), indent=2))
+        print(dumps(summary_data(compiled)))
     elif args.format == "markdown":
         print(summary_markdown(compiled), end="")
     else:

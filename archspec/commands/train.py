@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import argparse
 import math
+import shlex
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from archspec.commands import add_set_option, parse_overrides
-from archspec.train.config import DEVICES, OPTIMIZERS, SCHEDULERS, parse_normalize, parse_resize
+from archspec.train.config import DEVICES, LIMITS, OPTIMIZERS, SCHEDULERS, parse_normalize, parse_resize
 
 SETTING_FLAGS = (
     "data",
@@ -49,8 +51,22 @@ def _bounded(cast: Callable[[str], float], *, allow_zero: bool, what: str) -> Ca
     return parse
 
 
-positive_int = _bounded(int, allow_zero=False, what="a positive integer")
-non_negative_int = _bounded(int, allow_zero=True, what="an integer >= 0")
+def ranged_int(name: str) -> Callable[[str], int]:
+    """An argparse type for the integer setting ``name``: inside its range in ``LIMITS``, or a usage error."""
+    low, high = LIMITS[name]
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = low - 1
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"expected an integer from {low:,} to {high:,}, got '{text}'")
+        return value
+
+    return parse
+
+
 positive_float = _bounded(float, allow_zero=False, what="a positive number")
 non_negative_float = _bounded(float, allow_zero=True, what="a number >= 0")
 
@@ -76,13 +92,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("spec", metavar="SPEC")
     add_data_options(parser)
-    parser.add_argument("--epochs", type=positive_int, metavar="N", help="default 10")
-    parser.add_argument("--batch-size", type=positive_int, metavar="B", help="per process; default 64")
+    parser.add_argument("--epochs", type=ranged_int("epochs"), metavar="N", help="default 10 (at most 1,000,000)")
+    parser.add_argument("--batch-size", type=ranged_int("batch_size"), metavar="B", help="per process; default 64")
     parser.add_argument("--lr", type=positive_float, metavar="LR", help="default 1e-3 (adam, adamw), 1e-2 (sgd)")
     parser.add_argument("--optimizer", choices=OPTIMIZERS, help="default adam")
     parser.add_argument("--weight-decay", type=non_negative_float, metavar="WD", help="default 0 (adamw: 0.01)")
     parser.add_argument("--scheduler", choices=SCHEDULERS, help="default none")
-    parser.add_argument("--seed", type=int, metavar="S", help="default 0")
+    parser.add_argument("--seed", type=ranged_int("seed"), metavar="S", help="default 0 (-2**63 to 2**64-1)")
     parser.add_argument("--device", choices=DEVICES, help="default auto: cuda, else mps, else cpu")
     parser.add_argument(
         "--amp",
@@ -90,7 +106,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         default=None,
         help="mixed precision: float16 on CUDA (with a grad scaler), bfloat16 on CPU",
     )
-    parser.add_argument("--workers", type=non_negative_int, metavar="W", help="DataLoader worker processes (default 0)")
+    parser.add_argument(
+        "--workers",
+        type=ranged_int("workers"),
+        metavar="W",
+        help="DataLoader worker processes (default 0; at most 4 per CPU core)",
+    )
     parser.add_argument("--resize", type=parse_resize, metavar="H,W", help="resize images (bilinear, antialiased)")
     parser.add_argument(
         "--channels", type=int, choices=(1, 3), help="convert images to 1 (greyscale) or 3 (RGB) channels"
@@ -113,8 +134,21 @@ def flags_of(args: argparse.Namespace) -> dict[str, Any]:
 
 def run(args: argparse.Namespace) -> int:
     from archspec.compiler.pipeline import compile_spec
-    from archspec.train.runner import train
+    from archspec.train.runner import Interrupted, train
 
     compiled = compile_spec(Path(args.spec), overrides=parse_overrides(args.overrides))
-    train(compiled, flags_of(args), out=args.out, resume=args.resume)
+    try:
+        train(compiled, flags_of(args), out=args.out, resume=args.resume)
+    except Interrupted as stop:
+        print(interrupted_line(args, stop.out, stop.epoch), file=sys.stderr)
+        return 130  # the shell's code for SIGINT
     return 0
+
+
+def interrupted_line(args: argparse.Namespace, out: Path, epoch: int | None) -> str:
+    """One line for Ctrl-C: where the last checkpoint is and the command that resumes from it."""
+    if epoch is None:
+        return f"archspec train: interrupted before the first checkpoint; nothing to resume in {out}"
+    sets = "".join(f" --set {shlex.quote(item)}" for item in args.overrides)
+    command = f"archspec train {shlex.quote(args.spec)} --out {shlex.quote(str(out))} --resume{sets}"
+    return f"archspec train: interrupted; last checkpoint {out / 'last.pt'} (epoch {epoch}); resume with: {command}"

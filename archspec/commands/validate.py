@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -11,6 +10,8 @@ from archspec.commands import add_budget_options, add_set_option, budget_from, p
 from archspec.compiler.ir import CompiledSpec
 from archspec.compiler.pipeline import compile_spec
 from archspec.errors import ArchspecError, Diagnostic, SpecError, UsageError
+from archspec.jsontext import dumps
+from archspec.safetext import escape_controls
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -44,11 +45,11 @@ def run(args: argparse.Namespace) -> int:
             print("\n".join(w.format() for w in compiled.warnings), file=sys.stderr)
         if args.format == "text" and not args.quiet:
             print(
-                f"ok {path}: {len(compiled.nodes)} layers, {compiled.params_total:,} params, "
+                f"ok {escape_controls(str(path))}: {len(compiled.nodes)} layers, {compiled.params_total:,} params, "
                 f"{compiled.macs:,} mult-adds, output {list(compiled.output_shape or ())}" + _apart(compiled)
             )
     if args.format == "json":
-        print(json.dumps([d.to_json() for d in diagnostics], indent=2))
+        print(dumps([d.to_json() for d in diagnostics]))
     elif skipped and not args.quiet:
         print(f"skipped {skipped} YAML file(s) without an 'archspec:' key")
     return worst

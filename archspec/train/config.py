@@ -6,6 +6,7 @@ Torch-free: the command modules import this at parser-build time.
 from __future__ import annotations
 
 import dataclasses
+import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +16,20 @@ OPTIMIZERS = ("adam", "adamw", "sgd")
 SCHEDULERS = ("none", "cosine", "onecycle", "step")
 DEVICES = ("auto", "cpu", "cuda", "mps")
 DATA_KINDS = ("mnist5k", "mnist", "fashion-mnist", "cifar10", "imagefolder:PATH", "fake", "fake:N")
+
+MAX_WORKERS = 4 * (os.cpu_count() or 1)
+"""More DataLoader workers than this only wait for each other (and 100000 of them hang the machine)."""
+
+LIMITS: dict[str, tuple[int, int]] = {
+    "epochs": (1, 1_000_000),
+    "batch_size": (1, 2**31 - 1),
+    "seed": (-(2**63), 2**64 - 1),  # what torch.manual_seed accepts
+    "workers": (0, MAX_WORKERS),
+}
+"""The integer settings' allowed ranges (inclusive), checked on flags and on the spec's ``train:``."""
+
+MAX_FAKE_SIZE = 10**9
+"""``--data fake:N`` accepts N up to this (a billion random images is already a load test)."""
 
 DEFAULT_LR = {"adam": 1e-3, "adamw": 1e-3, "sgd": 1e-2}
 DEFAULT_WEIGHT_DECAY = {"adam": 0.0, "adamw": 1e-2, "sgd": 0.0}
@@ -86,7 +101,27 @@ def resolve(spec_train: Any, flags: dict[str, Any]) -> TrainSettings:
         values["resize"] = normalize_resize(values["resize"])
     if "normalize" in values:
         values["normalize"] = normalize_normalize(values["normalize"])
+    check_limits(values)
     return TrainSettings.from_dict(values)
+
+
+def out_of_range(name: str, value: object) -> str | None:
+    """Why ``value`` is outside :data:`LIMITS` for setting ``name``, or None when it is inside."""
+    low, high = LIMITS[name]
+    if isinstance(value, int) and not isinstance(value, bool) and low <= value <= high:
+        return None
+    return f"expected an integer from {low:,} to {high:,}, got {value!r}"
+
+
+def check_limits(values: dict[str, Any]) -> None:
+    """Refuse integer settings out of range (a spec's ``train:`` or a caller's dict; flags are checked by argparse)."""
+    for name in LIMITS:
+        if name in values and (reason := out_of_range(name, values[name])) is not None:
+            raise usage(
+                "usage",
+                f"{name}: {reason}",
+                hint=f"set it with --{name.replace('_', '-')} or in the spec's train: section",
+            )
 
 
 def normalize_resize(value: Any) -> tuple[int, int] | None:

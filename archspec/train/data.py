@@ -36,7 +36,7 @@ from torch.utils.data import Dataset, Sampler
 from archspec.compiler.ir import INPUT
 from archspec.errors import Diagnostic, UsageError
 from archspec.spec.suggest import did_you_mean
-from archspec.train.config import DATA_KINDS, TrainSettings, usage
+from archspec.train.config import DATA_KINDS, MAX_FAKE_SIZE, TrainSettings, usage
 from archspec.train.rng import derive
 
 # Published per-channel statistics of the training sets (pixels in [0, 1]).
@@ -470,6 +470,8 @@ def _fake(name: str, input_shape: tuple[int, ...], num_outputs: int | None) -> _
     count_text = name.partition(":")[2]
     if count_text and not re.fullmatch(r"[1-9][0-9]*", count_text):
         raise usage("usage", f"--data {name}: N must be a positive integer (fake:N)")
+    if len(count_text) > len(str(MAX_FAKE_SIZE)) or int(count_text or FAKE_SIZE) > MAX_FAKE_SIZE:
+        raise usage("usage", f"--data {name}: N must be at most {MAX_FAKE_SIZE:,} (fake:N)")
     size = int(count_text) if count_text else FAKE_SIZE
     classes = num_outputs or 10
     channels, spatial = input_shape[0], tuple(input_shape[1:])

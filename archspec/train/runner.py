@@ -11,11 +11,12 @@ import torch
 
 from archspec.compiler.ir import CompiledSpec
 from archspec.errors import UsageError
-from archspec.fileio import write_bytes_atomic, write_text_atomic
+from archspec.fileio import check_output_dir, check_outputs, make_dir, write_bytes_atomic, write_text_atomic
 from archspec.train import checkpoint
 from archspec.train.config import ENVIRONMENT_SETTINGS, TrainSettings, check_resume_settings, resolve, usage
 from archspec.train.data import Data, DataError, ShardSampler, make_loader, open_data
 from archspec.train.distributed import Dist, choose_device, setup
+from archspec.train.lock import run_lock
 from archspec.train.loop import Trainer, autocast_dtype, evaluate
 from archspec.train.progress import Reporter
 
@@ -76,7 +77,43 @@ def _train(
     resume: bool,
     bar: bool | None,
 ) -> dict[str, Any]:
-    out_dir = _out_dir(compiled.name, out, resume, dist)
+    out_dir = _out_dir(compiled.name, out, resume, dist, compiled.source.file)
+    with run_lock(out_dir, enabled=dist.is_main):
+        try:
+            return _train_locked(compiled, settings, flags, dist, device, out_dir=out_dir, resume=resume, bar=bar)
+        except KeyboardInterrupt:
+            raise Interrupted(out_dir, _saved_epoch(out_dir / "last.pt")) from None
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C during a run: where its last checkpoint is (``epoch`` None: none was written)."""
+
+    def __init__(self, out: Path, epoch: int | None) -> None:
+        where = f"last checkpoint {out / 'last.pt'} (epoch {epoch})" if epoch is not None else "no checkpoint yet"
+        super().__init__(f"interrupted; {where}")
+        self.out = out
+        self.epoch = epoch
+
+
+def _saved_epoch(last: Path) -> int | None:
+    """The epoch in ``last.pt`` as it is on disk (writes are atomic: it is whole or absent)."""
+    try:
+        return int(checkpoint.load(last)["epoch"])
+    except Exception:  # missing or unreadable: report no checkpoint rather than fail while stopping
+        return None
+
+
+def _train_locked(
+    compiled: CompiledSpec,
+    settings: TrainSettings,
+    flags: dict[str, Any],
+    dist: Dist,
+    device: torch.device,
+    *,
+    out_dir: Path,
+    resume: bool,
+    bar: bool | None,
+) -> dict[str, Any]:
     last = out_dir / "last.pt"
     payload: dict[str, Any] | None = None
     if resume and last.exists():
@@ -91,9 +128,9 @@ def _train(
     if payload is not None:
         _check_same_data(payload, data, last)
     if dist.is_main:
-        out_dir.mkdir(parents=True, exist_ok=True)
+        make_dir(out_dir)
         if restart:  # the same run again from scratch: its old files go first, last.pt first of all
-            for name in ("last.pt", "best.pt", "metrics.jsonl", "curves.png", "train.log", "run.json"):
+            for name in RUN_FILES:
                 (out_dir / name).unlink(missing_ok=True)
     torch.manual_seed(settings.seed)  # the initial weights depend on the seed alone
     from archspec.api import build
@@ -134,7 +171,11 @@ def _train(
     return summary
 
 
-def _out_dir(name: str, out: str | None, resume: bool, dist: Dist) -> Path:
+RUN_FILES = ("last.pt", "best.pt", "metrics.jsonl", "curves.png", "train.log", "run.json")
+"""What a run writes in ``--out``."""
+
+
+def _out_dir(name: str, out: str | None, resume: bool, dist: Dist, spec_file: str | None = None) -> Path:
     if out:
         path = Path(out)
     elif resume:
@@ -152,8 +193,8 @@ def _out_dir(name: str, out: str | None, resume: bool, dist: Dist) -> Path:
         shared = [str(path)]
         torch.distributed.broadcast_object_list(shared, src=0)
         path = Path(shared[0])
-    if path.exists() and not path.is_dir():
-        raise usage("usage", f"--out '{path}' is a file, not a folder")
+    check_output_dir(path, "--out")
+    check_outputs([path / name for name in RUN_FILES], inputs=[spec_file] if spec_file else [])
     return path
 
 
