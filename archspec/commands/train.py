@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from archspec.commands import add_set_option, parse_overrides
+from archspec.commands import add_max_activation_bytes_option, add_set_option, max_activation_bytes, parse_overrides
 from archspec.train.config import DEVICES, OPTIMIZERS, SCHEDULERS, parse_normalize, parse_resize
 
 SETTING_FLAGS = (
@@ -103,6 +103,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--out", metavar="DIR", help="output folder (default runs/<spec name>/<timestamp>)")
     parser.add_argument("--resume", action="store_true", help="continue the run in --out from its last.pt")
+    add_max_activation_bytes_option(parser, default="auto")
     add_set_option(parser)
     parser.set_defaults(run=run)
 
@@ -115,6 +116,7 @@ def run(args: argparse.Namespace) -> int:
     from archspec.compiler.pipeline import compile_spec
     from archspec.train.runner import train
 
+    limit = max_activation_bytes(args.max_activation_bytes, auto=True)
     compiled = compile_spec(Path(args.spec), overrides=parse_overrides(args.overrides))
-    train(compiled, flags_of(args), out=args.out, resume=args.resume)
+    train(compiled, flags_of(args), out=args.out, resume=args.resume, max_activation_bytes=limit)
     return 0

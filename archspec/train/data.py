@@ -27,16 +27,18 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache, cached_property
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import torch
 import torch.nn.functional as F
+from pydantic import BaseModel, ConfigDict, Field, StrictStr
 from torch.utils.data import Dataset, Sampler
 
 from archspec.compiler.ir import INPUT
 from archspec.errors import Diagnostic, UsageError
+from archspec.layers.base import NonNegativeInt, PositiveInt
 from archspec.spec.suggest import did_you_mean
-from archspec.train.config import DATA_KINDS, TrainSettings, usage
+from archspec.train.config import DATA_KINDS, Normalize, TrainSettings, usage
 from archspec.train.rng import derive
 
 # Published per-channel statistics of the training sets (pixels in [0, 1]).
@@ -52,6 +54,37 @@ LUMA = (0.299, 0.587, 0.114)
 SPLIT_SEED = 0
 """Seed of the fixed train/validation splits (mnist5k, imagefolder without train/ and val/)."""
 FAKE_SIZE = 256
+
+
+class PreprocessRecord(BaseModel):
+    """:meth:`Preprocess.describe`: what the model's inputs went through, as a checkpoint records it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    source_channels: PositiveInt
+    source_size: Annotated[list[PositiveInt], Field(max_length=3)]
+    channels: PositiveInt
+    size: Annotated[list[PositiveInt], Field(max_length=3)]
+    scale: Literal["pixels / 255"]
+    convert: Literal["greyscale (ITU-R 601 luma)", "RGB (grey channel repeated)"] | None
+    resize: Annotated[list[PositiveInt], Field(min_length=2, max_length=2)] | None
+    resize_mode: Literal["bilinear, antialias"] | None
+    normalize: Normalize | None
+
+
+class DataRecord(BaseModel):
+    """:meth:`Data.describe`: the data a run trained on."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: Annotated[StrictStr, Field(max_length=4096)]
+    root: Annotated[StrictStr, Field(max_length=4096)] | None
+    train_size: NonNegativeInt
+    val_size: NonNegativeInt
+    num_classes: PositiveInt
+    classes: Annotated[list[Annotated[StrictStr, Field(max_length=4096)]], Field(max_length=1_000_000)]
+    split: Annotated[StrictStr, Field(max_length=10_000)]
+    preprocess: PreprocessRecord
 
 
 class DataError(ValueError):
@@ -71,6 +104,9 @@ class Preprocess:
     std: list[float] | None
 
     def describe(self) -> dict[str, Any]:
+        return PreprocessRecord.model_validate(self._describe()).model_dump()
+
+    def _describe(self) -> dict[str, Any]:
         return {
             "source_channels": self.source_channels,
             "source_size": list(self.source_size),
@@ -227,6 +263,9 @@ class Data:
         return len(self.classes)
 
     def describe(self) -> dict[str, Any]:
+        return DataRecord.model_validate(self._describe()).model_dump()
+
+    def _describe(self) -> dict[str, Any]:
         return {
             "name": self.name,
             "root": self.root,
@@ -235,7 +274,7 @@ class Data:
             "num_classes": self.num_classes,
             "classes": list(self.classes),
             "split": self.split,
-            "preprocess": self.pre.describe(),
+            "preprocess": self.pre._describe(),
         }
 
 

@@ -254,14 +254,16 @@ class Trainer:
                 self.scheduler.load_state_dict(payload["scheduler"])
             if self.scaler is not None and payload.get("scaler") is not None:
                 self.scaler.load_state_dict(payload["scaler"])
-        except (RuntimeError, KeyError, ValueError) as exc:
+            rng.restore(payload["rng"], getattr(self.sampler, "generator", None))
+        except (RuntimeError, KeyError, ValueError, TypeError, IndexError, AttributeError) as exc:
+            # the record checked the types; torch checks the shapes and the optimizer's structure
+            reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
             raise checkpoint.error(
-                f"the checkpoint does not fit this model: {str(exc).splitlines()[0]}", self.meta.get("file", "")
+                f"the checkpoint does not fit this model: {reason}", self.meta.get("file", "")
             ) from None
         self.epoch = int(payload["epoch"])
         self.history = [dict(row) for row in payload["history"]]
         self.best = dict(payload["best"])
-        rng.restore(payload["rng"], getattr(self.sampler, "generator", None))
 
     def write_outputs(self, *, best: bool = False) -> None:
         """``last.pt`` (and ``best.pt``), then ``metrics.jsonl`` and ``curves.png``; rank 0 only."""
