@@ -93,7 +93,7 @@ def load_pt(
             f"this archspec reads version {VERSION}",
             name,
         )
-    spec = validated(SpecRecord, payload["spec"], name, what="model export", code="export")
+    spec = validated(SpecRecord, payload["spec"], name, what="model export", code="export", entry="spec")
     compiled = _compile_stored(spec, name)
     model = build_module(compiled, max_param_bytes=max_param_bytes, max_activation_bytes=max_activation_bytes)
     load_weights(model, state_dict_of(payload, name), name)

@@ -109,24 +109,23 @@ def short(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def validated(model: Any, value: Any, file: str, *, what: str, code: str) -> Any:
-    """``model`` validating ``value`` read from ``file``; a ValidationError becomes a UsageError naming field and file.
+def validated(model: type[BaseModel], value: Any, file: str, *, what: str, code: str, entry: str = "") -> Any:
+    """``model`` validating ``value`` (the file's ``entry``, or the whole file) read from ``file``.
 
-    ``model`` is a Pydantic model class or a TypeAdapter.
+    A ValidationError becomes a UsageError naming the file and the field.
     """
     try:
-        if hasattr(model, "validate_python"):
-            return model.validate_python(value)
         return model.model_validate(value)
     except ValidationError as exc:
-        raise UsageError([_diagnostic(exc, file, what, code)]) from None
+        raise UsageError([_diagnostic(exc, file, what, code, entry)]) from None
     except RecursionError:
         message = f"'{file}' holds a damaged {what}: its metadata nests too deeply (a recursive structure?)"
         raise UsageError([Diagnostic(code, message, file)]) from None
 
 
-def _diagnostic(exc: ValidationError, file: str, what: str, code: str) -> Diagnostic:
+def _diagnostic(exc: ValidationError, file: str, what: str, code: str, entry: str) -> Diagnostic:
     field, reason, count = describe_error(exc)
+    field = ".".join(part for part in (entry, "" if field == "(top level)" else field) if part) or field
     more = f" (and {count - 1} more problem{'s' if count > 2 else ''})" if count > 1 else ""
     return Diagnostic(
         code,

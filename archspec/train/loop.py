@@ -246,7 +246,8 @@ class Trainer:
             "world_size": self.dist.world,
         }
 
-    def restore(self, payload: dict[str, Any]) -> None:
+    def restore(self, payload: dict[str, Any], path: str | Path | None = None) -> None:
+        """Continue from a checkpoint's ``payload`` (read from ``path``, which errors name)."""
         try:
             self.model.load_state_dict(payload["model"])
             self.optimizer.load_state_dict(payload["optimizer"])
@@ -258,9 +259,8 @@ class Trainer:
         except (RuntimeError, KeyError, ValueError, TypeError, IndexError, AttributeError) as exc:
             # the record checked the types; torch checks the shapes and the optimizer's structure
             reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-            raise checkpoint.error(
-                f"the checkpoint does not fit this model: {reason}", self.meta.get("file", "")
-            ) from None
+            name = str(path) if path is not None else "the checkpoint"
+            raise checkpoint.error(f"'{name}' does not fit this model and run: {reason}", str(path or "")) from None
         self.epoch = int(payload["epoch"])
         self.history = [dict(row) for row in payload["history"]]
         self.best = dict(payload["best"])

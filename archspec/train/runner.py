@@ -133,7 +133,7 @@ def _train(
     if restart:
         reporter.info(f"  {out_dir} held a run of the same spec and settings: starting it again from epoch 1")
     if payload is not None:
-        trainer.restore(payload)
+        trainer.restore(payload, last)
         if dist.is_main:
             # last.pt is the truth: bring metrics.jsonl, curves.png and best.pt in line with it
             if trainer.best["epoch"] == trainer.epoch and trainer.epoch > 0:
