@@ -139,8 +139,9 @@ def test_the_limit_can_be_raised_or_disabled(tmp_path: Path, capsys: pytest.Capt
     assert main(["build", str(spec), "--max-activation-bytes", "0"]) == 0
     assert main(["build", str(spec), "--max-activation-bytes", "1", "--no-forward"]) == 0
     capsys.readouterr()
-    assert main(["build", str(spec), "--max-activation-bytes", "lots"]) == 2
-    assert "--max-activation-bytes: 'lots' is not a size" in capsys.readouterr().err
+    for text, reason in [("lots", "is not a size"), ("0.5", "is less than one byte"), ("1e999", "is too large")]:
+        assert main(["build", str(spec), "--max-activation-bytes", text]) == 2
+        assert f"--max-activation-bytes: '{text}' {reason}" in capsys.readouterr().err
     model = archspec.build(spec, max_activation_bytes=None)
     assert model.conv.out_channels == 64
 

@@ -85,5 +85,16 @@ def max_activation_bytes(text: str, *, auto: bool = False) -> int | Literal["aut
     try:
         value = parse_bytes(text)
     except ValueError as exc:
-        raise UsageError([Diagnostic("usage", f"--max-activation-bytes: {exc}", file="<command line>")]) from None
+        raise _byte_limit_error(str(exc), auto) from None
+    except OverflowError:  # 1e999
+        value = 2**64
+    if value > 2**63:
+        raise _byte_limit_error(f"'{text}' is too large (0 means no limit)", auto)
+    if value == 0 and any(c in "123456789" for c in text.lower().partition("e")[0]):
+        raise _byte_limit_error(f"'{text}' is less than one byte (0 means no limit)", auto)
     return value or None
+
+
+def _byte_limit_error(reason: str, auto: bool) -> UsageError:
+    extra = "; or auto" if auto else ""
+    return UsageError([Diagnostic("usage", f"--max-activation-bytes: {reason}{extra}", file="<command line>")])
