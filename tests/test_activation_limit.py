@@ -81,22 +81,29 @@ def test_tracing_exports_refuse_them(
     assert not any(tmp_path.glob("x.*"))
 
 
-@pytest.mark.parametrize("command", ["train", "evaluate"])
 def test_train_and_evaluate_refuse_a_batch_before_loading_data(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """The tiny spec at 100000x100000: a batch of 3 needs 112 GiB for the input alone (fake data would too)."""
     pytest.importorskip("torch")
-    spec = write(tmp_path, "input")
-    args = ["--data", "fake:4", "--max-activation-bytes", "16GiB"]
-    if command == "evaluate":
-        args += ["--checkpoint", str(tmp_path / "missing.pt")]
-        assert main([command, str(spec), *args]) == 2
-        assert "does not exist" in capsys.readouterr().err  # the checkpoint is read first
-        return
-    assert main([command, str(spec), *args, "--batch-size", "3", "--out", str(tmp_path / "o")]) == 2
+    from train_helpers import tiny_spec
+
+    spec = tiny_spec(tmp_path)
+    huge = ["--set", "size=100000", "--max-activation-bytes", "16GiB"]
+    args = ["--data", "fake:4", "--batch-size", "3"]
+    assert main(["train", str(spec), *args, *huge, "--out", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err
-    assert "a training step of 3 samples needs" in err and "limit of 16.0 GiB" in err and "'stem'" in err
+    assert "a training step of 3 samples needs" in err and "limit of 16.0 GiB" in err
+    assert "the largest is the input [1, 100000, 100000]" in err
     assert not (tmp_path / "o").exists()
+    # the default limit, auto: this machine's memory (9.3 TiB for 64 samples exceeds any)
+    assert main(["train", str(spec), "--data", "fake:4", "--set", "size=100000", "--out", str(tmp_path / "o")]) == 2
+    assert "a training step of 64 samples needs 9.3 TiB" in capsys.readouterr().err
+    assert main(["train", str(spec), *args, "--epochs", "1", "--out", str(tmp_path / "run")]) == 0
+    capsys.readouterr()
+    checkpoint = str(tmp_path / "run" / "last.pt")
+    assert main(["evaluate", str(spec), "--checkpoint", checkpoint, "--batch-size", "3", *huge]) == 2
+    assert "an evaluation batch of 3 samples needs" in capsys.readouterr().err
 
 
 def test_what_is_counted(tmp_path: Path) -> None:
@@ -149,3 +156,16 @@ def test_the_limit_can_be_raised_or_disabled(tmp_path: Path, capsys: pytest.Capt
 def test_limits_parse_like_max_param_bytes() -> None:
     assert parse_bytes("4GiB") == 4 * 2**30 and parse_bytes("1e9") == 10**9
     assert math.isclose(parse_bytes("1.5KiB"), 1536)
+
+
+def test_auto_is_the_machines_memory_and_at_least_the_default() -> None:
+    torch = pytest.importorskip("torch")
+    import os
+
+    from archspec.backends.limits import DEFAULT_MAX_ACTIVATION_BYTES
+    from archspec.train.runner import activation_limit
+
+    ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    assert activation_limit("auto", torch.device("cpu")) == max(DEFAULT_MAX_ACTIVATION_BYTES, ram)
+    assert activation_limit(123, torch.device("cpu")) == 123
+    assert activation_limit(None, torch.device("cpu")) is None
