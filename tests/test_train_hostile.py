@@ -365,3 +365,21 @@ def test_train_settings_refuse_what_torch_would_take_silently(values: dict[str, 
     with pytest.raises(ValidationError) as info:
         TrainSettings.from_dict(values)
     assert info.value.errors()[0]["loc"][0] == field
+
+
+def test_literal_dollar_brace_strings_round_trip_and_resolved_expressions_are_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    header = "archspec: 1\nname: e\ninput: {channels: 1, size: [8, 8]}\n"
+    layers = "layers:\n  - {type: Conv2d, out_channels: 2, kernel_size: 3}\n"
+    spec = tmp_path / "ok.yaml"
+    spec.write_text(header + 'params: {width: 4, tag: "w${width}", brace: "a ${ b"}\n' + layers)
+    assert cli("export", spec, "-o", tmp_path / "ok.pt") == 0
+    stored = torch.load(tmp_path / "ok.pt", weights_only=True)["spec"]["params"]
+    assert stored == {"width": 4, "tag": "w4", "brace": "a ${ b"}
+    assert archspec.load_model(tmp_path / "ok.pt")[0].out_channels == 2
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(header + "params: {t: \"${'$' + '{x}'}\"}\n" + layers)  # resolves to the string '${x}'
+    err = _error(capsys, "export", bad, "-o", tmp_path / "bad.pt")
+    assert "cannot store the spec's parameters" in err and "'t' holds an expression" in err
+    assert not (tmp_path / "bad.pt").exists()

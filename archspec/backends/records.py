@@ -25,7 +25,8 @@ MAX_PARAM_VALUES = 100_000
 """Scalars in all stored parameters together (a spec's params are a few numbers and short lists)."""
 MAX_PARAM_DEPTH = 8
 MAX_STRING = 10_000
-EXPRESSION = re.compile(r"\$\{")
+EXPRESSION = re.compile(r"\$\{.*\}", re.DOTALL)
+"""What the compiler reads as an expression or an interpolation: ``${`` then ``}`` anywhere in a string."""
 
 
 def literal_params(params: dict[str, Any]) -> dict[str, Any]:
@@ -75,14 +76,21 @@ class SpecRecord(BaseModel):
 
     @classmethod
     def of(cls, compiled: Any) -> SpecRecord:
+        """The record of a compiled spec; a parameter value that could not be read back is refused now."""
         text = compiled.source.text
-        return cls(
-            name=compiled.name,
-            file=compiled.source.file,
-            text=text,
-            sha256=text_hash(text),
-            params=plain(compiled.params),
-        )
+        try:
+            return cls(
+                name=compiled.name,
+                file=compiled.source.file,
+                text=text,
+                sha256=text_hash(text),
+                params=plain(compiled.params),
+            )
+        except ValidationError as exc:
+            field, reason, _ = describe_error(exc)
+            message = f"cannot store the spec's parameters ({field}: {reason})"
+            hint = "a string parameter may not hold '${...}' once resolved: archspec stores literal values"
+            raise UsageError([Diagnostic("params", message, compiled.source.file, hint=hint)]) from None
 
 
 def text_hash(text: str) -> str:
