@@ -167,7 +167,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dict[
     torch.set_num_threads(1)
     spec = tiny_spec(folder)
     out = folder / "out"
-    assert cli("train", spec, "--data", "fake:16", "--epochs", "1", "--out", out) == 0
+    assert cli("train", spec, "--data", "fake:16", "--epochs", "1", "--out", out, "--scheduler", "step") == 0
     return spec, out, torch.load(out / "last.pt", weights_only=True)
 
 
@@ -245,7 +245,13 @@ def test_a_stored_expression_is_refused_not_evaluated(
 
 @pytest.mark.parametrize(
     "entry,value",
-    [("optimizer", {"state": 5, "param_groups": 3}), ("rng", {"torch": "not a tensor"})],
+    [
+        ("optimizer", {"state": 5, "param_groups": 3}),
+        ("rng", {"torch": "not a tensor"}),
+        ("rng", {"torch": torch.zeros(3, dtype=torch.uint8)}),
+        ("scheduler", {"optimizer": 5}),
+        ("scheduler", "step"),
+    ],
 )
 def test_resume_from_damaged_state_is_a_usage_error(
     trained: tuple[Path, Path, dict[str, Any]],
@@ -260,8 +266,10 @@ def test_resume_from_damaged_state_is_a_usage_error(
     damaged = copy.deepcopy(payload)
     damaged[entry] = value
     torch.save(damaged, run / "last.pt")
-    err = _error(capsys, "train", spec, "--data", "fake:16", "--epochs", "2", "--out", run, "--resume")
-    assert "last.pt" in err and ("does not fit" in err or f"field '{entry}" in err)
+    err = _error(
+        capsys, "train", spec, "--data", "fake:16", "--epochs", "2", "--out", run, "--resume", "--scheduler", "step"
+    )
+    assert f"'{run / 'last.pt'}'" in err and ("does not fit this model and run" in err or f"field '{entry}" in err)
 
 
 # ----------------------------------------------------------------------------- export metadata

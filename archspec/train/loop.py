@@ -252,6 +252,7 @@ class Trainer:
             self.model.load_state_dict(payload["model"])
             self.optimizer.load_state_dict(payload["optimizer"])
             if self.scheduler is not None and payload.get("scheduler") is not None:
+                _check_like(payload["scheduler"], self.scheduler.state_dict(), "scheduler")
                 self.scheduler.load_state_dict(payload["scheduler"])
             if self.scaler is not None and payload.get("scaler") is not None:
                 self.scaler.load_state_dict(payload["scaler"])
@@ -351,6 +352,18 @@ class Trainer:
             "last": self.history[-1] if self.history else None,
             "out": str(self.out) if self.out else None,
         }
+
+
+def _check_like(saved: dict[str, Any], fresh: dict[str, Any], what: str) -> None:
+    """A scheduler's ``load_state_dict`` copies every key onto the object: only its own keys, of its own types."""
+    if set(saved) != set(fresh):
+        raise ValueError(f"the {what} state has keys {sorted(saved)[:10]}, not {sorted(fresh)}")
+    for key, value in fresh.items():
+        kinds = (int, float) if isinstance(value, int | float) and not isinstance(value, bool) else (type(value),)
+        if value is not None and saved[key] is not None and not isinstance(saved[key], kinds):
+            raise ValueError(
+                f"the {what} state's '{key}' is a {type(saved[key]).__name__}, not a {type(value).__name__}"
+            )
 
 
 def _archspec_version() -> str:
