@@ -293,7 +293,9 @@ EXPORT_CASES: dict[str, tuple[Callable[[dict[str, Any]], None], str]] = {
     "recursive-params": (_set("spec", "params", "num_classes", value=recursive_list), "(or is recursive)"),
     "params-nan": (_set("spec", "params", "num_classes", value=math.nan), "'num_classes' is nan"),
     "params-huge-list": (_set("spec", "params", "num_classes", value=list(range(200_001))), "more than 100,000"),
-    "params-a-mapping": (_set("spec", "params", "num_classes", value={"a": 1}), "'num_classes' is a dict"),
+    "params-a-tensor": (_set("spec", "params", "num_classes", value=torch.zeros(1)), "'num_classes' is a Tensor"),
+    "params-int-keys": (_set("spec", "params", "num_classes", value={1: 2}), "keys that are not strings"),
+    "params-a-mapping": (_set("spec", "params", "num_classes", value={"a": math.inf}), "'num_classes['a']' is inf"),
     "version-a-list": (_set("version", value=[1] * 1000), "format version list"),
 }
 
@@ -381,10 +383,10 @@ def test_literal_dollar_brace_strings_round_trip_and_resolved_expressions_are_re
     header = "archspec: 1\nname: e\ninput: {channels: 1, size: [8, 8]}\n"
     layers = "layers:\n  - {type: Conv2d, out_channels: 2, kernel_size: 3}\n"
     spec = tmp_path / "ok.yaml"
-    spec.write_text(header + 'params: {width: 4, tag: "w${width}", brace: "a ${ b"}\n' + layers)
+    spec.write_text(header + 'params: {width: 4, tag: "w${width}", brace: "a ${ b", stages: [{ch: 2}]}\n' + layers)
     assert cli("export", spec, "-o", tmp_path / "ok.pt") == 0
     stored = torch.load(tmp_path / "ok.pt", weights_only=True)["spec"]["params"]
-    assert stored == {"width": 4, "tag": "w4", "brace": "a ${ b"}
+    assert stored == {"width": 4, "tag": "w4", "brace": "a ${ b", "stages": [{"ch": 2}]}
     assert archspec.load_model(tmp_path / "ok.pt")[0].out_channels == 2
     bad = tmp_path / "bad.yaml"
     bad.write_text(header + "params: {t: \"${'$' + '{x}'}\"}\n" + layers)  # resolves to the string '${x}'

@@ -30,7 +30,7 @@ EXPRESSION = re.compile(r"\$\{.*\}", re.DOTALL)
 
 
 def literal_params(params: dict[str, Any]) -> dict[str, Any]:
-    """Parameters as a spec binds them: names to scalars or (nested) lists of scalars; bounded.
+    """Parameters as a spec binds them: names to scalars, or lists and mappings of them (nested); bounded.
 
     Walks iteratively with a depth limit, so a recursive list ends as an error, not a RecursionError.
     """
@@ -41,10 +41,13 @@ def literal_params(params: dict[str, Any]) -> dict[str, Any]:
         count += 1
         if count > MAX_PARAM_VALUES:
             raise ValueError(f"more than {MAX_PARAM_VALUES:,} values")
-        if isinstance(value, list):
+        if isinstance(value, list | dict):
             if depth >= MAX_PARAM_DEPTH:
-                raise ValueError(f"'{where}' nests lists deeper than {MAX_PARAM_DEPTH} (or is recursive)")
-            stack.extend((f"{where}[{i}]", item, depth + 1) for i, item in enumerate(value))
+                raise ValueError(f"'{where}' nests deeper than {MAX_PARAM_DEPTH} levels (or is recursive)")
+            if isinstance(value, dict) and not all(isinstance(key, str) for key in value):
+                raise ValueError(f"'{where}' is a mapping with keys that are not strings")
+            items = value.items() if isinstance(value, dict) else enumerate(value)
+            stack.extend((f"{where}[{key!r}]", item, depth + 1) for key, item in items)
         elif isinstance(value, float) and not math.isfinite(value):
             raise ValueError(f"'{where}' is {value}, not a finite number")
         elif isinstance(value, str):
@@ -53,7 +56,7 @@ def literal_params(params: dict[str, Any]) -> dict[str, Any]:
             if EXPRESSION.search(value):
                 raise ValueError(f"'{where}' holds an expression ('${{...}}'); stored parameters are literal values")
         elif not (value is None or isinstance(value, bool | int | float)):
-            raise ValueError(f"'{where}' is a {type(value).__name__}; parameters are numbers, strings, lists")
+            raise ValueError(f"'{where}' is a {type(value).__name__}; parameters are numbers, strings, lists, mappings")
     return params
 
 
@@ -89,8 +92,7 @@ class SpecRecord(BaseModel):
         except ValidationError as exc:
             field, reason, _ = describe_error(exc)
             message = f"cannot store the spec's parameters ({field}: {reason})"
-            hint = "a string parameter may not hold '${...}' once resolved: archspec stores literal values"
-            raise UsageError([Diagnostic("params", message, compiled.source.file, hint=hint)]) from None
+            raise UsageError([Diagnostic("params", message, compiled.source.file)]) from None
 
 
 def text_hash(text: str) -> str:
