@@ -104,7 +104,7 @@ def _compile_stored(spec: SpecRecord, name: str) -> CompiledSpec:
     """The stored text with its stored parameters; a spec that no longer compiles names the file too."""
     try:
         return compile_spec(spec.text, overrides=dict(spec.params))
-    except SpecError as exc:
+    except (SpecError, UsageError) as exc:  # a bad override is a UsageError, the spec's own errors SpecErrors
         message = f"the spec stored in '{name}' does not compile with its stored parameters"
         raise UsageError([Diagnostic("export", message, name), *exc.diagnostics]) from None
 

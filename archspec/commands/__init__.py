@@ -98,3 +98,47 @@ def max_activation_bytes(text: str, *, auto: bool = False) -> int | Literal["aut
 def _byte_limit_error(reason: str, auto: bool) -> UsageError:
     extra = "; or auto" if auto else ""
     return UsageError([Diagnostic("usage", f"--max-activation-bytes: {reason}{extra}", file="<command line>")])
+
+
+def add_budget_options(parser: argparse.ArgumentParser) -> None:
+    """``--max-nodes`` and friends: raise a compilation limit for a spec known to need it."""
+    from archspec.spec.budget import DEFAULT_BUDGET
+
+    limits = (
+        ("--max-nodes", "max_nodes", "expanded layer nodes"),
+        ("--max-errors", "max_errors", "errors reported before stopping"),
+        ("--max-spec-bytes", "max_bytes", "size of a spec file"),
+    )
+    for flag, field, what in limits:
+        default = getattr(DEFAULT_BUDGET, field)
+        parser.add_argument(
+            flag,
+            dest=f"budget_{field}",
+            metavar="N",
+            type=str,
+            default=None,
+            help=f"limit on {what} (default {default:,})",
+        )
+
+
+def budget_from(args: argparse.Namespace) -> Any:
+    """The :class:`~archspec.spec.budget.Budget` the budget options ask for (positive integers only)."""
+    import dataclasses
+
+    from archspec.spec.budget import DEFAULT_BUDGET
+
+    changes: dict[str, int] = {}
+    for name, text in vars(args).items():
+        if not name.startswith("budget_") or text is None:
+            continue
+        flag = "--" + name.removeprefix("budget_").replace("_", "-").replace("max-bytes", "max-spec-bytes")
+        if not text.isdigit() or not 0 < int(text) <= 2**40:
+            raise UsageError(
+                [
+                    Diagnostic(
+                        "usage", f"{flag} {text}: expected a whole number from 1 to {2**40:,}", file="<command line>"
+                    )
+                ]
+            )
+        changes[name.removeprefix("budget_")] = int(text)
+    return dataclasses.replace(DEFAULT_BUDGET, **changes)

@@ -211,3 +211,17 @@ def _checked(value: Any) -> Any:
     if isinstance(value, list | str) and len(value) > MAX_SEQUENCE * 10:
         raise ExpressionError("result is too long")
     return value
+
+
+def names_in(value: Any) -> set[str]:
+    """The variable names the ``${...}`` parts of ``value`` read (``"conv${i + 1}"`` -> ``{"i"}``)."""
+    if not isinstance(value, str):
+        return set()
+    names: set[str] = set()
+    for match in EXPRESSION.finditer(value):
+        try:
+            tree = ast.parse(match.group(1).strip(), mode="eval")
+        except (SyntaxError, ValueError, RecursionError):
+            continue
+        names |= {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
+    return names

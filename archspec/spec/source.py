@@ -27,6 +27,14 @@ MAX_DEPTH = 64
 MAX_BYTES = 16 * 1024 * 1024
 
 
+@dataclass(frozen=True)
+class SetValue:
+    """A ``--set KEY=VALUE`` value: the text as typed and its parsed value (a string parameter takes the text)."""
+
+    text: str
+    value: Any
+
+
 @dataclass
 class Source:
     """A spec's text plus the position of every value (by data path)."""
