@@ -393,3 +393,17 @@ def test_literal_dollar_brace_strings_round_trip_and_resolved_expressions_are_re
     err = _error(capsys, "export", bad, "-o", tmp_path / "bad.pt")
     assert "cannot store the spec's parameters" in err and "'t' holds an expression" in err
     assert not (tmp_path / "bad.pt").exists()
+
+
+@pytest.mark.parametrize(
+    "layer",
+    ["{type: LeakyReLU, negative_slope: .nan}", "{type: BatchNorm2d, eps: .inf}", "{type: Dropout, p: -.inf}"],
+)
+def test_non_finite_layer_arguments_are_spec_errors_with_a_hint(layer: str) -> None:
+    from archspec.errors import SpecError
+
+    with pytest.raises(SpecError) as info:
+        archspec.load(f"archspec: 1\nname: t\ninput: {{channels: 2, size: [8, 8]}}\nlayers:\n  - {layer}\n")
+    (diagnostic,) = info.value.diagnostics
+    assert diagnostic.code == "bad-value" and diagnostic.line == 5
+    assert diagnostic.hint and "NaN and infinity are refused" in diagnostic.hint
