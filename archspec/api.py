@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from archspec.backends.limits import DEFAULT_MAX_PARAM_BYTES
+from archspec.backends.limits import DEFAULT_MAX_ACTIVATION_BYTES, DEFAULT_MAX_PARAM_BYTES
 from archspec.compiler.ir import CompiledSpec
 from archspec.compiler.pipeline import compile_spec
 
@@ -19,7 +19,12 @@ def load(spec: str | Path, /, **overrides: Any) -> CompiledSpec:
 
 
 def build(
-    spec: CompiledSpec | str | Path, /, *, max_param_bytes: int | None = DEFAULT_MAX_PARAM_BYTES, **overrides: Any
+    spec: CompiledSpec | str | Path,
+    /,
+    *,
+    max_param_bytes: int | None = DEFAULT_MAX_PARAM_BYTES,
+    max_activation_bytes: int | None = DEFAULT_MAX_ACTIVATION_BYTES,
+    **overrides: Any,
 ) -> nn.Module:
     """Build a ``torch.nn.Module`` from a spec (imports torch).
 
@@ -27,6 +32,9 @@ def build(
     generated ``forward``. Before allocating, the parameter memory is estimated from
     the static counts: more than ``max_param_bytes`` (default 4 GiB; ``None`` to
     disable) raises :class:`~archspec.errors.UsageError` naming the biggest layers.
+    So is the activation memory of a one-sample forward pass (float32 input and every
+    node's output): more than ``max_activation_bytes`` (default 4 GiB; ``None`` to
+    disable) raises UsageError naming the largest output.
     """
     from archspec.backends.torch_backend import build_module
 
@@ -36,15 +44,23 @@ def build(
         compiled = spec
     else:
         compiled = load(spec, **overrides)
-    return build_module(compiled, max_param_bytes=max_param_bytes)
+    return build_module(compiled, max_param_bytes=max_param_bytes, max_activation_bytes=max_activation_bytes)
 
 
-def load_model(path: str | Path, /, *, max_param_bytes: int | None = DEFAULT_MAX_PARAM_BYTES) -> nn.Module:
+def load_model(
+    path: str | Path,
+    /,
+    *,
+    max_param_bytes: int | None = DEFAULT_MAX_PARAM_BYTES,
+    max_activation_bytes: int | None = DEFAULT_MAX_ACTIVATION_BYTES,
+) -> nn.Module:
     """Rebuild a model from an ``archspec export --format pt`` file: spec, parameters and weights.
 
-    The file is read with ``torch.load(weights_only=True)``, so it cannot run code.
+    The file is read with ``torch.load(weights_only=True)``, so it cannot run code, and its
+    metadata is checked before use (a bad file raises UsageError naming it and the field);
+    the stored parameters are literal values. The limits are :func:`build`'s.
     The model is returned in training mode, like :func:`build`; call ``.eval()`` for inference.
     """
     from archspec.backends.export import load_pt
 
-    return load_pt(path, max_param_bytes=max_param_bytes)
+    return load_pt(path, max_param_bytes=max_param_bytes, max_activation_bytes=max_activation_bytes)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import subprocess
 import sys
 from pathlib import Path
@@ -124,13 +125,17 @@ def test_load_model_rejects_other_files(tmp_path: Path) -> None:
         archspec.load_model(tmp_path / "missing.pt")
 
 
+def sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def test_load_model_reads_trainer_style_checkpoints(tmp_path: Path) -> None:
     model = archspec.build(LENET, num_classes=4)
     text = Path(LENET).read_text()
     payload = {
         "format": "archspec-checkpoint",
         "version": 1,
-        "spec": {"name": "lenet5", "file": LENET, "text": text, "params": {"num_classes": 4}},
+        "spec": {"name": "lenet5", "file": LENET, "text": text, "sha256": sha256(text), "params": {"num_classes": 4}},
         "model": model.state_dict(),
     }
     torch.save(payload, tmp_path / "best.pt")

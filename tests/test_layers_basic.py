@@ -211,14 +211,16 @@ def test_upsample_output_size(shape: tuple[int, ...], args: dict[str, Any], out:
     [
         ((3, 8, 8), {}, "exactly one of size and scale_factor"),
         ((3, 8, 8), {"size": 4, "scale_factor": 2}, "exactly one of size and scale_factor"),
-        ((3, 8, 8), {"scale_factor": 0}, "exactly one of size and scale_factor"),
+        ((3, 8, 8), {"scale_factor": 0}, r"greater than 0, got 0 \(torch reads a scale factor of 0 as 'not given'\)"),
+        ((3, 8, 8), {"scale_factor": 0.0}, "scale_factor must be greater than 0, got 0.0"),
+        ((3, 8, 8), {"scale_factor": [2, 0.0]}, r"greater than 0, got 0.0$"),
         ((3, 8, 8), {"scale_factor": 2, "align_corners": True}, "align_corners"),
         ((3, 8, 8), {"size": 4, "recompute_scale_factor": True}, "recompute_scale_factor"),
         ((3, 8, 8), {"scale_factor": 2, "mode": "trilinear"}, "needs 3 spatial dim"),
         ((3, 8), {"scale_factor": 2, "mode": "bilinear"}, "needs 2 spatial dim"),
         ((3, 8, 8), {"size": [4, 4, 4]}, "3 entries"),
         ((3, 8, 8), {"scale_factor": 0.1}, "output height would be 0"),
-        ((3, 8, 8), {"scale_factor": -2.0}, "would be -16"),
+        ((3, 8, 8), {"scale_factor": -2.0}, "scale_factor must be greater than 0, got -2.0"),
         ((8,), {"scale_factor": 2}, "rank 2 or 3 or 4"),
     ],
 )

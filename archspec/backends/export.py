@@ -14,7 +14,6 @@ which share the ``spec`` entry. Every file is written atomically.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import io
 import re
 import warnings
@@ -26,11 +25,12 @@ import torch
 from torch import nn
 
 from archspec import __version__
-from archspec.backends.limits import DEFAULT_MAX_PARAM_BYTES
+from archspec.backends.limits import DEFAULT_MAX_ACTIVATION_BYTES, DEFAULT_MAX_PARAM_BYTES
+from archspec.backends.records import SpecRecord, short, validated
 from archspec.backends.torch_backend import build_module
 from archspec.compiler.ir import CompiledSpec
 from archspec.compiler.pipeline import compile_spec
-from archspec.errors import Diagnostic, SpecIOError, UsageError
+from archspec.errors import Diagnostic, SpecError, SpecIOError, UsageError
 from archspec.fileio import write_bytes_atomic
 
 FORMAT = "archspec-model"
@@ -51,35 +51,14 @@ def example_input(compiled: CompiledSpec) -> torch.Tensor:
 
 
 def pt_payload(model: nn.Module, compiled: CompiledSpec) -> dict[str, Any]:
-    text = compiled.source.text
     return {
         "format": FORMAT,
         "version": VERSION,
         "archspec_version": __version__,
         "torch_version": str(torch.__version__),
-        "spec": {
-            "name": compiled.name,
-            "file": compiled.source.file,
-            "text": text,
-            "sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
-            "params": _plain(compiled.params),
-        },
+        "spec": SpecRecord.of(compiled).model_dump(),
         "state_dict": {key: value.detach().cpu() for key, value in model.state_dict().items()},
     }
-
-
-def _plain(value: Any) -> Any:
-    """Only what ``torch.load(weights_only=True)`` reads: dicts, lists, str, int, float, bool, None."""
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    for plain in (bool, int, float, str):  # bool first: it is an int
-        if isinstance(value, plain):
-            return plain(value)
-    if value is None:
-        return None
-    raise TypeError(f"cannot store {type(value).__name__} in an export")
 
 
 def pt_bytes(model: nn.Module, compiled: CompiledSpec) -> bytes:
@@ -88,12 +67,20 @@ def pt_bytes(model: nn.Module, compiled: CompiledSpec) -> bytes:
     return buffer.getvalue()
 
 
-def load_pt(path: str | Path, *, max_param_bytes: int | None = DEFAULT_MAX_PARAM_BYTES) -> nn.Module:
-    """Rebuild the model saved by ``archspec export --format pt`` (or a trainer checkpoint)."""
+def load_pt(
+    path: str | Path,
+    *,
+    max_param_bytes: int | None = DEFAULT_MAX_PARAM_BYTES,
+    max_activation_bytes: int | None = DEFAULT_MAX_ACTIVATION_BYTES,
+) -> nn.Module:
+    """Rebuild the model saved by ``archspec export --format pt`` (or a trainer checkpoint).
+
+    The ``spec`` entry is checked by :class:`SpecRecord` (the model that wrote it); its
+    parameters are literal values, passed to the compiler as overrides.
+    """
     payload = read_payload(path)
     name = str(path)
-    spec = payload.get("spec")
-    if payload.get("format") not in (FORMAT, CHECKPOINT_FORMAT) or not isinstance(spec, dict):
+    if payload.get("format") not in (FORMAT, CHECKPOINT_FORMAT) or "spec" not in payload:
         what = "a plain state dict" if _is_state_dict(payload) else "another tool's file"
         raise _usage(
             f"'{name}' is not an archspec model export ({what})",
@@ -102,17 +89,24 @@ def load_pt(path: str | Path, *, max_param_bytes: int | None = DEFAULT_MAX_PARAM
         )
     if payload.get("format") == FORMAT and payload.get("version") != VERSION:
         raise _usage(
-            f"'{name}' is an archspec export of format version {payload.get('version')!r}; "
+            f"'{name}' is an archspec export of format version {short(payload.get('version'))}; "
             f"this archspec reads version {VERSION}",
             name,
         )
-    text, params = spec.get("text"), spec.get("params") or {}
-    if not isinstance(text, str) or not isinstance(params, dict):
-        raise _usage(f"'{name}' has no spec text", name)
-    compiled = compile_spec(text, overrides=params)
-    model = build_module(compiled, max_param_bytes=max_param_bytes)
+    spec = validated(SpecRecord, payload["spec"], name, what="model export", code="export", entry="spec")
+    compiled = _compile_stored(spec, name)
+    model = build_module(compiled, max_param_bytes=max_param_bytes, max_activation_bytes=max_activation_bytes)
     load_weights(model, state_dict_of(payload, name), name)
     return model
+
+
+def _compile_stored(spec: SpecRecord, name: str) -> CompiledSpec:
+    """The stored text with its stored parameters; a spec that no longer compiles names the file too."""
+    try:
+        return compile_spec(spec.text, overrides=dict(spec.params))
+    except (SpecError, UsageError) as exc:  # a bad override is a UsageError, the spec's own errors SpecErrors
+        message = f"the spec stored in '{name}' does not compile with its stored parameters"
+        raise UsageError([Diagnostic("export", message, name), *exc.diagnostics]) from None
 
 
 def read_payload(path: str | Path) -> dict[str, Any]:

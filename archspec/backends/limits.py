@@ -1,7 +1,11 @@
-"""Guard rails before allocating: parameter memory estimated from the static counts (no torch import)."""
+"""Guard rails before allocating: parameter and activation memory estimated from the static shapes.
+
+No torch import: the checks run before torch is loaded, in well under a second, whatever the sizes.
+"""
 
 from __future__ import annotations
 
+import math
 import re
 from fractions import Fraction
 
@@ -13,6 +17,12 @@ DEFAULT_MAX_PARAM_BYTES = 4 * 2**30
 
 BYTES_PER_PARAM = 4
 """Parameters are float32 when built."""
+
+DEFAULT_MAX_ACTIVATION_BYTES = 4 * 2**30
+"""4 GiB of float32 activations for the batch of a forward pass."""
+
+BYTES_PER_ACTIVATION = 4
+"""Activations are float32 (``--amp`` halves them; the estimate does not count on it)."""
 
 _UNITS = {
     "": 1,
@@ -104,3 +114,51 @@ def check_param_memory(compiled: CompiledSpec, max_param_bytes: int | None = DEF
     else:
         diagnostic = Diagnostic("too-large", message, compiled.source.file, hint=hint)
     raise UsageError([diagnostic])
+
+
+def activation_bytes(compiled: CompiledSpec, batch: int = 1) -> int:
+    """float32 bytes of the input and of every node's output, for a batch of ``batch`` samples.
+
+    This is what a training step keeps for the backward pass; an inference forward frees values
+    as it goes and needs less, so the estimate is an upper bound for it.
+    """
+    elements = math.prod(compiled.input_shape) + sum(math.prod(n.shape) for n in compiled.nodes if n.shape)
+    return elements * batch * BYTES_PER_ACTIVATION
+
+
+def check_activation_memory(
+    compiled: CompiledSpec,
+    max_activation_bytes: int | None = DEFAULT_MAX_ACTIVATION_BYTES,
+    *,
+    batch: int = 1,
+    what: str = "a forward pass",
+) -> None:
+    """Raise UsageError, naming the largest output, if ``batch`` samples' activations exceed the limit.
+
+    ``None`` disables the check. Counted as :func:`activation_bytes` counts, from the static
+    shapes, so a spec whose one activation would take 80 GB is refused without allocating.
+    """
+    needed = activation_bytes(compiled, batch)
+    if max_activation_bytes is None or needed <= max_activation_bytes:
+        return
+    nodes = [n for n in compiled.nodes if n.shape]
+    largest = max(nodes, key=lambda n: math.prod(n.shape or ()), default=None)
+    samples = f"{batch:,} sample{'s' if batch != 1 else ''}"
+    message = (
+        f"{what} of {samples} needs {format_bytes(needed)} of float32 activations (the input and every "
+        f"node's output), more than the limit of {format_bytes(max_activation_bytes)}"
+    )
+    hint = (
+        "shrink the input size or the layers that make large outputs (or override the params that size them), "
+        "or raise the limit with --max-activation-bytes / max_activation_bytes="
+    )
+    if largest is None or math.prod(compiled.input_shape) >= math.prod(largest.shape or ()):
+        message += f"; the largest is the input {list(compiled.input_shape)}"
+        raise UsageError([compiled.source.diagnostic("too-large", message, ("input",), hint=hint)])
+    size = math.prod(largest.shape or ()) * batch * BYTES_PER_ACTIVATION
+    message += (
+        f"; the largest output: '{largest.path}' ({largest.type}, {list(largest.shape or ())}, {format_bytes(size)})"
+    )
+    raise UsageError(
+        [compiled.source.diagnostic("too-large", message, largest.source_path, hint=hint, node=largest.path)]
+    )

@@ -29,7 +29,12 @@ import torch
 from torch import fx, nn
 
 from archspec.backends import pysource
-from archspec.backends.limits import DEFAULT_MAX_PARAM_BYTES, check_param_memory
+from archspec.backends.limits import (
+    DEFAULT_MAX_ACTIVATION_BYTES,
+    DEFAULT_MAX_PARAM_BYTES,
+    check_activation_memory,
+    check_param_memory,
+)
 from archspec.compiler.ir import CompiledSpec, Module, Node
 from archspec.errors import SpecError
 
@@ -39,11 +44,21 @@ GENERATED_MODULE = "archspec.generated"
 _classes: dict[tuple[str, str, str], type[nn.Module]] = {}
 
 
-def build_module(compiled: CompiledSpec, *, max_param_bytes: int | None = DEFAULT_MAX_PARAM_BYTES) -> nn.Module:
-    """Build the torch module tree for a compiled, error-free spec (float32, torch's default init)."""
+def build_module(
+    compiled: CompiledSpec,
+    *,
+    max_param_bytes: int | None = DEFAULT_MAX_PARAM_BYTES,
+    max_activation_bytes: int | None = DEFAULT_MAX_ACTIVATION_BYTES,
+) -> nn.Module:
+    """Build the torch module tree for a compiled, error-free spec (float32, torch's default init).
+
+    Refused before allocating when the parameters, or the activations of a one-sample forward
+    pass, would need more than the limits (``None``: no limit).
+    """
     if compiled.diagnostics:
         raise SpecError(compiled.diagnostics)
     check_param_memory(compiled, max_param_bytes)
+    check_activation_memory(compiled, max_activation_bytes, batch=1, what="a forward pass")
     return _build(compiled.root, pysource.class_name(compiled.name))
 
 

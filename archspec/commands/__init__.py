@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import Any, Literal, overload
 
 import yaml
 
@@ -56,6 +56,49 @@ def max_param_bytes(text: str) -> int | None:
     except ValueError as exc:
         raise UsageError([Diagnostic("usage", f"--max-param-bytes: {exc}", file="<command line>")]) from None
     return value or None
+
+
+def add_max_activation_bytes_option(parser: argparse.ArgumentParser, *, default: str = "4GiB") -> None:
+    auto = " auto = the device's memory (at least 4GiB)," if default == "auto" else ""
+    parser.add_argument(
+        "--max-activation-bytes",
+        default=default,
+        metavar="SIZE",
+        help="refuse to run a forward pass whose float32 activations (the input and every node's output, for "
+        f"the whole batch) need more (default {default};{auto} e.g. 500MB, 16GiB, 0 = no limit)",
+    )
+
+
+@overload
+def max_activation_bytes(text: str) -> int | None: ...
+
+
+@overload
+def max_activation_bytes(text: str, *, auto: Literal[True]) -> int | Literal["auto"] | None: ...
+
+
+def max_activation_bytes(text: str, *, auto: bool = False) -> int | Literal["auto"] | None:
+    """The ``--max-activation-bytes`` value in bytes; ``None``: no limit; ``"auto"`` where ``auto`` allows it."""
+    from archspec.backends.limits import parse_bytes
+
+    if auto and text.strip().lower() == "auto":
+        return "auto"
+    try:
+        value = parse_bytes(text)
+    except ValueError as exc:
+        raise _byte_limit_error(str(exc), auto) from None
+    except OverflowError:  # 1e999
+        value = 2**64
+    if value > 2**63:
+        raise _byte_limit_error(f"'{text}' is too large (0 means no limit)", auto)
+    if value == 0 and any(c in "123456789" for c in text.lower().partition("e")[0]):
+        raise _byte_limit_error(f"'{text}' is less than one byte (0 means no limit)", auto)
+    return value or None
+
+
+def _byte_limit_error(reason: str, auto: bool) -> UsageError:
+    extra = "; or auto" if auto else ""
+    return UsageError([Diagnostic("usage", f"--max-activation-bytes: {reason}{extra}", file="<command line>")])
 
 
 def add_budget_options(parser: argparse.ArgumentParser) -> None:

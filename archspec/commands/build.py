@@ -5,7 +5,17 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from archspec.commands import add_max_param_bytes_option, add_set_option, max_param_bytes, parse_overrides
+from archspec.commands import (
+    add_max_activation_bytes_option,
+    add_max_param_bytes_option,
+    add_set_option,
+    max_activation_bytes,
+    max_param_bytes,
+    parse_overrides,
+)
+
+FORWARD_BATCH = 2
+"""Samples in the random batch of the check (2: batch norm needs more than one in training mode)."""
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -18,29 +28,34 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("spec", metavar="SPEC")
     parser.add_argument("--no-forward", action="store_true", help="only build and print; skip the forward pass")
     add_max_param_bytes_option(parser)
+    add_max_activation_bytes_option(parser)
     add_set_option(parser)
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from archspec.backends.limits import check_param_memory
+    from archspec.backends.limits import check_activation_memory, check_param_memory
     from archspec.compiler.pipeline import compile_spec
 
     limit = max_param_bytes(args.max_param_bytes)
+    activation_limit = max_activation_bytes(args.max_activation_bytes)
     compiled = compile_spec(Path(args.spec), overrides=parse_overrides(args.overrides))
     check_param_memory(compiled, limit)
+    if not args.no_forward:
+        check_activation_memory(compiled, activation_limit, batch=FORWARD_BATCH, what="build's forward pass")
 
     import torch
 
     from archspec.backends.torch_backend import build_module
 
-    model = build_module(compiled, max_param_bytes=None)  # checked above, before importing torch
+    # checked above, before importing torch
+    model = build_module(compiled, max_param_bytes=None, max_activation_bytes=None)
     print(model)
     params = sum(p.numel() for p in model.parameters())
     line = f"{type(model).__name__}: {params:,} parameters"
     if not args.no_forward:
         with torch.no_grad():
-            out = model.eval()(torch.zeros(2, *compiled.input_shape))
+            out = model.eval()(torch.zeros(FORWARD_BATCH, *compiled.input_shape))
         line += f", output {list(out.shape[1:])} for input {list(compiled.input_shape)} (batch excluded)"
         assert tuple(out.shape[1:]) == compiled.output_shape, "static and runtime shapes differ"
     print(line)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from archspec.commands import add_set_option, parse_overrides
+from archspec.commands import add_max_activation_bytes_option, add_set_option, max_activation_bytes, parse_overrides
 from archspec.commands.train import add_data_options, ranged_int
 from archspec.jsontext import dumps
 from archspec.train.config import DEVICES
@@ -26,6 +26,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--device", choices=DEVICES, default="auto")
     parser.add_argument("--workers", type=ranged_int("workers"), default=0, metavar="W")
     parser.add_argument("--format", choices=("text", "json"), default="text")
+    add_max_activation_bytes_option(parser, default="auto")
     add_set_option(parser)
     parser.set_defaults(run=run)
 
@@ -33,6 +34,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from archspec.train.runner import evaluate_checkpoint
 
+    limit = max_activation_bytes(args.max_activation_bytes, auto=True)
     result = evaluate_checkpoint(
         Path(args.spec),
         args.checkpoint,
@@ -44,6 +46,7 @@ def run(args: argparse.Namespace) -> int:
         device_name=args.device,
         workers=args.workers,
         download=bool(args.download),
+        max_activation_bytes=limit,
     )
     if args.format == "json":
         print(dumps(result))

@@ -5,10 +5,19 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from archspec.commands import add_max_param_bytes_option, add_set_option, max_param_bytes, parse_overrides
+from archspec.commands import (
+    add_max_activation_bytes_option,
+    add_max_param_bytes_option,
+    add_set_option,
+    max_activation_bytes,
+    max_param_bytes,
+    parse_overrides,
+)
 from archspec.commands.train import ranged_int
 
 FORMATS = ("pt", "torchscript", "onnx")
+EXAMPLE_BATCH = 2
+"""Samples in the example input of TorchScript tracing and ONNX export (``export.example_input``)."""
 SUFFIXES = {".onnx": "onnx", ".ts": "torchscript", ".torchscript": "torchscript", ".jit": "torchscript"}
 
 
@@ -37,12 +46,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--seed", type=ranged_int("seed"), metavar="N", help="seed torch's RNG before building (initial weights)"
     )
     add_max_param_bytes_option(parser)
+    add_max_activation_bytes_option(parser)
     add_set_option(parser)
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from archspec.backends.limits import check_param_memory, format_bytes
+    from archspec.backends.limits import check_activation_memory, check_param_memory, format_bytes
     from archspec.compiler.pipeline import compile_spec
     from archspec.fileio import check_outputs
     from archspec.safetext import escape_controls
@@ -50,8 +60,11 @@ def run(args: argparse.Namespace) -> int:
     check_outputs([args.output], inputs=[args.spec, *([args.weights] if args.weights else [])])
     fmt = args.format or SUFFIXES.get(Path(args.output).suffix.lower(), "pt")
     limit = max_param_bytes(args.max_param_bytes)
+    activation_limit = max_activation_bytes(args.max_activation_bytes)
     compiled = compile_spec(Path(args.spec), overrides=parse_overrides(args.overrides))
     check_param_memory(compiled, limit)  # before importing torch and allocating
+    if fmt != "pt":  # tracing and ONNX run the model on an example batch
+        check_activation_memory(compiled, activation_limit, batch=EXAMPLE_BATCH, what=f"the {fmt} export's example")
 
     import torch
 
@@ -60,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.seed is not None:
         torch.manual_seed(args.seed)
-    model = build_module(compiled, max_param_bytes=None)  # checked above, before importing torch
+    model = build_module(compiled, max_param_bytes=None, max_activation_bytes=None)  # checked above
     if args.weights:
         load_weights(model, state_dict_of(read_payload(args.weights), args.weights), args.weights)
     info = export_model(model, compiled, args.output, fmt)

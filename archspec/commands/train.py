@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from archspec.commands import add_set_option, parse_overrides
+from archspec.commands import add_max_activation_bytes_option, add_set_option, max_activation_bytes, parse_overrides
 from archspec.train.config import DEVICES, LIMITS, OPTIMIZERS, SCHEDULERS, parse_normalize, parse_resize
 
 SETTING_FLAGS = (
@@ -124,6 +124,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--out", metavar="DIR", help="output folder (default runs/<spec name>/<timestamp>)")
     parser.add_argument("--resume", action="store_true", help="continue the run in --out from its last.pt")
+    add_max_activation_bytes_option(parser, default="auto")
     add_set_option(parser)
     parser.set_defaults(run=run)
 
@@ -136,9 +137,10 @@ def run(args: argparse.Namespace) -> int:
     from archspec.compiler.pipeline import compile_spec
     from archspec.train.runner import Interrupted, train
 
+    limit = max_activation_bytes(args.max_activation_bytes, auto=True)
     compiled = compile_spec(Path(args.spec), overrides=parse_overrides(args.overrides))
     try:
-        train(compiled, flags_of(args), out=args.out, resume=args.resume)
+        train(compiled, flags_of(args), out=args.out, resume=args.resume, max_activation_bytes=limit)
     except Interrupted as stop:
         print(interrupted_line(args, stop.out, stop.epoch), file=sys.stderr)
         return 130  # the shell's code for SIGINT

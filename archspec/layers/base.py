@@ -56,16 +56,20 @@ else:
 PositiveInt = Annotated[StrictInt, Field(ge=1, le=MAX_SIZE)]
 NonNegativeInt = Annotated[StrictInt, Field(ge=0, le=MAX_SIZE)]
 AnyInt = Annotated[StrictInt, Field(ge=-MAX_SIZE, le=MAX_SIZE)]
-Number = StrictFloat | StrictInt
+FiniteFloat = Annotated[StrictFloat, Field(allow_inf_nan=False)]
+"""A float that is not NaN or infinite (YAML's ``.nan``, ``.inf``): torch takes them silently and
+computes NaN losses. JSON has no such numbers, so the JSON Schema's ``number`` agrees."""
+Number = FiniteFloat | StrictInt
 
 
 def bounded_number(description: str | None = None, **bounds: float) -> Any:
-    """A float or int within ``bounds`` (``gt``, ``ge``, ``le``...).
+    """A finite float or an int within ``bounds`` (``gt``, ``ge``, ``le``...).
 
     The bounds sit on each member of the union: on the union itself, the JSON Schema would
     get Pydantic's non-standard ``gt``/``ge`` keys, which JSON Schema validators ignore.
     """
-    union = Annotated[StrictFloat, Field(**bounds)] | Annotated[StrictInt, Field(**bounds)]  # type: ignore[arg-type]
+    finite = Annotated[StrictFloat, Field(allow_inf_nan=False, **bounds)]  # type: ignore[arg-type]
+    union = finite | Annotated[StrictInt, Field(**bounds)]  # type: ignore[arg-type]
     return union if description is None else Annotated[union, Field(description=description)]
 
 

@@ -144,7 +144,7 @@ class Upsample(Layer):
 
     Give exactly one of ``size`` and ``scale_factor``. With a scale factor each output size is
     ``int(in * scale)`` (a double product, truncated), whatever ``recompute_scale_factor`` says;
-    it must be >= 1. As in torch, a scale factor of 0 counts as not given.
+    it must be >= 1. A scale factor must be > 0 (torch reads a single 0 as "not given" and fails).
     """
 
     family: ClassVar[str] = "shape"
@@ -196,6 +196,15 @@ class Upsample(Layer):
         return self.scale_factor if isinstance(self.scale_factor, list) or self.scale_factor else None
 
     def _check_arguments(self) -> None:
+        scales = self.scale_factor if isinstance(self.scale_factor, list) else [self.scale_factor]
+        bad = next((s for s in scales if s is not None and s <= 0), None)
+        if bad is not None and self.size is None:  # torch: a single 0 is "not given"; 0 or less in a list fails
+            raise LayerError(
+                f"scale_factor must be greater than 0, got {bad}"
+                + (" (torch reads a scale factor of 0 as 'not given')" if bad == 0 and len(scales) == 1 else ""),
+                hint="use a positive scale_factor (0.5 halves, 2 doubles), or give size",
+                field="scale_factor",
+            )
         if self.mode in ("nearest", "nearest-exact") and self.align_corners is not None:
             raise LayerError(
                 "align_corners can only be set with the interpolating modes: linear, bilinear, bicubic, trilinear",

@@ -41,7 +41,7 @@ from pydantic import (
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 
-from archspec.layers.base import Expr, Layer, NodeFields, PositiveInt, bounded_number
+from archspec.layers.base import Expr, Layer, NodeFields, Number, PositiveInt, bounded_number
 from archspec.layers.registry import layer_types, registry_version
 
 if TYPE_CHECKING:
@@ -147,7 +147,7 @@ class NormalizeConfig(BaseModel):
 
     model_config = CLOSED
 
-    mean: list[StrictFloat | StrictInt] = Field(min_length=1, max_length=4, description="one value, or one per channel")
+    mean: list[Number] = Field(min_length=1, max_length=4, description="one value, or one per channel")
     std: list[bounded_number(gt=0)] = Field(  # type: ignore[valid-type]
         min_length=1, max_length=4, description="one value, or one per channel"
     )

@@ -9,6 +9,7 @@ one bad node costs one diagnostic and the rest of the spec is still expanded and
 from __future__ import annotations
 
 import difflib
+import math
 from collections.abc import Iterator
 from functools import cache
 from typing import Any
@@ -204,6 +205,8 @@ def _bad_value(
 
 def _value_hint(value: Any, expected: str, resolved: bool) -> str | None:
     """A float where an integer is needed: from an expression, ``/`` was meant as ``//``."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN and infinity are refused (torch would train to NaN losses): write a finite number"
     if isinstance(value, float) and "an integer" in expected and "a number" not in expected:
         if resolved:
             return "the expression gives a float ('/' divides exactly); use '//' for integer division"

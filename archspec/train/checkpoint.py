@@ -13,41 +13,109 @@ Layout (``FORMAT``/``VERSION`` identify it)::
     best:      {epoch, val_acc}
     world_size
 
+On load, :class:`CheckpointRecord` (the same models that wrote the entries: ``SpecRecord``,
+``TrainSettings``, ``DataRecord``) validates the whole file: a wrong type, ``lr: NaN``, a
+recursive structure or a stored expression is a usage error naming the file and the field.
+
 ``last.pt`` is the source of truth of a run; ``best.pt`` is a copy of ``last.pt`` as it was
 after the best epoch.
 """
 
 from __future__ import annotations
 
-import hashlib
 import io
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import torch
+from pydantic import BaseModel, ConfigDict, Field, InstanceOf, StrictFloat, StrictInt, StrictStr
+from typing_extensions import TypedDict
 
+from archspec.backends.records import SpecRecord, short, validated
+from archspec.backends.records import text_hash as text_hash
 from archspec.errors import UsageError
 from archspec.fileio import write_bytes_atomic
-from archspec.train.config import usage
+from archspec.layers.base import NonNegativeInt, Number, PositiveInt
+from archspec.train.config import TrainSettings, usage
+from archspec.train.data import DataRecord
 
 FORMAT = "archspec-checkpoint"
 VERSION = 1
-REQUIRED = {
-    "spec": dict,
-    "settings": dict,
-    "data": dict,
-    "epoch": int,
-    "model": dict,
-    "optimizer": dict,
-    "rng": dict,
-    "history": list,
-    "best": dict,
-}
+MAX_EPOCHS_RECORDED = 1_000_000
+
+Tensor = InstanceOf[torch.Tensor]
+Loss = StrictFloat | StrictInt
+"""A loss or accuracy as measured: a diverged run's NaN is a fact worth keeping, so not refused."""
 
 
-def text_hash(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+class _PythonRng(TypedDict):
+    version: StrictInt
+    state: Tensor
+    gauss: StrictFloat | None
+
+
+class _NumpyRng(TypedDict):
+    name: StrictStr
+    keys: Tensor
+    pos: StrictInt
+    has_gauss: StrictInt
+    cached_gaussian: StrictFloat
+
+
+class RngRecord(TypedDict, total=False):
+    """:func:`archspec.train.rng.capture`'s states (``data_order`` only with a data-order generator)."""
+
+    torch: Tensor
+    python: _PythonRng
+    numpy: _NumpyRng
+    cuda: list[Tensor]
+    data_order: Tensor
+
+
+class HistoryRow(BaseModel):
+    """One line of ``metrics.jsonl``: an epoch's averages."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    epoch: PositiveInt
+    train_loss: Loss
+    train_acc: Loss
+    val_loss: Loss
+    val_acc: Loss
+    lr: Annotated[Number, Field(ge=0)]
+    seconds: Annotated[Number, Field(ge=0)]
+
+
+class BestRecord(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    epoch: NonNegativeInt
+    val_acc: Loss
+    val_loss: Loss | None = None
+
+
+class CheckpointRecord(BaseModel):
+    """A whole checkpoint: the module docstring's layout. Tensors are checked for type; torch checks their shapes."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    format: Literal["archspec-checkpoint"]
+    version: Literal[1]
+    archspec_version: Annotated[StrictStr, Field(max_length=100)]
+    torch_version: Annotated[StrictStr, Field(max_length=100)]
+    spec: SpecRecord
+    settings: TrainSettings
+    data: DataRecord
+    epoch: Annotated[StrictInt, Field(ge=0, le=MAX_EPOCHS_RECORDED)]
+    model: dict[StrictStr, Tensor]
+    optimizer: dict[StrictStr, Any]
+    scheduler: dict[StrictStr, Any] | None = None
+    scaler: dict[StrictStr, Any] | None = None
+    rng: RngRecord
+    history: Annotated[list[HistoryRow], Field(max_length=MAX_EPOCHS_RECORDED)]
+    best: BestRecord
+    world_size: PositiveInt
 
 
 def to_bytes(payload: dict[str, Any]) -> bytes:
@@ -85,13 +153,11 @@ def load(path: str | Path) -> dict[str, Any]:
         raise error(f"'{name}' is not an archspec checkpoint ({what})", name)
     if payload.get("version") != VERSION:
         raise error(
-            f"'{name}' is an archspec checkpoint of format version {payload.get('version')!r}; "
+            f"'{name}' is an archspec checkpoint of format version {short(payload.get('version'))}; "
             f"this archspec reads version {VERSION}",
             name,
         )
-    for key, kind in REQUIRED.items():
-        if not isinstance(payload.get(key), kind):
-            raise error(f"'{name}' is a damaged archspec checkpoint: '{key}' is missing or not a {kind.__name__}", name)
+    validated(CheckpointRecord, payload, name, what="archspec checkpoint", code="checkpoint")
     return payload
 
 

@@ -6,11 +6,17 @@ Torch-free: the command modules import this at parser-build time.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
-from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
+from pydantic import ConfigDict, Field, StrictBool, StrictInt, StrictStr, ValidationError
+from pydantic.dataclasses import dataclass
+from typing_extensions import TypedDict
+
+from archspec.backends.records import describe_error
 from archspec.errors import Diagnostic, UsageError
+from archspec.layers.base import Number, PositiveInt, bounded_number
 
 OPTIMIZERS = ("adam", "adamw", "sgd")
 SCHEDULERS = ("none", "cosine", "onecycle", "step")
@@ -35,29 +41,47 @@ DEFAULT_LR = {"adam": 1e-3, "adamw": 1e-3, "sgd": 1e-2}
 DEFAULT_WEIGHT_DECAY = {"adam": 0.0, "adamw": 1e-2, "sgd": 0.0}
 SGD_MOMENTUM = 0.9
 
+if TYPE_CHECKING:
+    Positive = float
+    NonNegative = float
+else:
+    Positive = bounded_number(gt=0)
+    NonNegative = bounded_number(ge=0)
 
-@dataclass(frozen=True)
+
+class Normalize(TypedDict):
+    """Explicit per-channel statistics: ``(x - mean) / std``, finite, std > 0, one value or one per channel."""
+
+    mean: Annotated[list[Number], Field(min_length=1, max_length=4)]
+    std: Annotated[list[Positive], Field(min_length=1, max_length=4)]
+
+
+@dataclass(frozen=True, config=ConfigDict(extra="forbid"))
 class TrainSettings:
-    """Everything that decides what a run computes (plus where and how fast it runs)."""
+    """Everything that decides what a run computes (plus where and how fast it runs).
 
-    data: str = "mnist5k"
-    data_root: str = "data"
-    epochs: int = 10
-    batch_size: int = 64
-    lr: float | None = None
+    A Pydantic dataclass: the values a checkpoint stores are read back through it, so a file
+    with ``lr: NaN`` or a string for ``epochs`` is refused (see :func:`settings_from`).
+    """
+
+    data: Annotated[StrictStr, Field(max_length=4096)] = "mnist5k"
+    data_root: Annotated[StrictStr, Field(max_length=4096)] = "data"
+    epochs: PositiveInt = 10
+    batch_size: PositiveInt = 64
+    lr: Positive | None = None
     """``None``: the optimizer's default (:data:`DEFAULT_LR`)."""
-    optimizer: str = "adam"
-    weight_decay: float | None = None
-    scheduler: str = "none"
-    seed: int = 0
-    device: str = "auto"
-    amp: bool = False
-    workers: int = 0
-    resize: tuple[int, int] | None = None
-    channels: int | None = None
-    normalize: str | dict[str, list[float]] = "dataset"
+    optimizer: Literal["adam", "adamw", "sgd"] = "adam"
+    weight_decay: NonNegative | None = None
+    scheduler: Literal["none", "cosine", "onecycle", "step"] = "none"
+    seed: Annotated[StrictInt, Field(ge=-(2**63), lt=2**64)] = 0
+    device: Literal["auto", "cpu", "cuda", "mps"] = "auto"
+    amp: StrictBool = False
+    workers: Annotated[StrictInt, Field(ge=0, le=1024)] = 0
+    resize: tuple[PositiveInt, PositiveInt] | None = None
+    channels: Literal[1, 3] | None = None
+    normalize: Literal["dataset", "none"] | Normalize = "dataset"
     """``"dataset"``, ``"none"`` or ``{"mean": [...], "std": [...]}``."""
-    download: bool = False
+    download: StrictBool = False
 
     @property
     def learning_rate(self) -> float:
@@ -77,9 +101,10 @@ class TrainSettings:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrainSettings:
+        """Validate plain data (a checkpoint's ``settings``): a ValidationError names the bad field."""
         known = {f.name for f in dataclasses.fields(cls)}
         values = {k: v for k, v in data.items() if k in known}
-        if values.get("resize"):
+        if isinstance(values.get("resize"), list):
             values["resize"] = tuple(values["resize"])
         return cls(**values)
 
@@ -102,7 +127,12 @@ def resolve(spec_train: Any, flags: dict[str, Any]) -> TrainSettings:
     if "normalize" in values:
         values["normalize"] = normalize_normalize(values["normalize"])
     check_limits(values)
-    return TrainSettings.from_dict(values)
+    try:
+        return TrainSettings.from_dict(values)
+    except ValidationError as exc:
+        field, reason, _ = describe_error(exc)
+        name = field.partition(".")[0]
+        raise usage("usage", f"--{name.replace('_', '-')} {_show(values.get(name))}: {field}: {reason}") from None
 
 
 def out_of_range(name: str, value: object) -> str | None:
@@ -165,9 +195,10 @@ def parse_normalize(text: str) -> str | dict[str, list[float]]:
         std = [float(v) for v in std_text.split(",")]
     except ValueError:
         sep = ""
-    if not sep or min(std or [0]) <= 0:
+    if not sep or not all(math.isfinite(v) for v in mean + std) or not all(v > 0 for v in std):
         raise _arg_error(
-            f"--normalize expects dataset, none or MEAN/STD (e.g. 0.5/0.25 or 0.5,0.5,0.5/0.2,0.2,0.2), got '{text}'"
+            f"--normalize expects dataset, none or MEAN/STD (e.g. 0.5/0.25 or 0.5,0.5,0.5/0.2,0.2,0.2): "
+            f"finite means and positive, finite stds; got '{text}'"
         )
     return {"mean": mean, "std": std}
 

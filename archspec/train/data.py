@@ -22,21 +22,25 @@ run before the first step, with the option that fixes it.
 
 from __future__ import annotations
 
+import contextlib
 import re
+import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache, cached_property
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import torch
 import torch.nn.functional as F
+from pydantic import BaseModel, ConfigDict, Field, StrictStr
 from torch.utils.data import Dataset, Sampler
 
 from archspec.compiler.ir import INPUT
 from archspec.errors import Diagnostic, UsageError
+from archspec.layers.base import NonNegativeInt, PositiveInt
 from archspec.spec.suggest import did_you_mean
-from archspec.train.config import DATA_KINDS, MAX_FAKE_SIZE, TrainSettings, usage
+from archspec.train.config import DATA_KINDS, MAX_FAKE_SIZE, Normalize, TrainSettings, usage
 from archspec.train.rng import derive
 
 # Published per-channel statistics of the training sets (pixels in [0, 1]).
@@ -52,6 +56,37 @@ LUMA = (0.299, 0.587, 0.114)
 SPLIT_SEED = 0
 """Seed of the fixed train/validation splits (mnist5k, imagefolder without train/ and val/)."""
 FAKE_SIZE = 256
+
+
+class PreprocessRecord(BaseModel):
+    """:meth:`Preprocess.describe`: what the model's inputs went through, as a checkpoint records it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    source_channels: PositiveInt
+    source_size: Annotated[list[PositiveInt], Field(max_length=3)]
+    channels: PositiveInt
+    size: Annotated[list[PositiveInt], Field(max_length=3)]
+    scale: Literal["pixels / 255"]
+    convert: Literal["greyscale (ITU-R 601 luma)", "RGB (grey channel repeated)"] | None
+    resize: Annotated[list[PositiveInt], Field(min_length=2, max_length=2)] | None
+    resize_mode: Literal["bilinear, antialias"] | None
+    normalize: Normalize | None
+
+
+class DataRecord(BaseModel):
+    """:meth:`Data.describe`: the data a run trained on."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: Annotated[StrictStr, Field(max_length=4096)]
+    root: Annotated[StrictStr, Field(max_length=4096)] | None
+    train_size: NonNegativeInt
+    val_size: NonNegativeInt
+    num_classes: PositiveInt
+    classes: Annotated[list[Annotated[StrictStr, Field(max_length=4096)]], Field(max_length=1_000_000)]
+    split: Annotated[StrictStr, Field(max_length=10_000)]
+    preprocess: PreprocessRecord
 
 
 class DataError(ValueError):
@@ -71,6 +106,9 @@ class Preprocess:
     std: list[float] | None
 
     def describe(self) -> dict[str, Any]:
+        return PreprocessRecord.model_validate(self._describe()).model_dump()
+
+    def _describe(self) -> dict[str, Any]:
         return {
             "source_channels": self.source_channels,
             "source_size": list(self.source_size),
@@ -120,8 +158,8 @@ class Preprocess:
         from torchvision import transforms
 
         steps: list[Any] = []
-        if self.channels != self.source_channels:
-            steps.append(transforms.Grayscale(1) if self.channels == 1 else _ToRGB())
+        if self.channels in (1, 3):  # every image, so that a mixed folder converted with --channels is uniform
+            steps.append(_ToMode("L" if self.channels == 1 else "RGB"))
         if self.resize:
             steps.append(
                 transforms.Resize(self.resize, interpolation=transforms.InterpolationMode.BILINEAR, antialias=True)
@@ -133,12 +171,17 @@ class Preprocess:
         return transforms.Compose(steps)
 
 
-class _ToRGB:
+class _ToMode:
+    """PIL's ``convert`` (greyscale: ITU-R 601 luma; RGB: the grey channel repeated), skipped when already there."""
+
+    def __init__(self, mode: str) -> None:
+        self.mode = mode
+
     def __call__(self, image: Any) -> Any:
-        return image.convert("RGB")
+        return image if image.mode == self.mode else image.convert(self.mode)
 
     def __repr__(self) -> str:
-        return "ToRGB()"
+        return f"ToMode({self.mode!r})"
 
 
 class _CheckShape:
@@ -227,6 +270,9 @@ class Data:
         return len(self.classes)
 
     def describe(self) -> dict[str, Any]:
+        return DataRecord.model_validate(self._describe()).model_dump()
+
+    def _describe(self) -> dict[str, Any]:
         return {
             "name": self.name,
             "root": self.root,
@@ -235,7 +281,7 @@ class Data:
             "num_classes": self.num_classes,
             "classes": list(self.classes),
             "split": self.split,
-            "preprocess": self.pre.describe(),
+            "preprocess": self.pre._describe(),
         }
 
 
@@ -252,6 +298,10 @@ class _Raw:
     split: str
     kind: str  # "tensor" (uint8 [N, C, H, W] + targets), "pil" (datasets with a transform), "random"
     root: str | None = None
+    mixed_channels: dict[int, str] | None = None
+    """Image files of more than one channel count (imagefolder): count -> an example file."""
+    mixed_sizes: dict[tuple[int, int], str] | None = None
+    """Image files of more than one size (imagefolder): (height, width) -> an example file."""
 
 
 # ----------------------------------------------------------------------------- the entry point
@@ -407,18 +457,95 @@ def _as_tensors(dataset: Any) -> tuple[torch.Tensor, torch.Tensor]:
     return images.contiguous().to(torch.uint8), torch.as_tensor(dataset.targets, dtype=torch.long)
 
 
-def _load_image(path: str) -> Any:
-    """Greyscale files stay greyscale (1 channel); everything else becomes RGB."""
-    from PIL import Image
+GREY_MODES = ("1", "L", "I", "I;16", "F")
+"""PIL modes read as one channel; every other mode (P, LA, RGB, RGBA, CMYK...) is read as RGB."""
 
-    with open(path, "rb") as handle:
-        image = Image.open(handle)
-        return image.convert("L" if image.mode in ("1", "L", "I", "I;16", "F") else "RGB")
+
+@contextlib.contextmanager
+def _open_image(path: str) -> Iterator[Any]:
+    """PIL's lazy ``Image.open`` (the header only); an unreadable file or a decompression bomb is a DataError naming it.
+
+    PIL warns above ``Image.MAX_IMAGE_PIXELS`` (about 89 million pixels) and refuses twice that;
+    both are refused here: a header may claim 100000x100000 pixels that decoding would allocate.
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as image:
+                yield image
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise DataError(f"'{path}' is refused as a decompression bomb: {exc}") from None
+    except UnidentifiedImageError:
+        what = "an empty file" if Path(path).stat().st_size == 0 else "not an image PIL can read"
+        raise DataError(f"'{path}' is {what}") from None
+    except DataError:
+        raise
+    except Exception as exc:  # PIL reports broken files with OSError, SyntaxError, ValueError, zlib.error...
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DataError(f"'{path}' is corrupt or truncated ({reason})") from None
+
+
+def _load_image(path: str) -> Any:
+    """Greyscale files stay greyscale (1 channel); everything else becomes RGB. Errors name the file."""
+    with _open_image(path) as image:
+        return image.convert("L" if image.mode in GREY_MODES else "RGB")
+
+
+@dataclass
+class _Scan:
+    """What the image headers say, before any pixel is decoded."""
+
+    problems: list[str]
+    channels: dict[int, str]
+    """Channel count -> the first file with it."""
+    sizes: dict[tuple[int, int], str]
+    """(height, width) -> the first file with it."""
+
+
+def _scan(paths: Sequence[str]) -> _Scan:
+    scan = _Scan([], {}, {})
+    for path in paths:
+        try:
+            with _open_image(path) as image:
+                scan.channels.setdefault(1 if image.mode in GREY_MODES else 3, path)
+                scan.sizes.setdefault((image.height, image.width), path)
+        except DataError as exc:
+            scan.problems.append(str(exc))
+    return scan
+
+
+def _check_scan(scan: _Scan, root: Path, count: int) -> None:
+    """Stop before training on the first unusable files: every one is named (up to 5) and counted."""
+    if not scan.problems:
+        return
+    shown = "; ".join(scan.problems[:5]) + ("; ..." if len(scan.problems) > 5 else "")
+    raise usage(
+        "bad-image",
+        f"imagefolder: {len(scan.problems)} of {count:,} files under '{root}' cannot be used: {shown}",
+        file=str(root),
+        hint="remove or replace those files (archspec trains on every file ImageFolder lists, or stops)",
+    )
+
+
+@cache
+def _image_folder() -> type:
+    """torchvision's ImageFolder whose errors name the image (imported when first used)."""
+    from torchvision import datasets
+
+    class ImageFiles(datasets.ImageFolder):  # type: ignore[misc]
+        def __getitem__(self, index: int) -> Any:
+            try:
+                return super().__getitem__(index)
+            except DataError as exc:
+                path = self.samples[index][0]
+                raise DataError(str(exc) if path in str(exc) else f"'{path}': {exc}") from None
+
+    return ImageFiles
 
 
 def _imagefolder(path: str) -> _Raw:
-    from torchvision import datasets
-
     root = Path(path).expanduser()
     if not path or not root.is_dir():
         raise usage(
@@ -426,11 +553,12 @@ def _imagefolder(path: str) -> _Raw:
             f"imagefolder: '{path}' is not a folder",
             hint="use imagefolder:PATH with PATH/<class>/<image>, or PATH/train/<class>/... and PATH/val/...",
         )
+    folder = _image_folder()
     val_dir = next((root / n for n in ("val", "valid", "validation", "test") if (root / n).is_dir()), None)
     try:
         if (root / "train").is_dir() and val_dir is not None:
-            train = datasets.ImageFolder(str(root / "train"), loader=_load_image)
-            val = datasets.ImageFolder(str(val_dir), loader=_load_image)
+            train = folder(str(root / "train"), loader=_load_image)
+            val = folder(str(val_dir), loader=_load_image)
             if val.classes != train.classes:
                 raise usage(
                     "data-mismatch",
@@ -440,29 +568,45 @@ def _imagefolder(path: str) -> _Raw:
             split = f"ImageFolder {root}/train, validation {val_dir}"
             train_idx: list[int] | None = None
             val_idx: list[int] | None = None
+            samples = [*train.samples, *val.samples]
         else:
-            train = val = datasets.ImageFolder(str(root), loader=_load_image)
+            train = val = folder(str(root), loader=_load_image)
             tr, va = stratified_split(torch.as_tensor(train.targets), 0.2)
             train_idx, val_idx = tr.tolist(), va.tolist()
             split = f"ImageFolder {root}, stratified {len(train_idx):,}/{len(val_idx):,} split (seed {SPLIT_SEED})"
+            samples = train.samples
     except (FileNotFoundError, RuntimeError) as exc:
         raise usage(
             "data-not-found",
             f"imagefolder: {exc}",
             hint="PATH must hold one sub-folder per class, each with images (.png, .jpg, ...)",
         ) from None
-    first = _load_image(train.samples[train_idx[0] if train_idx else 0][0])
-    channels = 1 if first.mode == "L" else 3
+    if val_idx is not None and not val_idx:
+        raise usage(
+            "data",
+            f"imagefolder: '{root}' has {len(samples)} image(s), too few for a validation split "
+            "(the 80/20 split takes none from a class of 1 or 2 images)",
+            file=str(root),
+            hint="add images (3 or more per class), or give PATH/train and PATH/val folders",
+        )
+    scan = _scan([p for p, _ in samples])
+    _check_scan(scan, root, len(samples))
+    first = samples[0][0] if val_idx is None else train.samples[train_idx[0]][0]  # type: ignore[index]
+    with _open_image(first) as image:
+        channels = 1 if image.mode in GREY_MODES else 3
+        size = (image.height, image.width)
     return _Raw(
         train=(train, train_idx),
         val=(val, val_idx),
         classes=list(train.classes),
         channels=channels,
-        size=(first.height, first.width),
+        size=size,
         stats=None,
         split=split,
         kind="pil",
         root=str(root),
+        mixed_channels=dict(scan.channels) if len(scan.channels) > 1 else None,
+        mixed_sizes=dict(scan.sizes) if len(scan.sizes) > 1 else None,
     )
 
 
@@ -509,6 +653,7 @@ def _preprocess(raw: _Raw, settings: TrainSettings, name: str) -> Preprocess:
                 f"--data {name} for a non-image input takes no --resize, --channels or --normalize",
             )
         return Preprocess(raw.channels, raw.size, raw.channels, raw.size, None, None, None)
+    _check_mixed(raw, settings, name)
     channels = settings.channels or raw.channels
     if channels != raw.channels and not (raw.channels in (1, 3) and channels in (1, 3)):
         raise usage(
@@ -546,6 +691,27 @@ def _preprocess(raw: _Raw, settings: TrainSettings, name: str) -> Preprocess:
         mean=mean,
         std=std,
     )
+
+
+def _check_mixed(raw: _Raw, settings: TrainSettings, name: str) -> None:
+    """A folder of greyscale and RGB images needs --channels; one of several sizes needs --resize."""
+    if raw.mixed_channels and not settings.channels:
+        grey, rgb = raw.mixed_channels[1], raw.mixed_channels[3]
+        raise usage(
+            "data",
+            f"--data {name} mixes greyscale and colour images ('{grey}' is greyscale, '{rgb}' is RGB)",
+            file=raw.root or "<data>",
+            hint="pass --channels 1 (greyscale) or --channels 3 (RGB) to convert every image to one mode",
+        )
+    if raw.mixed_sizes and not settings.resize:
+        (size_a, file_a), (size_b, file_b) = list(raw.mixed_sizes.items())[:2]
+        raise usage(
+            "data",
+            f"--data {name} has images of different sizes ('{file_a}' is {size_a[0]}x{size_a[1]}, "
+            f"'{file_b}' is {size_b[0]}x{size_b[1]})",
+            file=raw.root or "<data>",
+            hint="pass --resize H,W to give every image one size",
+        )
 
 
 def _adapt(values: list[float], channels: int, source: int) -> list[float]:

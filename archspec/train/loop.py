@@ -246,22 +246,25 @@ class Trainer:
             "world_size": self.dist.world,
         }
 
-    def restore(self, payload: dict[str, Any]) -> None:
+    def restore(self, payload: dict[str, Any], path: str | Path | None = None) -> None:
+        """Continue from a checkpoint's ``payload`` (read from ``path``, which errors name)."""
         try:
             self.model.load_state_dict(payload["model"])
             self.optimizer.load_state_dict(payload["optimizer"])
             if self.scheduler is not None and payload.get("scheduler") is not None:
+                _check_like(payload["scheduler"], self.scheduler.state_dict(), "scheduler")
                 self.scheduler.load_state_dict(payload["scheduler"])
             if self.scaler is not None and payload.get("scaler") is not None:
                 self.scaler.load_state_dict(payload["scaler"])
-        except (RuntimeError, KeyError, ValueError) as exc:
-            raise checkpoint.error(
-                f"the checkpoint does not fit this model: {str(exc).splitlines()[0]}", self.meta.get("file", "")
-            ) from None
+            rng.restore(payload["rng"], getattr(self.sampler, "generator", None))
+        except (RuntimeError, KeyError, ValueError, TypeError, IndexError, AttributeError) as exc:
+            # the record checked the types; torch checks the shapes and the optimizer's structure
+            reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            name = str(path) if path is not None else "the checkpoint"
+            raise checkpoint.error(f"'{name}' does not fit this model and run: {reason}", str(path or "")) from None
         self.epoch = int(payload["epoch"])
         self.history = [dict(row) for row in payload["history"]]
         self.best = dict(payload["best"])
-        rng.restore(payload["rng"], getattr(self.sampler, "generator", None))
 
     def write_outputs(self, *, best: bool = False) -> None:
         """``last.pt`` (and ``best.pt``), then ``metrics.jsonl`` and ``curves.png``; rank 0 only."""
@@ -349,6 +352,18 @@ class Trainer:
             "last": self.history[-1] if self.history else None,
             "out": str(self.out) if self.out else None,
         }
+
+
+def _check_like(saved: dict[str, Any], fresh: dict[str, Any], what: str) -> None:
+    """A scheduler's ``load_state_dict`` copies every key onto the object: only its own keys, of its own types."""
+    if set(saved) != set(fresh):
+        raise ValueError(f"the {what} state has keys {sorted(saved)[:10]}, not {sorted(fresh)}")
+    for key, value in fresh.items():
+        kinds = (int, float) if isinstance(value, int | float) and not isinstance(value, bool) else (type(value),)
+        if value is not None and saved[key] is not None and not isinstance(saved[key], kinds):
+            raise ValueError(
+                f"the {what} state's '{key}' is a {type(saved[key]).__name__}, not a {type(value).__name__}"
+            )
 
 
 def _archspec_version() -> str:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import torch
 
+from archspec.backends.limits import DEFAULT_MAX_ACTIVATION_BYTES, check_activation_memory
+from archspec.backends.records import SpecRecord
 from archspec.compiler.ir import CompiledSpec
 from archspec.errors import UsageError
 from archspec.fileio import check_output_dir, check_outputs, make_dir, write_bytes_atomic, write_text_atomic
@@ -22,13 +26,20 @@ from archspec.train.progress import Reporter
 
 
 def spec_meta(compiled: CompiledSpec) -> dict[str, Any]:
-    return {
-        "name": compiled.name,
-        "file": compiled.source.file,
-        "text": compiled.source.text,
-        "sha256": checkpoint.text_hash(compiled.source.text),
-        "params": dict(compiled.params),
-    }
+    return SpecRecord.of(compiled).model_dump()
+
+
+def activation_limit(limit: int | Literal["auto"] | None, device: torch.device) -> int | None:
+    """``auto``: the device's memory (CUDA's, else the machine's RAM), and never below the 4 GiB default."""
+    if limit != "auto":
+        return limit
+    memory = 0
+    if device.type == "cuda":
+        memory = torch.cuda.get_device_properties(device).total_memory
+    else:
+        with contextlib.suppress(ValueError, OSError, AttributeError):
+            memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    return max(DEFAULT_MAX_ACTIVATION_BYTES, memory)
 
 
 def default_out(name: str) -> Path:
@@ -47,12 +58,18 @@ def train(
     out: str | None = None,
     resume: bool = False,
     bar: bool | None = None,
+    max_activation_bytes: int | Literal["auto"] | None = "auto",
 ) -> dict[str, Any]:
-    """Train ``compiled``; ``flags`` are the command-line settings (None: not given). Returns the summary."""
+    """Train ``compiled``; ``flags`` are the command-line settings (None: not given). Returns the summary.
+
+    A training step whose activations (:func:`~archspec.backends.limits.activation_bytes` for one
+    batch) would exceed ``max_activation_bytes`` is refused before any data is loaded.
+    """
     settings = resolve(compiled.spec.train if compiled.spec is not None else None, flags)
     dist, device = setup(settings.device)
     try:
-        return _train(compiled, settings, flags, dist, device, out=out, resume=resume, bar=bar)
+        limit = activation_limit(max_activation_bytes, device)
+        return _train(compiled, settings, flags, dist, device, out=out, resume=resume, bar=bar, limit=limit)
     except DataError as exc:
         raise _data_usage(exc) from None
     finally:
@@ -76,11 +93,14 @@ def _train(
     out: str | None,
     resume: bool,
     bar: bool | None,
+    limit: int | None,
 ) -> dict[str, Any]:
     out_dir = _out_dir(compiled.name, out, resume, dist, compiled.source.file)
     with run_lock(out_dir, enabled=dist.is_main):
         try:
-            return _train_locked(compiled, settings, flags, dist, device, out_dir=out_dir, resume=resume, bar=bar)
+            return _train_locked(
+                compiled, settings, flags, dist, device, out_dir=out_dir, resume=resume, bar=bar, limit=limit
+            )
         except KeyboardInterrupt:
             raise Interrupted(out_dir, _saved_epoch(out_dir / "last.pt")) from None
 
@@ -113,6 +133,7 @@ def _train_locked(
     out_dir: Path,
     resume: bool,
     bar: bool | None,
+    limit: int | None,
 ) -> dict[str, Any]:
     last = out_dir / "last.pt"
     payload: dict[str, Any] | None = None
@@ -124,6 +145,7 @@ def _train_locked(
     if payload is None and last.exists():
         _check_restart(last, compiled, settings, out_dir)
         restart = True
+    check_activation_memory(compiled, limit, batch=settings.batch_size, what="a training step")
     data = open_data(settings, compiled, is_main=dist.is_main, barrier=dist.barrier if dist.enabled else None)
     if payload is not None:
         _check_same_data(payload, data, last)
@@ -135,7 +157,7 @@ def _train_locked(
     torch.manual_seed(settings.seed)  # the initial weights depend on the seed alone
     from archspec.api import build
 
-    model = build(compiled)
+    model = build(compiled, max_activation_bytes=None)  # checked above for the whole batch
     reporter = Reporter(enabled=dist.is_main, log_file=out_dir / "train.log" if dist.is_main else None, bar=bar)
     trainer = Trainer(
         model=model,
@@ -151,7 +173,7 @@ def _train_locked(
     if restart:
         reporter.info(f"  {out_dir} held a run of the same spec and settings: starting it again from epoch 1")
     if payload is not None:
-        trainer.restore(payload)
+        trainer.restore(payload, last)
         if dist.is_main:
             # last.pt is the truth: bring metrics.jsonl, curves.png and best.pt in line with it
             if trainer.best["epoch"] == trainer.epoch and trainer.epoch > 0:
@@ -292,8 +314,12 @@ def evaluate_checkpoint(
     device_name: str = "auto",
     workers: int = 0,
     download: bool = False,
+    max_activation_bytes: int | Literal["auto"] | None = "auto",
 ) -> dict[str, Any]:
-    """Loss, accuracy and the confusion matrix of a checkpoint, with its own recorded preprocessing."""
+    """Loss, accuracy and the confusion matrix of a checkpoint, with its own recorded preprocessing.
+
+    The checkpoint's stored parameters are literal values, passed as overrides under ``overrides``.
+    """
     from archspec.compiler.pipeline import compile_spec
 
     payload = checkpoint.load(checkpoint_path)
@@ -316,10 +342,12 @@ def evaluate_checkpoint(
         changes["batch_size"] = batch_size
     settings = TrainSettings.from_dict({**saved.to_dict(), **changes})
     device = choose_device(device_name)
+    limit = activation_limit(max_activation_bytes, device)
+    check_activation_memory(compiled, limit, batch=settings.batch_size, what="an evaluation batch")
     data = open_data(settings, compiled)
     from archspec.api import build
 
-    model = build(compiled)
+    model = build(compiled, max_activation_bytes=None)  # checked above for the whole batch
     try:
         model.load_state_dict(payload["model"])
     except RuntimeError as exc:
