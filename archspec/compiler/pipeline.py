@@ -16,7 +16,7 @@ from archspec.compiler.lint import lint
 from archspec.errors import Diagnostic, SpecError, UsageError
 from archspec.layers.base import MAX_SIZE, Shape
 from archspec.spec.expressions import ExpressionError, substitute
-from archspec.spec.source import Path_, Source, parse_yaml, read_spec_file
+from archspec.spec.source import Path_, SetValue, Source, parse_yaml, read_spec_file
 from archspec.spec.suggest import did_you_mean
 from archspec.spec.validate import validate_document
 
@@ -143,7 +143,8 @@ def bind_params(declared: dict[str, Any], overrides: dict[str, Any], source: Sou
             )
             continue
         try:
-            values[name] = substitute(overrides.get(name, default), values)
+            override = overrides.get(name, default)  # a SetValue from --set, or a plain value from load()
+            values[name] = substitute(override.value if isinstance(override, SetValue) else override, values)
         except ExpressionError as exc:
             errors.append(source.diagnostic("expression", str(exc), ("params", name), hint=exc.hint))
     if errors:

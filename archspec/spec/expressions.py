@@ -1,26 +1,41 @@
-"""A small, safe evaluator for ``${...}`` expressions in specs.
+"""A small, safe evaluator for ``${...}`` expressions in specs, with bounded work.
 
-Specs need integer arithmetic, comparisons, conditionals and indexing
-(``${width * 2}``, ``${stride if i == 0 else 1}``, ``${[64, 128][i]}``).
-We parse with :mod:`ast` and interpret a whitelist of node kinds: no attribute
-access, no calls except a few pure builtins, no ``eval``. Sizes are bounded so
-``${10 ** 10 ** 10}`` fails fast instead of hanging.
+Specs need integer arithmetic, comparisons, conditionals, indexing and a little list
+building (``${width * 2}``, ``${stride if i == 0 else 1}``, ``${[64, 128][i]}``,
+``${stem.channels}``, ``${[c * 2 for c in widths]}``). We parse with :mod:`ast` and
+interpret a whitelist of node kinds: no attribute access except mapping keys, no calls
+except a few pure builtins, no ``eval``.
+
+Every evaluation runs under a :class:`~archspec.spec.budget.Budget`: a step count (syntax
+nodes visited plus elements built, compared or copied), a size for every value it builds
+(counted through nested lists, a shared list each time it appears), bits for integers,
+finite floats only. So ``${10 ** 10 ** 10}``, ``${[[0] * 100] * 100}`` compounded through
+parameters, ``${round(1, -10**70)}`` or ``${'%2147483648d' % 1}`` fail at once with a
+message instead of exhausting time or memory.
 """
 
 from __future__ import annotations
 
 import ast
+import math
 import operator
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from itertools import islice
 from typing import Any
 
-MAX_EXPRESSION_LENGTH = 1000
-MAX_INT_BITS = 256
-MAX_SEQUENCE = 10_000
+from archspec.spec.budget import DEFAULT_BUDGET, Budget
+
+MAX_NESTING = 100  # syntax levels: deeper expressions are refused before Python's own recursion limit
+MAX_ROUND_DIGITS = 400  # round(x, n): |n| beyond this only builds huge powers of ten
 
 EXPRESSION = re.compile(r"\$\{((?:[^{}]|\{[^{}]*\})*)\}")
 WHOLE_EXPRESSION = re.compile(r"^\$\{((?:[^{}]|\{[^{}]*\})*)\}$")
+
+ALLOWED = (
+    "expressions allow numbers, strings, names, + - * / // % **, comparisons, and/or/not, 'a if cond else b', "
+    "lists, mappings, indexing (x[0], m['key'], m.key), list comprehensions and "
+)
 
 
 class ExpressionError(ValueError):
@@ -31,7 +46,7 @@ class ExpressionError(ValueError):
         self.hint = hint
 
 
-_BINARY: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
+_ARITHMETIC: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
     ast.Add: operator.add,
     ast.Sub: operator.sub,
     ast.Mult: operator.mul,
@@ -55,105 +70,295 @@ _COMPARE: dict[type[ast.cmpop], Callable[[Any, Any], bool]] = {
     ast.In: lambda a, b: a in b,
     ast.NotIn: lambda a, b: a not in b,
 }
-FUNCTIONS: dict[str, Callable[..., Any]] = {
-    "min": min,
-    "max": max,
-    "abs": abs,
-    "int": int,
-    "round": round,
-    "len": len,
-    "range": lambda *a: list(range(*a)),
-}
+_CONSTANTS = {"True": True, "False": False, "None": None}
 
 
 def is_expression(value: object) -> bool:
     return isinstance(value, str) and "${" in value
 
 
-def substitute(value: Any, scope: Mapping[str, Any]) -> Any:
-    """Resolve every ``${...}`` inside ``value`` (recursing into lists).
+def substitute(value: Any, scope: Mapping[str, Any], *, budget: Budget = DEFAULT_BUDGET) -> Any:
+    """Resolve every ``${...}`` inside ``value`` (recursing into lists and mappings).
 
     A string that is exactly one expression takes the expression's type
     (``"${w * 2}"`` -> ``128``); an expression inside other text is
     interpolated as a string (``"conv${i}"`` -> ``"conv3"``).
     """
     if isinstance(value, list):
-        return [substitute(item, scope) for item in value]
+        return [substitute(item, scope, budget=budget) for item in value]
+    if isinstance(value, dict):
+        return {key: substitute(item, scope, budget=budget) for key, item in value.items()}
     if not isinstance(value, str) or "${" not in value:
         return value
     whole = WHOLE_EXPRESSION.match(value)
     if whole:
-        return evaluate(whole.group(1), scope)
-    return EXPRESSION.sub(lambda m: str(evaluate(m.group(1), scope)), value)
-
-
-def evaluate(text: str, scope: Mapping[str, Any]) -> Any:
-    """Evaluate one expression (the text between ``${`` and ``}``)."""
-    if len(text) > MAX_EXPRESSION_LENGTH:
-        raise ExpressionError(f"expression is longer than {MAX_EXPRESSION_LENGTH} characters")
-    try:
-        tree = ast.parse(text.strip(), mode="eval")
-    except (SyntaxError, ValueError) as exc:
+        return evaluate(whole.group(1), scope, budget=budget)
+    text = EXPRESSION.sub(lambda m: _interpolated(evaluate(m.group(1), scope, budget=budget), budget), value)
+    if len(text) > budget.max_value_size:
         raise ExpressionError(
-            f"invalid expression '{text}': {exc.msg if isinstance(exc, SyntaxError) else exc}"
-        ) from None
-    except RecursionError:
-        raise ExpressionError("expression is nested too deeply") from None
+            f"the text '{value[:60]}' becomes {len(text):,} characters; the limit is {budget.max_value_size:,}",
+            hint="interpolate shorter values",
+        )
+    return text
+
+
+def _interpolated(value: Any, budget: Budget) -> str:
+    count, _, too_deep = _size(value, budget.max_value_size, budget.max_depth)
+    if too_deep or count > budget.max_value_size:
+        raise ExpressionError(
+            f"a value of more than {budget.max_value_size:,} elements cannot be written into text",
+            hint="interpolate a number or a short list",
+        )
+    return str(value)
+
+
+def evaluate(text: str, scope: Mapping[str, Any], *, budget: Budget = DEFAULT_BUDGET) -> Any:
+    """Evaluate one expression (the text between ``${`` and ``}``)."""
+    tree = _parse(text, budget)
     try:
-        return _Interpreter(scope).visit(tree.body)
+        return _Interpreter(scope, budget).visit(tree)
     except ExpressionError:
         raise
     except RecursionError:
-        raise ExpressionError("expression is nested too deeply") from None
-    except (ArithmeticError, TypeError, ValueError, IndexError, KeyError) as exc:
+        raise ExpressionError("expression is nested too deeply", hint="split it into parameters") from None
+    except OverflowError:
+        raise ExpressionError(
+            f"'{text.strip()}' is too large for a float", hint="floats stay within ±1.8e308"
+        ) from None
+    except (ArithmeticError, TypeError, ValueError, LookupError) as exc:
         raise ExpressionError(f"cannot evaluate '{text.strip()}': {exc}") from None
 
 
-class _Interpreter(ast.NodeVisitor):
-    def __init__(self, scope: Mapping[str, Any]) -> None:
-        self.scope = scope
+def names_in(value: Any) -> set[str]:
+    """The free names the expressions in ``value`` read (``"conv${i + 1}"`` -> ``{"i"}``).
 
-    def generic_visit(self, node: ast.AST) -> Any:
+    Recurses into lists and mappings; names bound by a list comprehension are not free.
+    An expression that does not parse contributes nothing (evaluating it reports the error).
+    """
+    if isinstance(value, list):
+        return set().union(*(names_in(item) for item in value))
+    if isinstance(value, dict):
+        return set().union(*(names_in(item) for item in value.values()))
+    if not is_expression(value):
+        return set()
+    names: set[str] = set()
+    for match in EXPRESSION.finditer(value):
+        try:
+            names |= _free_names(_parse(match.group(1), DEFAULT_BUDGET), frozenset())
+        except (ExpressionError, RecursionError):
+            continue
+    return names
+
+
+def _parse(text: str, budget: Budget) -> ast.expr:
+    if len(text) > budget.max_expression_length:
         raise ExpressionError(
-            f"'{type(node).__name__}' is not allowed in expressions",
-            hint="expressions allow numbers, names, + - * / // % **, comparisons, and/or/not, "
-            "'a if cond else b', lists, indexing and " + ", ".join(FUNCTIONS),
+            f"expression is longer than {budget.max_expression_length:,} characters",
+            hint="split it into parameters",
         )
+    try:
+        return ast.parse(text.strip(), mode="eval").body
+    except SyntaxError as exc:
+        raise ExpressionError(f"invalid expression '{text}': {exc.msg}") from None
+    except (ValueError, MemoryError) as exc:
+        raise ExpressionError(f"invalid expression '{text}': {exc}") from None
+    except RecursionError:
+        raise ExpressionError("expression is nested too deeply", hint="split it into parameters") from None
+
+
+def _free_names(node: ast.AST, bound: frozenset[str]) -> set[str]:
+    if isinstance(node, ast.Name):
+        return set() if node.id in bound or node.id in _CONSTANTS else {node.id}
+    if isinstance(node, ast.ListComp | ast.SetComp | ast.GeneratorExp):
+        names: set[str] = set()
+        inner = bound
+        for generator in node.generators:
+            names |= _free_names(generator.iter, inner)
+            inner = inner | {n.id for n in ast.walk(generator.target) if isinstance(n, ast.Name)}
+            for condition in generator.ifs:
+                names |= _free_names(condition, inner)
+        return names | _free_names(node.elt, inner)
+    if isinstance(node, ast.Call):  # the function's own name is not a variable
+        children: list[ast.AST] = [*node.args, *(k.value for k in node.keywords)]
+        if not isinstance(node.func, ast.Name):
+            children.append(node.func)
+        return set().union(*(_free_names(child, bound) for child in children))
+    return set().union(*(_free_names(child, bound) for child in ast.iter_child_nodes(node)))
+
+
+def _size(value: Any, limit: int, max_depth: int) -> tuple[int, int, bool]:
+    """(elements, work, too deep): a string counts its characters, a list or mapping its items' elements.
+
+    Counts shared references each time and stops past ``limit`` (or ``max_depth``) so
+    the work stays bounded.
+    """
+    count = work = 0
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack and count <= limit:
+        item, depth = stack.pop()
+        work += 1
+        if depth > max_depth:
+            return count, work, True
+        if isinstance(item, str):
+            count += max(len(item), 1)
+        elif isinstance(item, list) and item:
+            stack.extend((child, depth + 1) for child in item[: limit + 1])
+        elif isinstance(item, dict) and item:
+            stack.extend((child, depth + 1) for pair in islice(item.items(), limit + 1) for child in pair)
+        else:
+            count += 1  # a number, a boolean, None, an empty list or mapping
+    return count, work, False
+
+
+def _describe(value: Any) -> str:
+    return {list: "a list", dict: "a mapping", str: "a string", bool: "a boolean", type(None): "None"}.get(
+        type(value), "a number"
+    )
+
+
+class _Interpreter:
+    """Walks one expression's syntax tree, counting every step against the budget."""
+
+    def __init__(self, scope: Mapping[str, Any], budget: Budget) -> None:
+        self.scope = scope
+        self.budget = budget
+        self.steps = 0
+        self.depth = 0
+        self.frames: list[dict[str, Any]] = []  # comprehension variables, innermost last
+
+    # ------------------------------------------------------------------ bookkeeping
+
+    def visit(self, node: ast.AST) -> Any:
+        self.charge(1)
+        if self.depth >= MAX_NESTING:
+            raise ExpressionError(f"expression nests deeper than {MAX_NESTING} levels", hint="split it into parameters")
+        method = getattr(self, f"visit_{type(node).__name__}", None)
+        if method is None:
+            return self.refuse(node)
+        self.depth += 1
+        try:
+            return method(node)
+        finally:
+            self.depth -= 1
+
+    def charge(self, steps: int) -> None:
+        self.steps += steps
+        if self.steps > self.budget.max_expression_steps:
+            raise ExpressionError(
+                f"expression needs more than {self.budget.max_expression_steps:,} steps to evaluate",
+                hint="compute smaller lists, or split the work into parameters",
+            )
+
+    def measure(self, value: Any) -> int:
+        """Elements in ``value``, charged as work; refuses a value over the size or depth limit."""
+        limit = self.budget.max_value_size
+        count, work, too_deep = _size(value, limit, self.budget.max_depth)
+        self.charge(work)
+        if too_deep:
+            raise ExpressionError(
+                f"expression uses a value nested deeper than {self.budget.max_depth} levels",
+                hint="flatten the lists",
+            )
+        if count > limit:
+            raise ExpressionError(
+                f"expression builds {_describe(value)} of more than {limit:,} elements",
+                hint="expressions are for sizes and short lists; make the list smaller",
+            )
+        return count
+
+    def checked(self, value: Any) -> Any:
+        """Refuse results a spec cannot use: huge integers, non-finite or complex numbers."""
+        if isinstance(value, bool) or value is None:
+            return value
+        if isinstance(value, int):
+            if value.bit_length() > self.budget.max_int_bits:
+                raise ExpressionError(
+                    f"integer result has more than {self.budget.max_int_bits} bits",
+                    hint="sizes and counts are far smaller; check the arithmetic",
+                )
+        elif isinstance(value, float):
+            if not math.isfinite(value):
+                raise ExpressionError(
+                    f"result is not a finite number ({value})", hint="floats must stay within about ±1.8e308"
+                )
+        elif isinstance(value, complex):
+            raise ExpressionError(
+                f"result is a complex number ({value})",
+                hint="a negative number to a fractional power is complex; use a non-negative base",
+            )
+        elif isinstance(value, str | list | dict):
+            self.measure(value)
+        return value
+
+    def refuse(self, node: ast.AST) -> Any:
+        raise ExpressionError(
+            f"'{type(node).__name__}' is not allowed in expressions", hint=ALLOWED + ", ".join(FUNCTIONS)
+        )
+
+    # ------------------------------------------------------------------ leaves
 
     def visit_Constant(self, node: ast.Constant) -> Any:
+        if isinstance(node.value, complex):
+            raise ExpressionError(f"complex numbers ({node.value!r}) are not supported")
         if not isinstance(node.value, int | float | str | bool | None):
-            return self.generic_visit(node)
-        return _checked(node.value)
+            return self.refuse(node)
+        return self.checked(node.value)
 
     def visit_Name(self, node: ast.Name) -> Any:
+        for frame in reversed(self.frames):
+            if node.id in frame:
+                return frame[node.id]
         if node.id in self.scope:
             return self.scope[node.id]
-        if node.id in ("True", "False", "None"):
-            return {"True": True, "False": False, "None": None}[node.id]
+        if node.id in _CONSTANTS:
+            return _CONSTANTS[node.id]
         from archspec.spec.suggest import did_you_mean
 
-        raise ExpressionError(f"unknown name '{node.id}'", hint=did_you_mean(node.id, self.scope))
+        known = {name for frame in self.frames for name in frame} | set(self.scope)
+        raise ExpressionError(f"unknown name '{node.id}'", hint=did_you_mean(node.id, known))
+
+    # ------------------------------------------------------------------ operators
 
     def visit_BinOp(self, node: ast.BinOp) -> Any:
-        left, right = self.visit(node.left), self.visit(node.right)
-        op = _BINARY.get(type(node.op))
+        op = _ARITHMETIC.get(type(node.op))
         if op is None:
-            return self.generic_visit(node.op)
-        too_big = (
-            isinstance(left, int)
-            and isinstance(right, int)
-            and max(left.bit_length(), 1) * abs(right) > 2 * MAX_INT_BITS
-        )
-        if isinstance(node.op, ast.Pow) and too_big:
-            raise ExpressionError(f"{left} ** {right} is too large")
-        if isinstance(node.op, ast.Mult) and _is_sequence(left, right):
-            count = right if isinstance(right, int) else left
-            if isinstance(count, int) and count > MAX_SEQUENCE:
-                raise ExpressionError(f"repetition count {count} is too large")
-        return _checked(op(left, right))
+            return self.refuse(node.op)
+        left, right = self.visit(node.left), self.visit(node.right)
+        if isinstance(node.op, ast.Mod) and isinstance(left, str):
+            raise ExpressionError("string formatting with '%' is not supported", hint='interpolate instead: "conv${i}"')
+        if isinstance(node.op, ast.Pow):
+            self.check_power(left, right)
+        if isinstance(node.op, ast.Mult):
+            self.check_repeat(left, right)
+        return self.checked(op(left, right))  # list + list copies what the operands hold: measured after
+
+    def check_power(self, base: Any, exponent: Any) -> None:
+        if not (_is_int(base) and _is_int(exponent)) or exponent < 0 or abs(base) < 2:
+            return
+        if (base.bit_length() - 1) * exponent > self.budget.max_int_bits:
+            raise ExpressionError(
+                f"{base} ** {exponent} has more than {self.budget.max_int_bits} bits",
+                hint="sizes and counts are far smaller; check the exponent",
+            )
+
+    def check_repeat(self, left: Any, right: Any) -> None:
+        sequence, count = (left, right) if isinstance(left, list | str) else (right, left)
+        if not isinstance(sequence, list | str) or not _is_int(count) or count <= 0:
+            return
+        size = self.measure(sequence)
+        if size * count > self.budget.max_value_size:
+            raise ExpressionError(
+                f"repeating {_describe(sequence)} of {size:,} elements {count:,} times builds more than "
+                f"{self.budget.max_value_size:,} elements",
+                hint="expressions are for sizes and short lists; make the list smaller",
+            )
+        self.charge(size * count)
 
     def visit_UnaryOp(self, node: ast.UnaryOp) -> Any:
-        return _checked(_UNARY[type(node.op)](self.visit(node.operand)))
+        op = _UNARY.get(type(node.op))
+        if op is None:
+            return self.refuse(node.op)
+        return self.checked(op(self.visit(node.operand)))
 
     def visit_BoolOp(self, node: ast.BoolOp) -> Any:
         result: Any = None
@@ -169,6 +374,9 @@ class _Interpreter(ast.NodeVisitor):
         left = self.visit(node.left)
         for op_node, right_node in zip(node.ops, node.comparators, strict=True):
             right = self.visit(right_node)
+            for side in (left, right):  # comparing containers walks them: charge that work first
+                if isinstance(side, list | dict | str):
+                    self.measure(side)
             if not _COMPARE[type(op_node)](left, right):
                 return False
             left = right
@@ -177,37 +385,185 @@ class _Interpreter(ast.NodeVisitor):
     def visit_IfExp(self, node: ast.IfExp) -> Any:
         return self.visit(node.body) if self.visit(node.test) else self.visit(node.orelse)
 
+    # ------------------------------------------------------------------ containers
+
     def visit_List(self, node: ast.List) -> list[Any]:
-        return [self.visit(item) for item in node.elts]
+        return self.checked([self.visit(item) for item in node.elts])
 
     def visit_Tuple(self, node: ast.Tuple) -> list[Any]:
-        return [self.visit(item) for item in node.elts]
+        return self.checked([self.visit(item) for item in node.elts])
+
+    def visit_Dict(self, node: ast.Dict) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        for key_node, value_node in zip(node.keys, node.values, strict=True):
+            key = self.visit(key_node) if key_node is not None else None
+            if not isinstance(key, str):
+                raise ExpressionError("mapping keys in expressions must be strings", hint="write {'key': value}")
+            result[key] = self.visit(value_node)
+        return self.checked(result)
 
     def visit_Subscript(self, node: ast.Subscript) -> Any:
         container = self.visit(node.value)
         if isinstance(node.slice, ast.Slice):
-            return self.generic_visit(node.slice)
+            return self.slice(container, node.slice)
         index = self.visit(node.slice)
-        if not isinstance(container, list | str) or not isinstance(index, int) or isinstance(index, bool):
-            raise ExpressionError("only lists and strings can be indexed, with an integer")
+        if isinstance(container, dict):
+            return self.key(container, index)
+        if not isinstance(container, list | str) or not _is_int(index):
+            raise ExpressionError(
+                f"cannot index {_describe(container)} with {_describe(index)}",
+                hint="index lists and strings with an integer, mappings with a string key",
+            )
         return container[index]
 
+    def slice(self, container: Any, part: ast.Slice) -> Any:
+        bounds = [self.visit(b) if b is not None else None for b in (part.lower, part.upper, part.step)]
+        if not isinstance(container, list | str) or not all(b is None or _is_int(b) for b in bounds):
+            raise ExpressionError("only lists and strings can be sliced, with integers", hint="write x[1:3]")
+        result = container[slice(*bounds)]
+        self.charge(len(result))
+        return result
+
+    def key(self, mapping: dict[str, Any], key: Any) -> Any:
+        if not isinstance(key, str):
+            raise ExpressionError(f"mapping keys are strings, not {_describe(key)}", hint="write m['key']")
+        if key not in mapping:
+            from archspec.spec.suggest import did_you_mean
+
+            keys = ", ".join(list(mapping)[:20]) or "none"
+            raise ExpressionError(
+                f"the mapping has no key '{key}'", hint=did_you_mean(key, mapping) or f"its keys: {keys}"
+            )
+        return mapping[key]
+
+    def visit_Attribute(self, node: ast.Attribute) -> Any:
+        mapping = self.visit(node.value)
+        if not isinstance(mapping, dict):
+            raise ExpressionError(
+                f"'.{node.attr}' reads a key of a mapping, but this is {_describe(mapping)}",
+                hint="attribute syntax is only for mapping parameters (stem.channels)",
+            )
+        return self.key(mapping, node.attr)
+
+    def visit_ListComp(self, node: ast.ListComp) -> list[Any]:
+        result: list[Any] = []
+        self.comprehend(node.generators, node.elt, result)
+        return self.checked(result)
+
+    def comprehend(self, generators: list[ast.comprehension], element: ast.expr, result: list[Any]) -> None:
+        if not generators:
+            result.append(self.visit(element))
+            if len(result) > self.budget.max_value_size:
+                self.measure(result)
+            return
+        first, rest = generators[0], generators[1:]
+        items = self.iterable(self.visit(first.iter))
+        frame: dict[str, Any] = {}
+        self.frames.append(frame)
+        try:
+            for item in items:
+                self.bind(first.target, item, frame)
+                if all(self.visit(condition) for condition in first.ifs):
+                    self.comprehend(rest, element, result)
+        finally:
+            self.frames.pop()
+
+    def iterable(self, value: Any) -> Iterator[Any]:
+        if isinstance(value, dict):
+            value = list(value)
+        if not isinstance(value, list | str):
+            raise ExpressionError(
+                f"cannot loop over {_describe(value)}", hint="loop over a list, a range(...) or a mapping's keys"
+            )
+        for item in value:
+            self.charge(1)
+            yield item
+
+    def bind(self, target: ast.expr, item: Any, frame: dict[str, Any]) -> None:
+        if isinstance(target, ast.Name):
+            frame[target.id] = item
+            return
+        if isinstance(target, ast.Tuple | ast.List) and all(isinstance(e, ast.Name) for e in target.elts):
+            if not isinstance(item, list) or len(item) != len(target.elts):
+                raise ExpressionError(f"cannot unpack {_describe(item)} into {len(target.elts)} names")
+            for name, part in zip(target.elts, item, strict=True):
+                frame[name.id] = part  # type: ignore[attr-defined]
+            return
+        raise ExpressionError("a comprehension variable must be a name", hint="write [x * 2 for x in xs]")
+
+    # ------------------------------------------------------------------ calls
+
     def visit_Call(self, node: ast.Call) -> Any:
-        if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS or node.keywords:
-            return self.generic_visit(node)
+        if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
+            called = node.func.id if isinstance(node.func, ast.Name) else ast.unparse(node.func)[:40]
+            raise ExpressionError(
+                f"'{called}' is not a function expressions can call", hint="the functions: " + ", ".join(FUNCTIONS)
+            )
+        if node.keywords:
+            raise ExpressionError(f"{node.func.id}() takes no keyword arguments", hint="pass them by position")
         args = [self.visit(arg) for arg in node.args]
-        if node.func.id == "range" and args and max(abs(a) for a in args if isinstance(a, int)) > MAX_SEQUENCE:
-            raise ExpressionError(f"range is limited to {MAX_SEQUENCE} items")
-        return _checked(FUNCTIONS[node.func.id](*args))
+        name = node.func.id
+        arity = _ARITY[name]
+        if not arity[0] <= len(args) <= arity[1]:
+            raise ExpressionError(f"{name}() takes {_arity_text(arity)}, got {len(args)}")
+        for arg in args:
+            if isinstance(arg, list | dict | str):
+                self.measure(arg)
+        return self.checked(FUNCTIONS[name](self.budget, *args))
 
 
-def _is_sequence(left: Any, right: Any) -> bool:
-    return isinstance(left, list | str) or isinstance(right, list | str)
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _checked(value: Any) -> Any:
-    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > MAX_INT_BITS:
-        raise ExpressionError(f"integer result has more than {MAX_INT_BITS} bits")
-    if isinstance(value, list | str) and len(value) > MAX_SEQUENCE * 10:
-        raise ExpressionError("result is too long")
-    return value
+def _arity_text(arity: tuple[int, int]) -> str:
+    low, high = arity
+    if low == high:
+        return f"{low} argument{'s' if low != 1 else ''}"
+    return f"{low} to {high} arguments" if high < 99 else f"at least {low} argument"
+
+
+def _round(budget: Budget, value: Any, digits: Any = None) -> Any:
+    if digits is not None and (not _is_int(digits) or abs(digits) > MAX_ROUND_DIGITS):
+        raise ExpressionError(f"round()'s digits must be an integer within ±{MAX_ROUND_DIGITS}, not {digits!r}")
+    return round(value) if digits is None else round(value, digits)
+
+
+def _int(budget: Budget, value: Any) -> int:
+    if isinstance(value, str) and len(value.strip()) > 100:
+        raise ExpressionError("int() of a string of more than 100 characters")
+    if not isinstance(value, int | float | str):
+        raise ExpressionError(f"int() takes a number or a string, not {_describe(value)}")
+    return int(value)
+
+
+def _range(budget: Budget, *args: Any) -> list[int]:
+    if not all(_is_int(a) for a in args):
+        raise ExpressionError("range() takes integers")
+    numbers = range(*args)
+    if len(numbers) > budget.max_value_size:
+        raise ExpressionError(
+            f"range() of {len(numbers):,} items is longer than {budget.max_value_size:,}",
+            hint="expressions are for sizes and short lists",
+        )
+    return list(numbers)
+
+
+FUNCTIONS: dict[str, Callable[..., Any]] = {  # each takes the budget first
+    "min": lambda budget, *args: min(*args),
+    "max": lambda budget, *args: max(*args),
+    "abs": lambda budget, value: abs(value),
+    "int": _int,
+    "round": _round,
+    "len": lambda budget, value: len(value),
+    "range": _range,
+}
+_ARITY: dict[str, tuple[int, int]] = {
+    "min": (1, 99),
+    "max": (1, 99),
+    "abs": (1, 1),
+    "int": (1, 1),
+    "round": (1, 2),
+    "len": (1, 1),
+    "range": (1, 3),
+}
