@@ -115,25 +115,33 @@ def test_plain_scalars_follow_the_yaml_1_2_core_schema() -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "code", "message"),
+    ("text", "code", "message", "column"),
     [
-        ("a: !!binary aGk=\n", "yaml-syntax", "unsupported YAML tag '!!binary'"),
-        ("a: !!set {x}\n", "yaml-syntax", "unsupported YAML tag '!!set'"),
-        ("a: !!omap [b: 1]\n", "yaml-syntax", "unsupported YAML tag '!!omap'"),
-        ("a: !!timestamp 2001-01-01\n", "yaml-syntax", "unsupported YAML tag '!!timestamp'"),
-        ("a: !custom x\n", "yaml-syntax", "unsupported YAML tag '!custom'"),
-        ("a: !!int x\n", "bad-value", "cannot read 'x' as !!int"),
-        ("a: " + "9" * 5000 + "\n", "too-large", "integer of 5,000 digits is larger than 256 bits"),
-        ("a: " + "2" * 78 + "\n", "too-large", "integer of 78 digits is larger than 256 bits"),
-        ("a: &x [*x]\n", "too-deep", "nests deeper than 64 levels"),
+        ("a: !!binary aGk=\n", "yaml-syntax", "unsupported YAML tag '!!binary'", 4),
+        ("a: !!set {x}\n", "yaml-syntax", "unsupported YAML tag '!!set'", 4),
+        ("a: !!omap [b: 1]\n", "yaml-syntax", "unsupported YAML tag '!!omap'", 4),
+        ("a: !!timestamp 2001-01-01\n", "yaml-syntax", "unsupported YAML tag '!!timestamp'", 4),
+        ("a: !custom x\n", "yaml-syntax", "unsupported YAML tag '!custom'", 4),
+        ("a: !!int x\n", "bad-value", "cannot read 'x' as !!int", 4),
+        ("a: " + "9" * 5000 + "\n", "too-large", "integer of 5,000 digits is larger than 256 bits", 4),
+        ("a: " + "2" * 78 + "\n", "too-large", "integer of 78 digits is larger than 256 bits", 4),
+        (
+            "a: &x [*x]\n",
+            "yaml-syntax",
+            "alias '*x' refers to no anchor before it (or to the value that contains it)",
+            8,
+        ),
+        ("a: *y\n", "yaml-syntax", "alias '*y' refers to no anchor before it", 4),
+        ("a: {<<: 1}\n", "yaml-syntax", "merge keys", 5),
+        ("a: {[1]: 2}\n", "bad-key", "mapping keys must be plain names", 5),
     ],
 )
-def test_what_the_loader_refuses(text: str, code: str, message: str) -> None:
+def test_what_the_loader_refuses(text: str, code: str, message: str, column: int) -> None:
     with pytest.raises(SpecError) as info:
         parse_yaml(text)
     (diagnostic,) = info.value.diagnostics
     assert diagnostic.code == code and message in diagnostic.message
-    assert (diagnostic.line, diagnostic.column) == (1, 4)
+    assert (diagnostic.line, diagnostic.column) == (1, column)
 
 
 @pytest.mark.parametrize("text", ["a\nb\r\nc\rd\n", "", "x", "x\n\ny\n", "é\u2028ü\x85z\u2029", "trailing\n\n"])
@@ -191,7 +199,7 @@ def test_set_values(text: str, value: object) -> None:
         ("!!python/object:os.system x", "tags (!!python/object:os.system) are not allowed"),
         ("9" * 5000, "integer of 5,000 digits is larger than 256 bits"),
         ("[1, 2", "invalid YAML"),
-        ("a\n---\nb", "expected a single document"),
+        ("a\n---\nb", "more than one YAML document"),
         ("#c", "only a YAML comment"),
         ("[" * 70 + "]" * 70, "nests deeper than 64 levels"),
         ("a\x07", "control character U+0007"),

@@ -1,10 +1,12 @@
-"""Safe YAML loading that remembers where every value came from.
+"""Safe YAML loading that remembers where every value came from, with bounded work.
 
-PyYAML's composer gives nodes with marks; we build plain Python data from them
-ourselves so that every value (and every mapping key) has a ``(line, column)``.
-Our own walk also lets us bound what YAML allows but a spec never needs:
-exponential alias expansion ("billion laughs"), deep nesting, duplicate keys,
-tags, merge keys, integers of thousands of digits.
+We build plain Python data straight from the parser's events (libyaml's when available),
+so that every value (and every mapping key) has a ``(line, column)``, and so that work
+stops at the budget *while* reading: a 4 MiB file of tiny values is refused after
+``max_yaml_values`` values instead of first being composed into millions of nodes. The
+same walk bounds what YAML allows but a spec never needs: exponential alias expansion
+("billion laughs", each expansion counted), recursive aliases, deep nesting, duplicate and
+merge keys, tags, integers of thousands of digits.
 
 Plain scalars are resolved with the YAML 1.2 core schema (what the YAML language server
 and most modern loaders use), not PyYAML's YAML 1.1 rules: ``yes``, ``no``, ``on``,
@@ -13,28 +15,28 @@ and most modern loaders use), not PyYAML's YAML 1.1 rules: ``yes``, ``no``, ``on
 
 from __future__ import annotations
 
-import os
 import re
-import stat
 from bisect import bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from pathlib import Path
 from typing import Any
 
 import yaml
 
-from archspec.errors import Diagnostic, SpecError, SpecIOError
+from archspec.errors import Diagnostic, SpecError
 from archspec.spec.budget import DEFAULT_BUDGET, Budget
+from archspec.spec.files import decode_spec, read_spec_file
+
+__all__ = ["Path_", "SetValue", "Source", "decode_spec", "parse_value", "parse_yaml", "read_spec_file"]
 
 Path_ = tuple[str | int, ...]
 
-_Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available: ~10x faster
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's parser when available: ~10x faster
 
 _TAG = "tag:yaml.org,2002:"
-_COLLECTION_TAGS = {_TAG + "map", _TAG + "seq"}
-_LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")  # what YAML (and libyaml's marks) count as a new line
-_NOT_YAML_TEXT = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_LINE_BREAK = re.compile("\\r\\n|[\\r\\n\\x85\\u2028\\u2029]")  # YAML's (and libyaml's marks') line breaks
+_NOT_YAML_TEXT = re.compile("[^\\t\\n\\r\\x20-\\x7e\\x85\\xa0-\\ud7ff\\ue000-\\ufffd\\U00010000-\\U0010ffff]")
 
 _CORE_NULL = re.compile(r"^(?:~|null|Null|NULL|)$")
 _CORE_BOOL = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
@@ -42,21 +44,7 @@ _CORE_INT = re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$")
 _CORE_FLOAT = re.compile(
     r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
 )
-
-
-class _CoreLoader(_Base):  # type: ignore[misc, valid-type]
-    """The safe loader with YAML 1.2 core schema resolution of plain scalars."""
-
-    yaml_implicit_resolvers: dict[Any, Any] = {}  # noqa: RUF012 -- PyYAML's own class-level table
-
-
-for _tag, _pattern, _first in (  # order matters: the first match wins, so int before float
-    ("null", _CORE_NULL, ["~", "n", "N", ""]),
-    ("bool", _CORE_BOOL, list("tTfF")),
-    ("int", _CORE_INT, list("-+0123456789")),
-    ("float", _CORE_FLOAT, list("-+0123456789.")),
-):
-    _CoreLoader.add_implicit_resolver(_TAG + _tag, _pattern, _first)
+_MAYBE_NOT_STRING = frozenset("~nNtTfF-+.0123456789")  # first characters of core-schema non-strings
 
 
 @dataclass(frozen=True)
@@ -137,117 +125,11 @@ class Source:
         )
 
 
-# ----------------------------------------------------------------------------- reading files
-
-_KINDS = (
-    (stat.S_ISDIR, "a directory", "validate the spec files in it: archspec validate DIR/*.yaml"),
-    (stat.S_ISFIFO, "a named pipe (FIFO)", "pass a regular file; to read a pipe, save its output to a file first"),
-    (stat.S_ISCHR, "a character device", "pass a regular .yaml file"),
-    (stat.S_ISBLK, "a block device", "pass a regular .yaml file"),
-    (stat.S_ISSOCK, "a socket", "pass a regular .yaml file"),
-)
-
-
-def read_spec_file(path: str | Path, *, budget: Budget = DEFAULT_BUDGET) -> str:
-    """Read a spec file as UTF-8 text, turning every OS-level failure into SpecIOError.
-
-    Only a regular file is opened (a FIFO would block, ``/dev/zero`` never ends), and at
-    most ``budget.max_bytes`` of it are read.
-    """
-    name = str(path)
-    try:
-        _check_regular(os.stat(path).st_mode, name)
-        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
-        try:
-            _check_regular(os.fstat(descriptor).st_mode, name)  # replaced between stat and open?
-            with os.fdopen(descriptor, "rb", closefd=False) as stream:
-                data = stream.read(budget.max_bytes + 1)
-        finally:
-            os.close(descriptor)
-    except SpecIOError:
-        raise
-    except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the path
-        reason = getattr(exc, "strerror", None) or str(exc)
-        raise SpecIOError([Diagnostic("io", f"cannot read '{name}': {reason}", file=name)]) from None
-    if len(data) > budget.max_bytes:
-        raise SpecIOError(
-            [
-                Diagnostic(
-                    "io",
-                    f"'{name}' is larger than {budget.max_bytes:,} bytes, the limit for a spec file",
-                    file=name,
-                    hint="split it into smaller specs, or raise the limit (--max-bytes)",
-                )
-            ]
-        )
-    return decode_spec(data, name)
-
-
-def _check_regular(mode: int, name: str) -> None:
-    if stat.S_ISREG(mode):
-        return
-    kind, hint = next(((kind, hint) for test, kind, hint in _KINDS if test(mode)), ("not a regular file", None))
-    raise SpecIOError([Diagnostic("io", f"'{name}' is {kind}, not a spec file", file=name, hint=hint)])
-
-
-_UTF16_32_BOMS = (
-    (b"\xff\xfe\x00\x00", "UTF-32"),
-    (b"\x00\x00\xfe\xff", "UTF-32"),
-    (b"\xff\xfe", "UTF-16"),
-    (b"\xfe\xff", "UTF-16"),
-)
-
-
-def _wide_encoding(data: bytes) -> str | None:
-    """'UTF-16' or 'UTF-32' for text saved in those encodings (a BOM, or ASCII interleaved with NULs)."""
-    for bom, encoding in _UTF16_32_BOMS:
-        if data.startswith(bom):
-            return encoding
-    head = data[:400]
-    if len(head) >= 8:
-        if head[1::4].count(0) == head[2::4].count(0) == head[3::4].count(0) == len(head) // 4 and head[0]:
-            return "UTF-32"
-        if head[::4].count(0) == head[1::4].count(0) == head[2::4].count(0) == len(head) // 4 and head[3]:
-            return "UTF-32"
-        for zeros, text in ((head[1::2], head[::2]), (head[::2], head[1::2])):
-            if zeros.count(0) >= 0.9 * len(zeros) and text.count(0) == 0:
-                return "UTF-16"
-    return None
-
-
-def decode_spec(data: bytes, name: str) -> str:
-    """Bytes -> text: UTF-8 (a BOM is dropped); UTF-16/32 and binary files are refused with the fix."""
-    wide = _wide_encoding(data)
-    if wide:
-        raise SpecIOError(
-            [
-                Diagnostic(
-                    "io",
-                    f"'{name}' is {wide} text, not UTF-8",
-                    file=name,
-                    hint="re-save it as UTF-8 (in most editors: 'Save with encoding' -> UTF-8)",
-                )
-            ]
-        )
-    if b"\x00" in data:
-        raise SpecIOError([Diagnostic("io", f"'{name}' is a binary file, not a YAML spec", file=name)])
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise SpecIOError(
-            [
-                Diagnostic(
-                    "io", f"'{name}' is not UTF-8 text (byte {exc.start})", file=name, hint="save the spec as UTF-8"
-                )
-            ]
-        ) from None
-
-
 def parse_yaml(text: str, file: str = "<spec>", *, budget: Budget = DEFAULT_BUDGET) -> tuple[Any, Source]:
     """Parse YAML text into plain data plus a :class:`Source` with positions."""
     source = Source(file=file, text=text)
-    root = _compose(text, source)
-    if root is None:
+    root = _Builder(source, budget, plain=False).document()
+    if root is _EMPTY:
         raise SpecError(
             [
                 source.diagnostic(
@@ -255,7 +137,7 @@ def parse_yaml(text: str, file: str = "<spec>", *, budget: Budget = DEFAULT_BUDG
                 )
             ]
         )
-    return _Builder(source, budget).build(root, (), 0), source
+    return root, source
 
 
 def parse_value(text: str, *, budget: Budget = DEFAULT_BUDGET) -> Any:
@@ -268,43 +150,228 @@ def parse_value(text: str, *, budget: Budget = DEFAULT_BUDGET) -> Any:
     if not text.strip():
         return ""
     source = Source(file="<command line>", text=text)
-    try:
-        for event in yaml.parse(text, Loader=_CoreLoader):
-            _check_plain_event(event, source)
-    except yaml.MarkedYAMLError as exc:
-        raise SpecError([_yaml_diagnostic(exc, source)]) from None
-    except yaml.reader.ReaderError:
-        raise SpecError([_control_character(source)]) from None
-    except yaml.YAMLError as exc:
-        raise SpecError([source.diagnostic("yaml-syntax", f"invalid YAML: {exc}")]) from None
-    root = _compose(text, source)
-    if root is None:
+    value = _Builder(source, budget, plain=True).document()
+    if value is _EMPTY:
         raise SpecError([source.diagnostic("yaml-syntax", "the value is only a YAML comment", hint="quote it: '#...'")])
-    return _Builder(source, budget).build(root, (), 0)
+    return value
 
 
-def _check_plain_event(event: yaml.Event, source: Source) -> None:
-    line, column = event.start_mark.line + 1, event.start_mark.column + 1
-    if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
-        raise SpecError(
-            [source.at(line, column, "yaml-syntax", "YAML anchors and aliases (&name, *name) are not allowed here")]
+_EMPTY = object()  # a document with no node
+_UNREADABLE = object()
+_TOO_LONG = object()
+
+
+def _tag_name(tag: str) -> str:
+    return "!!" + tag.removeprefix(_TAG) if tag.startswith(_TAG) else tag
+
+
+class _Builder:
+    """Plain data from parser events, recording positions and counting values against the budget.
+
+    ``plain`` (for ``--set``) also refuses anchors, aliases and every explicit tag.
+    """
+
+    def __init__(self, source: Source, budget: Budget, *, plain: bool) -> None:
+        self.source = source
+        self.budget = budget
+        self.plain = plain
+        self.count = 0
+        self.anchors: dict[str, tuple[Any, int]] = {}  # anchor -> (value, values it counts for)
+        self.next_event: Callable[[], yaml.Event] = lambda: yaml.StreamEndEvent()
+
+    def document(self) -> Any:
+        """The one document's data, or ``_EMPTY``; every YAML error becomes a located SpecError."""
+        parser = _Loader(self.source.text)
+        try:
+            self.next_event = parser.get_event  # one C call per event (yaml.parse's generator costs twice that)
+            self.next_event()  # StreamStartEvent
+            if isinstance(self.next_event(), yaml.StreamEndEvent):
+                return _EMPTY
+            root = self.node(self.next_event(), (), 0)
+            self.next_event()  # DocumentEndEvent
+            extra = self.next_event()
+            if not isinstance(extra, yaml.StreamEndEvent):
+                message = "the text holds more than one YAML document"
+                raise SpecError([self.error(extra, "yaml-syntax", message, "remove the second '---' and what follows")])
+            return root
+        except yaml.MarkedYAMLError as exc:
+            raise SpecError([_yaml_diagnostic(exc, self.source)]) from None
+        except yaml.reader.ReaderError:
+            raise SpecError([_control_character(self.source)]) from None
+        except yaml.YAMLError as exc:
+            raise SpecError([self.source.diagnostic("yaml-syntax", f"invalid YAML: {exc}")]) from None
+        finally:
+            parser.dispose()
+
+    def node(self, event: yaml.Event, path: Path_, depth: int) -> Any:
+        mark = event.start_mark
+        self.source.values[path] = (mark.line + 1, mark.column + 1)
+        kind = type(event)
+        if kind is yaml.ScalarEvent and event.tag is None and not event.anchor:  # the common case, kept fast
+            self.count += 1
+            if self.count > self.budget.max_yaml_values:
+                self.counted(0, path)
+            text = event.value
+            if not event.implicit[0] or (text and text[0] not in _MAYBE_NOT_STRING):
+                return text  # quoted, or plain and not a number, boolean or null
+            if len(text) < 19 and text.isascii() and text.isdigit():
+                return int(text)
+            return self.scalar(event)
+        if depth > self.budget.max_depth:
+            message = f"the spec nests deeper than {self.budget.max_depth} levels"
+            raise SpecError([self.error(event, "too-deep", message, "use blocks and 'repeat' instead of deep nesting")])
+        if kind is yaml.AliasEvent:
+            return self.alias(event, path)
+        before = self.count
+        self.counted(1, path)
+        if self.plain and (event.anchor or event.tag not in (None, "!")):
+            raise SpecError([self.not_plain(event)])
+        if kind is yaml.ScalarEvent:
+            value = self.scalar(event)
+        elif kind is yaml.SequenceStartEvent:
+            value = self.sequence(event, path, depth)
+        elif kind is yaml.MappingStartEvent:
+            value = self.mapping(event, path, depth)
+        else:  # the parser gives only these in a node's place
+            raise SpecError([self.error(event, "yaml-syntax", "invalid YAML: expected a value here")])
+        if event.anchor:
+            self.anchors[event.anchor] = (value, self.count - before)
+        return value
+
+    def counted(self, values: int, path: Path_) -> None:
+        self.count += values
+        if self.count > self.budget.max_yaml_values:
+            raise SpecError(  # at the top-level entry being read: a blow-up through aliases starts there
+                [
+                    self.source.diagnostic(
+                        "too-large",
+                        f"the spec holds (or its aliases expand to) more than {self.budget.max_yaml_values:,} values",
+                        path[:1],
+                        hint="use blocks and 'repeat' for repeated structure; avoid aliases of aliases",
+                        key=True,
+                    )
+                ]
+            )
+
+    def alias(self, event: yaml.AliasEvent, path: Path_) -> Any:
+        if self.plain:
+            raise SpecError([self.not_plain(event)])
+        if event.anchor not in self.anchors:
+            message = f"alias '*{event.anchor}' refers to no anchor before it (or to the value that contains it)"
+            raise SpecError(
+                [self.error(event, "yaml-syntax", message, "define '&name' on a value before '*name', outside it")]
+            )
+        value, size = self.anchors[event.anchor]
+        self.counted(size, path)  # each expansion counts: a billion laughs stops here, in milliseconds
+        return _copy(value)
+
+    def sequence(self, event: yaml.SequenceStartEvent, path: Path_, depth: int) -> list[Any]:
+        self.check_tag(event, "seq")
+        items: list[Any] = []
+        child = self.next_event()
+        while type(child) is not yaml.SequenceEndEvent:
+            items.append(self.node(child, (*path, len(items)), depth + 1))
+            child = self.next_event()
+        return items
+
+    def mapping(self, event: yaml.MappingStartEvent, path: Path_, depth: int) -> dict[str, Any]:
+        self.check_tag(event, "map")
+        result: dict[str, Any] = {}
+        key_event = self.next_event()
+        while type(key_event) is not yaml.MappingEndEvent:
+            key = self.key(key_event)
+            if key in result:
+                message = f"duplicate key '{key}'"
+                raise SpecError(
+                    [self.error(key_event, "duplicate-key", message, "each key may appear once per mapping")]
+                )
+            self.source.keys[(*path, key)] = (key_event.start_mark.line + 1, key_event.start_mark.column + 1)
+            result[key] = self.node(self.next_event(), (*path, key), depth + 1)
+            key_event = self.next_event()
+        return result
+
+    def key(self, event: yaml.Event) -> str:
+        if type(event) is yaml.ScalarEvent and event.tag is None and not event.anchor:  # fast: a plain name
+            text = event.value
+            if text and text[0] not in _MAYBE_NOT_STRING and text != "<<":
+                return text
+        if not isinstance(event, yaml.ScalarEvent) or event.anchor:
+            raise SpecError([self.error(event, "bad-key", "mapping keys must be plain names")])
+        if event.value == "<<" and not event.style and event.tag is None:
+            raise SpecError(
+                [
+                    self.error(
+                        event,
+                        "yaml-syntax",
+                        "YAML merge keys ('<<') are not supported",
+                        "write the keys out, or put the shared layers in a block (blocks: ...) and use it with 'use:'",
+                    )
+                ]
+            )
+        if self.plain and event.tag not in (None, "!"):
+            raise SpecError([self.not_plain(event)])
+        key = self.scalar(event)
+        if not isinstance(key, str | int | float) or isinstance(key, bool):
+            raise SpecError([self.error(event, "bad-key", "mapping keys must be plain names")])
+        return str(key)
+
+    def check_tag(self, event: yaml.CollectionStartEvent, kind: str) -> None:
+        if event.tag not in (None, "!", _TAG + kind):
+            raise SpecError([self.unsupported_tag(event, event.tag)])
+
+    def scalar(self, event: yaml.ScalarEvent) -> Any:
+        """A scalar by the YAML 1.2 core schema; other tags (dates, binary, Python objects) are refused."""
+        tag = _resolve(event)
+        reader = _SCALARS.get(tag)
+        if reader is None:
+            raise SpecError([self.unsupported_tag(event, tag)])
+        value = reader(event.value)
+        if value is _UNREADABLE:
+            raise SpecError([self.error(event, "bad-value", f"cannot read '{event.value[:40]}' as {_tag_name(tag)}")])
+        bits = self.budget.max_int_bits
+        if value is _TOO_LONG or (isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > bits):
+            digits = len(event.value.lstrip("+-"))
+            message = f"integer of {digits:,} digits is larger than {bits} bits"
+            raise SpecError([self.error(event, "too-large", message, "sizes and counts are far smaller; check it")])
+        return value
+
+    def unsupported_tag(self, event: yaml.Event, tag: str) -> Diagnostic:
+        return self.error(
+            event,
+            "yaml-syntax",
+            f"unsupported YAML tag '{_tag_name(tag)}'",
+            "archspec reads plain YAML values (numbers, strings, booleans, null, lists, mappings): remove the tag",
         )
-    tag = getattr(event, "tag", None)
-    if tag not in (None, "!"):
-        raise SpecError([source.at(line, column, "yaml-syntax", f"YAML tags ({_tag_name(tag)}) are not allowed here")])
+
+    def not_plain(self, event: yaml.Event) -> Diagnostic:
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            return self.error(event, "yaml-syntax", "YAML anchors and aliases (&name, *name) are not allowed here")
+        return self.error(event, "yaml-syntax", f"YAML tags ({_tag_name(event.tag)}) are not allowed here")
+
+    def error(self, event: yaml.Event, code: str, message: str, hint: str | None = None) -> Diagnostic:
+        return self.source.at(event.start_mark.line + 1, event.start_mark.column + 1, code, message, hint=hint)
 
 
-def _compose(text: str, source: Source) -> yaml.Node | None:
-    try:
-        return yaml.compose(text, Loader=_CoreLoader)
-    except RecursionError:
-        raise SpecError([source.diagnostic("too-deep", "the spec nests too deeply to read")]) from None
-    except yaml.MarkedYAMLError as exc:
-        raise SpecError([_yaml_diagnostic(exc, source)]) from None
-    except yaml.reader.ReaderError:
-        raise SpecError([_control_character(source)]) from None
-    except yaml.YAMLError as exc:
-        raise SpecError([source.diagnostic("yaml-syntax", f"invalid YAML: {exc}")]) from None
+def _resolve(event: yaml.ScalarEvent) -> str:
+    """The tag of a scalar: explicit, or by the core schema for a plain (unquoted, untagged) one."""
+    if event.tag not in (None, "!"):
+        return str(event.tag)
+    value = event.value
+    if event.tag == "!" or not event.implicit[0] or (value and value[0] not in _MAYBE_NOT_STRING):
+        return _TAG + "str"
+    for tag, pattern in (("null", _CORE_NULL), ("bool", _CORE_BOOL), ("int", _CORE_INT), ("float", _CORE_FLOAT)):
+        if pattern.match(value):
+            return _TAG + tag
+    return _TAG + "str"
+
+
+def _copy(value: Any) -> Any:
+    """An alias's own copy of the anchored data (callers may change one expansion, not all)."""
+    if isinstance(value, list):
+        return [_copy(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _copy(item) for key, item in value.items()}
+    return value
 
 
 def _control_character(source: Source) -> Diagnostic:
@@ -336,125 +403,6 @@ def _yaml_diagnostic(exc: yaml.MarkedYAMLError, source: Source) -> Diagnostic:
     )
 
 
-def _tag_name(tag: str) -> str:
-    return "!!" + tag.removeprefix(_TAG) if tag.startswith(_TAG) else tag
-
-
-class _Builder:
-    """Turns composed YAML nodes into plain data, recording positions and counting against the budget."""
-
-    def __init__(self, source: Source, budget: Budget) -> None:
-        self.source = source
-        self.budget = budget
-        self.count = 0
-
-    def build(self, node: yaml.Node, path: Path_, depth: int) -> Any:
-        if depth > self.budget.max_depth:
-            raise SpecError(
-                [
-                    self._at(
-                        node,
-                        "too-deep",
-                        f"the spec nests deeper than {self.budget.max_depth} levels",
-                        "use blocks and 'repeat' instead of deep nesting",
-                    )
-                ]
-            )
-        self.count += 1
-        if self.count > self.budget.max_yaml_values:
-            raise SpecError(  # at the top-level entry being expanded: aliases point elsewhere
-                [
-                    self.source.diagnostic(
-                        "too-large",
-                        f"the spec expands to more than {self.budget.max_yaml_values:,} values (YAML aliases?)",
-                        path[:1],
-                        hint="avoid aliases of aliases; use blocks and 'repeat' for repeated structure",
-                        key=True,
-                    )
-                ]
-            )
-        self.source.values[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
-        if isinstance(node, yaml.CollectionNode) and node.tag not in _COLLECTION_TAGS:
-            raise SpecError([self._unsupported_tag(node)])
-        if isinstance(node, yaml.MappingNode):
-            return self._mapping(node, path, depth)
-        if isinstance(node, yaml.SequenceNode):
-            return [self.build(child, (*path, index), depth + 1) for index, child in enumerate(node.value)]
-        return self._scalar(node)
-
-    def _mapping(self, node: yaml.MappingNode, path: Path_, depth: int) -> dict[str, Any]:
-        result: dict[str, Any] = {}
-        for key_node, value_node in node.value:
-            key = self._scalar(key_node) if isinstance(key_node, yaml.ScalarNode) else None
-            if key == "<<" and not key_node.style:
-                raise SpecError([self._merge_key(key_node)])
-            if not isinstance(key, str | int | float | bool) or isinstance(key, bool):
-                raise SpecError([self._at(key_node, "bad-key", "mapping keys must be plain names")])
-            key = str(key)
-            if key in result:
-                raise SpecError(
-                    [
-                        self._at(
-                            key_node,
-                            "duplicate-key",
-                            f"duplicate key '{key}'",
-                            hint="each key may appear once per mapping",
-                        )
-                    ]
-                )
-            self.source.keys[(*path, key)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
-            result[key] = self.build(value_node, (*path, key), depth + 1)
-        return result
-
-    def _scalar(self, node: yaml.Node) -> Any:
-        """A scalar by the YAML 1.2 core schema; other tags (dates, binary, Python objects) are refused."""
-        reader = _SCALARS.get(node.tag)
-        if reader is None:
-            raise SpecError([self._unsupported_tag(node)])
-        value = reader(node.value)
-        if value is _UNREADABLE:
-            raise SpecError([self._at(node, "bad-value", f"cannot read '{node.value[:40]}' as {_tag_name(node.tag)}")])
-        too_large = (
-            isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > self.budget.max_int_bits
-        )
-        if value is _TOO_LONG or too_large:
-            raise SpecError(
-                [
-                    self._at(
-                        node,
-                        "too-large",
-                        f"integer of {len(node.value.lstrip('+-')):,} digits is larger than "
-                        f"{self.budget.max_int_bits} bits",
-                        "sizes and counts are far smaller; check the number",
-                    )
-                ]
-            )
-        return value
-
-    def _unsupported_tag(self, node: yaml.Node) -> Diagnostic:
-        return self._at(
-            node,
-            "yaml-syntax",
-            f"unsupported YAML tag '{_tag_name(node.tag)}'",
-            hint="archspec reads plain YAML values (numbers, strings, booleans, null, lists, mappings): remove the tag",
-        )
-
-    def _merge_key(self, node: yaml.Node) -> Diagnostic:
-        return self._at(
-            node,
-            "yaml-syntax",
-            "YAML merge keys ('<<') are not supported",
-            hint="write the keys out, or put the shared layers in a block (blocks: ...) and use it with 'use:'",
-        )
-
-    def _at(self, node: yaml.Node, code: str, message: str, hint: str | None = None) -> Diagnostic:
-        return self.source.at(node.start_mark.line + 1, node.start_mark.column + 1, code, message, hint=hint)
-
-
-_UNREADABLE = object()
-_TOO_LONG = object()
-
-
 def _read_int(text: str) -> Any:
     body = text.lstrip("+-")
     if len(body) > 400:  # far beyond any budget's bits: not worth converting
@@ -475,7 +423,7 @@ def _read_float(text: str) -> Any:
     return float(text)
 
 
-_SCALARS: dict[str, Any] = {
+_SCALARS: dict[str, Callable[[str], Any]] = {
     _TAG + "str": lambda text: text,
     _TAG + "null": lambda text: None if _CORE_NULL.match(text) else _UNREADABLE,
     _TAG + "bool": lambda text: text.lower() == "true" if _CORE_BOOL.match(text) else _UNREADABLE,
