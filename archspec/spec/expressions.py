@@ -525,7 +525,9 @@ def _arity_text(arity: tuple[int, int]) -> str:
 
 def _round(budget: Budget, value: Any, digits: Any = None) -> Any:
     if digits is not None and (not _is_int(digits) or abs(digits) > MAX_ROUND_DIGITS):
-        raise ExpressionError(f"round()'s digits must be an integer within ±{MAX_ROUND_DIGITS}, not {digits!r}")
+        raise ExpressionError(
+            f"round()'s digits must be an integer within ±{MAX_ROUND_DIGITS}, not {repr(digits)[:30]}"
+        )
     return round(value) if digits is None else round(value, digits)
 
 
