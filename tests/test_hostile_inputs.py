@@ -1,8 +1,10 @@
 """Hostile inputs fail fast: exit 1 or 2, no traceback, bounded time and memory (issue 9, section 2).
 
-Each case runs the real CLI in a subprocess; ``os.wait4`` gives that child's own peak
-memory, compared with a child that validates a small valid spec. The target is 2 s; the
-guard allows 10 s for loaded CI machines and prints what it measured.
+Each case runs the real CLI in a subprocess; ``os.wait4`` gives that child's own CPU time
+and peak memory, the memory compared with a child that validates a small valid spec. The
+target is 2 s; the guard allows 10 s of CPU time, and kills a child after 60 s of wall time
+(a hang, say on a FIFO, fails the case): on a loaded 2-core CI machine wall time is several
+times the CPU time. Each case prints what it measured (``pytest -s``).
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).parent.parent
-TIMEOUT_S = 10.0
+CPU_LIMIT_S = 10.0
+KILL_AFTER_S = 60.0
 MAX_EXTRA_MEMORY_MB = 200
 
 HEAD = "archspec: 1\nname: hostile\n"
@@ -38,7 +41,7 @@ class Run:
     max_rss_mb: float
 
 
-def run_cli(*args: str, timeout: float = TIMEOUT_S) -> Run:
+def run_cli(*args: str, timeout: float = KILL_AFTER_S) -> Run:
     """Run ``python -m archspec ARGS``; kill it after ``timeout``; its own peak RSS from wait4."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started = time.perf_counter()
@@ -124,7 +127,7 @@ def assert_clean_failure(run: Run, baseline_mb: float, *, label: str) -> None:
     )
     assert run.code in (1, 2), (run.code, run.out[-2000:], run.err[-2000:])
     assert "Traceback" not in run.err + run.out and "internal error" not in run.err + run.out, run.err[-2000:]
-    assert run.seconds < TIMEOUT_S, f"{label} took {run.seconds:.1f} s"
+    assert run.cpu_seconds < CPU_LIMIT_S, f"{label} took {run.cpu_seconds:.1f} s of CPU time"
     assert extra < MAX_EXTRA_MEMORY_MB, f"{label} used {extra:.0f} MB more than a small spec"
 
 
