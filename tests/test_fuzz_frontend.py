@@ -32,7 +32,10 @@ from archspec.cli import main
 
 ROOT = Path(__file__).parent.parent
 CORPUS = Path(__file__).parent / "fuzz_corpus"
-SEEDS = [p.read_bytes() for p in sorted((ROOT / "specs").glob("*.yaml")) + sorted((ROOT / "tests" / "invalid").glob("*.yaml"))]
+SEEDS = [
+    p.read_bytes()
+    for p in sorted((ROOT / "specs").glob("*.yaml")) + sorted((ROOT / "tests" / "invalid").glob("*.yaml"))
+]
 LENET = str(ROOT / "specs" / "lenet5.yaml")
 EXAMPLES = int(os.environ.get("ARCHSPEC_FUZZ_EXAMPLES", "100"))
 FINDINGS = os.environ.get("ARCHSPEC_FUZZ_FINDINGS")
@@ -43,16 +46,80 @@ FUZZ = settings(
 )
 
 TOKENS = [
-    b"${", b"}", b"${x}", b"${i}", b"${[[0] * 100] * 100}", b"${(-1) ** 0.5}", b"${1e308 * 10}", b"${'%9d' % 1}",
-    b"${round(1, -10**70)}", b"${stem.c}", b"${[c for c in range(3)]}", b"${{'a': 1}}", b"&a ", b"*a", b"<<: ",
-    b"!!binary ", b"!!set ", b"!!omap ", b"!!python/object:os.system ", b"!!int ", b"!!str ", b"!custom ",
-    b"---\n", b"...\n", b"\t", b"\x00", b"\x01", b"\x7f", b"\xef\xbb\xbf", b"\xff\xfe", b"\xc3", b"\xe2\x80\xa8",
-    b"[", b"]", b"{", b"}", b",", b":", b": ", b"- ", b"'", b'"', b"#", b"|\n", b">\n", b"? ", b"\n", b"  ",
-    b"1e999", b".inf", b".nan", b"-0", b"0x1F", b"0o17", b"1_0", b"yes", b"~", b"null", b"2001-01-01", b"1:30",
-    b"9" * 100, b"9" * 5000, b"repeat: 3", b"when: false", b"use: ", b"inputs: [input]", b"type: ", b"id: ",
-    b"params:\n  x: 1\n", b"layers:\n", b"blocks:\n", b"archspec: 1\n",
+    b"${",
+    b"}",
+    b"${x}",
+    b"${i}",
+    b"${[[0] * 100] * 100}",
+    b"${(-1) ** 0.5}",
+    b"${1e308 * 10}",
+    b"${'%9d' % 1}",
+    b"${round(1, -10**70)}",
+    b"${stem.c}",
+    b"${[c for c in range(3)]}",
+    b"${{'a': 1}}",
+    b"&a ",
+    b"*a",
+    b"<<: ",
+    b"!!binary ",
+    b"!!set ",
+    b"!!omap ",
+    b"!!python/object:os.system ",
+    b"!!int ",
+    b"!!str ",
+    b"!custom ",
+    b"---\n",
+    b"...\n",
+    b"\t",
+    b"\x00",
+    b"\x01",
+    b"\x7f",
+    b"\xef\xbb\xbf",
+    b"\xff\xfe",
+    b"\xc3",
+    b"\xe2\x80\xa8",
+    b"[",
+    b"]",
+    b"{",
+    b"}",
+    b",",
+    b":",
+    b": ",
+    b"- ",
+    b"'",
+    b'"',
+    b"#",
+    b"|\n",
+    b">\n",
+    b"? ",
+    b"\n",
+    b"  ",
+    b"1e999",
+    b".inf",
+    b".nan",
+    b"-0",
+    b"0x1F",
+    b"0o17",
+    b"1_0",
+    b"yes",
+    b"~",
+    b"null",
+    b"2001-01-01",
+    b"1:30",
+    b"9" * 100,
+    b"9" * 5000,
+    b"repeat: 3",
+    b"when: false",
+    b"use: ",
+    b"inputs: [input]",
+    b"type: ",
+    b"id: ",
+    b"params:\n  x: 1\n",
+    b"layers:\n",
+    b"blocks:\n",
+    b"archspec: 1\n",
 ]
-YAMLISH = list(":-[]{},&*!|>'\"#?%@` \n\t$") + ["${", "a", "b", "0", "1", ".", "e", "x", "true", "\u00e9", "\u2028"]
+YAMLISH = [*":-[]{},&*!|>'\"#?%@` \n\t$", "${", "a", "b", "0", "1", ".", "e", "x", "true", "\u00e9", "\u2028"]
 
 
 def run(args: list[str]) -> tuple[int, str, str]:
@@ -146,7 +213,7 @@ def test_fuzz_spec_text(workdir: Path, text: bytes) -> None:
 
 SET_TEXT = st.one_of(
     st.text(max_size=60),
-    st.lists(st.sampled_from(YAMLISH + ["!!binary ", "&a ", "*a", "9" * 400, "${", "}", "**"]), max_size=40).map(
+    st.lists(st.sampled_from([*YAMLISH, "!!binary ", "&a ", "*a", "9" * 400, "${", "}", "**"]), max_size=40).map(
         "".join
     ),
 )

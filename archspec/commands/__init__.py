@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 
 from archspec.errors import Diagnostic, SpecError, UsageError
 from archspec.spec.budget import DEFAULT_BUDGET, Budget
@@ -46,6 +47,44 @@ def parse_overrides(items: list[str], *, budget: Budget = DEFAULT_BUDGET) -> dic
             ) from None
         overrides[key.strip()] = SetValue(text, value)
     return overrides
+
+
+_BUDGET_FLAGS = {  # flag -> (Budget field, metavar): the limits a user may need to raise
+    "--max-bytes": ("max_bytes", "SIZE"),
+    "--max-nodes": ("max_nodes", "N"),
+    "--max-errors": ("max_errors", "N"),
+    "--max-expression-steps": ("max_expression_steps", "N"),
+    "--max-value-size": ("max_value_size", "N"),
+}
+
+
+def add_budget_options(parser: argparse.ArgumentParser) -> None:
+    """``--max-nodes`` and the like: raise one limit of the compilation budget (docs/performance.md)."""
+    group = parser.add_argument_group("limits", "raise a limit of the compilation's budget (see docs/performance.md)")
+    for flag, (name, metavar) in _BUDGET_FLAGS.items():
+        default = getattr(DEFAULT_BUDGET, name)
+        group.add_argument(flag, dest=name, metavar=metavar, default=None, help=f"default {default:,}")
+
+
+def budget_from_args(args: argparse.Namespace) -> Budget:
+    """The default budget with the limits given on the command line; a bad figure is a UsageError."""
+    from archspec.backends.limits import parse_bytes
+
+    changes: dict[str, int] = {}
+    for flag, (name, _) in _BUDGET_FLAGS.items():
+        text = getattr(args, name, None)
+        if text is None:
+            continue
+        try:
+            value = parse_bytes(text) if name == "max_bytes" else int(text)
+        except (ValueError, OverflowError):
+            value = 0
+        if value < 1:
+            raise UsageError(
+                [Diagnostic("usage", f"{flag}: expected a positive number, got '{text}'", file="<command line>")]
+            )
+        changes[name] = value
+    return replace(DEFAULT_BUDGET, **changes)
 
 
 def add_max_param_bytes_option(parser: argparse.ArgumentParser) -> None:

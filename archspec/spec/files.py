@@ -52,7 +52,7 @@ def read_spec_file(path: str | Path, *, budget: Budget = DEFAULT_BUDGET) -> str:
                     "io",
                     f"'{name}' is larger than {budget.max_bytes:,} bytes, the limit for a spec file",
                     file=name,
-                    hint="split it into smaller specs, or raise the limit (--max-bytes)",
+                    hint="split it into smaller specs (blocks and repeat keep specs short), or raise the limit",
                 )
             ]
         )
