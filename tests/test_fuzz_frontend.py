@@ -11,7 +11,8 @@ minute in all). A big run::
 
 With ``ARCHSPEC_FUZZ_FINDINGS`` set, each violation is saved there (and the run goes on);
 the ones worth keeping go to ``tests/fuzz_corpus/`` (``*.yaml``: spec text, ``*.set``:
-a ``--set`` value for lenet5's ``num_classes``), which :func:`test_corpus_replays` replays.
+a ``--set`` value for lenet5's ``num_classes``, ``*.expr``: an expression), which
+:func:`test_corpus_replays` replays.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import hashlib
 import io
 import json
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -201,8 +203,23 @@ def random_text() -> st.SearchStrategy[bytes]:
     return st.one_of(yamlish, unicode, st.binary(max_size=200))
 
 
+@st.composite
+def spec_with_expressions(draw: st.DrawFn) -> bytes:
+    """A shipped spec with some numbers replaced by generated expressions over its parameters."""
+    data = draw(st.sampled_from(SEEDS[:7]))
+    numbers = [m.span() for m in re.finditer(rb"(?<=: )[0-9]+\b", data)]
+    for _ in range(draw(st.integers(1, 3))):
+        if not numbers:
+            break
+        start, end = draw(st.sampled_from(numbers))
+        text = draw(expressions()).replace("xs", "[1, 2]").replace("big", "[[1] * 99] * 99")
+        data = data[:start] + json.dumps("${" + text + "}").encode() + data[end:]
+        numbers = [m.span() for m in re.finditer(rb"(?<=: )[0-9]+\b", data)]
+    return data
+
+
 @FUZZ
-@given(text=st.one_of(mutated_text(), mutated_text(), random_text()))
+@given(text=st.one_of(mutated_text(), mutated_text(), random_text(), spec_with_expressions()))
 def test_fuzz_spec_text(workdir: Path, text: bytes) -> None:
     path = workdir / "spec.yaml"
     path.write_bytes(text)
@@ -251,11 +268,70 @@ def test_fuzz_paths(special_paths: list[str], workdir: Path, data: st.DataObject
     check(paths)
 
 
+# ----------------------------------------------------------------------------- expressions
+
+ATOMS = ["0", "1", "-1", "2", "7", "256", "10 ** 70", "1e308", "0.5", "-0.0", "1e-9", "True", "None", "'a'", "''"]
+ATOMS += ["x", "xs", "m", "m.k", "m['xs']", "big", "deep", "s", "i", "range(3)", "range(9999)"]
+BINARY = ["+", "-", "*", "/", "//", "%", "**", "==", "!=", "<", "<=", ">", ">=", "in", "not in", "and", "or"]
+DEEP: list[object] = [0]
+for _ in range(70):
+    DEEP = [DEEP]
+SCOPE = {
+    "x": 3,
+    "xs": [1, 2, 3],
+    "m": {"k": 1, "xs": [1]},
+    "big": [[0] * 100] * 99,
+    "s": "abc",
+    "i": 0,
+    "deep": DEEP,
+}
+
+
+def expressions() -> st.SearchStrategy[str]:
+    def extend(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+        pairs = st.tuples(inner, inner)
+        return st.one_of(
+            st.tuples(inner, st.sampled_from(BINARY), inner).map(lambda t: f"({t[0]} {t[1]} {t[2]})"),
+            st.tuples(st.sampled_from(["-", "+", "not "]), inner).map("".join),
+            st.tuples(st.sampled_from(["min", "max", "abs", "int", "round", "len", "range"]), pairs).map(
+                lambda t: f"{t[0]}({t[1][0]}, {t[1][1]})"
+            ),
+            st.tuples(st.sampled_from(["abs", "int", "round", "len", "range", "min"]), inner).map(
+                lambda t: f"{t[0]}({t[1]})"
+            ),
+            pairs.map(lambda t: f"{t[0]}[{t[1]}]"),
+            pairs.map(lambda t: f"{t[0]}[{t[1]}:]"),
+            inner.map(lambda e: f"{e}.k"),
+            pairs.map(lambda t: f"[{t[0]}, {t[1]}]"),
+            pairs.map(lambda t: f"{{'k': {t[0]}, 'xs': {t[1]}}}"),
+            st.tuples(inner, inner, inner).map(lambda t: f"[{t[0]} for x in {t[1]} if {t[2]}]"),
+            st.tuples(inner, inner, inner).map(lambda t: f"({t[0]} if {t[1]} else {t[2]})"),
+            st.tuples(inner, inner, inner).map(lambda t: f"({t[0]} < {t[1]} == {t[2]})"),
+        )
+
+    return st.recursive(st.sampled_from(ATOMS), extend, max_leaves=12)
+
+
+@FUZZ
+@given(text=expressions())
+def test_fuzz_expressions(text: str) -> None:
+    """Generated expressions evaluate or raise ExpressionError, also when written into text."""
+    from archspec.spec.expressions import ExpressionError, evaluate, substitute
+
+    for attempt in (lambda: evaluate(text, SCOPE), lambda: substitute(f"n${{{text}}}", SCOPE)):
+        try:
+            attempt()
+        except ExpressionError:
+            pass
+        except Exception as exc:
+            _report(f"{type(exc).__name__}: {exc}", ["evaluate"], (".expr", text.encode()))
+
+
 # ----------------------------------------------------------------------------- the corpus
 
 
 def corpus() -> Iterator[Path]:
-    yield from sorted(p for p in CORPUS.glob("*") if p.suffix in (".yaml", ".set"))
+    yield from sorted(p for p in CORPUS.glob("*") if p.suffix in (".yaml", ".set", ".expr"))
 
 
 @pytest.mark.parametrize("case", list(corpus()), ids=lambda p: p.name)
@@ -264,5 +340,7 @@ def test_corpus_replays(case: Path, workdir: Path) -> None:
     if case.suffix == ".set":
         value = case.read_bytes().decode("utf-8", "surrogatepass")
         check([LENET, "--set", f"num_classes={value}"])
+    elif case.suffix == ".expr":
+        test_fuzz_expressions.hypothesis.inner_test(text=case.read_text())
     else:
         check([str(case)])
