@@ -22,7 +22,7 @@ SPECS = sorted((ROOT / "specs").glob("*.yaml"))
 RUFF = [sys.executable, "-m", "ruff"]
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_torch_backend import AWKWARD, IN_PLACE, KEYWORDS, TINY  # noqa: E402
+from test_torch_backend import AWKWARD, IN_PLACE, KEYWORDS, ODD_IDS, TINY  # noqa: E402
 
 DOCS = r'''
 archspec: 1
@@ -145,7 +145,9 @@ def test_generated_source_equals_the_built_model(path: Path, tmp_path: Path) -> 
 
 
 @pytest.mark.parametrize(
-    "spec", [TINY, AWKWARD, KEYWORDS, DOCS, IN_PLACE], ids=["tiny", "awkward", "keywords", "docs", "in_place"]
+    "spec",
+    [TINY, AWKWARD, KEYWORDS, ODD_IDS, DOCS, IN_PLACE],
+    ids=["tiny", "awkward", "keywords", "odd_ids", "docs", "in_place"],
 )
 def test_generated_source_for_tricky_specs(spec: str, tmp_path: Path) -> None:
     check_generated(spec, tmp_path, "tricky")

@@ -13,10 +13,19 @@ from pathlib import Path
 import pytest
 
 import archspec
+from archspec.compiler.pipeline import compile_spec
 from archspec.errors import SpecError
+from archspec.spec.budget import Budget
 
 INVALID = Path(__file__).parent / "invalid"
 EXPECT = re.compile(r"^# expect: (\S+) (\d+):(\d+)$")
+BUDGET = re.compile(r"^# budget: (\w+)=(\d+)$")
+
+
+def budget(path: Path) -> Budget:
+    """``# budget: max_errors=2`` lines set the compilation budget for that file."""
+    limits = {m.group(1): int(m.group(2)) for line in path.read_text().splitlines() if (m := BUDGET.match(line))}
+    return Budget(**limits)  # type: ignore[arg-type]
 
 
 def expectations(path: Path) -> set[tuple[str, int, int]]:
@@ -33,7 +42,7 @@ def test_invalid_spec_reports_expected_diagnostics(path: Path) -> None:
     expected = expectations(path)
     assert expected, f"{path.name} has no '# expect:' line"
     with pytest.raises(SpecError) as info:
-        archspec.load(path)
+        compile_spec(path, budget=budget(path))
     got = {(d.code, d.line, d.column) for d in info.value.diagnostics}
     assert got == expected, info.value.format()
     for diagnostic in info.value.diagnostics:
@@ -135,7 +144,7 @@ def test_errors_in_blocks_point_into_the_block_definition() -> None:
 
 def test_reserved_ids_cover_torch_module_attributes() -> None:
     torch = pytest.importorskip("torch")
-    from archspec.compiler.elaborate import RESERVED_IDS
+    from archspec.compiler.names import RESERVED_IDS
 
     public = {name for name in dir(torch.nn.Module()) if not name.startswith("_")}
     assert public <= RESERVED_IDS, sorted(public - RESERVED_IDS)

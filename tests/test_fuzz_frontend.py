@@ -291,6 +291,7 @@ def expressions() -> st.SearchStrategy[str]:
     def extend(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
         pairs = st.tuples(inner, inner)
         return st.one_of(
+            st.sampled_from(ATOMS),
             st.tuples(inner, st.sampled_from(BINARY), inner).map(lambda t: f"({t[0]} {t[1]} {t[2]})"),
             st.tuples(st.sampled_from(["-", "+", "not "]), inner).map("".join),
             st.tuples(st.sampled_from(["min", "max", "abs", "int", "round", "len", "range"]), pairs).map(

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import argparse
 import os
 import socket
 from pathlib import Path
 
 import pytest
 
-from archspec.commands import add_budget_options, budget_from_args, parse_overrides
+from archspec.commands import parse_overrides
 from archspec.errors import SpecError, SpecIOError, UsageError
 from archspec.spec.budget import Budget
 from archspec.spec.source import SetValue, Source, parse_value, parse_yaml, read_spec_file
@@ -218,13 +217,3 @@ def test_set_refusals_are_usage_errors_naming_the_option(value: str, message: st
 def test_set_without_equals_is_a_usage_error() -> None:
     with pytest.raises(UsageError, match="--set expects KEY=VALUE, got 'nonsense'"):
         parse_overrides(["nonsense"])
-
-
-def test_budget_options_raise_one_limit() -> None:
-    parser = argparse.ArgumentParser()
-    add_budget_options(parser)
-    budget = budget_from_args(parser.parse_args(["--max-nodes", "500000", "--max-bytes", "16MiB"]))
-    assert (budget.max_nodes, budget.max_bytes, budget.max_errors) == (500_000, 16 * 2**20, Budget().max_errors)
-    for bad in (["--max-nodes", "0"], ["--max-errors", "x"], ["--max-bytes", "1e999"], ["--max-nodes", "9" * 5000]):
-        with pytest.raises(UsageError, match=f"{bad[0]}: expected a positive number"):
-            budget_from_args(parser.parse_args(bad))

@@ -70,6 +70,27 @@ output: OrderedDict
 
 # Python keywords as ids: valid module names for torch, but not attribute syntax.
 # (torch.fx cannot trace these: its code generator writes self.lambda.)
+ODD_IDS = """
+archspec: 1
+name: odd-ids
+input: {channels: 2, size: [8, 8]}
+blocks:
+  Stage:
+    layers:
+      - {id: conv-a, type: Conv2d, out_channels: 4, kernel_size: 3, padding: 1}
+      - {id: 0, type: ReLU}
+layers:
+  - {id: block1-0, use: Stage}
+  - {id: lambda, type: Conv2d, out_channels: 4, kernel_size: 1, inputs: [block1-0]}
+  - {id: "class", type: add, inputs: [block1-0, lambda]}
+  - id: 7
+    layers:
+      - {id: "a b", type: Conv2d, out_channels: 4, kernel_size: 1}
+      - {type: ReLU}
+  - {type: Flatten}
+"""
+"""Ids that are not Python identifiers: hyphens, digits, keywords, a space (all accepted by add_module)."""
+
 KEYWORDS = """
 archspec: 1
 name: keywords

@@ -175,6 +175,8 @@ def _table(compiled: CompiledSpec) -> tuple[dict[str, Any], list[tuple[str, ...]
         "params": compiled.params_total,
         "trainable_params": compiled.trainable_params,
         "macs": compiled.macs,
+        "unreachable": sorted(compiled.unreachable),
+        "unreachable_macs": compiled.unreachable_macs,
         "activation_bytes": sum(row["activation_bytes"] for row in layers),
         "input_bytes": activation_bytes(compiled.input_shape),
         "layers": layers,
@@ -225,9 +227,15 @@ def summary_markdown(compiled: CompiledSpec) -> str:
 
 def totals(data: dict[str, Any]) -> list[str]:
     """The totals lines of :func:`summary_data`'s result."""
+    unused = data.get("unreachable") or []
+    apart = (
+        f" (not counted: {data['unreachable_macs']:,} in {len(unused)} node(s) the output does not use)"
+        if unused
+        else ""
+    )
     return [
         f"params: {data['params']:,} (trainable {data['trainable_params']:,})",
-        f"mult-adds: {data['macs']:,} per sample",
+        f"mult-adds: {data['macs']:,} per sample{apart}",
         f"activation memory: {human_bytes(data['activation_bytes'])} per sample "
         f"(float32, every layer output; input {human_bytes(data['input_bytes'])})",
     ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from dataclasses import replace
+from typing import Any
 
 from archspec.errors import Diagnostic, SpecError, UsageError
 from archspec.spec.budget import DEFAULT_BUDGET, Budget
@@ -49,44 +49,6 @@ def parse_overrides(items: list[str], *, budget: Budget = DEFAULT_BUDGET) -> dic
     return overrides
 
 
-_BUDGET_FLAGS = {  # flag -> (Budget field, metavar): the limits a user may need to raise
-    "--max-bytes": ("max_bytes", "SIZE"),
-    "--max-nodes": ("max_nodes", "N"),
-    "--max-errors": ("max_errors", "N"),
-    "--max-expression-steps": ("max_expression_steps", "N"),
-    "--max-value-size": ("max_value_size", "N"),
-}
-
-
-def add_budget_options(parser: argparse.ArgumentParser) -> None:
-    """``--max-nodes`` and the like: raise one limit of the compilation budget (docs/performance.md)."""
-    group = parser.add_argument_group("limits", "raise a limit of the compilation's budget (see docs/performance.md)")
-    for flag, (name, metavar) in _BUDGET_FLAGS.items():
-        default = getattr(DEFAULT_BUDGET, name)
-        group.add_argument(flag, dest=name, metavar=metavar, default=None, help=f"default {default:,}")
-
-
-def budget_from_args(args: argparse.Namespace) -> Budget:
-    """The default budget with the limits given on the command line; a bad figure is a UsageError."""
-    from archspec.backends.limits import parse_bytes
-
-    changes: dict[str, int] = {}
-    for flag, (name, _) in _BUDGET_FLAGS.items():
-        text = getattr(args, name, None)
-        if text is None:
-            continue
-        try:
-            value = parse_bytes(text) if name == "max_bytes" else int(text)
-        except (ValueError, OverflowError):
-            value = 0
-        if value < 1:
-            raise UsageError(
-                [Diagnostic("usage", f"{flag}: expected a positive number, got '{text}'", file="<command line>")]
-            )
-        changes[name] = value
-    return replace(DEFAULT_BUDGET, **changes)
-
-
 def add_max_param_bytes_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--max-param-bytes",
@@ -104,3 +66,47 @@ def max_param_bytes(text: str) -> int | None:
     except ValueError as exc:
         raise UsageError([Diagnostic("usage", f"--max-param-bytes: {exc}", file="<command line>")]) from None
     return value or None
+
+
+def add_budget_options(parser: argparse.ArgumentParser) -> None:
+    """``--max-nodes`` and friends: raise a compilation limit for a spec known to need it."""
+    from archspec.spec.budget import DEFAULT_BUDGET
+
+    limits = (
+        ("--max-nodes", "max_nodes", "expanded layer nodes"),
+        ("--max-errors", "max_errors", "errors reported before stopping"),
+        ("--max-spec-bytes", "max_bytes", "size of a spec file"),
+    )
+    for flag, field, what in limits:
+        default = getattr(DEFAULT_BUDGET, field)
+        parser.add_argument(
+            flag,
+            dest=f"budget_{field}",
+            metavar="N",
+            type=str,
+            default=None,
+            help=f"limit on {what} (default {default:,})",
+        )
+
+
+def budget_from(args: argparse.Namespace) -> Any:
+    """The :class:`~archspec.spec.budget.Budget` the budget options ask for (positive integers only)."""
+    import dataclasses
+
+    from archspec.spec.budget import DEFAULT_BUDGET
+
+    changes: dict[str, int] = {}
+    for name, text in vars(args).items():
+        if not name.startswith("budget_") or text is None:
+            continue
+        flag = "--" + name.removeprefix("budget_").replace("_", "-").replace("max-bytes", "max-spec-bytes")
+        if not text.isdigit() or not 0 < int(text) <= 2**40:
+            raise UsageError(
+                [
+                    Diagnostic(
+                        "usage", f"{flag} {text}: expected a whole number from 1 to {2**40:,}", file="<command line>"
+                    )
+                ]
+            )
+        changes[name.removeprefix("budget_")] = int(text)
+    return dataclasses.replace(DEFAULT_BUDGET, **changes)

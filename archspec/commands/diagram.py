@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from archspec.backends.graphviz import Diagram, output_format, render, require_dot
-from archspec.commands import add_set_option, parse_overrides
+from archspec.commands import add_budget_options, add_set_option, budget_from, parse_overrides
 from archspec.compiler.pipeline import compile_spec
 from archspec.errors import SpecError
 from archspec.fileio import write_bytes_atomic
@@ -41,6 +41,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="draw an invalid spec up to its failing nodes (shown in red); still exits 1",
     )
     add_set_option(parser)
+    add_budget_options(parser)
     parser.set_defaults(run=run)
 
 
@@ -49,7 +50,9 @@ def run(args: argparse.Namespace) -> int:
     require_dot(fmt)
     overrides = parse_overrides(args.overrides)
     try:
-        compiled = compile_spec(Path(args.spec), overrides=overrides, allow_errors=args.allow_errors)
+        compiled = compile_spec(
+            Path(args.spec), overrides=overrides, allow_errors=args.allow_errors, budget=budget_from(args)
+        )
     except SpecError as exc:
         if not args.allow_errors:
             print(exc.format(), file=sys.stderr)

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from archspec.backends.summary import summary_data, summary_markdown, summary_text
-from archspec.commands import add_set_option, parse_overrides
+from archspec.commands import add_budget_options, add_set_option, budget_from, parse_overrides
 from archspec.compiler.pipeline import compile_spec
 
 
@@ -16,11 +16,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("spec", metavar="SPEC")
     parser.add_argument("--format", choices=("text", "json", "markdown"), default="text")
     add_set_option(parser)
+    add_budget_options(parser)
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    compiled = compile_spec(Path(args.spec), overrides=parse_overrides(args.overrides))
+    compiled = compile_spec(Path(args.spec), overrides=parse_overrides(args.overrides), budget=budget_from(args))
     if args.format == "json":
         print(json.dumps(summary_data(compiled), indent=2))
     elif args.format == "markdown":

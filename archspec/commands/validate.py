@@ -7,27 +7,33 @@ import json
 import sys
 from pathlib import Path
 
-from archspec.commands import add_set_option, parse_overrides
+from archspec.commands import add_budget_options, add_set_option, budget_from, parse_overrides
+from archspec.compiler.ir import CompiledSpec
 from archspec.compiler.pipeline import compile_spec
-from archspec.errors import ArchspecError, SpecError
+from archspec.errors import ArchspecError, Diagnostic, SpecError, UsageError
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("validate", help="check specs: schema, references, shapes")
-    parser.add_argument("specs", nargs="+", metavar="SPEC")
+    parser.add_argument("specs", nargs="+", metavar="SPEC", help="spec files, or folders to search for *.yaml specs")
     parser.add_argument("--format", choices=("text", "json"), default="text")
     parser.add_argument("-q", "--quiet", action="store_true", help="print nothing for valid specs")
     add_set_option(parser)
+    add_budget_options(parser)
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     overrides = parse_overrides(args.overrides)
-    worst, diagnostics = 0, []
-    for path in args.specs:
+    budget = budget_from(args)
+    worst, diagnostics, skipped = 0, [], 0
+    for path, searched in _spec_paths(args.specs):
         try:
-            compiled = compile_spec(Path(path), overrides=overrides)
+            compiled = compile_spec(path, overrides=overrides, budget=budget)
         except ArchspecError as exc:
+            if searched and [d.code for d in exc.diagnostics] == ["not-a-spec"]:
+                skipped += 1  # other YAML in a searched folder (CI configs...), not a spec
+                continue
             worst = max(worst, 1 if isinstance(exc, SpecError) else 2)
             diagnostics += exc.diagnostics
             if args.format == "text":
@@ -39,8 +45,34 @@ def run(args: argparse.Namespace) -> int:
         if args.format == "text" and not args.quiet:
             print(
                 f"ok {path}: {len(compiled.nodes)} layers, {compiled.params_total:,} params, "
-                f"{compiled.macs:,} mult-adds, output {list(compiled.output_shape or ())}"
+                f"{compiled.macs:,} mult-adds, output {list(compiled.output_shape or ())}" + _apart(compiled)
             )
     if args.format == "json":
         print(json.dumps([d.to_json() for d in diagnostics], indent=2))
+    elif skipped and not args.quiet:
+        print(f"skipped {skipped} YAML file(s) without an 'archspec:' key")
     return worst
+
+
+def _spec_paths(arguments: list[str]) -> list[tuple[Path, bool]]:
+    """Each spec to check, and whether it was found by searching a folder (``validate specs/``)."""
+    paths: list[tuple[Path, bool]] = []
+    for argument in arguments:
+        path = Path(argument)
+        if not path.is_dir():
+            paths.append((path, False))
+            continue
+        found = sorted(p for pattern in ("*.yaml", "*.yml") for p in path.rglob(pattern))
+        visible = [p for p in found if not any(part.startswith(".") for part in p.relative_to(path).parts)]
+        if not visible:
+            raise UsageError(
+                [Diagnostic("io", f"'{argument}' is a folder with no *.yaml or *.yml files", file=argument)]
+            )
+        paths += [(p, True) for p in visible if p.is_file()]
+    return paths
+
+
+def _apart(compiled: CompiledSpec) -> str:
+    if not compiled.unreachable:
+        return ""
+    return f" (+{compiled.unreachable_macs:,} mult-adds in {len(compiled.unreachable)} node(s) the output does not use)"

@@ -1,100 +1,45 @@
-"""The elaboration pass: bind parameters, expand blocks and repeats, infer shapes.
+"""The elaboration pass: the typed spec -> the IR, expanding blocks and repeats and inferring shapes.
 
 Expansion and inference walk the spec together, node by node, because a block
 may choose its structure from its input (``in_channels``: BasicBlock adds its
 projection only when the channels change) -- the way an HDL elaborates a design.
 Each node's output shape is known before the next node is expanded.
 
-Errors do not stop the walk: a failed node's output is unknown, nodes that
-depend on it are skipped silently, and every independent error is reported.
+Layers were validated once by the validation pass; an instance is validated again
+only for the arguments that held expressions, after substitution. Errors do not stop
+the walk: a failed node's output is unknown, nodes that depend on it are skipped
+silently, and every independent error is reported. The work is bounded by a
+:class:`~archspec.spec.budget.Budget`: expanded nodes (a repeat is projected from its
+first copy, so ``repeat: 999999`` fails at once) and errors.
 """
 
 from __future__ import annotations
 
-import keyword
 import math
-import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from archspec.compiler.ir import INPUT, Module, Node
+from archspec.compiler.names import id_problem
+from archspec.compiler.params import Declared, coerce, declare
 from archspec.errors import Diagnostic, LayerError
-from archspec.layers.base import Layer, LayerResult, Shape
+from archspec.layers.base import Layer, LayerResult, Repeat, Shape
 from archspec.layers.registry import layer_types
-from archspec.spec.expressions import ExpressionError, substitute
-from archspec.spec.models import BlockUse, node_kind
+from archspec.spec.budget import Budget
+from archspec.spec.expressions import ExpressionError, is_expression, names_in, substitute
+from archspec.spec.models import BlockDef, BlockUse, DeferredLayer, Group, InvalidNode
 from archspec.spec.source import Path_, Source
 from archspec.spec.suggest import did_you_mean
 from archspec.spec.validate import pydantic_diagnostics
 
-MAX_LAYERS = 1_000_000
 MAX_TENSOR_ELEMENTS = 2**63 - 1
-MAX_BLOCK_DEPTH = 32
-ID_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
-RESERVED_IDS = frozenset(
-    {
-        "T_destination",
-        "add_module",
-        "apply",
-        "bfloat16",
-        "buffers",
-        "call_super_init",
-        "children",
-        "compile",
-        "cpu",
-        "cuda",
-        "double",
-        "dump_patches",
-        "eval",
-        "extra_repr",
-        "float",
-        "forward",
-        "get_buffer",
-        "get_extra_state",
-        "get_parameter",
-        "get_submodule",
-        "half",
-        "ipu",
-        "load_state_dict",
-        "modules",
-        "mtia",
-        "named_buffers",
-        "named_children",
-        "named_modules",
-        "named_parameters",
-        "parameters",
-        "register_backward_hook",
-        "register_buffer",
-        "register_forward_hook",
-        "register_forward_pre_hook",
-        "register_full_backward_hook",
-        "register_full_backward_pre_hook",
-        "register_load_state_dict_post_hook",
-        "register_load_state_dict_pre_hook",
-        "register_module",
-        "register_parameter",
-        "register_state_dict_post_hook",
-        "register_state_dict_pre_hook",
-        "requires_grad_",
-        "set_extra_state",
-        "set_submodule",
-        "share_memory",
-        "state_dict",
-        "to",
-        "to_empty",
-        "train",
-        "training",
-        "type",
-        "xpu",
-        "zero_grad",
-        "input",
-    }
-)
-"""Names torch's ``nn.Module`` already uses (``add_module`` refuses them), plus ``input``."""
-
-_CONTROL_KEYS = {"repeat", "when", "inputs", "id"}
+MAX_BLOCK_DEPTH = 64
+CONTROL_FIELDS = frozenset({"id", "inputs", "repeat", "when"})
+ValidNode = Layer | DeferredLayer | Group | BlockUse
+TypedNode = ValidNode | InvalidNode
 
 
 @dataclass(frozen=True)
@@ -128,40 +73,85 @@ class Scope:
         self.last = ref
 
 
+@dataclass
+class _RepeatFrame:
+    """An active ``repeat`` for the node budget's projection."""
+
+    path: Path_
+    count: int
+    remaining: int = 0
+    start: int = 0
+    first_copy: int = 0
+
+    def projected(self, done: int) -> int:
+        """Nodes its remaining copies will add, each as large as the first (or this one so far)."""
+        return self.remaining * max(self.first_copy, done - self.start)
+
+
 class _Skip(Exception):
     """Abandon the current node; its diagnostic (if any) is already recorded."""
 
 
+class _Stop(Exception):
+    """Abandon the whole spec: a budget is exhausted (already reported)."""
+
+
+@dataclass
+class _Plan:
+    """What substituting one layer model needs, worked out once per model."""
+
+    fixed: dict[str, Any]
+    expressions: dict[str, Any]
+    static: Layer | None
+
+
 class Elaborator:
     def __init__(
-        self, source: Source, blocks: dict[str, Any], params: dict[str, Any], input_shape: Shape, *, skip: set[Path_]
+        self,
+        source: Source,
+        blocks: dict[str, BlockDef],
+        params: dict[str, Any],
+        input_shape: Shape,
+        *,
+        budget: Budget,
     ) -> None:
         self.source = source
-        self.skip = skip
-        """Nodes that failed validation (already reported): treated as failed, silently."""
         self.blocks = blocks
         self.params = params
+        self.budget = budget
         self.diagnostics: list[Diagnostic] = []
         self.nodes: list[Node] = []
         self.values: dict[str, Shape | None] = {INPUT: input_shape}
         self.block_stack: list[str] = []
         self.block_inputs: dict[str, list[str] | None] = {}
         """Checked input names per block (None: invalid, already reported)."""
+        self.block_params: dict[str, dict[str, Declared]] = {}
+        self.repeats: list[_RepeatFrame] = []
+        self.plans: dict[int, _Plan] = {}
+        self.variants: dict[tuple[int, str], Any] = {}
 
     # -- entry point -------------------------------------------------------------------------
-    def run(self, layers: list[Any], output: str | None) -> Module:
+    def run(self, layers: list[TypedNode], output: str | None) -> Module:
         root = Module(name="", path="", kind="root")
         scope = Scope(root, {INPUT: Ref(INPUT, INPUT)}, Ref(INPUT, INPUT), dict(self.params))
-        self.sequence(layers, ("layers",), scope)
-        result = scope.last
-        if output is not None:
-            result = self.lookup(output, ("output",), scope, self_name=None)
+        try:
+            self.sequence(layers, ("layers",), scope)
+            result = scope.last
+            if output is not None:
+                result = self.lookup(output, ("output",), scope, self_name=None)
+        except (_Stop, _Skip):
+            result = FAILED
         root.output, root.output_value = result.local, result.value or ""  # "" : the output failed
         return root
 
     # -- reporting ---------------------------------------------------------------------------
     def error(self, code: str, message: str, path: Path_, hint: str | None = None, *, key: bool = False) -> None:
-        self.diagnostics.append(self.source.diagnostic(code, message, path, hint=hint, key=key))
+        self.record(self.source.diagnostic(code, message, path, hint=hint, key=key))
+
+    def record(self, diagnostic: Diagnostic) -> None:
+        self.diagnostics.append(diagnostic)
+        if len(self.diagnostics) > self.budget.max_errors:
+            raise _Stop
 
     def evaluate(self, value: Any, vars: dict[str, Any], path: Path_) -> Any:
         try:
@@ -171,34 +161,33 @@ class Elaborator:
             raise _Skip from None
 
     # -- sequences and nodes -----------------------------------------------------------------
-    def sequence(self, items: list[Any], path: Path_, scope: Scope) -> None:
+    def sequence(self, items: list[TypedNode], path: Path_, scope: Scope) -> None:
         outer_later = scope.later_ids
-        ids: set[str] = {item["id"] for item in items if isinstance(item, dict) and isinstance(item.get("id"), str)}
-        scope.later_ids = ids | outer_later  # ids not yet in refs are defined later
+        scope.later_ids = {i for item in items if (i := _literal_id(item)) is not None} | outer_later
         for index, item in enumerate(items):
             self.node(item, (*path, index), scope)
         scope.later_ids = outer_later
 
-    def node(self, raw: dict[str, Any], path: Path_, scope: Scope) -> None:
-        written_id = raw.get("id") if isinstance(raw, dict) else None  # a non-mapping node failed validation
-        literal_id = written_id if isinstance(written_id, str) and "${" not in written_id else None
-        if path in self.skip:
-            scope.define(literal_id, FAILED)
+    def node(self, node: TypedNode, path: Path_, scope: Scope) -> None:
+        literal_id = _literal_id(node)
+        if isinstance(node, InvalidNode):
+            scope.define(literal_id, FAILED)  # reported by the validation pass
             return
         try:
-            keep = raw.get("when")
-            if keep is not None and not self._flag(keep, scope.vars, (*path, "when")):
-                source = self.inputs(raw, path, scope, literal_id)[0]
-                if literal_id is not None:
-                    scope.refs[literal_id] = source  # a dropped node stands for its input
-                return
-            count = raw.get("repeat")
-            if count is None:
-                self.single(raw, path, scope)
+            if node.when is not None and not self._flag(node.when, scope.vars, (*path, "when")):
+                self._dropped(node, path, scope)
+            elif node.repeat is None:
+                self.single(node, path, scope)
             else:
-                self.repeated(raw, self._count(count, scope.vars, (*path, "repeat")), path, scope)
+                self.repeated(node, path, scope)
         except _Skip:
             scope.define(literal_id, FAILED)
+
+    def _dropped(self, node: ValidNode, path: Path_, scope: Scope) -> None:
+        """A dropped node passes its first input through, for explicit and implicit readers alike."""
+        source = self.inputs(node, path, scope, None)[0][0]
+        name = None if node.id is None or node.repeat is not None else self._evaluated_id(node, scope, path)
+        scope.define(name, source)
 
     def _flag(self, value: Any, vars: dict[str, Any], path: Path_) -> bool:
         flag = self.evaluate(value, vars, path)
@@ -207,20 +196,26 @@ class Elaborator:
             raise _Skip
         return flag
 
-    def _count(self, value: Any, vars: dict[str, Any], path: Path_) -> int:
-        count = self.evaluate(value, vars, path)
+    def _repeat(self, repeat: Any, vars: dict[str, Any], path: Path_) -> tuple[int, str]:
+        """The copy count and the index variable's name."""
+        count, index = (repeat.count, repeat.index) if isinstance(repeat, Repeat) else (repeat, "i")
+        where = (*path, "repeat", "count") if isinstance(repeat, Repeat) else (*path, "repeat")
+        count = self.evaluate(count, vars, where)
         if not isinstance(count, int) or isinstance(count, bool) or count < 1:
-            self.error("bad-value", f"'repeat' must be a positive integer, got {count!r}", path)
+            self.error("bad-value", f"'repeat' must be a positive integer, got {count!r}", where)
             raise _Skip
-        if count + len(self.nodes) > MAX_LAYERS:
-            self.error("too-large", f"repeat {count:,} makes the model larger than {MAX_LAYERS:,} layers", path)
-            raise _Skip
-        return count
+        if count > self.budget.max_nodes:
+            self._too_many(
+                where, f"'repeat' of {count:,} copies is more than the budget of {self.budget.max_nodes:,} layer nodes"
+            )
+        return count, index
 
-    def repeated(self, raw: dict[str, Any], count: int, path: Path_, scope: Scope) -> None:
+    def repeated(self, node: ValidNode, path: Path_, scope: Scope) -> None:
         """``repeat: N``: N copies in place, or inside a group named by ``id`` (like ResNet's layer1)."""
-        grouped = raw.get("id") is not None and not self._inline(raw, scope.vars, path)
-        listed = raw.get("inputs")
+        count, index = self._repeat(node.repeat, scope.vars, path)
+        named_copies = is_expression(node.id) and index in names_in(node.id)
+        grouped = node.id is not None and not named_copies and not self._inline(node, scope.vars, path)
+        listed = node.inputs
         if isinstance(listed, list) and len(listed) > 1 and (grouped or count > 1):
             self.error(
                 "bad-inputs",
@@ -229,70 +224,110 @@ class Elaborator:
                 "write the copies out, or repeat a node that takes one input",
             )
             raise _Skip
-        body = {k: v for k, v in raw.items() if k != "repeat"}
         if grouped:
-            group = {"id": raw["id"], "layers": [], **({"inputs": raw["inputs"]} if "inputs" in raw else {})}
-            copy = {k: v for k, v in body.items() if k not in ("id", "inputs")}
-            self.module(group, path, scope, lambda inner: self._copies(copy, count, path, inner))
+            group = self._variant(node, "group", lambda: Group.model_construct(id=node.id, inputs=node.inputs))
+            self.module(group, path, scope, lambda inner: self._copies(node, count, index, path, inner, True))
             return
-        self._copies(body, count, path, scope)
+        self._copies(node, count, index, path, scope, False)
 
-    def _copies(self, body: dict[str, Any], count: int, path: Path_, scope: Scope) -> None:
+    def _copies(self, node: ValidNode, count: int, index: str, path: Path_, scope: Scope, grouped: bool) -> None:
+        strip = {"repeat": None, **({"id": None, "inputs": None} if grouped else {})}
+        first = self._variant(node, "first" + str(grouped), lambda: node.model_copy(update=strip))
+        rest = self._variant(node, "rest" + str(grouped), lambda: node.model_copy(update={**strip, "inputs": None}))
+        frame = _RepeatFrame(path, count)
+        self.repeats.append(frame)
         outer_vars = scope.vars
-        for index in range(count):
-            scope.vars = {**outer_vars, "i": index}
-            self.single(body if index == 0 else {k: v for k, v in body.items() if k != "inputs"}, path, scope)
-        scope.vars = outer_vars
+        try:
+            for copy in range(count):
+                frame.remaining, frame.start = count - copy - 1, len(self.nodes)
+                scope.vars = {**outer_vars, index: copy}
+                self.single(first if copy == 0 else rest, path, scope)
+                if copy == 0:
+                    frame.first_copy = len(self.nodes) - frame.start
+                    self._check_node_budget(path)
+        finally:
+            scope.vars = outer_vars
+            self.repeats.pop()
 
-    def single(self, raw: dict[str, Any], path: Path_, scope: Scope) -> None:
-        kind = node_kind(raw)
-        if kind == "layer":
-            self.layer(raw, path, scope)
-        elif kind == "group":
-            self.group(raw, path, scope)
+    def _variant(self, node: ValidNode, kind: str, make: Callable[[], Any]) -> Any:
+        """A derived copy of a typed node, made once per node (so layer plans are reused)."""
+        key = (id(node), kind)
+        if key not in self.variants:
+            self.variants[key] = make()
+        return self.variants[key]
+
+    def single(self, node: ValidNode, path: Path_, scope: Scope) -> None:
+        if isinstance(node, Group):
+            self.group(node, path, scope)
+        elif isinstance(node, BlockUse):
+            self.block_use(node, path, scope)
         else:
-            self.block_use(raw, path, scope)
+            self.layer(node, path, scope)  # type: ignore[arg-type]
+
+    # -- the node budget ---------------------------------------------------------------------
+    def _check_node_budget(self, path: Path_) -> None:
+        done = len(self.nodes)
+        projected = done + sum(frame.projected(done) for frame in self.repeats)
+        if projected <= self.budget.max_nodes:
+            return
+        if not self.repeats:
+            self._too_many(path, f"the spec expands to more than {self.budget.max_nodes:,} layer nodes here")
+        frame = max(self.repeats, key=lambda f: f.projected(done))
+        per_copy = max(frame.first_copy, done - frame.start, 1)
+        self._too_many(
+            (*frame.path, "repeat"),
+            f"expanding this repeat ({frame.count:,} copies of at least {per_copy:,} node(s) each) would make at "
+            f"least {projected:,} layer nodes, more than the budget of {self.budget.max_nodes:,}",
+        )
+
+    def _too_many(self, where: Path_, message: str) -> NoReturn:
+        hint = "use fewer or smaller copies, or raise the limit with --max-nodes (API: budget=Budget(max_nodes=...))"
+        self.diagnostics.append(self.source.diagnostic("too-large", message, where, hint=hint))
+        raise _Stop
 
     # -- names and references ----------------------------------------------------------------
-    def name(self, raw: dict[str, Any], path: Path_, scope: Scope) -> tuple[str, str | None]:
-        """(module attribute name, spec id): an explicit id, or the next index like nn.Sequential."""
-        if raw.get("id") is None:
-            return str(len(scope.module.children)), None
-        name = self.evaluate(raw["id"], scope.vars, (*path, "id"))
-        where = (*path, "id")
-        if not isinstance(name, str) or not ID_PATTERN.match(name):
-            self.error(
-                "bad-id",
-                f"id {name!r} is not a valid name",
-                where,
-                "ids start with a letter and contain letters, digits and '_' (they become module attribute names)",
-            )
+    def _evaluated_id(self, node: ValidNode, scope: Scope, path: Path_) -> str:
+        name = self.evaluate(node.id, scope.vars, (*path, "id"))
+        if isinstance(name, int) and not isinstance(name, bool) and name >= 0:
+            return str(name)
+        if not isinstance(name, str):
+            self.error("bad-id", f"id {name!r} is not a name", (*path, "id"), "an id is a string or an integer >= 0")
             raise _Skip
-        if _reserved(name):
-            self.error(
-                "bad-id", f"id '{name}' is reserved (torch's nn.Module uses it)", where, f"rename it, e.g. '{name}_'"
-            )
-            raise _Skip
-        if name in scope.refs or name in scope.names:
-            self.error(
-                "duplicate-id", f"id '{name}' is already used in this scope", where, "ids must be unique per scope"
-            )
-            raise _Skip
-        return name, name
+        return name
 
-    def inputs(self, raw: dict[str, Any], path: Path_, scope: Scope, self_name: str | None) -> list[Ref]:
-        names = raw.get("inputs")
-        if names is None:
-            return [scope.last]
-        if not names:
-            self.error(
-                "bad-value", "'inputs' is empty", (*path, "inputs"), "list at least one earlier node, or omit 'inputs'"
+    def name(self, node: ValidNode, path: Path_, scope: Scope) -> tuple[str, str | None]:
+        """(module attribute name, spec id): an explicit id, or the next index like nn.Sequential."""
+        where = (*path, "id")
+        if node.id is None:
+            name, spec_id = str(len(scope.module.children)), None
+        else:
+            name = spec_id = self._evaluated_id(node, scope, path)
+            problem = id_problem(name)
+            if problem:
+                self.error("bad-id", problem[0], where, problem[1])
+                raise _Skip
+        if name in scope.refs or name in scope.names:
+            hint = "ids must be unique per scope" + (
+                "; unnamed nodes are numbered by position, so numeric ids can clash with them" if name.isdigit() else ""
             )
+            self.error("duplicate-id", f"id '{name}' is already used in this scope", where if spec_id else path, hint)
             raise _Skip
-        names = self.evaluate(names, scope.vars, (*path, "inputs"))
-        return [self.lookup(n, (*path, "inputs", i), scope, self_name) for i, n in enumerate(names)]
+        return name, spec_id
+
+    def inputs(self, node: ValidNode, path: Path_, scope: Scope, self_name: str | None) -> tuple[list[Ref], bool]:
+        """The node's input refs, and whether they were implicit (the previous node)."""
+        names = node.inputs
+        if names is None:
+            return [scope.last], True
+        where = (*path, "inputs")
+        names = self.evaluate(names, scope.vars, where)
+        if not isinstance(names, list) or not names:
+            self.error("bad-inputs", f"'inputs' must be a non-empty list of node ids, got {names!r}", where)
+            raise _Skip
+        return [self.lookup(n, (*where, i), scope, self_name) for i, n in enumerate(names)], False
 
     def lookup(self, name: Any, path: Path_, scope: Scope, self_name: str | None) -> Ref:
+        name = str(name) if isinstance(name, int) and not isinstance(name, bool) else name
         if isinstance(name, str) and name in scope.refs:
             return scope.refs[name]
         hint: str | None
@@ -306,16 +341,10 @@ class Elaborator:
         raise _Skip
 
     # -- layers ------------------------------------------------------------------------------
-    def layer(self, raw: dict[str, Any], path: Path_, scope: Scope) -> None:
-        cls = layer_types()[raw["type"]]
-        name, spec_id = self.name(raw, path, scope)
-        sources = self.inputs(raw, path, scope, spec_id)
-        resolved = {k: self.evaluate(v, scope.vars, (*path, k)) for k, v in raw.items() if k not in _CONTROL_KEYS}
-        try:
-            layer = cls.model_validate(resolved, context={"resolved": True})
-        except ValidationError as exc:
-            self.diagnostics.extend(pydantic_diagnostics(exc, resolved, self.source, base=path))
-            raise _Skip from None
+    def layer(self, typed: Layer | DeferredLayer, path: Path_, scope: Scope) -> None:
+        name, spec_id = self.name(typed, path, scope)
+        sources, implicit = self.inputs(typed, path, scope, spec_id)
+        layer = self.resolve(typed, scope.vars, path)
         self._check_arity(layer, len(sources), path)
         shapes = [self.values.get(s.value) if s.value else None for s in sources]
         node = Node(
@@ -328,14 +357,41 @@ class Elaborator:
             result=None,
             source_path=path,
             blocks=scope.blocks,
+            implicit_input=implicit,
         )
         if node.input_shapes is not None:
-            self._infer(node, raw, path)
+            self._infer(node, path)
         scope.module.children.append(node)
         scope.names.add(name)
         self.nodes.append(node)
         self.values[node.path] = node.shape
         scope.define(spec_id, Ref(name, node.path if node.result else None))
+        if len(self.nodes) > self.budget.max_nodes or self.repeats:
+            self._check_node_budget(path)
+
+    def resolve(self, typed: Layer | DeferredLayer, vars: dict[str, Any], path: Path_) -> Layer:
+        """The layer with its expressions substituted and validated; the model itself when it has none."""
+        plan = self.plans.get(id(typed))
+        if plan is None:
+            plan = self.plans[id(typed)] = _plan(typed)
+        if plan.static is not None:
+            return plan.static
+        resolved = {**plan.fixed, **{k: self.evaluate(v, vars, (*path, k)) for k, v in plan.expressions.items()}}
+        cls = self._layer_class(resolved.get("type"), path)
+        try:
+            return cls.model_validate(resolved, context={"resolved": True})
+        except ValidationError as exc:
+            for diagnostic in pydantic_diagnostics(exc, resolved, self.source, base=path, resolved=True):
+                self.record(diagnostic)
+            raise _Skip from None
+
+    def _layer_class(self, name: Any, path: Path_) -> type[Layer]:
+        cls = layer_types().get(name) if isinstance(name, str) else None
+        if cls is None:
+            hint = did_you_mean(str(name), layer_types(), what="layer")
+            self.error("unknown-layer", f"unknown layer type {name!r}", (*path, "type"), hint)
+            raise _Skip
+        return cls
 
     def _check_arity(self, layer: Layer, count: int, path: Path_) -> None:
         low, high = layer.min_inputs, layer.max_inputs
@@ -349,34 +405,42 @@ class Elaborator:
             )
             raise _Skip
 
-    def _infer(self, node: Node, raw: dict[str, Any], path: Path_) -> None:
+    def _infer(self, node: Node, path: Path_) -> None:
         try:
             node.result = _within_torch_sizes(node.layer.infer(node.input_shapes or []))
         except LayerError as exc:
             shapes = ", ".join(str(list(s)) for s in node.input_shapes or [])
-            where = (*path, exc.field) if exc.field in raw else path
+            where = (*path, exc.field) if exc.field in node.layer.model_fields_set else path
             node.error = self.source.diagnostic(
                 "shape", f"{node.type}: {exc.message} (input {shapes})", where, hint=exc.hint, node=node.path
             )
-            self.diagnostics.append(node.error)
+            self.record(node.error)
 
     # -- groups and blocks -------------------------------------------------------------------
-    def _inline(self, raw: dict[str, Any], vars: dict[str, Any], path: Path_) -> bool:
-        return self._flag(raw.get("inline", False), vars, (*path, "inline"))
+    def _inline(self, node: TypedNode, vars: dict[str, Any], path: Path_) -> bool:
+        inline = getattr(node, "inline", False)
+        return self._flag(inline, vars, (*path, "inline"))
 
-    def group(self, raw: dict[str, Any], path: Path_, scope: Scope) -> None:
+    def group(self, node: Group, path: Path_, scope: Scope) -> None:
         layers_path = (*path, "layers")
-        self.module(raw, path, scope, lambda inner: self.sequence(raw["layers"], layers_path, inner))
+        self.module(node, path, scope, lambda inner: self.sequence(node.layers, layers_path, inner))
 
-    def module(self, raw: dict[str, Any], path: Path_, scope: Scope, body: Any, block: str | None = None) -> None:
+    def module(
+        self,
+        node: Group | BlockUse,
+        path: Path_,
+        scope: Scope,
+        body: Callable[[Scope], None],
+        block: str | None = None,
+    ) -> None:
         """A group or block instance: a child module, or spliced in place with ``inline: true``."""
-        inline = self._inline(raw, scope.vars, path)
-        name, spec_id = (None, raw.get("id")) if inline else self.name(raw, path, scope)
-        sources = self.inputs(raw, path, scope, spec_id)
+        inline = self._inline(node, scope.vars, path)
+        name, spec_id = (None, _literal_id(node)) if inline else self.name(node, path, scope)
+        sources, implicit = self.inputs(node, path, scope, spec_id)
         input_names = self._input_names(block) if block else [INPUT]
         if len(sources) != len(input_names):
             self._input_count_error(block, input_names, len(sources), path)
-        vars = self._block_vars(raw, path, scope, block, sources) if block else scope.vars
+        vars = self._block_vars(node, path, scope, block, sources) if block else scope.vars
         if inline or name is None:
             refs = {INPUT: sources[0], **dict(zip(input_names, sources, strict=True))}
             inner = Scope(scope.module, refs, sources[0], vars, scope.blocks, names=scope.names)
@@ -385,10 +449,8 @@ class Elaborator:
             return
         module = Module(name, _join(scope.module.path, name), "block" if block else "group")
         module.inputs, module.input_names = [s.local for s in sources], input_names
-        module.block, module.source_path = block, path
-        module.block_args = {
-            k: v for k, v in vars.items() if k in (self.blocks.get(block or "", {}).get("params") or {})
-        }
+        module.block, module.source_path, module.implicit_input = block, path, implicit
+        module.block_args = {k: vars[k] for k in self.block_params.get(block or "", {}) if k in vars}
         scope.module.children.append(module)
         scope.names.add(name)
         blocks = (*scope.blocks, module.path) if block else scope.blocks
@@ -403,7 +465,7 @@ class Elaborator:
     def _input_names(self, block: str) -> list[str]:
         """A block's declared input names, checked once per definition (the model checks only their pattern)."""
         if block not in self.block_inputs:
-            self.block_inputs[block] = self._check_input_names(block, self.blocks[block].get("inputs"))
+            self.block_inputs[block] = self._check_input_names(block, self.blocks[block].inputs)
         names = self.block_inputs[block]
         if names is None:
             raise _Skip  # reported at the definition, once
@@ -414,7 +476,7 @@ class Elaborator:
             return [INPUT]
         for index, name in enumerate(declared):
             where = ("blocks", block, "inputs", index)
-            if _reserved(name):
+            if name == INPUT or id_problem(name):
                 self.error("bad-id", f"input name '{name}' is reserved", where, f"rename it, e.g. '{name}_'")
                 return None
             if name in declared[:index]:
@@ -436,40 +498,43 @@ class Elaborator:
             self.error("bad-inputs", f"block '{block}' takes {wanted}, got {count}", where, hint)
         raise _Skip
 
-    def block_use(self, raw: dict[str, Any], path: Path_, scope: Scope) -> None:
-        block_name = raw["use"]
+    def block_use(self, node: BlockUse, path: Path_, scope: Scope) -> None:
+        block_name = node.use
         definition = self.blocks.get(block_name)
         if definition is None:
             hint = did_you_mean(block_name, self.blocks, what="block") or "define it under 'blocks:'"
             self.error("unknown-block", f"unknown block '{block_name}'", (*path, "use"), hint)
             raise _Skip
-        if block_name in self.block_stack or len(self.block_stack) >= MAX_BLOCK_DEPTH:
+        if block_name in self.block_stack:
             chain = " -> ".join([*self.block_stack, block_name])
-            self.error(
-                "recursive-block",
-                f"block '{block_name}' uses itself ({chain})",
-                (*path, "use"),
-                "blocks cannot nest recursively",
-            )
+            hint = "a block cannot use itself, directly or through other blocks"
+            self.error("recursive-block", f"block '{block_name}' uses itself ({chain})", (*path, "use"), hint)
+            raise _Skip
+        if len(self.block_stack) >= MAX_BLOCK_DEPTH:
+            message = f"blocks nest more than {MAX_BLOCK_DEPTH} deep here ({' -> '.join(self.block_stack[:3])} ...)"
+            self.error("too-deep", message, (*path, "use"), "flatten some of the block levels")
             raise _Skip
         body_path = ("blocks", block_name, "layers")
         self.block_stack.append(block_name)
         try:
-            self.module(
-                raw, path, scope, lambda inner: self.sequence(definition["layers"], body_path, inner), block_name
-            )
+            self.module(node, path, scope, lambda inner: self.sequence(definition.layers, body_path, inner), block_name)
         finally:
             self.block_stack.pop()
 
+    def _declarations(self, block: str) -> dict[str, Declared]:
+        if block not in self.block_params:
+            self.block_params[block] = {k: declare(k, v) for k, v in self.blocks[block].params.items()}
+        return self.block_params[block]
+
     def _block_vars(
-        self, raw: dict[str, Any], path: Path_, scope: Scope, block: str, sources: list[Ref]
+        self, node: Group | BlockUse, path: Path_, scope: Scope, block: str, sources: list[Ref]
     ) -> dict[str, Any]:
         """Global params, then ``in_channels``, ``in_shape`` and ``in_shapes``, then the block params."""
         shapes = [self.values.get(s.value) if s.value else None for s in sources]
         if any(shape is None for shape in shapes):
             raise _Skip  # an input failed; already reported
-        declared: dict[str, Any] = self.blocks[block].get("params") or {}
-        args = {k: v for k, v in raw.items() if k not in BlockUse.model_fields}
+        declared = self._declarations(block)
+        args = dict(node.model_extra or {})
         for key in args:
             if key not in declared:
                 hint = (
@@ -482,20 +547,50 @@ class Elaborator:
                 raise _Skip
         in_shapes = [list(s) for s in shapes if s is not None]
         vars = {**self.params, "in_channels": in_shapes[0][0], "in_shape": in_shapes[0], "in_shapes": in_shapes}
-        for key, default in declared.items():
+        for key, decl in declared.items():
             if key in args:
-                vars[key] = self.evaluate(args[key], scope.vars, (*path, key))
-            elif default is None:
+                where: Path_ = (*path, key)
+                value = self.evaluate(args[key], scope.vars, where)
+            elif decl.required:
                 self.error("missing-argument", f"block '{block}' needs parameter '{key}'", path, f"add '{key}: ...'")
                 raise _Skip
             else:
-                vars[key] = self.evaluate(default, vars, ("blocks", block, "params", key))
+                where = ("blocks", block, "params", key)
+                value = self.evaluate(decl.default, vars, where)
+            if problem := decl.check(value):
+                line = self.source.position(("blocks", block, "params", key))[0]
+                hint = f"'{key}' is declared on line {line} as {decl.type}"
+                self.error("bad-value", f"block '{block}' parameter '{key}': {problem}", where, hint)
+                raise _Skip
+            vars[key] = coerce(decl, value)
         return vars
 
 
-def _reserved(name: str) -> bool:
-    """Names a child module cannot take: ``nn.Module``'s own attributes, ``input`` and Python keywords."""
-    return name in RESERVED_IDS or keyword.iskeyword(name)
+def _plan(typed: Layer | DeferredLayer) -> _Plan:
+    fields = {k: getattr(typed, k) for k in typed.model_fields_set if k not in CONTROL_FIELDS}
+    fields.update(typed.model_extra or {})
+    fields["type"] = typed.type_name() if isinstance(typed, Layer) else typed.type
+    expressions = {k: v for k, v in fields.items() if _has_expression(v)}
+    fixed = {k: v for k, v in fields.items() if k not in expressions}
+    static = typed if not expressions and isinstance(typed, Layer) else None
+    return _Plan(fixed, expressions, static)
+
+
+def _has_expression(value: Any) -> bool:
+    if isinstance(value, str):
+        return "${" in value
+    if isinstance(value, list):
+        return any(_has_expression(v) for v in value)
+    if isinstance(value, dict):
+        return any(_has_expression(v) for v in value.values())
+    return False
+
+
+def _literal_id(node: TypedNode | BaseModel) -> str | None:
+    written = getattr(node, "id", None)
+    if isinstance(written, int) and not isinstance(written, bool):
+        return str(written)
+    return written if isinstance(written, str) and "${" not in written else None
 
 
 def _within_torch_sizes(result: LayerResult) -> LayerResult:

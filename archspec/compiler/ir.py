@@ -41,6 +41,8 @@ class Node:
     blocks: tuple[str, ...] = ()
     """Names of the enclosing block instances' module paths, outermost first."""
     error: Diagnostic | None = None
+    implicit_input: bool = False
+    """True when the spec wrote no ``inputs``: the node reads the previous one."""
 
     @property
     def type(self) -> str:
@@ -71,6 +73,7 @@ class Module:
     block: str | None = None
     block_args: dict[str, Any] = field(default_factory=dict)
     source_path: Path_ = ()
+    implicit_input: bool = False
 
     def child(self, name: str) -> Node | Module:
         for child in self.children:
@@ -122,6 +125,8 @@ class CompiledSpec:
     """Legal but suspicious (unused outputs, in-place hazards): reported, never fatal."""
     spec: Any = None
     """The validated :class:`archspec.spec.models.Spec`."""
+    unreachable: frozenset[str] = frozenset()
+    """Paths of nodes the output does not depend on (GoogLeNet's auxiliary heads in eval mode)."""
 
     @property
     def ok(self) -> bool:
@@ -141,7 +146,13 @@ class CompiledSpec:
 
     @property
     def macs(self) -> int:
-        return sum(n.result.macs for n in self.nodes if n.result)
+        """Mult-adds of the nodes the output depends on (what running the model costs)."""
+        return sum(n.result.macs for n in self.nodes if n.result and n.path not in self.unreachable)
+
+    @property
+    def unreachable_macs(self) -> int:
+        """Mult-adds of nodes whose outputs the model's output never reads, reported apart."""
+        return sum(n.result.macs for n in self.nodes if n.result and n.path in self.unreachable)
 
     def node(self, path: str) -> Node:
         for node in self.nodes:

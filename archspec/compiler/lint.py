@@ -1,18 +1,28 @@
-"""The lint pass: legal specs that are probably mistakes, reported as warnings.
+"""The lint pass: legal specs that are probably mistakes, reported as warnings (never errors).
 
-* a node whose output nothing reads (a dead branch costs compute and parameters);
-* an in-place layer (``inplace: true``) whose input is also read by another node:
-  the other reader would see the overwritten values.
+* ``unused``: a node whose output nothing reads (a dead branch costs compute and parameters);
+* ``inplace-hazard``: an in-place layer (``inplace: true``) whose input another node also
+  reads: that reader would see the overwritten values;
+* ``branch-input``: a merge (``add``, ``mul``, ``concat``) joins a node and the node right
+  after it that took it as its implicit input -- in an Inception block, the second branch
+  forgot ``inputs: [input]`` and silently became a continuation of the first;
+* ``no-flatten``: a layer that acts on the last dimension only (``Linear``) reads a feature
+  map (the output of convolutions or pooling, or the image input), with no ``Flatten``.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
+from collections.abc import Iterator
 
-from archspec.compiler.ir import CompiledSpec, Module, Node
+from archspec.compiler.ir import INPUT, CompiledSpec, Module, Node
 from archspec.errors import Diagnostic
 from archspec.spec.source import Path_
+
+LAYOUT_KEEPING = frozenset({"activation", "norm", "dropout", "merge"})
+"""Families whose output keeps their (first) input's layout."""
+FEATURE_MAPS = frozenset({"conv", "pool"})
 
 
 def lint(compiled: CompiledSpec) -> list[Diagnostic]:
@@ -20,31 +30,75 @@ def lint(compiled: CompiledSpec) -> list[Diagnostic]:
     for module in compiled.root.modules():
         for warning in _module_warnings(compiled, module):
             unique.setdefault((warning.code, warning.line, warning.column), warning)  # once per block definition
+    for warning in _layout_warnings(compiled):
+        unique.setdefault((warning.code, warning.line, warning.column), warning)
     return sorted(unique.values(), key=lambda d: (d.line, d.column))
 
 
-def _module_warnings(compiled: CompiledSpec, module: Module) -> list[Diagnostic]:
+def _module_warnings(compiled: CompiledSpec, module: Module) -> Iterator[Diagnostic]:
     readers: dict[str, list[str]] = defaultdict(list)
     for child in module.children:
         for name in child.inputs:
             readers[name].append(child.name)
     readers[module.output].append("<output>")
-    warnings = []
+    children = {child.name: child for child in module.children}
     for child in module.children:
         where = child.source_path
         if not readers.get(child.name):
             message = f"the output of '{child.path}' is never used"
-            hint = "remove the node, or list it in a later node's 'inputs'"
-            warnings.append(_warning(compiled, "unused", message, where, hint))
+            yield _warning(compiled, "unused", message, where, "remove the node, or list it in a later node's 'inputs'")
         if isinstance(child, Node) and getattr(child.layer, "inplace", False):
             source = child.inputs[0]
             others = [r for r in readers[source] if r != child.name]
             if others:
                 message = f"in-place {child.type} '{child.path}' overwrites '{source}', which '{others[0]}' also reads"
-                warnings.append(
-                    _warning(compiled, "inplace-hazard", message, where, "set 'inplace: false' on this node")
-                )
-    return warnings
+                yield _warning(compiled, "inplace-hazard", message, where, "set 'inplace: false' on this node")
+        if isinstance(child, Node) and len(child.inputs) > 1:
+            yield from _branch_warnings(compiled, child, children)
+
+
+def _branch_warnings(compiled: CompiledSpec, merge: Node, children: dict[str, Node | Module]) -> Iterator[Diagnostic]:
+    merged = set(merge.inputs)
+    for name in merge.inputs:
+        branch = children.get(name)
+        if branch is None or not branch.implicit_input or branch.inputs[0] not in merged - {name}:
+            continue
+        previous = branch.inputs[0]
+        message = (
+            f"'{branch.path}' takes its input from '{previous}' (the node before it), and '{merge.path}' "
+            f"merges both: '{name}' is a continuation of '{previous}', not a parallel branch"
+        )
+        hint = "parallel branches usually say 'inputs: [input]' (or the node they share)"
+        yield _warning(compiled, "branch-input", message, branch.source_path, hint)
+
+
+def _layout_warnings(compiled: CompiledSpec) -> Iterator[Diagnostic]:
+    by_path = {node.path: node for node in compiled.nodes}
+    for node in compiled.nodes:
+        if not node.layer.last_dim_only or not node.input_shapes or not node.result:
+            continue
+        shape = node.input_shapes[0]
+        if len(shape) >= 2 and _is_feature_map(compiled, by_path, node.sources[0]):
+            message = (
+                f"{node.type} acts on the last dimension only: input {list(shape)} gives output "
+                f"{list(node.result.shape)}"
+            )
+            hint = "add a Flatten (or global pooling and a Flatten) before it, so it sees every feature"
+            yield _warning(compiled, "no-flatten", message, node.source_path, hint)
+
+
+def _is_feature_map(compiled: CompiledSpec, by_path: dict[str, Node], value: str) -> bool:
+    """Whether a value still has the (channels, *spatial) layout of convolutions and pooling."""
+    while value != INPUT:
+        node = by_path.get(value)
+        if node is None:
+            return False
+        if node.layer.family in FEATURE_MAPS:
+            return True
+        if node.layer.family not in LAYOUT_KEEPING or not node.sources:
+            return False
+        value = node.sources[0]
+    return len(compiled.input_shape) >= 2
 
 
 def _warning(compiled: CompiledSpec, code: str, message: str, where: Path_, hint: str) -> Diagnostic:

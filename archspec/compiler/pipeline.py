@@ -1,10 +1,9 @@
-"""The pipeline in one place: load -> validate -> bind parameters -> elaborate (expand + infer)."""
+"""The pipeline in one place: load -> validate -> bind parameters -> elaborate (expand + infer) -> reach -> lint."""
 
 from __future__ import annotations
 
 import gc
 import os
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,28 +12,34 @@ from typing import Any
 from archspec.compiler.elaborate import Elaborator
 from archspec.compiler.ir import CompiledSpec
 from archspec.compiler.lint import lint
-from archspec.errors import Diagnostic, SpecError, UsageError
+from archspec.compiler.params import bind_params
+from archspec.compiler.reach import unreachable_nodes
+from archspec.errors import Diagnostic, SpecError
 from archspec.layers.base import MAX_SIZE, Shape
+from archspec.spec.budget import DEFAULT_BUDGET, Budget
 from archspec.spec.expressions import ExpressionError, substitute
-from archspec.spec.source import Path_, SetValue, Source, parse_yaml, read_spec_file
-from archspec.spec.suggest import did_you_mean
+from archspec.spec.models import InputSpec
+from archspec.spec.source import Source, parse_yaml, read_spec_file
 from archspec.spec.validate import validate_document
-
-PARAM_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 def compile_spec(
-    spec: str | Path, *, overrides: dict[str, Any] | None = None, allow_errors: bool = False
+    spec: str | Path,
+    *,
+    overrides: dict[str, Any] | None = None,
+    allow_errors: bool = False,
+    budget: Budget = DEFAULT_BUDGET,
 ) -> CompiledSpec:
-    """Compile a spec given as a path or as YAML text.
+    """Compile a spec given as a path or as YAML text: load -> validate -> bind -> elaborate -> reach -> lint.
 
     Raises :class:`SpecError` carrying every diagnostic, unless ``allow_errors``, in
     which case the partial result (inferred up to the failing nodes) is returned with
-    ``diagnostics`` set -- how diagrams of broken specs are drawn.
+    ``diagnostics`` set -- how diagrams of broken specs are drawn. ``overrides`` are
+    literal parameter values (never expressions), checked against the declarations.
     """
-    text, file = _read(spec)
+    text, file = _read(spec, budget)
     with _no_gc():
-        return _compile(text, file, overrides or {}, allow_errors)
+        return _compile(text, file, overrides or {}, allow_errors, budget)
 
 
 @contextmanager
@@ -49,22 +54,21 @@ def _no_gc() -> Iterator[None]:
             gc.enable()
 
 
-def _compile(text: str, file: str, overrides: dict[str, Any], allow_errors: bool) -> CompiledSpec:
-    data, source = parse_yaml(text, file)
-    model, invalid, bad_paths = validate_document(data, source)
-    broken_nodes = _broken_nodes(bad_paths)
-    if model is None and broken_nodes is None:
-        raise SpecError(invalid)
-    params = bind_params(data.get("params") or {}, overrides, source)
-    input_shape = _input_shape(data["input"], params, source)
-    elaborator = Elaborator(source, data.get("blocks") or {}, params, input_shape, skip=broken_nodes or set())
-    root = elaborator.run(data["layers"], data.get("output"))
-    diagnostics = sorted([*invalid, *elaborator.diagnostics], key=lambda d: (d.line, d.column))
+def _compile(text: str, file: str, overrides: dict[str, Any], allow_errors: bool, budget: Budget) -> CompiledSpec:
+    data, source = parse_yaml(text, file, budget=budget)
+    spec, invalid = validate_document(data, source, max_errors=budget.max_errors)
+    if spec is None:
+        raise SpecError(_finish(invalid, budget))
+    params, _ = bind_params(spec.params, overrides, source)
+    input_shape = _input_shape(spec.input, params, source)
+    elaborator = Elaborator(source, spec.blocks, params, input_shape, budget=budget)
+    root = elaborator.run(spec.layers, spec.output)
+    diagnostics = _finish([*invalid, *elaborator.diagnostics], budget)
     if diagnostics and not allow_errors:
         raise SpecError(diagnostics)
     compiled = CompiledSpec(
-        name=model.name if model else str(data.get("name", "spec")),
-        description=model.description if model else None,
+        name=spec.name,
+        description=spec.description,
         source=source,
         params=params,
         input_shape=input_shape,
@@ -72,90 +76,42 @@ def _compile(text: str, file: str, overrides: dict[str, Any], allow_errors: bool
         nodes=elaborator.nodes,
         values=elaborator.values,
         diagnostics=diagnostics,
-        spec=model,
+        spec=spec,
     )
+    compiled.unreachable = unreachable_nodes(compiled)
     if not diagnostics:
         compiled.warnings = lint(compiled)
     return compiled
 
 
-def _broken_nodes(bad_paths: set[Path_]) -> set[Path_] | None:
-    """The nodes that failed validation, or None when something outside nodes failed.
-
-    Invalid nodes are skipped by elaboration (their dependents silently), so shape errors
-    elsewhere in the same spec are still reported in the same run.
-    """
-    nodes = set()
-    for path in bad_paths:
-        node = _node_prefix(path)
-        if node is None:
-            return None
-        nodes.add(node)
-    return nodes
-
-
-def _node_prefix(path: Path_) -> Path_ | None:
-    """``("layers", 3, "kernel_size")`` -> ``("layers", 3)``; None outside any node."""
-    cut = None
-    for index in range(1, len(path)):
-        if path[index - 1] == "layers" and isinstance(path[index], int):
-            cut = index + 1
-    if cut is None or (path[0] not in ("layers", "blocks")) or (path[0] == "blocks" and path[2:3] != ("layers",)):
-        return None
-    return path[:cut]
+def _finish(diagnostics: list[Diagnostic], budget: Budget) -> list[Diagnostic]:
+    """Each diagnostic once, in source order, at most ``budget.max_errors`` of them."""
+    unique = sorted(set(diagnostics), key=lambda d: (d.line, d.column, d.code, d.message))
+    if len(unique) <= budget.max_errors:
+        return unique
+    shown = unique[: budget.max_errors]
+    last = shown[-1]
+    note = Diagnostic(
+        "too-many-errors",
+        f"stopped after {budget.max_errors} errors",
+        file=last.file,
+        line=last.line,
+        column=last.column,
+        hint="fix these first, or raise the limit with --max-errors",
+    )
+    return [*shown, note]
 
 
-def _read(spec: str | Path) -> tuple[str, str]:
+def _read(spec: str | Path, budget: Budget) -> tuple[str, str]:
     if isinstance(spec, Path) or ("\n" not in spec and (spec.endswith((".yaml", ".yml")) or os.path.isfile(spec))):
-        return read_spec_file(spec), str(spec)
+        return read_spec_file(spec, budget=budget), str(spec)
     return spec, "<spec>"
 
 
-def bind_params(declared: dict[str, Any], overrides: dict[str, Any], source: Source) -> dict[str, Any]:
-    """Parameter values in declaration order; defaults may use earlier parameters."""
-    unknown = [name for name in overrides if name not in declared]
-    if unknown:
-        declares = "the spec declares: " + (", ".join(declared) or "no parameters")
-        raise UsageError(
-            [
-                source.diagnostic(
-                    "unknown-param",
-                    f"cannot set '{name}': the spec has no parameter '{name}'",
-                    ("params",),
-                    hint=did_you_mean(name, declared, what="parameter") or declares,
-                    key=True,
-                )
-                for name in unknown
-            ]
-        )
-    values: dict[str, Any] = {}
-    errors: list[Diagnostic] = []
-    for name, default in declared.items():
-        if not PARAM_NAME.match(name):
-            errors.append(
-                source.diagnostic(
-                    "bad-param",
-                    f"parameter name '{name}' is not an identifier",
-                    ("params", name),
-                    hint="use letters, digits and '_', not starting with a digit, so '${...}' can refer to it",
-                    key=True,
-                )
-            )
-            continue
-        try:
-            override = overrides.get(name, default)  # a SetValue from --set, or a plain value from load()
-            values[name] = substitute(override.value if isinstance(override, SetValue) else override, values)
-        except ExpressionError as exc:
-            errors.append(source.diagnostic("expression", str(exc), ("params", name), hint=exc.hint))
-    if errors:
-        raise SpecError(errors)
-    return values
-
-
-def _input_shape(raw: dict[str, Any], params: dict[str, Any], source: Source) -> Shape:
+def _input_shape(written: InputSpec, params: dict[str, Any], source: Source) -> Shape:
     try:
-        channels = substitute(raw["channels"], params)
-        size = substitute(raw.get("size", []), params)
+        channels = substitute(written.channels, params)
+        size = substitute(written.size, params)
     except ExpressionError as exc:
         raise SpecError([source.diagnostic("expression", str(exc), ("input",), hint=exc.hint)]) from None
     dims = [channels, *([size, size] if isinstance(size, int) else size)]

@@ -18,6 +18,7 @@ from pydantic import (
     Field,
     StrictFloat,
     StrictInt,
+    StrictStr,
     StringConstraints,
     ValidationInfo,
 )
@@ -103,6 +104,18 @@ class LayerResult:
 
 
 NODE_FIELDS = frozenset({"type", "id", "inputs", "repeat", "when", "doc"})
+IDENTIFIER = r"^[A-Za-z_][A-Za-z0-9_]*$"
+
+
+class Repeat(BaseModel):
+    """``repeat: {count: 4, as: stage}``: copies with a named index, so nested repeats keep both."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+
+    count: PositiveInt | Expr = Field(description="how many copies")
+    index: StrictStr = Field(
+        alias="as", pattern=IDENTIFIER, description="the variable holding the copy index (default 'i')"
+    )
 
 
 class NodeFields(BaseModel):
@@ -111,21 +124,23 @@ class NodeFields(BaseModel):
     # validators are built on first use: bases are never validated, and most specs use a few layer types
     model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
-    id: str | None = Field(
+    id: StrictStr | Annotated[StrictInt, Field(ge=0)] | None = Field(
         default=None,
-        description="node name; becomes the module's attribute name (and state_dict key prefix). "
-        "Unnamed nodes are numbered like nn.Sequential children.",
+        description="node name; becomes the module's attribute name (and state_dict key prefix): any name "
+        "nn.Module.add_module accepts (no '.'), e.g. 'conv1', 'block1-0', 0. Unnamed nodes are numbered like "
+        "nn.Sequential children.",
     )
-    inputs: list[str] | None = Field(
+    inputs: list[StrictStr | Annotated[StrictInt, Field(ge=0)]] | Expr | None = Field(
         default=None,
         description="ids of earlier nodes in the same scope (or 'input', or the enclosing block's input names); "
         "default: the previous node. A block use lists its block's inputs in order",
     )
-    repeat: PositiveInt | Expr | None = Field(
-        default=None, description="make this many copies; the copy index is the variable 'i'"
+    repeat: PositiveInt | Expr | Repeat | None = Field(
+        default=None,
+        description="make this many copies; the copy index is the variable 'i' (or name it: {count: N, as: stage})",
     )
     when: StrictBool | Expr | None = Field(
-        default=None, description="keep this node only if true; references to a dropped node mean its input"
+        default=None, description="keep this node only if true; a dropped node passes its (first) input through"
     )
     doc: str | None = Field(default=None, description="free text, shown in summaries and docs")
 
@@ -148,6 +163,9 @@ class Layer(NodeFields):
     norms): generated code may then accumulate a residual ``add`` into it in place."""
     in_place_sum: ClassVar[bool] = False
     """True for ``add``: generated code may write ``a += b`` into a ``fresh_output`` operand."""
+    last_dim_only: ClassVar[bool] = False
+    """True when the layer acts on the last dimension only (``Linear``): the lint pass warns when
+    its input still has a feature map's layout, the usual sign of a forgotten ``Flatten``."""
 
     @classmethod
     def type_name(cls) -> str:

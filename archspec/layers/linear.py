@@ -29,7 +29,7 @@ class Linear(Layer):
     """torch.nn.Linear; ``in_features`` is inferred from the input's last dim."""
 
     fresh_output: ClassVar[bool] = True
-
+    last_dim_only: ClassVar[bool] = True
     family: ClassVar[str] = "linear"
     inferred_fields: ClassVar[tuple[str, ...]] = ("in_features",)
 

@@ -34,7 +34,8 @@ def broadcast(inputs: list[Shape]) -> Shape:
         if len(distinct) > 1:
             shapes = ", ".join(str(list(s)) for s in inputs)
             raise LayerError(
-                f"shapes {shapes} do not broadcast: dim {axis + 1} has sizes {sorted(distinct)}",
+                f"shapes {shapes} do not broadcast: per-sample dim {axis} (batch excluded) has sizes "
+                f"{', '.join(map(str, sizes))} in input order",
                 hint="sizes must match or be 1; add a 1x1 conv or pooling to align them",
             )
         result.append(distinct.pop() if distinct else 1)

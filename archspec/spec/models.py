@@ -14,6 +14,7 @@ YAML at once.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
@@ -31,7 +32,11 @@ from pydantic import (
     StrictStr,
     Tag,
     TypeAdapter,
+    ValidationError,
     ValidationInfo,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+    model_validator,
 )
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, PydanticCustomError, core_schema
@@ -55,7 +60,34 @@ def _not_a_bool(value: Any) -> Any:
 NOT_A_BOOL = BeforeValidator(_not_a_bool)
 """For ``Literal[1]``: Pydantic takes ``true`` as 1 where JSON Schema's ``const`` does not."""
 
-ParamValue = StrictInt | StrictFloat | StrictBool | StrictStr | list[Any] | None
+ParamValue = StrictInt | StrictFloat | StrictBool | StrictStr | list[Any] | dict[str, Any] | None
+ParamType = Literal["int", "float", "bool", "str", "list", "mapping", "any"]
+
+
+class ParamDecl(BaseModel):
+    """A typed parameter: ``{default: "1_0", choices: ["1_0", "1_1"]}``; ``name: value`` is the short form.
+
+    A mapping is a declaration when all its keys are declaration keys and it has ``default`` or
+    ``type``; a parameter whose default is such a mapping writes ``{default: {...}}``.
+    """
+
+    model_config = CLOSED
+
+    default: ParamValue = Field(default=None, description="the value when not overridden; null: required")
+    type: ParamType | None = Field(default=None, description="default: the type of 'default' (any when null)")
+    choices: list[ParamValue] | None = Field(default=None, min_length=1, description="the allowed values")
+    minimum: bounded_number() | None = Field(default=None, description="smallest allowed number")  # type: ignore[valid-type]
+    maximum: bounded_number() | None = Field(default=None, description="largest allowed number")  # type: ignore[valid-type]
+    doc: StrictStr | None = Field(default=None, description="what the parameter means")
+
+    @model_validator(mode="after")
+    def _declares_something(self) -> ParamDecl:
+        if not {"default", "type"} & self.model_fields_set:
+            raise ValueError("a declaration has 'default' or 'type'")
+        return self
+
+
+Param = Annotated[ParamDecl | ParamValue, Field(union_mode="left_to_right")]
 
 
 class InputSpec(BaseModel):
@@ -95,8 +127,10 @@ class BlockDef(BaseModel):
 
     model_config = CLOSED
 
-    params: dict[str, ParamValue] = Field(
-        default_factory=dict, description="parameters with defaults; a null default means the parameter is required"
+    params: dict[str, Param] = Field(
+        default_factory=dict,
+        description="parameters: 'name: default' or a declaration {default, type, choices, minimum, maximum}; "
+        "a null default means the parameter is required",
     )
     inputs: list[Annotated[StrictStr, Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$")]] | None = Field(
         default=None,
@@ -163,7 +197,10 @@ class Spec(BaseModel):
     name: StrictStr = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_.-]*$", max_length=100)
     description: StrictStr | None = None
     input: InputSpec
-    params: dict[str, ParamValue] = Field(default_factory=dict, description="named parameters with defaults")
+    params: dict[str, Param] = Field(
+        default_factory=dict,
+        description="named parameters: 'name: default' or a declaration {default, type, choices, minimum, maximum}",
+    )
     blocks: dict[str, BlockDef] = Field(default_factory=dict)
     layers: list[Node] = Field(min_length=1)
     output: StrictStr | None = Field(default=None, description="id of the node whose output is the model's output")
@@ -181,6 +218,52 @@ def node_kind(value: Any) -> str | None:
     if isinstance(value, BaseModel):
         return {BlockUse: "use", Group: "group"}.get(type(value), "layer")  # type: ignore[call-overload]
     return None
+
+
+class DeferredLayer(NodeFields):
+    """A layer whose ``type`` is an expression (``type: "${activation}"``).
+
+    Its arguments can only be checked once the type is known, so the elaboration pass
+    validates them against that layer type, per instance.
+    """
+
+    model_config = ConfigDict(extra="allow", frozen=True, defer_build=True)
+
+    type: Expr = Field(description="an expression giving a layer type name")
+
+
+@dataclass(frozen=True, eq=False)
+class InvalidNode:
+    """The typed placeholder of a node that failed validation.
+
+    Its errors are reported by the validation pass; elaboration treats it as a failed
+    node, so nodes that depend on it are skipped and the rest of the spec is still checked.
+    """
+
+    raw: Any
+    errors: tuple[Any, ...]
+
+    @property
+    def id(self) -> str | None:
+        written = self.raw.get("id") if isinstance(self.raw, dict) else None
+        return str(written) if isinstance(written, str | int) and "${" not in str(written) else None
+
+
+PLACEHOLDERS = "invalid_nodes"
+"""Validation-context key: when present (a dict), invalid nodes become :class:`InvalidNode` placeholders
+registered there by ``id()`` of their raw mapping, instead of failing the whole document."""
+
+
+def _node_or_placeholder(value: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo) -> Any:
+    try:
+        return handler(value)
+    except ValidationError as exc:
+        registry = (info.context or {}).get(PLACEHOLDERS)
+        if registry is None:
+            raise
+        placeholder = InvalidNode(value, tuple(exc.errors(include_url=False)))
+        registry[id(value)] = placeholder
+        return placeholder
 
 
 class LayerNode:
@@ -201,13 +284,15 @@ class LayerNode:
         return handler(_layer_union_schema(registry_version()))
 
 
-def _validate_layer(value: Any, info: ValidationInfo) -> Layer:
+def _validate_layer(value: Any, info: ValidationInfo) -> Layer | DeferredLayer:
     types = layer_types()
     if isinstance(value, Layer) and types.get(value.type_name()) is type(value):
         return value
     if "type" not in value:
         raise PydanticCustomError("union_tag_not_found", "Unable to extract tag using discriminator 'type'")
     tag = value["type"]
+    if isinstance(tag, str) and tag.startswith("${"):
+        return DeferredLayer.model_validate(value, context=info.context)
     cls = types.get(tag) if isinstance(tag, str) else None
     if cls is None:
         raise PydanticCustomError(
@@ -228,4 +313,5 @@ if not TYPE_CHECKING:
     Node = Annotated[
         Union[Annotated[LayerNode, Tag("layer")], Annotated[Group, Tag("group")], Annotated[BlockUse, Tag("use")]],  # noqa: UP007
         Discriminator(node_kind, custom_error_type="node_kind", custom_error_message="a node must be a mapping"),
+        WrapValidator(_node_or_placeholder),
     ]

@@ -1,13 +1,16 @@
-"""The validation pass: JSON Schema and the Pydantic models, errors mapped to source positions.
+"""The validation pass: raw YAML data -> the typed :class:`~archspec.spec.models.Spec`, once.
 
-Both must agree on what is valid (a test fuzzes that). Pydantic's messages are
-turned into diagnostics first because they know more (did-you-mean for unknown
-layer types and arguments); the JSON Schema only adds what Pydantic missed.
+The Pydantic models are the one authority on what is valid (the JSON Schema generated
+from them is for editors and other tools; a fuzz test keeps the two in agreement). A node
+that fails validation becomes an :class:`~archspec.spec.models.InvalidNode` placeholder, so
+one bad node costs one diagnostic and the rest of the spec is still expanded and checked.
 """
 
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterator
+from functools import cache
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -15,45 +18,99 @@ from pydantic import BaseModel, ValidationError
 from archspec.errors import Diagnostic
 from archspec.layers.registry import layer_types
 from archspec.spec import models
-from archspec.spec.schema import schema_validator
+from archspec.spec.describe import describe_field
 from archspec.spec.source import Path_, Source
 from archspec.spec.suggest import did_you_mean
 
 
-def validate_document(data: Any, source: Source) -> tuple[models.Spec | None, list[Diagnostic], set[Path_]]:
-    """Check the raw document: the Spec model (or None), diagnostics, and the data paths at fault."""
+def validate_document(
+    data: Any, source: Source, *, max_errors: int = 100
+) -> tuple[models.Spec | None, list[Diagnostic]]:
+    """The typed spec (None when something outside the nodes is invalid) and its diagnostics.
+
+    Diagnostics past ``max_errors`` (plus one, so the caller can tell) are not built:
+    a spec with thousands of broken nodes costs the same as one with a hundred.
+    """
     if not isinstance(data, dict):
         kind = "a list" if isinstance(data, list) else f"a {type(data).__name__} scalar"
-        diagnostic = source.diagnostic(
-            "not-a-mapping",
-            f"a spec must be a mapping at the top level, got {kind}",
-            hint="start the file with 'archspec: 1', then 'name:', 'input:' and 'layers:'",
-        )
-        return None, [diagnostic], {()}
+        return None, [
+            source.diagnostic(
+                "not-a-mapping",
+                f"a spec must be a mapping at the top level, got {kind}",
+                hint="start the file with 'archspec: 1', then 'name:', 'input:' and 'layers:'",
+            )
+        ]
+    if "archspec" not in data:
+        return None, [
+            source.diagnostic(
+                "not-a-spec",
+                "this YAML file is not an archspec spec: it has no 'archspec:' key",
+                hint="archspec specs start with 'archspec: 1' (the language version)",
+            )
+        ]
+    invalid: dict[int, models.InvalidNode] = {}
+    spec: models.Spec | None = None
+    diagnostics: list[Diagnostic] = []
     try:
-        spec = models.Spec.model_validate(data)
+        spec = models.Spec.model_validate(data, context={models.PLACEHOLDERS: invalid})
     except ValidationError as exc:
-        bad = {data_path(data, error["loc"]) for error in exc.errors(include_url=False)}
-        return None, pydantic_diagnostics(exc, data, source), bad
-    errors = list(schema_validator().iter_errors(data))
-    bad = {tuple(error.absolute_path) for error in errors}
-    return (None if errors else spec), schema_diagnostics(errors, source), bad
+        diagnostics += pydantic_diagnostics(exc, data, source)
+    for path, node in _located(data, invalid):
+        if len(diagnostics) > max_errors:
+            break
+        diagnostics += _node_diagnostics(node, path, source)
+    return spec, sorted(diagnostics, key=lambda d: (d.line, d.column))
 
 
-def schema_diagnostics(errors: list[Any], source: Source) -> list[Diagnostic]:
-    ordered = sorted(errors, key=lambda e: list(map(str, e.absolute_path)))
-    return [source.diagnostic("schema", f"JSON Schema: {e.message}", tuple(e.absolute_path)) for e in ordered]
+def _located(data: dict[str, Any], invalid: dict[int, models.InvalidNode]) -> Iterator[tuple[Path_, Any]]:
+    """Each failed node with its path: a placeholder (found by the ``id()`` of its raw mapping, unique
+    in freshly loaded data) or a non-mapping item of a node list."""
+    for path, items in _node_lists(data):
+        for index, item in enumerate(items):
+            if not isinstance(item, dict):
+                yield (*path, index), models.InvalidNode(item, ())
+            elif id(item) in invalid:
+                yield (*path, index), invalid[id(item)]
 
 
-def pydantic_diagnostics(exc: ValidationError, data: Any, source: Source, base: Path_ = ()) -> list[Diagnostic]:
+def _node_lists(data: dict[str, Any]) -> Iterator[tuple[Path_, list[Any]]]:
+    """Every list of nodes in the document: the spec's, each block's and each group's ``layers``."""
+    roots: list[tuple[Path_, Any]] = [(("layers",), data.get("layers"))]
+    blocks = data.get("blocks")
+    if isinstance(blocks, dict):
+        roots += [(("blocks", name, "layers"), b.get("layers")) for name, b in blocks.items() if isinstance(b, dict)]
+    while roots:
+        path, items = roots.pop(0)
+        if not isinstance(items, list):
+            continue
+        yield path, items
+        for index, item in enumerate(items):
+            if isinstance(item, dict) and "layers" in item and "use" not in item:
+                roots.append(((*path, index, "layers"), item["layers"]))
+
+
+def _node_diagnostics(node: models.InvalidNode, path: Path_, source: Source) -> list[Diagnostic]:
+    if not isinstance(node.raw, dict):
+        return [source.diagnostic("bad-node", "a node must be a mapping like '{type: ReLU}'", path)]
+    by_path = _by_path(node.errors, node.raw)
+    return [_diagnostic(errors, sub, node.raw, source, path) for sub, errors in by_path.items()]
+
+
+def pydantic_diagnostics(
+    exc: ValidationError, data: Any, source: Source, base: Path_ = (), *, resolved: bool = False
+) -> list[Diagnostic]:
     """One diagnostic per offending data path (union branches merged), in source order."""
-    by_path: dict[Path_, list[dict[str, Any]]] = {}
-    for error in exc.errors(include_url=False):
-        path = data_path(data, error["loc"])
-        by_path.setdefault(path, []).append(dict(error))
-    _drop_missing_explained_by_typos(by_path)
-    diagnostics = [_diagnostic(errors, path, data, source, base) for path, errors in by_path.items()]
+    by_path = _by_path(exc.errors(include_url=False), data)
+    diagnostics = [_diagnostic(errors, path, data, source, base, resolved) for path, errors in by_path.items()]
     return sorted(diagnostics, key=lambda d: (d.line, d.column))
+
+
+def _by_path(errors: Any, data: Any) -> dict[Path_, list[dict[str, Any]]]:
+    by_path: dict[Path_, list[dict[str, Any]]] = {}
+    for error in errors:
+        by_path.setdefault(data_path(data, error["loc"]), []).append(dict(error))
+    _drop_missing_explained_by_typos(by_path)
+    return by_path
 
 
 def _drop_missing_explained_by_typos(by_path: dict[Path_, list[dict[str, Any]]]) -> None:
@@ -92,14 +149,16 @@ def _is_tag(part: str) -> bool:
     return "[" in part or part.startswith(("constrained-", "function-"))
 
 
-def _diagnostic(errors: list[dict[str, Any]], path: Path_, data: Any, source: Source, base: Path_) -> Diagnostic:
+def _diagnostic(
+    errors: list[dict[str, Any]], path: Path_, data: Any, source: Source, base: Path_, resolved: bool = False
+) -> Diagnostic:
     first = errors[0]
     kind = first["type"]
     where = (*base, *path)
     name = str(path[-1]) if path else "spec"
     if kind == "extra_forbidden":
         parent = _get(data, path[:-1])
-        hint = did_you_mean(name, _fields_for(parent, path[:-1]), what="argument")
+        hint = did_you_mean(name, _fields_for(parent, (*base, *path[:-1])), what="argument")
         return source.diagnostic("unknown-argument", f"unknown argument '{name}'", where, hint=hint, key=True)
     if kind == "missing":
         hint = f"add '{name}: ...'"
@@ -121,12 +180,47 @@ def _diagnostic(errors: list[dict[str, Any]], path: Path_, data: Any, source: So
         )
     if kind == "node_kind":
         return source.diagnostic("bad-node", "a node must be a mapping like '{type: ReLU}'", where)
+    return _bad_value(errors, path, data, source, base, resolved)
+
+
+def _bad_value(
+    errors: list[dict[str, Any]], path: Path_, data: Any, source: Source, base: Path_, resolved: bool
+) -> Diagnostic:
+    """Say what the argument needs (from its schema), not which union branches Pydantic tried."""
     value = _get(data, path)
-    messages = sorted({_expected(e) for e in errors})
-    detail = (
-        messages[0] if len(messages) == 1 else "expected " + "; or ".join(m.removeprefix("expected ") for m in messages)
+    owner, field = _owning_field(data, path, base)
+    expected = describe_field(owner, field, resolved=resolved) if owner is not None and field is not None else None
+    name = field or (str(path[-1]) if path else "spec")
+    if expected is None:
+        messages = sorted({_expected(e) for e in errors})
+        expected = "; or ".join(messages)
+    else:
+        expected = "expected " + expected
+    hint = _value_hint(value, expected, resolved)
+    return source.diagnostic(
+        "bad-value", f"invalid value {_show(value)} for '{name}': {expected}", (*base, *path), hint=hint
     )
-    return source.diagnostic("bad-value", f"invalid value {_show(value)} for '{name}': {detail}", where)
+
+
+def _value_hint(value: Any, expected: str, resolved: bool) -> str | None:
+    """A float where an integer is needed: from an expression, ``/`` was meant as ``//``."""
+    if isinstance(value, float) and "an integer" in expected and "a number" not in expected:
+        if resolved:
+            return "the expression gives a float ('/' divides exactly); use '//' for integer division"
+        if value.is_integer():
+            return f"write {int(value)}, without the decimal point"
+    return None
+
+
+def _owning_field(data: Any, path: Path_, base: Path_) -> tuple[type[BaseModel] | None, str | None]:
+    """The model and field that own the value at ``path``: the deepest mapping with a known model."""
+    for cut in range(len(path) - 1, -1, -1):
+        parent, key = _get(data, path[:cut]), path[cut]
+        if isinstance(parent, dict) and isinstance(key, str):
+            model = _model_for(parent, (*base, *path[:cut]))
+            if model is not None and key in model.model_fields:
+                return model, key
+    return None, None
 
 
 def _expected(error: dict[str, Any]) -> str:
@@ -155,16 +249,35 @@ def _get(data: Any, path: Path_) -> Any:
 
 def _fields_for(parent: Any, path: Path_) -> list[str]:
     """Field names of the model that validated ``parent`` (for did-you-mean)."""
-    model: type[BaseModel] | None = None
-    if path == ():
-        model = models.Spec
-    elif path == ("input",):
-        model = models.InputSpec
-    elif path == ("train",):
-        model = models.TrainConfig
-    elif len(path) == 2 and path[0] == "blocks":
-        model = models.BlockDef
-    elif isinstance(parent, dict):
-        kind = models.node_kind(parent)
-        model = models.Group if kind == "group" else layer_types().get(str(parent.get("type")))
+    model = _model_for(parent, path)
     return list(model.model_fields) if model else []
+
+
+def _model_for(parent: Any, path: Path_) -> type[BaseModel] | None:
+    if path == ():
+        return models.Spec
+    if path == ("input",):
+        return models.InputSpec
+    if path == ("train",):
+        return models.TrainConfig
+    if len(path) == 2 and path[0] == "blocks":
+        return models.BlockDef
+    if len(path) in (2, 4) and path[-2] == "params":
+        return models.ParamDecl
+    if isinstance(parent, dict) and path and isinstance(path[-1], int):
+        kind = models.node_kind(parent)
+        if kind == "group":
+            return models.Group
+        if kind == "use":
+            return models.BlockUse
+        return layer_types().get(str(parent.get("type")))
+    if path and path[-1] == "repeat":
+        return _repeat_model()
+    return None
+
+
+@cache
+def _repeat_model() -> type[BaseModel]:
+    from archspec.layers.base import Repeat
+
+    return Repeat
