@@ -41,28 +41,46 @@ class Run:
     max_rss_mb: float
 
 
+LAUNCHER = """
+import os, subprocess, sys
+child = subprocess.Popen([sys.executable, "-m", "archspec", *sys.argv[1:]])
+_, status, usage = os.wait4(child.pid, 0)
+sys.stderr.write(f"\\n@@usage {usage.ru_utime + usage.ru_stime} {usage.ru_maxrss}\\n")
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
 def run_cli(*args: str, timeout: float = KILL_AFTER_S) -> Run:
-    """Run ``python -m archspec ARGS``; kill it after ``timeout``; its own peak RSS from wait4."""
+    """Run ``python -m archspec ARGS`` through a small launcher; kill both after ``timeout``.
+
+    The launcher reports its child's CPU time and peak RSS from ``wait4``. Measuring the
+    child of the test process directly would not do: Linux carries a process's peak RSS
+    across fork and exec, so a child of a pytest worker that has imported torch starts
+    with the worker's gigabyte.
+    """
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started = time.perf_counter()
-        process = subprocess.Popen([sys.executable, "-m", "archspec", *args], cwd=ROOT, stdout=out, stderr=err)
-        killer = threading.Timer(timeout, process.kill)
+        command = [sys.executable, "-c", LAUNCHER, *args]
+        process = subprocess.Popen(command, cwd=ROOT, stdout=out, stderr=err, start_new_session=True)
+        killer = threading.Timer(timeout, os.killpg, (process.pid, 9))
         killer.start()
         try:
-            _, status, usage = os.wait4(process.pid, 0)
+            process.wait()
         finally:
             killer.cancel()
         seconds = time.perf_counter() - started
-        process.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
+        error = err.read().decode(errors="replace")
+        error, _, usage = error.rpartition("\n@@usage ")
+        cpu, _, rss = usage.partition(" ")
         return Run(
             process.returncode,
             out.read().decode(errors="replace"),
-            err.read().decode(errors="replace"),
+            error,
             seconds,
-            usage.ru_utime + usage.ru_stime,
-            usage.ru_maxrss / 1024,  # KiB on Linux
+            float(cpu or "nan"),
+            int(rss or 0) / 1024,  # KiB on Linux
         )
 
 
@@ -177,7 +195,8 @@ PATHS: dict[str, tuple[Callable[[Path], str], str]] = {
     "dev-zero": (lambda _: "/dev/zero", "is a character device"),
     "dev-urandom": (lambda _: "/dev/urandom", "is a character device"),
     "dev-full": (lambda _: "/dev/full", "is a character device"),
-    "directory": (lambda tmp: str(tmp), "is a directory"),
+    "empty-directory": (lambda tmp: str(tmp), "is a folder with no *.yaml or *.yml files"),
+    "name-too-long": (lambda tmp: str(tmp / ("a" * 300)), "File name too long"),
     "spec-of-4-mib": (big_spec, "more than 200,000 values"),
     "alias-bomb-spec": (alias_bomb_spec, "more than 200,000 values"),
 }
@@ -217,10 +236,11 @@ def test_hostile_set_values(name: str, tmp_path: Path, baseline_mb: float) -> No
     assert "--set x=" in run.err and message in run.err
 
 
-def test_a_plain_date_is_a_string_and_reported_where_used(tmp_path: Path, baseline_mb: float) -> None:
-    """YAML 1.2 core schema: ``2001-12-14`` is text, so it fails where a number is needed (exit 1)."""
+def test_a_plain_date_is_a_string_refused_for_an_integer_parameter(tmp_path: Path, baseline_mb: float) -> None:
+    """YAML 1.2 core schema: ``2001-12-14`` is text, so it does not fit an integer parameter (exit 2)."""
     spec = tmp_path / "spec.yaml"
     spec.write_text(HEAD + "params:\n  x: 4\n" + BODY.replace("out_channels: 4", 'out_channels: "${x}"'))
     run = run_cli("summary", str(spec), "--format", "json", "--set", "x=2001-12-14")
     assert_clean_failure(run, baseline_mb, label="--set plain date")
-    assert run.code == 1 and json.loads(run.out)
+    (diagnostic,) = json.loads(run.out)
+    assert run.code == 2 and diagnostic["message"].startswith("--set x=2001-12-14: expected an integer")

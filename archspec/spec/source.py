@@ -17,9 +17,8 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Any
 
 import yaml
@@ -44,7 +43,7 @@ _CORE_INT = re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$")
 _CORE_FLOAT = re.compile(
     r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
 )
-_MAYBE_NOT_STRING = frozenset("~nNtTfF-+.0123456789")  # first characters of core-schema non-strings
+_NOT_A_STRING = re.compile("|".join(p.pattern for p in (_CORE_NULL, _CORE_BOOL, _CORE_INT, _CORE_FLOAT)))
 
 
 @dataclass(frozen=True)
@@ -66,6 +65,8 @@ class Source:
     text: str
     values: dict[Path_, tuple[int, int]] = field(default_factory=dict)
     keys: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+    _starts: list[int] = field(default_factory=lambda: [0], init=False, repr=False, compare=False)
+    _breaks: Iterator[re.Match[str]] | None = field(default=None, init=False, repr=False, compare=False)
 
     def position(self, path: Path_, *, key: bool = False) -> tuple[int, int]:
         """Position of ``path``, falling back to the nearest located ancestor."""
@@ -78,13 +79,25 @@ class Source:
             path = path[:-1]
         return self.values.get((), (1, 1))
 
-    @cached_property
-    def _line_starts(self) -> list[int]:
-        return [0, *(match.end() for match in _LINE_BREAK.finditer(self.text))]
+    def _starts_through(self, line: int = -1, offset: int = -1) -> list[int]:
+        """Line start offsets, scanned only as far as ``line`` (or ``offset``) needs and kept.
+
+        Thousands of diagnostics stay linear, and one near the top of a 4 MiB file does
+        not scan all of it.
+        """
+        starts = self._starts
+        if self._breaks is None:
+            self._breaks = _LINE_BREAK.finditer(self.text)
+        while len(starts) <= line or starts[-1] <= offset:
+            match = next(self._breaks, None)
+            if match is None:
+                break
+            starts.append(match.end())
+        return starts
 
     def line_text(self, line: int) -> str | None:
-        """The text of a 1-based line, in O(1) after one scan (thousands of diagnostics stay linear)."""
-        starts = self._line_starts
+        """The text of a 1-based line (None past the last line)."""
+        starts = self._starts_through(line=line)
         if not 0 < line <= len(starts) or (line == len(starts) and starts[-1] == len(self.text)):
             return None  # past the last line (after a final line break, or an empty text)
         end = starts[line] if line < len(starts) else len(self.text)
@@ -92,7 +105,7 @@ class Source:
 
     def line_column(self, offset: int) -> tuple[int, int]:
         """The 1-based (line, column) of a character offset."""
-        starts = self._line_starts
+        starts = self._starts_through(offset=offset)
         line = bisect_right(starts, offset)
         return line, offset - starts[line - 1] + 1
 
@@ -212,7 +225,7 @@ class _Builder:
             if self.count > self.budget.max_yaml_values:
                 self.counted(0, path)
             text = event.value
-            if not event.implicit[0] or (text and text[0] not in _MAYBE_NOT_STRING):
+            if not event.implicit[0] or _NOT_A_STRING.match(text) is None:
                 return text  # quoted, or plain and not a number, boolean or null
             if len(text) < 19 and text.isascii() and text.isdigit():
                 return int(text)
@@ -293,7 +306,7 @@ class _Builder:
     def key(self, event: yaml.Event) -> str:
         if type(event) is yaml.ScalarEvent and event.tag is None and not event.anchor:  # fast: a plain name
             text = event.value
-            if text and text[0] not in _MAYBE_NOT_STRING and text != "<<":
+            if text != "<<" and _NOT_A_STRING.match(text) is None:
                 return text
         if not isinstance(event, yaml.ScalarEvent) or event.anchor:
             raise SpecError([self.error(event, "bad-key", "mapping keys must be plain names")])
@@ -357,7 +370,7 @@ def _resolve(event: yaml.ScalarEvent) -> str:
     if event.tag not in (None, "!"):
         return str(event.tag)
     value = event.value
-    if event.tag == "!" or not event.implicit[0] or (value and value[0] not in _MAYBE_NOT_STRING):
+    if event.tag == "!" or not event.implicit[0] or _NOT_A_STRING.match(value) is None:
         return _TAG + "str"
     for tag, pattern in (("null", _CORE_NULL), ("bool", _CORE_BOOL), ("int", _CORE_INT), ("float", _CORE_FLOAT)):
         if pattern.match(value):
