@@ -11,7 +11,8 @@ minute in all). A big run::
 
 With ``ARCHSPEC_FUZZ_FINDINGS`` set, each violation is saved there (and the run goes on);
 the ones worth keeping go to ``tests/fuzz_corpus/`` (``*.yaml``: spec text, ``*.set``:
-a ``--set`` value for lenet5's ``num_classes``, ``*.expr``: an expression), which
+a ``--set`` value for lenet5's ``num_classes``, ``*.expr``: an expression, ``*.args``: a
+JSON list of CLI arguments, ``{workdir}`` standing for a folder of special files), which
 :func:`test_corpus_replays` replays.
 """
 
@@ -247,14 +248,19 @@ def test_fuzz_set_values(value: str, key: str) -> None:
 # ----------------------------------------------------------------------------- paths
 
 
+def special_files(workdir: Path) -> None:
+    """A FIFO, a symlink loop and a dangling symlink in ``workdir`` (once)."""
+    if (workdir / "fifo.yaml").exists() or (workdir / "fifo.yaml").is_symlink():
+        return
+    os.mkfifo(workdir / "fifo.yaml")
+    (workdir / "loop.yaml").symlink_to(workdir / "loop.yaml")
+    (workdir / "dangling.yaml").symlink_to(workdir / "missing.yaml")
+
+
 @pytest.fixture(scope="module")
 def special_paths(workdir: Path) -> list[str]:
-    fifo = workdir / "fifo.yaml"
-    os.mkfifo(fifo)
-    loop = workdir / "loop.yaml"
-    loop.symlink_to(loop)
-    dangling = workdir / "dangling.yaml"
-    dangling.symlink_to(workdir / "missing.yaml")
+    special_files(workdir)
+    fifo, loop, dangling = (workdir / name for name in ("fifo.yaml", "loop.yaml", "dangling.yaml"))
     devices = [d for d in ("/dev/zero", "/dev/urandom", "/dev/full", "/dev/null") if os.path.exists(d)]
     return [str(fifo), str(loop), str(dangling), str(workdir), *devices, str(workdir / "missing.yaml"), LENET]
 
@@ -265,7 +271,8 @@ def test_fuzz_paths(special_paths: list[str], workdir: Path, data: st.DataObject
     paths = data.draw(st.lists(st.sampled_from(special_paths), min_size=1, max_size=3))
     suffix = data.draw(st.sampled_from(["", "/", "/x", "\x00", "/" + "a" * 300, "//", "/."]))
     paths[0] += suffix
-    check(paths)
+    template = [p.replace(str(workdir), "{workdir}").replace(LENET, "{lenet}") for p in paths]
+    check(paths, keep=(".args", json.dumps(template).encode()))
 
 
 # ----------------------------------------------------------------------------- expressions
@@ -332,7 +339,7 @@ def test_fuzz_expressions(text: str) -> None:
 
 
 def corpus() -> Iterator[Path]:
-    yield from sorted(p for p in CORPUS.glob("*") if p.suffix in (".yaml", ".set", ".expr"))
+    yield from sorted(p for p in CORPUS.glob("*") if p.suffix in (".yaml", ".set", ".expr", ".args"))
 
 
 @pytest.mark.parametrize("case", list(corpus()), ids=lambda p: p.name)
@@ -343,5 +350,8 @@ def test_corpus_replays(case: Path, workdir: Path) -> None:
         check([LENET, "--set", f"num_classes={value}"])
     elif case.suffix == ".expr":
         test_fuzz_expressions.hypothesis.inner_test(text=case.read_text())
+    elif case.suffix == ".args":  # paths, "{workdir}" standing for a folder of special files
+        special_files(workdir)
+        check([arg.format(workdir=workdir, lenet=LENET) for arg in json.loads(case.read_text())])
     else:
         check([str(case)])
