@@ -382,9 +382,10 @@ def test_validate_a_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
 
 # -- hostile specs in a fresh process, with time and memory limits ---------------------------------
 
-BOUNDED_RUN = (
-    "import atexit, resource, sys\n"
-    "atexit.register(lambda: print('MAXRSS', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr))\n"
+BOUNDED_RUN = (  # VmHWM: this process's own peak; ru_maxrss also counts the parent's peak before exec
+    "import atexit, re, sys\n"
+    "hwm = lambda: int(re.search(r'VmHWM:\\s*(\\d+)', open('/proc/self/status').read()).group(1))\n"
+    "atexit.register(lambda: print('MAXRSS', hwm(), file=sys.stderr))\n"
     "from archspec.cli import main\n"
     "sys.exit(main(sys.argv[1:]))\n"
 )
