@@ -261,7 +261,7 @@ def special_files(workdir: Path) -> None:
 def special_paths(workdir: Path) -> list[str]:
     special_files(workdir)
     fifo, loop, dangling = (workdir / name for name in ("fifo.yaml", "loop.yaml", "dangling.yaml"))
-    devices = [d for d in ("/dev/zero", "/dev/urandom", "/dev/full", "/dev/null") if os.path.exists(d)]
+    devices = [d for d in ("/dev/zero", "/dev/urandom", "/dev/full") if os.path.exists(d)]
     return [str(fifo), str(loop), str(dangling), str(workdir), *devices, str(workdir / "missing.yaml"), LENET]
 
 
