@@ -2,11 +2,12 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+NODE_STAMP := $(VENV)/node/.installed
 PYTEST_ARGS ?=
 
 .PHONY: setup test test-fast demo lint format schema docs bench clean
 
-setup: $(STAMP)
+setup: $(STAMP) $(NODE_STAMP)
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -15,6 +16,13 @@ $(STAMP): pyproject.toml
 	@command -v dot >/dev/null 2>&1 || { (apt-get update -qq && apt-get install -y -qq graphviz) >/dev/null 2>&1 \
 		|| echo "warning: could not install Graphviz's 'dot'; archspec diagram will write .dot files only"; }
 	touch $(STAMP)
+
+# ajv-cli and the YAML language server check the JSON Schema (tests/test_schema.py); without npm those tests skip
+$(NODE_STAMP): Makefile | $(STAMP)
+	@if command -v npm >/dev/null 2>&1; then \
+		npm install --silent --no-audit --no-fund --prefix $(VENV)/node \
+			ajv-cli@5 yaml-language-server@1 vscode-languageserver-textdocument@1 && touch $(NODE_STAMP); \
+	else echo "note: npm not found; the ajv and YAML language server checks of the JSON Schema will be skipped"; fi
 
 test: setup
 	$(PY) -m ruff check archspec tests bench

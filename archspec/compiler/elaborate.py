@@ -186,7 +186,10 @@ class Elaborator:
     def _dropped(self, node: ValidNode, path: Path_, scope: Scope) -> None:
         """A dropped node passes its first input through, for explicit and implicit readers alike."""
         source = self.inputs(node, path, scope, None)[0][0]
-        name = None if node.id is None or node.repeat is not None else self._evaluated_id(node, scope, path)
+        if node.id is None or node.repeat is not None:
+            name = _literal_id(node)  # a repeat's id may name copies by an index that is not bound here
+        else:
+            name = self._evaluated_id(node, scope, path)
         scope.define(name, source)
 
     def _flag(self, value: Any, vars: dict[str, Any], path: Path_) -> bool:

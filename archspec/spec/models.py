@@ -281,7 +281,17 @@ class LayerNode:
 
     @classmethod
     def __get_pydantic_json_schema__(cls, schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
-        return handler(_layer_union_schema(registry_version()))
+        """Every registered layer by its ``type``, or a :class:`DeferredLayer` when ``type`` is ``${...}``."""
+        expression_type = {
+            "type": "object",
+            "properties": {"type": {"type": "string", "pattern": r"^\$\{"}},
+            "required": ["type"],
+        }
+        return {
+            "if": expression_type,
+            "then": handler(TypeAdapter(DeferredLayer).core_schema),
+            "else": handler(_layer_union_schema(registry_version())),
+        }
 
 
 def _validate_layer(value: Any, info: ValidationInfo) -> Layer | DeferredLayer:
