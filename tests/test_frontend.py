@@ -177,6 +177,27 @@ def test_block_parameters_are_typed_and_point_at_their_declaration() -> None:
     assert (diagnostic.line, diagnostic.hint) == (10, "'stride' is declared on line 6 as int")
 
 
+def test_cli_set_errors_say_they_come_from_the_override(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    spec = tmp_path / "typed.yaml"
+    spec.write_text(TYPED)
+    assert main(["validate", str(spec), "--set", "reduction=128"]) == 2
+    assert "--set reduction=128: expected at most 16, got 128" in capsys.readouterr().err
+
+
+def test_cli_set_values_keep_their_text_for_string_parameters(tmp_path: Path) -> None:
+    spec = tmp_path / "typed.yaml"
+    spec.write_text(TYPED)
+    assert main(["validate", str(spec), "--set", "version=1_0"]) == 0  # YAML 1.1 would read the integer 10
+    assert main(["validate", str(spec), "--set", "version=1_1", "--set", "width=1_0"]) == 2  # not 10
+
+
+def test_expression_budget_flags_reach_every_expression() -> None:
+    text = HEADER + "params: {n: 3000}\nlayers:\n  - {type: Conv2d, out_channels: '${len(range(n))}', kernel_size: 1}\n"
+    assert compile_spec(text).nodes[0].shape == (3000, 8, 8)
+    diagnostics = load_error_with_budget(text, Budget(max_value_size=1000))
+    assert [d.code for d in diagnostics] == ["expression"]
+
+
 # -- a language that says what people mean ------------------------------------------------------
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 from typing import Any, Literal, overload
 
-import yaml
-
-from archspec.errors import Diagnostic, UsageError
+from archspec.errors import Diagnostic, SpecError, UsageError
+from archspec.spec.budget import DEFAULT_BUDGET, Budget
+from archspec.spec.source import SetValue, parse_value
 
 
 def add_set_option(parser: argparse.ArgumentParser) -> None:
@@ -17,24 +17,35 @@ def add_set_option(parser: argparse.ArgumentParser) -> None:
         metavar="KEY=VALUE",
         action="append",
         default=[],
-        help="override a spec parameter (repeatable); VALUE is read as YAML: 100, 0.5, true, [1, 2]",
+        help="override a spec parameter (repeatable); VALUE is read as plain YAML: 100, 0.5, true, [1, 2], {a: 1}",
     )
 
 
-def parse_overrides(items: list[str]) -> dict[str, Any]:
-    """``["num_classes=100"]`` -> ``{"num_classes": 100}``; values are YAML scalars or lists."""
-    overrides: dict[str, Any] = {}
+_SET_HINT = "write a plain value: 3, 0.5, true, text, [1, 2] or {a: 1}; quote text with special characters"
+
+
+def parse_overrides(items: list[str], *, budget: Budget = DEFAULT_BUDGET) -> dict[str, SetValue]:
+    """``["num_classes=100"]`` -> ``{"num_classes": SetValue("100", 100)}``.
+
+    Values are read by the specs' own bounded loader (plain scalars, lists and mappings;
+    no tags, no aliases); every refusal is a UsageError starting ``--set KEY=VALUE:``.
+    """
+    overrides: dict[str, SetValue] = {}
     for item in items:
         key, sep, text = item.partition("=")
         if not sep or not key.strip():
             raise UsageError([Diagnostic("usage", f"--set expects KEY=VALUE, got '{item}'", file="<command line>")])
         try:
-            value = yaml.safe_load(text) if text.strip() else ""
-        except yaml.YAMLError:
-            value = text
-        if isinstance(value, dict):
-            raise UsageError([Diagnostic("usage", f"--set {key}: mappings are not allowed", file="<command line>")])
-        overrides[key.strip()] = value
+            value = parse_value(text, budget=budget)
+        except SpecError as exc:
+            shown = item if len(item) <= 60 else item[:57] + "..."
+            raise UsageError(
+                [
+                    Diagnostic("usage", f"--set {shown}: {d.message}", file="<command line>", hint=_SET_HINT)
+                    for d in exc.diagnostics
+                ]
+            ) from None
+        overrides[key.strip()] = SetValue(text, value)
     return overrides
 
 
@@ -109,6 +120,8 @@ def add_budget_options(parser: argparse.ArgumentParser) -> None:
         ("--max-nodes", "max_nodes", "expanded layer nodes"),
         ("--max-errors", "max_errors", "errors reported before stopping"),
         ("--max-spec-bytes", "max_bytes", "size of a spec file"),
+        ("--max-expression-steps", "max_expression_steps", "work of one ${...} evaluation"),
+        ("--max-value-size", "max_value_size", "elements in one value an expression builds"),
     )
     for flag, field, what in limits:
         default = getattr(DEFAULT_BUDGET, field)

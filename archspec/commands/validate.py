@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -60,7 +61,7 @@ def _spec_paths(arguments: list[str]) -> list[tuple[Path, bool]]:
     paths: list[tuple[Path, bool]] = []
     for argument in arguments:
         path = Path(argument)
-        if not path.is_dir():
+        if not os.path.isdir(path):  # never raises (Path.is_dir does for a name that is too long)
             paths.append((path, False))
             continue
         found = sorted(p for pattern in ("*.yaml", "*.yml") for p in path.rglob(pattern))

@@ -155,7 +155,7 @@ class Elaborator:
 
     def evaluate(self, value: Any, vars: dict[str, Any], path: Path_) -> Any:
         try:
-            return substitute(value, vars)
+            return substitute(value, vars, budget=self.budget)
         except ExpressionError as exc:
             self.error("expression", str(exc), path, exc.hint)
             raise _Skip from None

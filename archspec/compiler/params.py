@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from archspec.errors import Diagnostic, SpecError, UsageError
+from archspec.spec.budget import DEFAULT_BUDGET, Budget
 from archspec.spec.expressions import ExpressionError, is_expression, substitute
 from archspec.spec.models import ParamDecl
 from archspec.spec.source import Path_, SetValue, Source
@@ -125,7 +126,7 @@ def coerce(declared: Declared, value: Any) -> Any:
 
 
 def bind_params(
-    written: dict[str, Any], overrides: dict[str, Any], source: Source
+    written: dict[str, Any], overrides: dict[str, Any], source: Source, *, budget: Budget = DEFAULT_BUDGET
 ) -> tuple[dict[str, Any], dict[str, Declared]]:
     """Spec parameter values in declaration order (defaults may use earlier parameters)."""
     declared = {name: declare(name, value) for name, value in written.items()}
@@ -153,7 +154,7 @@ def bind_params(
             continue
         else:
             try:
-                value = substitute(decl.default, values)
+                value = substitute(decl.default, values, budget=budget)
             except ExpressionError as exc:
                 errors.append(source.diagnostic("expression", str(exc), where, hint=exc.hint))
                 continue

@@ -55,12 +55,12 @@ def _no_gc() -> Iterator[None]:
 
 
 def _compile(text: str, file: str, overrides: dict[str, Any], allow_errors: bool, budget: Budget) -> CompiledSpec:
-    data, source = parse_yaml(text, file)
+    data, source = parse_yaml(text, file, budget=budget)
     spec, invalid = validate_document(data, source, max_errors=budget.max_errors)
     if spec is None:
         raise SpecError(_finish(invalid, budget))
-    params, _ = bind_params(spec.params, overrides, source)
-    input_shape = _input_shape(spec.input, params, source)
+    params, _ = bind_params(spec.params, overrides, source, budget=budget)
+    input_shape = _input_shape(spec.input, params, source, budget)
     elaborator = Elaborator(source, spec.blocks, params, input_shape, budget=budget)
     root = elaborator.run(spec.layers, spec.output)
     diagnostics = _finish([*invalid, *elaborator.diagnostics], budget)
@@ -104,14 +104,14 @@ def _finish(diagnostics: list[Diagnostic], budget: Budget) -> list[Diagnostic]:
 
 def _read(spec: str | Path, budget: Budget) -> tuple[str, str]:
     if isinstance(spec, Path) or ("\n" not in spec and (spec.endswith((".yaml", ".yml")) or os.path.isfile(spec))):
-        return read_spec_file(spec), str(spec)
+        return read_spec_file(spec, budget=budget), str(spec)
     return spec, "<spec>"
 
 
-def _input_shape(written: InputSpec, params: dict[str, Any], source: Source) -> Shape:
+def _input_shape(written: InputSpec, params: dict[str, Any], source: Source, budget: Budget) -> Shape:
     try:
-        channels = substitute(written.channels, params)
-        size = substitute(written.size, params)
+        channels = substitute(written.channels, params, budget=budget)
+        size = substitute(written.size, params, budget=budget)
     except ExpressionError as exc:
         raise SpecError([source.diagnostic("expression", str(exc), ("input",), hint=exc.hint)]) from None
     dims = [channels, *([size, size] if isinstance(size, int) else size)]
