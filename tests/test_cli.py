@@ -148,3 +148,15 @@ def test_unwritable_outputs_exit_2_with_the_path(args: list[str], tmp_path: Path
 def test_negative_workers_are_rejected_by_train_and_evaluate(command: list[str]) -> None:
     result = run_cli(command[0], str(ROOT / "specs" / "lenet5.yaml"), *command[1:], "--workers", "-3")
     assert result.returncode == 2 and "--workers: expected an integer from 0 to" in result.stderr, result.stderr
+
+
+def test_short_lived_commands_restore_the_garbage_collector(tmp_path: Path) -> None:
+    import gc
+
+    from archspec.cli import main
+
+    spec = Path(__file__).parent.parent / "specs" / "lenet5.yaml"
+    assert gc.isenabled()
+    assert main(["validate", "-q", str(spec)]) == 0
+    assert main(["validate", str(tmp_path / "missing.yaml")]) == 2
+    assert gc.isenabled()
