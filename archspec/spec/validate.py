@@ -11,12 +11,12 @@ from __future__ import annotations
 import difflib
 import math
 from collections.abc import Iterator
-from functools import cache
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
 from archspec.errors import Diagnostic
+from archspec.layers.base import Repeat
 from archspec.layers.registry import layer_types
 from archspec.spec import models
 from archspec.spec.describe import describe_field
@@ -275,12 +275,5 @@ def _model_for(parent: Any, path: Path_) -> type[BaseModel] | None:
             return models.BlockUse
         return layer_types().get(str(parent.get("type")))
     if path and path[-1] == "repeat":
-        return _repeat_model()
+        return Repeat
     return None
-
-
-@cache
-def _repeat_model() -> type[BaseModel]:
-    from archspec.layers.base import Repeat
-
-    return Repeat
