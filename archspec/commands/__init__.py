@@ -112,26 +112,25 @@ def _byte_limit_error(reason: str, auto: bool) -> UsageError:
     return UsageError([Diagnostic("usage", f"--max-activation-bytes: {reason}{extra}", file="<command line>")])
 
 
+BUDGET_FLAGS = (
+    ("--max-nodes", "max_nodes", "expanded layer nodes"),
+    ("--max-errors", "max_errors", "errors reported before stopping"),
+    ("--max-spec-bytes", "max_bytes", "size of a spec file"),
+    ("--max-expression-steps", "max_expression_steps", "work of one ${...} evaluation"),
+    ("--max-value-size", "max_value_size", "elements in one value an expression builds"),
+)
+"""(flag, :class:`~archspec.spec.budget.Budget` field, what it limits)."""
+MAX_BUDGET = 2**40
+
+
 def add_budget_options(parser: argparse.ArgumentParser) -> None:
     """``--max-nodes`` and friends: raise a compilation limit for a spec known to need it."""
     from archspec.spec.budget import DEFAULT_BUDGET
 
-    limits = (
-        ("--max-nodes", "max_nodes", "expanded layer nodes"),
-        ("--max-errors", "max_errors", "errors reported before stopping"),
-        ("--max-spec-bytes", "max_bytes", "size of a spec file"),
-        ("--max-expression-steps", "max_expression_steps", "work of one ${...} evaluation"),
-        ("--max-value-size", "max_value_size", "elements in one value an expression builds"),
-    )
-    for flag, field, what in limits:
+    for flag, field, what in BUDGET_FLAGS:
         default = getattr(DEFAULT_BUDGET, field)
         parser.add_argument(
-            flag,
-            dest=f"budget_{field}",
-            metavar="N",
-            type=str,
-            default=None,
-            help=f"limit on {what} (default {default:,})",
+            flag, dest=f"budget_{field}", metavar="N", default=None, help=f"limit on {what} (default {default:,})"
         )
 
 
@@ -142,17 +141,12 @@ def budget_from(args: argparse.Namespace) -> Any:
     from archspec.spec.budget import DEFAULT_BUDGET
 
     changes: dict[str, int] = {}
-    for name, text in vars(args).items():
-        if not name.startswith("budget_") or text is None:
+    for flag, field, _ in BUDGET_FLAGS:
+        text = getattr(args, f"budget_{field}", None)
+        if text is None:
             continue
-        flag = "--" + name.removeprefix("budget_").replace("_", "-").replace("max-bytes", "max-spec-bytes")
-        if not text.isdigit() or len(text) > 13 or not 0 < int(text) <= 2**40:  # 5,000 digits: int() refuses
-            raise UsageError(
-                [
-                    Diagnostic(
-                        "usage", f"{flag} {text}: expected a whole number from 1 to {2**40:,}", file="<command line>"
-                    )
-                ]
-            )
-        changes[name.removeprefix("budget_")] = int(text)
+        if not text.isdigit() or len(text) > 13 or not 0 < int(text) <= MAX_BUDGET:  # 5,000 digits: int() refuses
+            message = f"{flag} {text}: expected a whole number from 1 to {MAX_BUDGET:,}"
+            raise UsageError([Diagnostic("usage", message, file="<command line>")])
+        changes[field] = int(text)
     return dataclasses.replace(DEFAULT_BUDGET, **changes)

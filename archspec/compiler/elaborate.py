@@ -29,7 +29,7 @@ from archspec.errors import Diagnostic, LayerError
 from archspec.layers.base import Layer, LayerResult, Repeat, Shape
 from archspec.layers.registry import layer_types
 from archspec.spec.budget import Budget
-from archspec.spec.expressions import ExpressionError, is_expression, names_in, substitute
+from archspec.spec.expressions import ExpressionError, has_expression, is_expression, names_in, substitute
 from archspec.spec.models import BlockDef, BlockUse, DeferredLayer, Group, InvalidNode
 from archspec.spec.source import Path_, Source
 from archspec.spec.suggest import did_you_mean
@@ -479,7 +479,7 @@ class Elaborator:
             return [INPUT]
         for index, name in enumerate(declared):
             where = ("blocks", block, "inputs", index)
-            if name == INPUT or id_problem(name):
+            if id_problem(name):
                 self.error("bad-id", f"input name '{name}' is reserved", where, f"rename it, e.g. '{name}_'")
                 return None
             if name in declared[:index]:
@@ -573,20 +573,10 @@ def _plan(typed: Layer | DeferredLayer) -> _Plan:
     fields = {k: getattr(typed, k) for k in typed.model_fields_set if k not in CONTROL_FIELDS}
     fields.update(typed.model_extra or {})
     fields["type"] = typed.type_name() if isinstance(typed, Layer) else typed.type
-    expressions = {k: v for k, v in fields.items() if _has_expression(v)}
+    expressions = {k: v for k, v in fields.items() if has_expression(v)}
     fixed = {k: v for k, v in fields.items() if k not in expressions}
     static = typed if not expressions and isinstance(typed, Layer) else None
     return _Plan(fixed, expressions, static)
-
-
-def _has_expression(value: Any) -> bool:
-    if isinstance(value, str):
-        return "${" in value
-    if isinstance(value, list):
-        return any(_has_expression(v) for v in value)
-    if isinstance(value, dict):
-        return any(_has_expression(v) for v in value.values())
-    return False
 
 
 def _literal_id(node: TypedNode | BaseModel) -> str | None:

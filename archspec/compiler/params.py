@@ -127,15 +127,16 @@ def coerce(declared: Declared, value: Any) -> Any:
 
 def bind_params(
     written: dict[str, Any], overrides: dict[str, Any], source: Source, *, budget: Budget = DEFAULT_BUDGET
-) -> tuple[dict[str, Any], dict[str, Declared]]:
+) -> dict[str, Any]:
     """Spec parameter values in declaration order (defaults may use earlier parameters)."""
     declared = {name: declare(name, value) for name, value in written.items()}
     _check_override_names(overrides, declared, source)
     values: dict[str, Any] = {}
-    errors = [_bad_name(name, source) for name in declared if not PARAM_NAME.match(name)]
+    errors: list[Diagnostic] = []
     for name, decl in declared.items():
         where: Path_ = ("params", name)
         if not PARAM_NAME.match(name):
+            errors.append(_bad_name(name, source))
             continue
         if name in overrides:
             value, problem = _override(decl, overrides[name])
@@ -164,7 +165,7 @@ def bind_params(
         values[name] = coerce(decl, value)
     if errors:
         raise SpecError(errors)
-    return values, declared
+    return values
 
 
 def _bad_name(name: str, source: Source) -> Diagnostic:

@@ -59,7 +59,7 @@ def _compile(text: str, file: str, overrides: dict[str, Any], allow_errors: bool
     spec, invalid = validate_document(data, source, max_errors=budget.max_errors)
     if spec is None:
         raise SpecError(_finish(invalid, budget))
-    params, _ = bind_params(spec.params, overrides, source, budget=budget)
+    params = bind_params(spec.params, overrides, source, budget=budget)
     input_shape = _input_shape(spec.input, params, source, budget)
     elaborator = Elaborator(source, spec.blocks, params, input_shape, budget=budget)
     root = elaborator.run(spec.layers, spec.output)

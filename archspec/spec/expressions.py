@@ -34,6 +34,15 @@ def is_expression(value: object) -> bool:
     return isinstance(value, str) and "${" in value
 
 
+def has_expression(value: Any) -> bool:
+    """Whether ``value`` holds a ``${...}`` anywhere, through nested lists and mappings."""
+    if isinstance(value, list):
+        return any(has_expression(item) for item in value)
+    if isinstance(value, dict):
+        return any(has_expression(item) for item in value.values())
+    return is_expression(value)
+
+
 def substitute(value: Any, scope: Mapping[str, Any], *, budget: Budget = DEFAULT_BUDGET) -> Any:
     """Resolve every ``${...}`` inside ``value`` (recursing into lists and mappings).
 
