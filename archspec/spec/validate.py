@@ -92,7 +92,7 @@ def _node_lists(data: dict[str, Any]) -> Iterator[tuple[Path_, list[Any]]]:
 
 def _node_diagnostics(node: models.InvalidNode, path: Path_, source: Source) -> list[Diagnostic]:
     if not isinstance(node.raw, dict):
-        return [source.diagnostic("bad-node", "a node must be a mapping like '{type: ReLU}'", path)]
+        return [_bad_node(source, path)]
     by_path = _by_path(node.errors, node.raw)
     return [_diagnostic(errors, sub, node.raw, source, path) for sub, errors in by_path.items()]
 
@@ -180,8 +180,12 @@ def _diagnostic(
             hint="add e.g. 'type: Conv2d', or 'use: <block name>'",
         )
     if kind == "node_kind":
-        return source.diagnostic("bad-node", "a node must be a mapping like '{type: ReLU}'", where)
+        return _bad_node(source, where)
     return _bad_value(errors, path, data, source, base, resolved)
+
+
+def _bad_node(source: Source, where: Path_) -> Diagnostic:
+    return source.diagnostic("bad-node", "a node must be a mapping like '{type: ReLU}'", where)
 
 
 def _bad_value(
