@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from archspec.errors import Diagnostic
@@ -154,8 +155,10 @@ class CompiledSpec:
         """Mult-adds of nodes whose outputs the model's output never reads, reported apart."""
         return sum(n.result.macs for n in self.nodes if n.result and n.path in self.unreachable)
 
+    @cached_property
+    def by_path(self) -> dict[str, Node]:
+        """Every layer node by its path (the node list is complete once elaboration returns)."""
+        return {node.path: node for node in self.nodes}
+
     def node(self, path: str) -> Node:
-        for node in self.nodes:
-            if node.path == path:
-                return node
-        raise KeyError(path)
+        return self.by_path[path]

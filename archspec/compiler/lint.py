@@ -73,12 +73,11 @@ def _branch_warnings(compiled: CompiledSpec, merge: Node, children: dict[str, No
 
 
 def _layout_warnings(compiled: CompiledSpec) -> Iterator[Diagnostic]:
-    by_path = {node.path: node for node in compiled.nodes}
     for node in compiled.nodes:
         if not node.layer.last_dim_only or not node.input_shapes or not node.result:
             continue
         shape = node.input_shapes[0]
-        if len(shape) >= 2 and _is_feature_map(compiled, by_path, node.sources[0]):
+        if len(shape) >= 2 and _is_feature_map(compiled, node.sources[0]):
             message = (
                 f"{node.type} acts on the last dimension only: input {list(shape)} gives output "
                 f"{list(node.result.shape)}"
@@ -87,10 +86,10 @@ def _layout_warnings(compiled: CompiledSpec) -> Iterator[Diagnostic]:
             yield _warning(compiled, "no-flatten", message, node.source_path, hint)
 
 
-def _is_feature_map(compiled: CompiledSpec, by_path: dict[str, Node], value: str) -> bool:
+def _is_feature_map(compiled: CompiledSpec, value: str) -> bool:
     """Whether a value still has the (channels, *spatial) layout of convolutions and pooling."""
     while value != INPUT:
-        node = by_path.get(value)
+        node = compiled.by_path.get(value)
         if node is None:
             return False
         if node.layer.family in FEATURE_MAPS:

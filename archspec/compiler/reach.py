@@ -12,7 +12,7 @@ from archspec.compiler.ir import INPUT, CompiledSpec
 
 def unreachable_nodes(compiled: CompiledSpec) -> frozenset[str]:
     """Paths of the nodes the output does not depend on."""
-    by_path = {node.path: node for node in compiled.nodes}
+    by_path = compiled.by_path
     seen: set[str] = set()
     stack = [compiled.root.output_value]
     while stack:
