@@ -9,6 +9,7 @@ import math
 import re
 from fractions import Fraction
 
+from archspec.backends.summary import activation_bytes as tensor_bytes
 from archspec.compiler.ir import CompiledSpec
 from archspec.errors import Diagnostic, UsageError
 
@@ -20,9 +21,6 @@ BYTES_PER_PARAM = 4
 
 DEFAULT_MAX_ACTIVATION_BYTES = 4 * 2**30
 """4 GiB of float32 activations for the batch of a forward pass."""
-
-BYTES_PER_ACTIVATION = 4
-"""Activations are float32 (``--amp`` halves them; the estimate does not count on it)."""
 
 _UNITS = {
     "": 1,
@@ -122,8 +120,8 @@ def activation_bytes(compiled: CompiledSpec, batch: int = 1) -> int:
     This is what a training step keeps for the backward pass; an inference forward frees values
     as it goes and needs less, so the estimate is an upper bound for it.
     """
-    elements = math.prod(compiled.input_shape) + sum(math.prod(n.shape) for n in compiled.nodes if n.shape)
-    return elements * batch * BYTES_PER_ACTIVATION
+    values = [compiled.input_shape, *(node.shape for node in compiled.nodes)]
+    return batch * sum(tensor_bytes(shape) for shape in values)
 
 
 def check_activation_memory(
@@ -155,7 +153,7 @@ def check_activation_memory(
     if largest is None or math.prod(compiled.input_shape) >= math.prod(largest.shape or ()):
         message += f"; the largest is the input {list(compiled.input_shape)}"
         raise UsageError([compiled.source.diagnostic("too-large", message, ("input",), hint=hint)])
-    size = math.prod(largest.shape or ()) * batch * BYTES_PER_ACTIVATION
+    size = tensor_bytes(largest.shape) * batch
     message += (
         f"; the largest output: '{largest.path}' ({largest.type}, {list(largest.shape or ())}, {format_bytes(size)})"
     )

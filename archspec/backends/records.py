@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import hashlib
 import math
-import re
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictStr, ValidationError, model_validator
 
 from archspec.errors import Diagnostic, UsageError
+from archspec.spec.expressions import EXPRESSION
 
 MAX_TEXT = 16 * 1024 * 1024
 """The spec text: the loader's limit on spec files (:data:`archspec.spec.source.MAX_BYTES`)."""
@@ -25,8 +25,6 @@ MAX_PARAM_VALUES = 100_000
 """Scalars in all stored parameters together (a spec's params are a few numbers and short lists)."""
 MAX_PARAM_DEPTH = 8
 MAX_STRING = 10_000
-EXPRESSION = re.compile(r"\$\{.*\}", re.DOTALL)
-"""What the compiler reads as an expression or an interpolation: ``${`` then ``}`` anywhere in a string."""
 
 
 def literal_params(params: dict[str, Any]) -> dict[str, Any]:
@@ -53,7 +51,7 @@ def literal_params(params: dict[str, Any]) -> dict[str, Any]:
         elif isinstance(value, str):
             if len(value) > MAX_STRING:
                 raise ValueError(f"'{where}' is a string of {len(value):,} characters")
-            if EXPRESSION.search(value):
+            if EXPRESSION.search(value):  # what the compiler would evaluate or interpolate
                 raise ValueError(f"'{where}' holds an expression ('${{...}}'); stored parameters are literal values")
         elif not (value is None or isinstance(value, bool | int | float)):
             raise ValueError(f"'{where}' is a {type(value).__name__}; parameters are numbers, strings, lists, mappings")
