@@ -60,13 +60,19 @@ def add_max_param_bytes_option(parser: argparse.ArgumentParser) -> None:
 
 
 def max_param_bytes(text: str) -> int | None:
+    """The ``--max-param-bytes`` value in bytes; ``None``: no limit."""
+    return byte_limit("--max-param-bytes", text)
+
+
+def byte_limit(flag: str, text: str, *, auto: bool = False) -> int | None:
+    """A size flag's value in bytes (``None``: no limit), or a usage error naming the flag."""
     from archspec.backends.limits import parse_bytes
 
     try:
-        value = parse_bytes(text)
+        return parse_bytes(text) or None
     except ValueError as exc:
-        raise UsageError([Diagnostic("usage", f"--max-param-bytes: {exc}", file="<command line>")]) from None
-    return value or None
+        extra = "; or auto" if auto else ""
+        raise UsageError([Diagnostic("usage", f"{flag}: {exc}{extra}", file="<command line>")]) from None
 
 
 def add_max_activation_bytes_option(parser: argparse.ArgumentParser, *, default: str = "4GiB") -> None:
@@ -76,7 +82,7 @@ def add_max_activation_bytes_option(parser: argparse.ArgumentParser, *, default:
         default=default,
         metavar="SIZE",
         help="refuse to run a forward pass whose float32 activations (the input and every node's output, for "
-        f"the whole batch) need more (default {default};{auto} e.g. 500MB, 16GiB, 0 = no limit)",
+        f"the whole batch) need more (default {default};{auto} e.g. 500MB, 16GiB; 0 or none = no limit)",
     )
 
 
@@ -90,26 +96,9 @@ def max_activation_bytes(text: str, *, auto: Literal[True]) -> int | Literal["au
 
 def max_activation_bytes(text: str, *, auto: bool = False) -> int | Literal["auto"] | None:
     """The ``--max-activation-bytes`` value in bytes; ``None``: no limit; ``"auto"`` where ``auto`` allows it."""
-    from archspec.backends.limits import parse_bytes
-
     if auto and text.strip().lower() == "auto":
         return "auto"
-    try:
-        value = parse_bytes(text)
-    except ValueError as exc:
-        raise _byte_limit_error(str(exc), auto) from None
-    except OverflowError:  # 1e999
-        value = 2**64
-    if value > 2**63:
-        raise _byte_limit_error(f"'{text}' is too large (0 means no limit)", auto)
-    if value == 0 and any(c in "123456789" for c in text.lower().partition("e")[0]):
-        raise _byte_limit_error(f"'{text}' is less than one byte (0 means no limit)", auto)
-    return value or None
-
-
-def _byte_limit_error(reason: str, auto: bool) -> UsageError:
-    extra = "; or auto" if auto else ""
-    return UsageError([Diagnostic("usage", f"--max-activation-bytes: {reason}{extra}", file="<command line>")])
+    return byte_limit("--max-activation-bytes", text, auto=auto)
 
 
 BUDGET_FLAGS = (
