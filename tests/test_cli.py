@@ -150,7 +150,7 @@ def test_negative_workers_are_rejected_by_train_and_evaluate(command: list[str])
     assert result.returncode == 2 and "--workers: expected an integer from 0 to" in result.stderr, result.stderr
 
 
-def test_short_lived_commands_restore_the_garbage_collector(tmp_path: Path) -> None:
+def test_main_leaves_the_garbage_collector_alone_and_the_process_entry_pauses_it(tmp_path: Path) -> None:
     import gc
 
     from archspec.cli import main
@@ -160,3 +160,8 @@ def test_short_lived_commands_restore_the_garbage_collector(tmp_path: Path) -> N
     assert main(["validate", "-q", str(spec)]) == 0
     assert main(["validate", str(tmp_path / "missing.yaml")]) == 2
     assert gc.isenabled()
+    probe = "import gc, sys; from archspec.cli import entry; sys.argv = ['archspec'] + sys.argv[1:]; "
+    probe += "code = entry(); print(gc.isenabled()); sys.exit(code)"
+    for command, collecting in ((["validate", "-q", str(spec)], "False"), (["evaluate"], "True")):
+        done = subprocess.run([sys.executable, "-c", probe, *command], capture_output=True, text=True, check=False)
+        assert done.stdout.strip() == collecting, (done.stdout, done.stderr[-500:])
