@@ -15,13 +15,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from archspec.errors import Diagnostic, SpecError, UsageError
+from archspec.layers.base import IDENTIFIER
 from archspec.spec.budget import DEFAULT_BUDGET, Budget
 from archspec.spec.expressions import ExpressionError, is_expression, substitute
 from archspec.spec.models import ParamDecl
 from archspec.spec.source import Path_, SetValue, Source
 from archspec.spec.suggest import did_you_mean
 
-PARAM_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+PARAM_NAME = re.compile(IDENTIFIER)
 _TYPE_NAMES = {
     "int": "an integer",
     "float": "a number",

@@ -68,7 +68,7 @@ def bounded_number(description: str | None = None, **bounds: float) -> Any:
     The bounds sit on each member of the union: on the union itself, the JSON Schema would
     get Pydantic's non-standard ``gt``/``ge`` keys, which JSON Schema validators ignore.
     """
-    finite = Annotated[StrictFloat, Field(allow_inf_nan=False, **bounds)]  # type: ignore[arg-type]
+    finite = Annotated[FiniteFloat, Field(**bounds)]  # type: ignore[arg-type]
     union = finite | Annotated[StrictInt, Field(**bounds)]  # type: ignore[arg-type]
     return union if description is None else Annotated[union, Field(description=description)]
 
@@ -109,6 +109,8 @@ class LayerResult:
 
 NODE_FIELDS = frozenset({"type", "id", "inputs", "repeat", "when", "doc"})
 IDENTIFIER = r"^[A-Za-z_][A-Za-z0-9_]*$"
+NodeId = StrictStr | Annotated[StrictInt, Field(ge=0)]
+"""A node's name: any string ``add_module`` accepts (checked by the compiler), or a Sequential index."""
 
 
 class Repeat(BaseModel):
@@ -128,13 +130,13 @@ class NodeFields(BaseModel):
     # validators are built on first use: bases are never validated, and most specs use a few layer types
     model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
-    id: StrictStr | Annotated[StrictInt, Field(ge=0)] | None = Field(
+    id: NodeId | None = Field(
         default=None,
         description="node name; becomes the module's attribute name (and state_dict key prefix): any name "
         "nn.Module.add_module accepts (no '.'), e.g. 'conv1', 'block1-0', 0. Unnamed nodes are numbered like "
         "nn.Sequential children.",
     )
-    inputs: list[StrictStr | Annotated[StrictInt, Field(ge=0)]] | Expr | None = Field(
+    inputs: list[NodeId] | Expr | None = Field(
         default=None,
         description="ids of earlier nodes in the same scope (or 'input', or the enclosing block's input names); "
         "default: the previous node. A block use lists its block's inputs in order",

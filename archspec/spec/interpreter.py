@@ -266,8 +266,7 @@ class Interpreter:
     def visit_List(self, node: ast.List) -> list[Any]:
         return self.checked([self.visit(item) for item in node.elts])
 
-    def visit_Tuple(self, node: ast.Tuple) -> list[Any]:
-        return self.checked([self.visit(item) for item in node.elts])
+    visit_Tuple = visit_List  # a tuple literal is a list: specs have no tuples
 
     def visit_Dict(self, node: ast.Dict) -> dict[str, Any]:
         result: dict[str, Any] = {}

@@ -207,14 +207,16 @@ class Spec(BaseModel):
     train: TrainConfig | None = None
 
 
+NODE_KEYS = (("use", "use"), ("layers", "group"))
+"""(key whose presence selects the kind, kind), first match wins; otherwise a layer. The JSON
+Schema's if/then/else on node kinds is generated from this table."""
+DEFAULT_NODE_KIND = "layer"
+
+
 def node_kind(value: Any) -> str | None:
     """Which kind of node a mapping is: a block use, a group or a layer."""
     if isinstance(value, dict):
-        if "use" in value:
-            return "use"
-        if "layers" in value:
-            return "group"
-        return "layer"
+        return next((kind for key, kind in NODE_KEYS if key in value), DEFAULT_NODE_KIND)
     if isinstance(value, BaseModel):
         return {BlockUse: "use", Group: "group"}.get(type(value), "layer")  # type: ignore[call-overload]
     return None
@@ -244,9 +246,9 @@ class InvalidNode:
     errors: tuple[Any, ...]
 
     @property
-    def id(self) -> str | None:
-        written = self.raw.get("id") if isinstance(self.raw, dict) else None
-        return str(written) if isinstance(written, str | int) and "${" not in str(written) else None
+    def id(self) -> Any:
+        """The id as written (the elaborator keeps only a literal one)."""
+        return self.raw.get("id") if isinstance(self.raw, dict) else None
 
 
 PLACEHOLDERS = "invalid_nodes"

@@ -29,9 +29,6 @@ from archspec.spec import models
 SCHEMA_ID = "https://archspec.dev/schemas/archspec.schema.json"
 PACKAGED_SCHEMA = Path(__file__).with_name("archspec.schema.json")
 
-NODE_KINDS = (("use", "use"), ("layers", "group"))
-"""``models.node_kind`` as data: (key whose presence selects the kind, kind), first match wins."""
-DEFAULT_NODE_KIND = "layer"
 DEF_NAME = "x-archspec-def"
 """Marks a generated subschema to be moved into ``$defs`` under this name (then removed)."""
 _READ_LAST = {"if": 1, "then": 2, "else": 3}
@@ -113,8 +110,8 @@ def by_node_kind(branches: dict[str, JsonSchemaValue]) -> JsonSchemaValue:
     Only the conditions name ``type: object``: a node that is not a mapping then falls through
     to the layer branch and gets one error, not one per level.
     """
-    selected: JsonSchemaValue = {**branches[DEFAULT_NODE_KIND], DEF_NAME: "Layer"}
-    for key, kind in reversed(NODE_KINDS):
+    selected: JsonSchemaValue = {**branches[models.DEFAULT_NODE_KIND], DEF_NAME: "Layer"}
+    for key, kind in reversed(models.NODE_KEYS):
         condition = {"type": "object", "properties": {key: True}, "required": [key]}
         selected = {"if": condition, "then": branches[kind], "else": selected}
     return {

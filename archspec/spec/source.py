@@ -171,7 +171,6 @@ def parse_value(text: str, *, budget: Budget = DEFAULT_BUDGET) -> Any:
 
 _EMPTY = object()  # a document with no node
 _UNREADABLE = object()
-_TOO_LONG = object()
 
 
 def _tag_name(tag: str) -> str:
@@ -338,11 +337,13 @@ class _Builder:
         reader = _SCALARS.get(tag)
         if reader is None:
             raise SpecError([self.unsupported_tag(event, tag)])
-        value = reader(event.value)
+        bits = self.budget.max_int_bits
+        # more digits than bits + 2 is more bits than allowed in any base: not worth converting
+        too_long = tag == _TAG + "int" and len(event.value.lstrip("+-")) > bits + 2
+        value = None if too_long else reader(event.value)
         if value is _UNREADABLE:
             raise SpecError([self.error(event, "bad-value", f"cannot read '{event.value[:40]}' as {_tag_name(tag)}")])
-        bits = self.budget.max_int_bits
-        if value is _TOO_LONG or (isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > bits):
+        if too_long or (isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > bits):
             digits = len(event.value.lstrip("+-"))
             message = f"integer of {digits:,} digits is larger than {bits} bits"
             raise SpecError([self.error(event, "too-large", message, "sizes and counts are far smaller; check it")])
@@ -418,8 +419,6 @@ def _yaml_diagnostic(exc: yaml.MarkedYAMLError, source: Source) -> Diagnostic:
 
 def _read_int(text: str) -> Any:
     body = text.lstrip("+-")
-    if len(body) > 400:  # far beyond any budget's bits: not worth converting
-        return _TOO_LONG
     if not _CORE_INT.match(text):
         return _UNREADABLE
     if body.startswith(("0o", "0x")):

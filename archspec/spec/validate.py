@@ -86,7 +86,7 @@ def _node_lists(data: dict[str, Any]) -> Iterator[tuple[Path_, list[Any]]]:
             continue
         yield path, items
         for index, item in enumerate(items):
-            if isinstance(item, dict) and "layers" in item and "use" not in item:
+            if models.node_kind(item) == "group":
                 roots.append(((*path, index, "layers"), item["layers"]))
 
 
