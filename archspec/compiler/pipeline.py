@@ -56,7 +56,7 @@ def _no_gc() -> Iterator[None]:
 
 def _compile(text: str, file: str, overrides: dict[str, Any], allow_errors: bool, budget: Budget) -> CompiledSpec:
     data, source = parse_yaml(text, file, budget=budget)
-    spec, invalid = validate_document(data, source, max_errors=budget.max_errors)
+    spec, invalid = validate_document(data, source, budget=budget)
     if spec is None:
         raise SpecError(_finish(invalid, budget))
     params = bind_params(spec.params, overrides, source, budget=budget)

@@ -19,18 +19,20 @@ from archspec.errors import Diagnostic
 from archspec.layers.base import Repeat
 from archspec.layers.registry import layer_types
 from archspec.spec import models
+from archspec.spec.budget import DEFAULT_BUDGET, Budget
 from archspec.spec.describe import describe_field
 from archspec.spec.source import Path_, Source
 from archspec.spec.suggest import did_you_mean
 
 
 def validate_document(
-    data: Any, source: Source, *, max_errors: int = 100
+    data: Any, source: Source, *, budget: Budget = DEFAULT_BUDGET
 ) -> tuple[models.Spec | None, list[Diagnostic]]:
-    """The typed spec (None when something outside the nodes is invalid) and its diagnostics.
+    """The typed spec (None when something outside the nodes is invalid) and its diagnostics, unordered.
 
-    Diagnostics past ``max_errors`` (plus one, so the caller can tell) are not built:
-    a spec with thousands of broken nodes costs the same as one with a hundred.
+    Diagnostics past ``budget.max_errors`` (plus one, so the caller can tell) are not built:
+    a spec with thousands of broken nodes costs the same as one with a hundred. The pipeline
+    orders and deduplicates what every pass reports.
     """
     if not isinstance(data, dict):
         kind = "a list" if isinstance(data, list) else f"a {type(data).__name__} scalar"
@@ -57,10 +59,10 @@ def validate_document(
     except ValidationError as exc:
         diagnostics += pydantic_diagnostics(exc, data, source)
     for path, node in _located(data, invalid):
-        if len(diagnostics) > max_errors:
+        if len(diagnostics) > budget.max_errors:
             break
         diagnostics += _node_diagnostics(node, path, source)
-    return spec, sorted(diagnostics, key=lambda d: (d.line, d.column))
+    return spec, diagnostics
 
 
 def _located(data: dict[str, Any], invalid: dict[int, models.InvalidNode]) -> Iterator[tuple[Path_, Any]]:
@@ -100,10 +102,9 @@ def _node_diagnostics(node: models.InvalidNode, path: Path_, source: Source) -> 
 def pydantic_diagnostics(
     exc: ValidationError, data: Any, source: Source, base: Path_ = (), *, resolved: bool = False
 ) -> list[Diagnostic]:
-    """One diagnostic per offending data path (union branches merged), in source order."""
+    """One diagnostic per offending data path (union branches merged)."""
     by_path = _by_path(exc.errors(include_url=False), data)
-    diagnostics = [_diagnostic(errors, path, data, source, base, resolved) for path, errors in by_path.items()]
-    return sorted(diagnostics, key=lambda d: (d.line, d.column))
+    return [_diagnostic(errors, path, data, source, base, resolved) for path, errors in by_path.items()]
 
 
 def _by_path(errors: Any, data: Any) -> dict[Path_, list[dict[str, Any]]]:
