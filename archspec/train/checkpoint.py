@@ -163,15 +163,16 @@ def load(path: str | Path) -> dict[str, Any]:
 
 def check_spec(payload: dict[str, Any], compiled: Any, path: str | Path, *, exact: bool = True) -> None:
     """Refuse a checkpoint of another spec (or, with ``exact``, of other text or parameters)."""
-    spec = payload["spec"]
-    if spec.get("name") != compiled.name:
+    spec = payload["spec"]  # validated by load(): name, sha256 and params are there
+    if spec["name"] != compiled.name:
         raise error(
-            f"'{path}' holds a checkpoint of spec '{spec.get('name')}', not '{compiled.name}'",
+            f"'{path}' holds a checkpoint of spec '{spec['name']}', not '{compiled.name}'",
             str(path),
             hint="pass the spec it was trained from",
         )
-    if exact and (spec.get("sha256") != text_hash(compiled.source.text) or spec.get("params") != compiled.params):
-        changed = "parameters" if spec.get("sha256") == text_hash(compiled.source.text) else "text"
+    same_text = spec["sha256"] == text_hash(compiled.source.text)
+    if exact and not (same_text and spec["params"] == compiled.params):
+        changed = "parameters" if same_text else "text"
         raise error(
             f"'{path}' was saved by a run of '{compiled.name}' with different spec {changed}",
             str(path),
