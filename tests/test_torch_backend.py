@@ -8,7 +8,7 @@ import io
 import pickle
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -20,6 +20,7 @@ from archspec.backends import torch_backend  # noqa: E402
 from archspec.backends.pysource import live_children  # noqa: E402
 from archspec.compiler.ir import CompiledSpec, Module, Node  # noqa: E402
 from archspec.errors import UsageError  # noqa: E402
+from archspec.layers.base import Op  # noqa: E402
 from archspec.layers.merge import Add  # noqa: E402
 
 ROOT = Path(__file__).parent.parent
@@ -215,19 +216,19 @@ def test_the_residual_add_is_in_place_only_where_unobservable() -> None:
     torch.testing.assert_close(out, d + c + model.third(d))
 
 
-def test_an_unknown_functional_layer_is_built_from_its_fx_emit() -> None:
+def test_a_plug_in_functional_layer_is_built_from_its_op_description() -> None:
     class Sub(Add):
-        def emit(self, graph: fx.Graph, args: list[Any]) -> Any:
-            import operator
+        in_place_sum: ClassVar[bool] = False
 
-            return graph.call_function(operator.sub, tuple(args))
+        def call(self, inputs: list[tuple[int, ...]]) -> Op:
+            return Op.fold("-", len(inputs))
 
     compiled = load(TINY)
     add = compiled.node("block.0.add")
     add.layer = Sub.model_construct(**dict(add.layer))
     model = archspec.build(compiled).eval()
     block = model.block[0]
-    assert isinstance(block.add, fx.GraphModule)
+    assert " - " in inspect.getsource(type(block).forward)
     x = torch.randn(1, 8, 16, 16)
     expected = block.act(block.bn(block.conv(x))) - x
     torch.testing.assert_close(block(x), expected)

@@ -96,9 +96,6 @@ class _Writer:
 
     def forward(self, module: Module, *, chain: bool) -> list[str]:
         body = pysource.chain_forward(module) if chain else pysource.forward(module)
-        for child in pysource.live_children(module):
-            if isinstance(child, Node) and child.layer.functional and pysource.functional_expression(child, []) is None:
-                self.unsupported(child, "is a functional layer without a Python expression")
         return pysource.forward_lines(body)
 
     # -- expressions -------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from archspec.compiler.ir import INPUT, Module, Node
+from archspec.layers.base import OPERATORS, Arg, Op, SizeOf
 
 WIDTH = 88
 """Line length of generated source (ruff's default; also clean under the project's 120)."""
@@ -67,6 +68,26 @@ class BinOp:
     operands: tuple[Any, ...]
 
 
+@dataclass(frozen=True)
+class Method:
+    """``receiver.name(args, kwargs)``: a tensor method call."""
+
+    receiver: Any
+    name: str
+    args: tuple[Any, ...] = ()
+    kwargs: tuple[tuple[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class Index:
+    """``value[index]``: one output of a node with several, or ``x.shape[0]``."""
+
+    value: Any
+    index: int
+    attribute: str = ""
+    """``"shape"`` for ``value.shape[index]``."""
+
+
 @dataclass
 class Statement:
     """``target = value`` (or ``return value`` when ``target`` is None); ``op`` may be ``+=``."""
@@ -81,7 +102,10 @@ class Forward:
     """The body of a generated ``forward``: statements, then the returned variable."""
 
     statements: list[Statement] = field(default_factory=list)
-    result: str = "x"
+    result: Any = Name("x")
+    """The returned expression: a variable, or a tuple or dict of them."""
+    returns: str = "torch.Tensor"
+    """The return annotation (TorchScript reads it)."""
     params: list[str] = field(default_factory=lambda: ["x"])
     """The tensors ``forward`` takes: ``x``, or a multi-input block's input names."""
 
@@ -134,30 +158,44 @@ class Namer:
 
 def live_children(module: Module) -> list[Node | Module]:
     """Children that the output depends on, in order (dead branches are not computed)."""
-    needed = {module.output}
+    needed = {producer(name) for name in module.outputs}
     live: list[Node | Module] = []
     for child in reversed(module.children):
         if child.name in needed:
             live.append(child)
-            needed.update(child.inputs)
+            needed.update(producer(name) for name in child.inputs)
     return live[::-1]
 
 
-def functional_expression(node: Node, args: list[Name]) -> Any | None:
-    """The expression of a functional layer (add, mul, concat: the layer says), or None if it has none.
-
-    A subclass that overrides ``emit`` but not ``expression`` changes what the operation
-    computes, so its inherited expression is not used: the backend builds it from ``emit``.
-    """
-    cls = type(node.layer)
-    emit_owner = _defining_class(cls, "emit")
-    if emit_owner is not None and not issubclass(_defining_class(cls, "expression") or object, emit_owner):
-        return None
-    return node.layer.expression(args)
+def producer(name: str) -> str:
+    """The child that makes value ``name``: ``chunk`` for ``chunk.1`` (one output of several)."""
+    return name.partition(".")[0]
 
 
-def _defining_class(cls: type, attribute: str) -> type | None:
-    return next((klass for klass in cls.__mro__ if attribute in vars(klass)), None)
+def functional_expression(node: Node, args: list[Any]) -> Any:
+    """The expression of a functional layer, from its backend-neutral :class:`~archspec.layers.base.Op`."""
+    return op_expression(node.layer.call(node.input_shapes or []), args)
+
+
+def op_expression(op: Op, args: list[Any]) -> Any:
+    """An :class:`~archspec.layers.base.Op` as an expression over ``args`` (the inputs' expressions)."""
+
+    def value(item: Any) -> Any:
+        if isinstance(item, Arg):
+            return args[item.index]
+        if isinstance(item, SizeOf):
+            return Index(args[item.arg.index], item.dim, "shape")
+        if isinstance(item, list | tuple) and any(isinstance(i, Arg | SizeOf) for i in item):
+            return Seq(tuple(value(i) for i in item), "[]" if isinstance(item, list) else "()")
+        return item
+
+    positional = tuple(value(a) for a in op.args)
+    named = tuple((k, value(v)) for k, v in op.kwargs)
+    if op.target in OPERATORS:
+        return BinOp(op.target, positional)
+    if op.target.startswith("Tensor."):
+        return Method(positional[0], op.target.removeprefix("Tensor."), positional[1:], named)
+    return Call(op.target, positional, named)
 
 
 def forward(module: Module) -> Forward:
@@ -177,8 +215,16 @@ def forward(module: Module) -> Forward:
     body = Forward(params=list(names.values()))
     children = live_children(module)
     uses = _uses(module, children)
+
+    def read(value: str) -> Any:
+        base, _, part = value.partition(".")
+        return Index(Name(names[base]), int(part)) if part else Name(names[value])
+
     for child in children:
-        args = [Name(names[i]) for i in child.inputs]
+        args = [read(i) for i in child.inputs]
+        if isinstance(child, Node) and child.layer.stored:
+            names[child.name] = attribute(child.name)  # a learned tensor or buffer: read, never called
+            continue
         if isinstance(child, Node) and child.layer.functional:
             index = in_place_operand(module, child, uses)
             if index is not None:
@@ -195,15 +241,22 @@ def forward(module: Module) -> Forward:
             value = Call(attribute(child.name), tuple(args))
         names[child.name] = namer(child.name)
         body.statements.append(Statement(names[child.name], value))
-    body.result = names[module.output]
+    values = [read(name) for name in module.outputs]
+    if module.result_names:
+        body.result = Call("dict", (), tuple(zip(module.result_names, values, strict=True)))
+        body.returns = "dict[str, torch.Tensor]"
+    elif len(values) > 1:
+        body.result = Seq(tuple(values), "()")
+        body.returns = f"tuple[{', '.join(['torch.Tensor'] * len(values))}]"
+    else:
+        body.result = values[0]
     return body
 
 
 def _uses(module: Module, children: list[Node | Module]) -> dict[str, int]:
-    uses: dict[str, int] = {module.output: 1}
-    for child in children:
-        for name in child.inputs:
-            uses[name] = uses.get(name, 0) + 1
+    uses: dict[str, int] = {}
+    for name in [*module.outputs, *(i for child in children for i in child.inputs)]:
+        uses[producer(name)] = uses.get(producer(name), 0) + 1
     return uses
 
 
@@ -221,7 +274,7 @@ def in_place_operand(module: Module, node: Node, uses: dict[str, int]) -> int | 
     if not node.layer.in_place_sum or node.input_shapes is None or node.shape is None:
         return None
     for index, name in enumerate(node.inputs[:2]):
-        if name in (INPUT, *module.input_names) or node.inputs.count(name) != 1 or uses.get(name) != 1:
+        if name in (INPUT, *module.input_names) or "." in name or node.inputs.count(name) != 1 or uses.get(name) != 1:
             continue
         if tuple(node.input_shapes[index]) != tuple(node.shape):
             continue
@@ -236,7 +289,7 @@ def in_place_operand(module: Module, node: Node, uses: dict[str, int]) -> int | 
 
 def chain_forward(module: Module) -> Forward:
     """``x = self.a(x)`` per child: how a hand-written model runs a sequence."""
-    body = Forward(result="x")
+    body = Forward()
     for child in module.children:
         body.statements.append(Statement("x", Call(attribute(child.name), (Name("x"),))))
     return body
@@ -250,41 +303,46 @@ def forward_lines(body: Forward, indent: int = 2, *, release: bool = False) -> l
     ``out``) instead of at the return: ~2% of a CPU ResNet forward. The build uses it;
     codegen, written for reading, does not.
     """
-    lines = signature_lines(body.params, indent - 1)
+    lines = signature_lines(body.params, indent - 1, body.returns)
     last_use: dict[str, int] = {}
     for index, statement in enumerate(body.statements):
         for name in names_in(statement.value):
-            last_use[name] = index
+            if not name.startswith("self."):
+                last_use[name] = index
         if statement.op != "=" and statement.target:
             last_use[statement.target] = index
     for index, statement in enumerate(body.statements):
         lines += statement_source(statement, indent)
-        dead = [n for n, last in last_use.items() if last == index and n not in (body.result, *body.params)]
+        kept = (*names_in(body.result), *body.params)
+        dead = [n for n, last in last_use.items() if last == index and n not in kept]
         if release and dead:
             lines += statement_lines("del " + ", ".join(dead), None, indent)
-    lines += statement_lines(f"return {body.result}", None, indent)
+    lines += statement_lines("return ", body.result, indent)
     return lines
 
 
-def signature_lines(params: list[str], indent: int) -> list[str]:
+def signature_lines(params: list[str], indent: int, returns: str = "torch.Tensor") -> list[str]:
     """``def forward(self, x: torch.Tensor) -> torch.Tensor:``, or one argument per line when too long.
 
     The trailing comma of the split form is ``ruff format``'s magic comma: stable at any line length.
     """
     pad = INDENT * indent
     arguments = ["self", *(f"{name}: torch.Tensor" for name in params)]
-    one_line = f"{pad}def forward({', '.join(arguments)}) -> torch.Tensor:"
+    one_line = f"{pad}def forward({', '.join(arguments)}) -> {returns}:"
     if len(one_line) <= WIDTH:
         return [one_line]
-    return [f"{pad}def forward(", *(f"{pad}{INDENT}{argument}," for argument in arguments), f"{pad}) -> torch.Tensor:"]
+    return [f"{pad}def forward(", *(f"{pad}{INDENT}{argument}," for argument in arguments), f"{pad}) -> {returns}:"]
 
 
 def names_in(expr: Any) -> list[str]:
     """Variables an expression reads, in order."""
     if isinstance(expr, Name):
         return [expr.text]
-    if isinstance(expr, Call):
-        return [n for item in [*expr.args, *(v for _, v in expr.kwargs)] for n in names_in(item)]
+    if isinstance(expr, Call | Method):
+        head = names_in(expr.receiver) if isinstance(expr, Method) else []
+        return head + [n for item in [*expr.args, *(v for _, v in expr.kwargs)] for n in names_in(item)]
+    if isinstance(expr, Index):
+        return names_in(expr.value)
     if isinstance(expr, Seq | BinOp):
         items = expr.items if isinstance(expr, Seq) else expr.operands
         return [n for item in items for n in names_in(item)]
@@ -324,17 +382,30 @@ def literal(value: Any) -> str:
 def flat(expr: Any) -> str:
     if isinstance(expr, Name):
         return expr.text
-    if isinstance(expr, Call):
+    if isinstance(expr, Call | Method):
         parts = [flat(a) for a in expr.args] + [f"{k}={flat(v)}" for k, v in expr.kwargs]
-        return f"{expr.func}({', '.join(parts)})"
+        return f"{_head(expr)}({', '.join(parts)})"
+    if isinstance(expr, Index):
+        attribute = f".{expr.attribute}" if expr.attribute else ""
+        return f"{_operand(expr.value)}{attribute}[{expr.index}]"
     if isinstance(expr, Seq):
         inner = ", ".join(flat(i) for i in expr.items)
         if expr.brackets == "()" and len(expr.items) == 1:
             inner += ","
         return f"{expr.brackets[0]}{inner}{expr.brackets[1]}"
     if isinstance(expr, BinOp):
-        return f" {expr.op} ".join(flat(o) for o in expr.operands)
+        return f" {expr.op} ".join(_operand(o) if isinstance(o, BinOp) else flat(o) for o in expr.operands)
     return literal(expr)
+
+
+def _operand(expr: Any) -> str:
+    """``expr`` as a receiver or operand: parenthesized when it is an operation or a negative number."""
+    text = flat(expr)
+    return f"({text})" if isinstance(expr, BinOp) or text.startswith("-") else text
+
+
+def _head(expr: Call | Method) -> str:
+    return f"{_operand(expr.receiver)}.{expr.name}" if isinstance(expr, Method) else expr.func
 
 
 def statement_lines(prefix: str, expr: Any, indent: int, suffix: str = "", width: int = WIDTH) -> list[str]:
@@ -343,8 +414,8 @@ def statement_lines(prefix: str, expr: Any, indent: int, suffix: str = "", width
     text = prefix if expr is None else prefix + flat(expr)
     if expr is None or len(pad) + len(text) + len(suffix) <= width:
         return [pad + text + suffix]
-    if isinstance(expr, Call):
-        opening, items, closing = f"{expr.func}(", [*expr.args, *expr.kwargs], ")"
+    if isinstance(expr, Call | Method):
+        opening, items, closing = f"{_head(expr)}(", [*expr.args, *expr.kwargs], ")"
     elif isinstance(expr, Seq):
         opening, items, closing = expr.brackets[0], list(expr.items), expr.brackets[1]
     elif isinstance(expr, BinOp):

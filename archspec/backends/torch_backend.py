@@ -12,9 +12,10 @@
   that reassigns ``out`` frees them.
 
 Leaf modules come from each layer's ``build`` (the ``torch.nn`` class with the
-layer's ``torch_kwargs``). Functional layers (add, mul, concat) are expressions
-in the generated ``forward``; an unknown functional layer is built into a tiny
-``torch.fx.GraphModule`` from its ``emit`` and called like a module.
+layer's ``torch_kwargs``); learned tensors and buffers become the module's own
+parameters and buffers. Functional layers (add, concat, permute...) are
+expressions in the generated ``forward``, written from each layer's
+backend-neutral :class:`~archspec.layers.base.Op`.
 """
 
 from __future__ import annotations
@@ -23,10 +24,10 @@ import hashlib
 import linecache
 import operator
 from collections import OrderedDict
-from typing import Any
+from typing import Any, NamedTuple
 
 import torch
-from torch import fx, nn
+from torch import nn
 
 from archspec.backends import pysource
 from archspec.backends.limits import (
@@ -35,7 +36,7 @@ from archspec.backends.limits import (
     check_activation_memory,
     check_param_memory,
 )
-from archspec.compiler.ir import CompiledSpec, Module, Node
+from archspec.compiler.ir import CompiledSpec, Module
 from archspec.errors import SpecError
 
 GENERATED_MODULE = "archspec.generated"
@@ -78,8 +79,6 @@ def _build(module: Module, class_name: str) -> nn.Module:
             children[child.name] = _build(child, module_class_name(child, class_name))
         elif not child.layer.functional:
             children[child.name] = child.layer.build(child.input_shapes or [])
-        elif pysource.functional_expression(child, []) is None:
-            children[child.name] = _functional_module(child)
     if module.is_chain and len(children) == len(module.children):
         if module.kind == "group":
             return nn.Sequential(children)
@@ -108,10 +107,15 @@ class _Picklable:
 class GeneratedModule(_Picklable, nn.Module):
     """Base of generated graph modules: children given at construction, ``forward`` generated."""
 
-    def __init__(self, children: OrderedDict[str, nn.Module]) -> None:
+    def __init__(self, children: OrderedDict[str, Any]) -> None:
         super().__init__()
         for name, child in children.items():
-            self.add_module(name, child)
+            if isinstance(child, nn.Parameter):
+                self.register_parameter(name, child)
+            elif isinstance(child, StoredBuffer):
+                self.register_buffer(name, child.tensor, persistent=child.persistent)
+            else:
+                self.add_module(name, child)
 
 
 class NamedSequential(_Picklable, nn.Sequential):
@@ -149,12 +153,11 @@ def _graph_class(name: str, source: str) -> type[nn.Module]:
     return _classes[key]
 
 
-def _functional_module(node: Node) -> fx.GraphModule:
-    """A functional layer the backend has no expression for, built from its ``emit``."""
-    graph = fx.Graph()
-    args = [graph.placeholder(f"x{i}") for i in range(len(node.inputs))]
-    graph.output(node.layer.emit(graph, args))  # type: ignore[attr-defined]
-    return fx.GraphModule(nn.Module(), graph, class_name=pysource.class_name(node.type, "Op"))
+class StoredBuffer(NamedTuple):
+    """What a buffer node builds: the tensor, and whether the state_dict saves it."""
+
+    tensor: torch.Tensor
+    persistent: bool
 
 
 __all__ = ["GeneratedModule", "NamedSequential", "build_module", "module_class_name"]

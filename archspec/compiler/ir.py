@@ -71,10 +71,19 @@ class Module:
     """The child (or ``"input"``) whose output is this module's output."""
     output_value: str = INPUT
     """Global value path of the output."""
+    results: list[str] | None = None
+    """The root's outputs when the spec names several (``output: [a, b]``); None: just ``output``."""
+    result_names: list[str] | None = None
+    """Their names when the spec returns a dict (``output: {logits: head}``)."""
     block: str | None = None
     block_args: dict[str, Any] = field(default_factory=dict)
     source_path: Path_ = ()
     implicit_input: bool = False
+
+    @property
+    def outputs(self) -> list[str]:
+        """The children (or ``"input"``) whose values the module returns."""
+        return self.results or [self.output]
 
     def child(self, name: str) -> Node | Module:
         for child in self.children:
@@ -99,6 +108,8 @@ class Module:
     def is_chain(self) -> bool:
         """True when every child takes the previous one's output: an ``nn.Sequential``."""
         if self.input_names != [INPUT]:
+            return False
+        if self.results is not None:
             return False
         previous = INPUT
         for child in self.children:

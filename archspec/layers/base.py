@@ -94,6 +94,52 @@ def as_tuple(value: int | list[int] | tuple[int, ...], n: int) -> tuple[int, ...
 
 
 @dataclass(frozen=True)
+class Arg:
+    """Placeholder in an :class:`Op`: the node's input number ``index``."""
+
+    index: int
+
+
+@dataclass(frozen=True)
+class SizeOf:
+    """Placeholder in an :class:`Op`: ``size(dim)`` of an input, known only at run time (the batch)."""
+
+    arg: Arg
+    dim: int = 0
+
+
+OPERATORS = {"+": "add", "-": "sub", "*": "mul", "/": "truediv", "**": "pow"}
+"""Python operators an :class:`Op` may name, with their ``operator`` module functions."""
+
+
+@dataclass(frozen=True)
+class Op:
+    """A functional operation as data: which torch callable, with which arguments.
+
+    ``target`` is a function of the torch namespace (``"torch.cat"``,
+    ``"torch.nn.functional.pad"``), a tensor method (``"Tensor.permute"``: called on the
+    first argument) or an operator from :data:`OPERATORS` (folded left over two or more
+    arguments: ``a + b + c``). Arguments hold plain values, :class:`Arg` and
+    :class:`SizeOf` placeholders, and lists or tuples of them. Layers describe; the
+    backends (``pysource`` for generated code, ``torch.fx`` through it) interpret.
+    """
+
+    target: str
+    args: tuple[Any, ...] = ()
+    kwargs: tuple[tuple[str, Any], ...] = ()
+
+    @classmethod
+    def fold(cls, operator: str, count: int) -> "Op":
+        """``a op b op c`` over ``count`` inputs."""
+        return cls(operator, tuple(Arg(i) for i in range(count)))
+
+    @classmethod
+    def method(cls, name: str, *args: Any, **kwargs: Any) -> "Op":
+        """``input.name(*args, **kwargs)`` on the node's first input."""
+        return cls(f"Tensor.{name}", (Arg(0), *args), tuple(kwargs.items()))
+
+
+@dataclass(frozen=True)
 class LayerResult:
     """What static inference knows about one node."""
 
@@ -169,6 +215,8 @@ class Layer(NodeFields):
     norms): generated code may then accumulate a residual ``add`` into it in place."""
     in_place_sum: ClassVar[bool] = False
     """True for ``add``: generated code may write ``a += b`` into a ``fresh_output`` operand."""
+    stored: ClassVar[bool] = False
+    """True for learned tensors and buffers: the node is a tensor the module holds, not a call."""
     last_dim_only: ClassVar[bool] = False
     """True when the layer acts on the last dimension only (``Linear``): the lint pass warns when
     its input still has a feature map's layout, the usual sign of a forgotten ``Flatten``."""
@@ -200,11 +248,10 @@ class Layer(NodeFields):
 
         return getattr(nn, self.torch_name or self.type_name())(**self.torch_kwargs(inputs))
 
-    def expression(self, args: list[Any]) -> Any:
-        """A functional layer as an expression of generated ``forward`` code (the tree of
-        :mod:`archspec.backends.pysource`), or None when it has none (the backend then builds it
-        from ``emit``). A subclass that changes what the operation computes must override this."""
-        return None
+    def call(self, inputs: list[Shape]) -> "Op":
+        """A functional layer's operation on inputs of these shapes, described once for every backend
+        (the module builder, codegen, exports and diagrams all read it)."""
+        raise NotImplementedError(f"functional layer '{self.type_name()}' describes no operation")
 
     def label(self) -> str:
         """A few key arguments for diagrams, e.g. ``3x3 /2 p1``."""

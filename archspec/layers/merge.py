@@ -11,7 +11,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import Field
 
 from archspec.errors import LayerError
-from archspec.layers.base import AnyInt, Expr, Layer, LayerResult, Shape
+from archspec.layers.base import AnyInt, Arg, Expr, Layer, LayerResult, Op, Shape
 from archspec.layers.registry import register
 
 
@@ -51,10 +51,6 @@ class _Merge(Layer):
     def build(self, inputs: list[Shape]) -> Any:
         raise TypeError(f"'{self.type_name()}' is a function in the generated forward, not a module")
 
-    def emit(self, graph: Any, args: list[Any]) -> Any:
-        """Add this operation to a ``torch.fx.Graph``; return the result node."""
-        raise NotImplementedError
-
     def key_args(self, inputs: list[Shape] | None, output: Shape | None) -> str:
         label = self.label()
         return "" if label in ("+", "x", "cat") else label  # the type name says it all
@@ -67,24 +63,14 @@ class Add(_Merge):
     type: Literal["add"]
     in_place_sum: ClassVar[bool] = True
 
-    def expression(self, args: list[Any]) -> Any:
-        from archspec.backends.pysource import BinOp
-
-        return BinOp("+", tuple(args))
+    def call(self, inputs: list[Shape]) -> Op:
+        return Op.fold("+", len(inputs))
 
     def infer(self, inputs: list[Shape]) -> LayerResult:
         return LayerResult(broadcast(inputs))
 
     def label(self) -> str:
         return "+"
-
-    def emit(self, graph: Any, args: list[Any]) -> Any:
-        import operator
-
-        result = args[0]
-        for arg in args[1:]:
-            result = graph.call_function(operator.add, (result, arg))
-        return result
 
 
 @register
@@ -93,24 +79,14 @@ class Mul(_Merge):
 
     type: Literal["mul"]
 
-    def expression(self, args: list[Any]) -> Any:
-        from archspec.backends.pysource import BinOp
-
-        return BinOp("*", tuple(args))
+    def call(self, inputs: list[Shape]) -> Op:
+        return Op.fold("*", len(inputs))
 
     def infer(self, inputs: list[Shape]) -> LayerResult:
         return LayerResult(broadcast(inputs))
 
     def label(self) -> str:
         return "x"
-
-    def emit(self, graph: Any, args: list[Any]) -> Any:
-        import operator
-
-        result = args[0]
-        for arg in args[1:]:
-            result = graph.call_function(operator.mul, (result, arg))
-        return result
 
 
 @register
@@ -151,12 +127,5 @@ class Concat(_Merge):
     def label(self) -> str:
         return "cat" if self.dim == 1 else f"cat dim={self.dim}"
 
-    def expression(self, args: list[Any]) -> Any:
-        from archspec.backends.pysource import Call, Seq
-
-        return Call("torch.cat", (Seq(tuple(args)),), (("dim", self.dim),))
-
-    def emit(self, graph: Any, args: list[Any]) -> Any:
-        import torch
-
-        return graph.call_function(torch.cat, (list(args),), {"dim": self.dim})
+    def call(self, inputs: list[Shape]) -> Op:
+        return Op("torch.cat", ([Arg(i) for i in range(len(inputs))],), (("dim", self.dim),))
