@@ -51,8 +51,9 @@ def one_torch_thread() -> Any:
 
 def single_input(cls: type[Layer]) -> bool:
     # Merge nodes (add, concat, mul) take several inputs (max_inputs != 1) and are functions in
-    # the generated forward, not torch modules: this single-input contract does not cover them.
-    return cls.max_inputs == 1
+    # the generated forward, not torch modules: this single-input contract does not cover them;
+    # tensor operations and held tensors have their own (tests/test_tensor_ops.py).
+    return cls.max_inputs == 1 and not cls.functional and not cls.stored
 
 
 # -- the two sides ---------------------------------------------------------------------------

@@ -78,6 +78,9 @@ class _Writer:
     def attributes_init(self, module: Module) -> list[str]:
         lines = [f"{INDENT}def __init__(self) -> None:", f"{INDENT * 2}super().__init__()"]
         for child in module.children:
+            if isinstance(child, Node) and child.layer.stored:
+                lines += self.stored_init(child)
+                continue
             expr = self.child_expression(child)
             if expr is None:
                 continue
@@ -86,6 +89,19 @@ class _Writer:
             else:
                 lines += pysource.statement_lines("self.add_module", Call("", (child.name, expr)), 2)
         return lines
+
+    def stored_init(self, node: Node) -> list[str]:
+        """``self.class_token = nn.Parameter(torch.zeros(1, 1, 768))``, or ``self.register_buffer(...)``."""
+        layer: Any = node.layer
+        tensor = pysource.op_expression(layer.creation(), [])
+        if not layer.learned:
+            persistent = () if layer.persistent else (("persistent", False),)
+            return pysource.statement_lines("self.register_buffer", Call("", (node.name, tensor), persistent), 2)
+        grad = () if layer.requires_grad else (("requires_grad", False),)
+        parameter = Call("nn.Parameter", (tensor,), grad)
+        if pysource.is_attribute_name(node.name):
+            return pysource.statement_lines(f"self.{node.name} = ", parameter, 2)
+        return pysource.statement_lines("self.register_parameter", Call("", (node.name, parameter)), 2)
 
     def sequential_init(self, module: Module) -> list[str]:
         call = self.sequential(module)

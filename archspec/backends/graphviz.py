@@ -47,6 +47,7 @@ FAMILY_COLORS = {
     "dropout": "#d9d9d9",
     "shape": "#fccde5",
     "merge": "#8dd3c7",
+    "tensor": "#ccebc5",
     "other": "#ffffff",
 }
 """Fill colour of each layer family (ColorBrewer Set3); layers of unknown families use ``other``."""

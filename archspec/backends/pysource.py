@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from archspec.compiler.ir import INPUT, Module, Node
-from archspec.layers.base import OPERATORS, Arg, Op, SizeOf
+from archspec.layers.base import OPERATORS, Arg, Op, SizeOf, Symbol
 
 WIDTH = 88
 """Line length of generated source (ruff's default; also clean under the project's 120)."""
@@ -86,6 +86,13 @@ class Index:
     index: int
     attribute: str = ""
     """``"shape"`` for ``value.shape[index]``."""
+
+
+@dataclass(frozen=True)
+class Mapping:
+    """A dict display with string keys: ``{"logits": head, "aux": aux}``."""
+
+    items: tuple[tuple[str, Any], ...]
 
 
 @dataclass
@@ -185,7 +192,11 @@ def op_expression(op: Op, args: list[Any]) -> Any:
             return args[item.index]
         if isinstance(item, SizeOf):
             return Index(args[item.arg.index], item.dim, "shape")
-        if isinstance(item, list | tuple) and any(isinstance(i, Arg | SizeOf) for i in item):
+        if isinstance(item, Symbol):
+            return Name(item.text)
+        if isinstance(item, Op):
+            return op_expression(item, args)
+        if isinstance(item, list | tuple) and any(isinstance(i, Arg | SizeOf | Symbol | Op) for i in item):
             return Seq(tuple(value(i) for i in item), "[]" if isinstance(item, list) else "()")
         return item
 
@@ -243,7 +254,7 @@ def forward(module: Module) -> Forward:
         body.statements.append(Statement(names[child.name], value))
     values = [read(name) for name in module.outputs]
     if module.result_names:
-        body.result = Call("dict", (), tuple(zip(module.result_names, values, strict=True)))
+        body.result = Mapping(tuple(zip(module.result_names, values, strict=True)))
         body.returns = "dict[str, torch.Tensor]"
     elif len(values) > 1:
         body.result = Seq(tuple(values), "()")
@@ -343,6 +354,8 @@ def names_in(expr: Any) -> list[str]:
         return head + [n for item in [*expr.args, *(v for _, v in expr.kwargs)] for n in names_in(item)]
     if isinstance(expr, Index):
         return names_in(expr.value)
+    if isinstance(expr, Mapping):
+        return [n for _, value in expr.items for n in names_in(value)]
     if isinstance(expr, Seq | BinOp):
         items = expr.items if isinstance(expr, Seq) else expr.operands
         return [n for item in items for n in names_in(item)]
@@ -393,6 +406,8 @@ def flat(expr: Any) -> str:
         if expr.brackets == "()" and len(expr.items) == 1:
             inner += ","
         return f"{expr.brackets[0]}{inner}{expr.brackets[1]}"
+    if isinstance(expr, Mapping):
+        return "{" + ", ".join(f"{literal(k)}: {flat(v)}" for k, v in expr.items) + "}"
     if isinstance(expr, BinOp):
         return f" {expr.op} ".join(_operand(o) if isinstance(o, BinOp) else flat(o) for o in expr.operands)
     return literal(expr)
@@ -418,6 +433,11 @@ def statement_lines(prefix: str, expr: Any, indent: int, suffix: str = "", width
         opening, items, closing = f"{_head(expr)}(", [*expr.args, *expr.kwargs], ")"
     elif isinstance(expr, Seq):
         opening, items, closing = expr.brackets[0], list(expr.items), expr.brackets[1]
+    elif isinstance(expr, Mapping):
+        lines = [pad + prefix + "{"]
+        for key, value in expr.items:
+            lines += statement_lines(f"{literal(key)}: ", value, indent + 1, ",", width)
+        return [*lines, pad + "}" + suffix]
     elif isinstance(expr, BinOp):
         lines = [pad + prefix + "("]
         for index, operand in enumerate(expr.operands):

@@ -20,6 +20,7 @@ backend-neutral :class:`~archspec.layers.base.Op`.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import linecache
 import operator
@@ -38,6 +39,7 @@ from archspec.backends.limits import (
 )
 from archspec.compiler.ir import CompiledSpec, Module
 from archspec.errors import SpecError
+from archspec.layers.base import OPERATORS, Arg, Op, SizeOf, Symbol
 
 GENERATED_MODULE = "archspec.generated"
 """``__module__`` of generated classes. They are not importable; they pickle by value (:func:`_restore`)."""
@@ -77,6 +79,8 @@ def _build(module: Module, class_name: str) -> nn.Module:
     for child in module.children:
         if isinstance(child, Module):
             children[child.name] = _build(child, module_class_name(child, class_name))
+        elif child.layer.stored:
+            children[child.name] = _stored_tensor(child.layer)
         elif not child.layer.functional:
             children[child.name] = child.layer.build(child.input_shapes or [])
     if module.is_chain and len(children) == len(module.children):
@@ -151,6 +155,46 @@ def _graph_class(name: str, source: str) -> type[nn.Module]:
         }
         _classes[key] = type(name, (GeneratedModule,), attributes)
     return _classes[key]
+
+
+def run_op(op: Op, args: list[Any]) -> Any:
+    """Evaluate an :class:`~archspec.layers.base.Op` with torch (the generated code does the same)."""
+
+    def value(item: Any) -> Any:
+        if isinstance(item, Arg):
+            return args[item.index]
+        if isinstance(item, SizeOf):
+            return args[item.arg.index].shape[item.dim]
+        if isinstance(item, Symbol):
+            return _torch_attribute(item.text)
+        if isinstance(item, Op):
+            return run_op(item, args)
+        if isinstance(item, list | tuple):
+            return type(item)(value(i) for i in item)
+        return item
+
+    positional = [value(a) for a in op.args]
+    named = {k: value(v) for k, v in op.kwargs}
+    if op.target in OPERATORS:
+        return functools.reduce(getattr(operator, OPERATORS[op.target]), positional)
+    if op.target.startswith("Tensor."):
+        return getattr(positional[0], op.target.removeprefix("Tensor."))(*positional[1:], **named)
+    return _torch_attribute(op.target)(*positional, **named)
+
+
+def _torch_attribute(path: str) -> Any:
+    head, *rest = path.split(".")
+    if head != "torch":
+        raise ValueError(f"'{path}' is not in the torch namespace")
+    return functools.reduce(getattr, rest, torch)
+
+
+def _stored_tensor(layer: Any) -> Any:
+    """A learned tensor becomes an ``nn.Parameter``, a buffer a :class:`StoredBuffer`."""
+    tensor = run_op(layer.creation(), [])
+    if layer.learned:
+        return nn.Parameter(tensor, requires_grad=bool(layer.requires_grad))
+    return StoredBuffer(tensor, bool(layer.persistent))
 
 
 class StoredBuffer(NamedTuple):

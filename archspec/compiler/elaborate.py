@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, NoReturn
 
 from pydantic import BaseModel, ValidationError
@@ -26,7 +26,7 @@ from archspec.compiler.ir import INPUT, Module, Node
 from archspec.compiler.names import id_problem
 from archspec.compiler.params import Declared, coerce, declare
 from archspec.errors import Diagnostic, LayerError
-from archspec.layers.base import Layer, LayerResult, Repeat, Shape
+from archspec.layers.base import DEFAULT_DTYPE, Layer, LayerResult, Repeat, Shape, TensorType
 from archspec.layers.registry import layer_types
 from archspec.spec.budget import Budget
 from archspec.spec.expressions import ExpressionError, has_expression, is_expression, names_in, substitute
@@ -111,9 +111,10 @@ class Elaborator:
         source: Source,
         blocks: dict[str, BlockDef],
         params: dict[str, Any],
-        input_shape: Shape,
+        inputs: dict[str, TensorType],
         *,
         budget: Budget,
+        named_inputs: bool = False,
     ) -> None:
         self.source = source
         self.blocks = blocks
@@ -121,7 +122,12 @@ class Elaborator:
         self.budget = budget
         self.diagnostics: list[Diagnostic] = []
         self.nodes: list[Node] = []
-        self.values: dict[str, Shape | None] = {INPUT: input_shape}
+        self.model_inputs = inputs
+        self.named_inputs = named_inputs
+        self.types: dict[str, TensorType] = dict(inputs)
+        """Every value that inference reached; a node with several outputs has ``path.0``... only."""
+        self.parts: dict[str, int] = {}
+        """Value paths of nodes with several outputs, and how many."""
         self.block_stack: list[str] = []
         self.block_inputs: dict[str, list[str] | None] = {}
         """Checked input names per block (None: invalid, already reported)."""
@@ -131,17 +137,32 @@ class Elaborator:
         self.variants: dict[tuple[int, str], Any] = {}
 
     # -- entry point -------------------------------------------------------------------------
-    def run(self, layers: list[TypedNode], output: str | None) -> Module:
+    @property
+    def values(self) -> dict[str, Shape | None]:
+        return {path: t.shape for path, t in self.types.items()}
+
+    def run(self, layers: list[TypedNode], output: str | list[str] | dict[str, str] | None) -> Module:
         root = Module(name="", path="", kind="root")
-        scope = Scope(root, {INPUT: Ref(INPUT, INPUT)}, Ref(INPUT, INPUT), dict(self.params))
+        first = next(iter(self.model_inputs))
+        refs = {INPUT: Ref(first, first), **{name: Ref(name, name) for name in self.model_inputs}}
+        if self.named_inputs:
+            root.input_names = list(self.model_inputs)
+        scope = Scope(root, refs, refs[INPUT], dict(self.params))
         try:
             self.sequence(layers, ("layers",), scope)
-            result = scope.last
-            if output is not None:
-                result = self.lookup(output, ("output",), scope, self_name=None)
+            results = [scope.last]
+            if isinstance(output, str):
+                results = [self.lookup(output, ("output",), scope, self_name=None)]
+            elif output is not None:
+                named: Any = output.items() if isinstance(output, dict) else enumerate(output)
+                results = [self.lookup(v, ("output", k), scope, self_name=None) for k, v in named]
+                root.result_names = list(output) if isinstance(output, dict) else None
+                root.results = [r.local for r in results]
+                root.result_values = [r.value or "" for r in results]
         except (_Stop, _Skip):
-            result = FAILED
-        root.output, root.output_value = result.local, result.value or ""  # "" : the output failed
+            results = [FAILED]
+            root.results = root.result_values = root.result_names = None
+        root.output, root.output_value = results[0].local, results[0].value or ""  # "" : the output failed
         return root
 
     # -- reporting ---------------------------------------------------------------------------
@@ -333,6 +354,9 @@ class Elaborator:
         name = str(name) if isinstance(name, int) and not isinstance(name, bool) else name
         if isinstance(name, str) and name in scope.refs:
             return scope.refs[name]
+        base, dot, part = name.partition(".") if isinstance(name, str) else ("", "", "")
+        if dot and base in scope.refs:
+            return self._part(scope.refs[base], base, part, path)
         hint: str | None
         if name == self_name:
             message, hint = f"node '{name}' refers to itself", "a node's inputs must be earlier nodes"
@@ -343,32 +367,84 @@ class Elaborator:
         self.error("unknown-reference", message, path, hint)
         raise _Skip
 
+    def _part(self, ref: Ref, base: str, part: str, path: Path_) -> Ref:
+        """``chunk.1``: one output of a node with several."""
+        if ref.value is None:
+            return ref  # the node failed; already reported
+        count = self.parts.get(ref.value)
+        if count is None:
+            self.error(
+                "unknown-reference",
+                f"'{base}' has one output; '{base}.{part}' picks among several",
+                path,
+                f"write '{base}'",
+            )
+            raise _Skip
+        if not part.isdigit() or int(part) >= count:
+            self.error(
+                "unknown-reference",
+                f"'{base}' has {count} outputs, numbered 0 to {count - 1}; there is no '{base}.{part}'",
+                path,
+                f"pick one: {', '.join(f'{base}.{i}' for i in range(min(count, 4)))}{', ...' if count > 4 else ''}",
+            )
+            raise _Skip
+        return Ref(f"{ref.local}.{int(part)}", f"{ref.value}.{int(part)}")
+
+    def _input_types(self, sources: list[Ref], listed: Any, path: Path_) -> list[TensorType] | None:
+        """The types of a node's inputs; None when one failed. A node with several outputs is no input."""
+        types = []
+        for index, source in enumerate(sources):
+            if source.value is None or source.value == "":
+                return None
+            if source.value in self.parts:
+                count = self.parts[source.value]
+                shown = source.local if listed is not None else "the previous node"
+                where = (*path, "inputs", index) if listed is not None else path
+                self.error(
+                    "bad-inputs",
+                    f"{shown} has {count} outputs; a node takes one of them",
+                    where,
+                    f"name the output you mean: '{source.local}.0' ... '{source.local}.{count - 1}'",
+                )
+                raise _Skip
+            found = self.types.get(source.value)
+            if found is None:
+                return None
+            types.append(found)
+        return types
+
     # -- layers ------------------------------------------------------------------------------
     def layer(self, typed: Layer | DeferredLayer, path: Path_, scope: Scope) -> None:
         name, spec_id = self.name(typed, path, scope)
         sources, implicit = self.inputs(typed, path, scope, spec_id)
         layer = self.resolve(typed, scope.vars, path)
+        if implicit and layer.max_inputs == 0:
+            sources = []  # a learned tensor or buffer reads nothing
         self._check_arity(layer, len(sources), path)
-        shapes = [self.values.get(s.value) if s.value else None for s in sources]
+        types = self._input_types(sources, typed.inputs, path)
         node = Node(
             name=name,
             path=_join(scope.module.path, name),
             layer=layer,
             inputs=[s.local for s in sources],
             sources=[s.value or "" for s in sources],
-            input_shapes=None if None in shapes else shapes,  # type: ignore[arg-type]
+            input_shapes=None if types is None else [t.layer_shape() for t in types],
             result=None,
             source_path=path,
             blocks=scope.blocks,
             implicit_input=implicit,
         )
-        if node.input_shapes is not None:
-            self._infer(node, path)
+        if types is not None:
+            self._infer(node, types, path)
         scope.module.children.append(node)
         scope.names.add(name)
         self.nodes.append(node)
-        self.values[node.path] = node.shape
-        scope.define(spec_id, Ref(name, node.path if node.result else None))
+        self._define_value(node)
+        ref = Ref(name, node.path if node.result else None)
+        if layer.stored and spec_id is not None:
+            scope.refs[spec_id] = ref  # a held tensor is read by name; the chain goes on from the previous node
+        else:
+            scope.define(spec_id, ref)
         if len(self.nodes) > self.budget.max_nodes or self.repeats:
             self._check_node_budget(path)
 
@@ -408,9 +484,26 @@ class Elaborator:
             )
             raise _Skip
 
-    def _infer(self, node: Node, path: Path_) -> None:
+    def _define_value(self, node: Node) -> None:
+        result = node.result
+        if result is None:
+            return
+        dtype, batched = result.dtype or DEFAULT_DTYPE, result.batched is not False
+        if result.parts is None:
+            self.types[node.path] = TensorType(result.shape, dtype, batched)
+            return
+        self.parts[node.path] = len(result.parts)
+        for index, part in enumerate(result.parts):
+            self.types[f"{node.path}.{index}"] = TensorType(part, dtype, batched)
+
+    def _infer(self, node: Node, types: list[TensorType], path: Path_) -> None:
         try:
-            node.result = _within_torch_sizes(node.layer.infer(node.input_shapes or []))
+            layer = node.layer
+            _check_input_types(layer, types)
+            result = _within_torch_sizes(layer.infer(node.input_shapes or []))
+            dtype = result.dtype or layer.result_dtype([t.dtype for t in types])
+            batched = result.batched if result.batched is not None else any(t.batched for t in types)
+            node.result = replace(result, dtype=dtype, batched=batched)
         except LayerError as exc:
             shapes = ", ".join(str(list(s)) for s in node.input_shapes or [])
             where = (*path, exc.field) if exc.field in node.layer.model_fields_set else path
@@ -462,7 +555,8 @@ class Elaborator:
         inner = Scope(module, refs, first, vars, blocks)
         body(inner)
         module.output, module.output_value = inner.last.local, inner.last.value or ""
-        self.values[module.path] = self.values.get(inner.last.value) if inner.last.value else None
+        if inner.last.value in self.types:
+            self.types[module.path] = self.types[inner.last.value]
         scope.define(spec_id, Ref(name, inner.last.value))
 
     def _input_names(self, block: str) -> list[str]:
@@ -533,9 +627,10 @@ class Elaborator:
         self, node: Group | BlockUse, path: Path_, scope: Scope, block: str, sources: list[Ref]
     ) -> dict[str, Any]:
         """Global params, then ``in_channels``, ``in_shape`` and ``in_shapes``, then the block params."""
-        shapes = [self.values.get(s.value) if s.value else None for s in sources]
-        if any(shape is None for shape in shapes):
+        types = self._input_types(sources, node.inputs, path)
+        if types is None:
             raise _Skip  # an input failed; already reported
+        shapes = [t.shape for t in types]
         declared = self._declarations(block)
         args = dict(node.model_extra or {})
         for key in args:
@@ -586,13 +681,34 @@ def _literal_id(node: TypedNode | BaseModel) -> str | None:
     return written if isinstance(written, str) and "${" not in written else None
 
 
+def _check_input_types(layer: Layer, types: list[TensorType]) -> None:
+    """The layer takes these dtypes, and tensors without a batch dim only if it is ``batch_free``."""
+    for index, found in enumerate(types):
+        which = f"input {index} is" if len(types) > 1 else "its input is"
+        if found.kind not in layer.accepts:
+            wanted = " or ".join(layer.accepts)
+            hint = (
+                "feed integer ids to an Embedding first, or convert with {type: to, dtype: float32}"
+                if "float" in layer.accepts
+                else f"convert with {{type: to, dtype: ...}} to a {wanted} dtype first"
+            )
+            raise LayerError(f"takes {wanted} tensors, but {which} {found.dtype}", hint=hint)
+        if not found.batched and not layer.batch_free:
+            raise LayerError(
+                f"takes tensors with a batch dim, but {which} a learned tensor or buffer of shape "
+                f"{list(found.shape)} (no batch dim)",
+                hint="combine it with a batched tensor first (add, mul), or give it the batch with "
+                "{type: expand, inputs: [tensor, x]}",
+            )
+
+
 def _within_torch_sizes(result: LayerResult) -> LayerResult:
     """torch sizes tensors with int64: an output with more elements per sample cannot exist.
 
     Checked after every node, so runaway growth (a repeated stride-2 transposed conv) stops
     at the first node that overflows, while its numbers are still printable.
     """
-    elements = math.prod(result.shape)
+    elements = max(math.prod(shape) for shape in result.parts or (result.shape,))
     if elements > MAX_TENSOR_ELEMENTS:
         raise LayerError(
             f"the output shape {list(result.shape)} has {elements:,} elements per sample, "

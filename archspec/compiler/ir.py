@@ -18,7 +18,7 @@ from functools import cached_property
 from typing import Any
 
 from archspec.errors import Diagnostic
-from archspec.layers.base import Layer, LayerResult, Shape
+from archspec.layers.base import Layer, LayerResult, Shape, TensorType
 from archspec.spec.source import Path_, Source
 
 INPUT = "input"
@@ -73,6 +73,8 @@ class Module:
     """Global value path of the output."""
     results: list[str] | None = None
     """The root's outputs when the spec names several (``output: [a, b]``); None: just ``output``."""
+    result_values: list[str] | None = None
+    """Their global value paths."""
     result_names: list[str] | None = None
     """Their names when the spec returns a dict (``output: {logits: head}``)."""
     block: str | None = None
@@ -128,10 +130,15 @@ class CompiledSpec:
     source: Source
     params: dict[str, Any]
     input_shape: Shape
+    """The first input's per-sample shape."""
+    inputs: dict[str, TensorType]
+    """Every input by name (``input`` for a spec with one)."""
     root: Module
     nodes: list[Node]
     values: dict[str, Shape | None]
     """Output shape of every value path (``None`` where inference failed)."""
+    types: dict[str, TensorType] = field(default_factory=dict)
+    """Shape, dtype and batch dim of every value path that inference reached."""
     diagnostics: list[Diagnostic] = field(default_factory=list)
     warnings: list[Diagnostic] = field(default_factory=list)
     """Legal but suspicious (unused outputs, in-place hazards): reported, never fatal."""
@@ -147,6 +154,13 @@ class CompiledSpec:
     @property
     def output_shape(self) -> Shape | None:
         return self.values.get(self.root.output_value)
+
+    @property
+    def outputs(self) -> dict[str, TensorType | None]:
+        """Every output by name: ``output``, or the positions of a tuple, or a dict's keys."""
+        values = self.root.result_values or [self.root.output_value]
+        names = self.root.result_names or ([str(i) for i in range(len(values))] if len(values) > 1 else ["output"])
+        return {name: self.types.get(value) for name, value in zip(names, values, strict=True)}
 
     @property
     def params_total(self) -> int:

@@ -61,7 +61,7 @@ def _branch_warnings(compiled: CompiledSpec, merge: Node, children: dict[str, No
     merged = set(merge.inputs)
     for name in merge.inputs:
         branch = children.get(name)
-        if branch is None or not branch.implicit_input or branch.inputs[0] not in merged - {name}:
+        if branch is None or not branch.implicit_input or not branch.inputs or branch.inputs[0] not in merged - {name}:
             continue
         previous = branch.inputs[0]
         message = (

@@ -10,16 +10,16 @@ from pathlib import Path
 from typing import Any
 
 from archspec.compiler.elaborate import Elaborator
-from archspec.compiler.ir import CompiledSpec
+from archspec.compiler.ir import INPUT, CompiledSpec
 from archspec.compiler.lint import lint
 from archspec.compiler.params import bind_params
 from archspec.compiler.reach import unreachable_nodes
 from archspec.errors import Diagnostic, SpecError
-from archspec.layers.base import MAX_SIZE, Shape
+from archspec.layers.base import MAX_SIZE, TensorType
 from archspec.spec.budget import DEFAULT_BUDGET, Budget
 from archspec.spec.expressions import ExpressionError, substitute
-from archspec.spec.models import InputSpec
-from archspec.spec.source import Source, parse_yaml, read_spec_file
+from archspec.spec.models import InputSpec, Spec
+from archspec.spec.source import Path_, Source, parse_yaml, read_spec_file
 from archspec.spec.validate import validate_document
 
 
@@ -60,8 +60,9 @@ def _compile(text: str, file: str, overrides: dict[str, Any], allow_errors: bool
     if spec is None:
         raise SpecError(_finish(invalid, budget))
     params = bind_params(spec.params, overrides, source, budget=budget)
-    input_shape = _input_shape(spec.input, params, source, budget)
-    elaborator = Elaborator(source, spec.blocks, params, input_shape, budget=budget)
+    inputs = _inputs(spec, params, source, budget)
+    input_shape = next(iter(inputs.values())).shape
+    elaborator = Elaborator(source, spec.blocks, params, inputs, budget=budget, named_inputs=spec.inputs is not None)
     root = elaborator.run(spec.layers, spec.output)
     diagnostics = _finish([*invalid, *elaborator.diagnostics], budget)
     if diagnostics and not allow_errors:
@@ -72,9 +73,11 @@ def _compile(text: str, file: str, overrides: dict[str, Any], allow_errors: bool
         source=source,
         params=params,
         input_shape=input_shape,
+        inputs=inputs,
         root=root,
         nodes=elaborator.nodes,
         values=elaborator.values,
+        types=elaborator.types,
         diagnostics=diagnostics,
         spec=spec,
     )
@@ -108,13 +111,28 @@ def _read(spec: str | Path, budget: Budget) -> tuple[str, str]:
     return spec, "<spec>"
 
 
-def _input_shape(written: InputSpec, params: dict[str, Any], source: Source, budget: Budget) -> Shape:
+def _inputs(spec: Spec, params: dict[str, Any], source: Source, budget: Budget) -> dict[str, TensorType]:
+    """The model's inputs by name (``input`` when the spec has one), with their shapes evaluated."""
+    if spec.inputs is None:
+        return {INPUT: _input_type(spec.input, ("input",), params, source, budget)}
+    return {
+        name: _input_type(written, ("inputs", name), params, source, budget) for name, written in spec.inputs.items()
+    }
+
+
+def _input_type(written: InputSpec, where: Path_, params: dict[str, Any], source: Source, budget: Budget) -> TensorType:
     try:
-        channels = substitute(written.channels, params, budget=budget)
-        size = substitute(written.size, params, budget=budget)
+        if written.channels is not None:
+            channels = substitute(written.channels, params, budget=budget)
+            size = substitute(written.size if written.size is not None else [], params, budget=budget)
+            dims = [channels, *([size, size] if isinstance(size, int) else size)]
+        else:
+            dims = substitute(written.shape, params, budget=budget)
     except ExpressionError as exc:
-        raise SpecError([source.diagnostic("expression", str(exc), ("input",), hint=exc.hint)]) from None
-    dims = [channels, *([size, size] if isinstance(size, int) else size)]
-    if not all(isinstance(d, int) and not isinstance(d, bool) and 1 <= d <= MAX_SIZE for d in dims):
-        raise SpecError([source.diagnostic("bad-value", f"input shape {dims} must be positive integers", ("input",))])
-    return tuple(dims)
+        raise SpecError([source.diagnostic("expression", str(exc), where, hint=exc.hint)]) from None
+    if not isinstance(dims, list) or not all(
+        isinstance(d, int) and not isinstance(d, bool) and 1 <= d <= MAX_SIZE for d in dims
+    ):
+        raise SpecError([source.diagnostic("bad-value", f"input shape {dims} must be positive integers", where)])
+    low, high = written.range or (None, None)
+    return TensorType(tuple(dims), written.dtype, low=low, high=high)

@@ -14,9 +14,10 @@ def unreachable_nodes(compiled: CompiledSpec) -> frozenset[str]:
     """Paths of the nodes the output does not depend on."""
     by_path = compiled.by_path
     seen: set[str] = set()
-    stack = [compiled.root.output_value]
+    stack = list(compiled.root.result_values or [compiled.root.output_value])
     while stack:
         value = stack.pop()
+        value = value if value in by_path else value.rpartition(".")[0] or value  # one output of several
         if value in seen or value in ("", INPUT):
             continue
         seen.add(value)

@@ -17,6 +17,8 @@ from archspec.layers.registry import register
 class Elementwise(Layer):
     """Shape-preserving and parameter-free: the output has the input's shape."""
 
+    batch_free: ClassVar[bool] = True
+
     def infer(self, inputs: list[Shape]) -> LayerResult:
         return LayerResult(inputs[0])
 

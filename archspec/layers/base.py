@@ -34,6 +34,63 @@ Shape = tuple[int, ...]
 Receptive = tuple[tuple[int, ...], tuple[int | Fraction, ...]] | Literal["global"] | None
 """What :meth:`Layer.receptive` returns: ``(effective kernel, stride)`` per spatial axis, ``"global"`` or ``None``."""
 
+DTYPES = {
+    "float16": "float", "bfloat16": "float", "float32": "float", "float64": "float",
+    "uint8": "int", "int8": "int", "int16": "int", "int32": "int", "int64": "int",
+    "bool": "bool",
+}  # fmt: skip
+"""The dtypes a tensor may have, with their kind (what a layer accepts: ``float``, ``int``, ``bool``)."""
+DType = Literal[
+    "float16", "bfloat16", "float32", "float64", "uint8", "int8", "int16", "int32", "int64", "bool"
+]  # fmt: skip
+DEFAULT_DTYPE = "float32"
+_ORDER = {"bool": 0, "uint8": 1, "int8": 1, "int16": 2, "int32": 3, "int64": 4}
+_FLOAT_ORDER = {"float16": 1, "bfloat16": 1, "float32": 2, "float64": 3}
+
+
+def promote(dtypes: list[str]) -> str:
+    """torch's type promotion between tensors of equal dimension category
+    (``torch.promote_types``): the higher kind wins, then the wider type."""
+    floats = [d for d in dtypes if DTYPES[d] == "float"]
+    if floats:
+        if len(set(floats)) > 1 and {"float16", "bfloat16"} <= set(floats) and "float64" not in floats:
+            return "float32"  # torch.promote_types(float16, bfloat16)
+        return max(floats, key=lambda d: _FLOAT_ORDER[d])
+    if set(dtypes) == {"uint8", "int8"}:
+        return "int16"
+    return max(dtypes, key=lambda d: (_ORDER[d], d == "uint8"))
+
+
+class Unbatched(tuple[int, ...]):
+    """The shape of a tensor without a batch dim (a learned tensor or buffer): its whole shape.
+
+    Layers see it where a per-sample shape would be; those that accept such tensors
+    (``batch_free``: elementwise and broadcasting operations) tell it apart by its type.
+    """
+
+    __slots__ = ()
+
+
+@dataclass(frozen=True)
+class TensorType:
+    """What static inference knows about one value: per-sample shape, dtype, and whether it has a batch dim."""
+
+    shape: tuple[int, ...]
+    dtype: str = DEFAULT_DTYPE
+    batched: bool = True
+    low: int | None = None
+    high: int | None = None
+    """For integer inputs: the values lie in ``[low, high)`` (an Embedding checks ``num_embeddings``)."""
+
+    @property
+    def kind(self) -> str:
+        return DTYPES[self.dtype]
+
+    def layer_shape(self) -> tuple[int, ...]:
+        """The shape a layer's ``infer`` sees: per sample, or :class:`Unbatched`."""
+        return self.shape if self.batched else Unbatched(self.shape)
+
+
 MAX_SIZE = 2**31 - 1
 """Largest size, count or channel number a spec may write (torch's int32 limit for many kernels)."""
 
@@ -108,6 +165,13 @@ class SizeOf:
     dim: int = 0
 
 
+@dataclass(frozen=True)
+class Symbol:
+    """A name in torch's namespace as an :class:`Op` argument, e.g. ``torch.float32``."""
+
+    text: str
+
+
 OPERATORS = {"+": "add", "-": "sub", "*": "mul", "/": "truediv", "**": "pow"}
 """Python operators an :class:`Op` may name, with their ``operator`` module functions."""
 
@@ -120,7 +184,8 @@ class Op:
     ``"torch.nn.functional.pad"``), a tensor method (``"Tensor.permute"``: called on the
     first argument) or an operator from :data:`OPERATORS` (folded left over two or more
     arguments: ``a + b + c``). Arguments hold plain values, :class:`Arg` and
-    :class:`SizeOf` placeholders, and lists or tuples of them. Layers describe; the
+    :class:`SizeOf` placeholders, :class:`Symbol` names, nested ops (``torch.empty(...)``
+    inside an initialiser), and lists or tuples of them. Layers describe; the
     backends (``pysource`` for generated code, ``torch.fx`` through it) interpret.
     """
 
@@ -146,7 +211,17 @@ class LayerResult:
     shape: Shape
     params: int = 0
     macs: int = 0
+    flops: int = 0
+    """Forward FLOPs as ``torch.utils.flop_counter.FlopCounterMode`` counts them: 2 per multiply-add
+    of matrix products and convolutions, nothing else."""
     trainable_params: int | None = None
+    parts: tuple[Shape, ...] | None = None
+    """For a node with several outputs (chunk, split, unbind): each one's shape, read as ``id.0``,
+    ``id.1``...; ``shape`` is then the first."""
+    dtype: str | None = None
+    """The output dtype, when the layer sets it here rather than in :meth:`Layer.result_dtype`."""
+    batched: bool | None = None
+    """False for a tensor without a batch dim; None: batched when any input is."""
 
     @property
     def trainable(self) -> int:
@@ -215,6 +290,11 @@ class Layer(NodeFields):
     norms): generated code may then accumulate a residual ``add`` into it in place."""
     in_place_sum: ClassVar[bool] = False
     """True for ``add``: generated code may write ``a += b`` into a ``fresh_output`` operand."""
+    accepts: ClassVar[tuple[str, ...]] = ("float",)
+    """The dtype kinds (``float``, ``int``, ``bool``) the layer takes: torch's modules compute in float."""
+    batch_free: ClassVar[bool] = False
+    """True when the layer also takes tensors without a batch dim (learned tensors, buffers):
+    elementwise and broadcasting operations."""
     stored: ClassVar[bool] = False
     """True for learned tensors and buffers: the node is a tensor the module holds, not a call."""
     last_dim_only: ClassVar[bool] = False
@@ -228,6 +308,10 @@ class Layer(NodeFields):
     def infer(self, inputs: list[Shape]) -> LayerResult:
         """Output shape, parameters and mult-adds for these input shapes; raise LayerError if torch would."""
         raise NotImplementedError
+
+    def result_dtype(self, dtypes: list[str]) -> str:
+        """The output dtype for these input dtypes (checked against :attr:`accepts`): torch's promotion."""
+        return promote(dtypes) if dtypes else DEFAULT_DTYPE
 
     def args(self) -> dict[str, Any]:
         """The torch constructor arguments the spec wrote (node fields excluded)."""

@@ -11,7 +11,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import Field
 
 from archspec.errors import LayerError
-from archspec.layers.base import AnyInt, Arg, Expr, Layer, LayerResult, Op, Shape
+from archspec.layers.base import AnyInt, Arg, Expr, Layer, LayerResult, Op, Shape, Unbatched
 from archspec.layers.registry import register
 
 
@@ -26,7 +26,9 @@ def _same_rank(inputs: list[Shape]) -> None:
 
 
 def broadcast(inputs: list[Shape]) -> Shape:
-    """torch.broadcast_shapes for per-sample shapes of equal rank."""
+    """torch.broadcast_shapes for per-sample shapes of equal rank, or with tensors without a batch dim."""
+    if any(isinstance(s, Unbatched) for s in inputs):
+        return _broadcast_with_unbatched(inputs)
     _same_rank(inputs)
     result = []
     for axis, sizes in enumerate(zip(*inputs, strict=True)):
@@ -42,11 +44,47 @@ def broadcast(inputs: list[Shape]) -> Shape:
     return tuple(result)
 
 
+BATCH = -1
+"""The batch dim in :func:`_broadcast_with_unbatched`: any size at run time."""
+
+
+def _broadcast_with_unbatched(inputs: list[Shape]) -> Shape:
+    """torch's broadcasting of whole tensors, the batch being a size known only at run time.
+
+    A tensor without a batch dim (a learned tensor) aligns with the trailing dims; it may
+    reach the batch dim only with size 1. The result keeps the batch as dim 0.
+    """
+    full = [tuple(s) if isinstance(s, Unbatched) else (BATCH, *s) for s in inputs]
+    rank = max(len(f) for f in full)
+    shapes = ", ".join(f"{list(s)}" + (" (no batch dim)" if isinstance(s, Unbatched) else "") for s in inputs)
+    result: list[int] = []
+    for axis in range(-rank, 0):
+        sizes = {f[axis] for f in full if len(f) >= -axis} - {1}
+        if len(sizes) > 1:
+            what = "meets the batch dim" if BATCH in sizes else "has sizes " + ", ".join(map(str, sorted(sizes)))
+            raise LayerError(
+                f"shapes {shapes} do not broadcast: dim {axis} (from the end) {what}",
+                hint="sizes must match or be 1; a learned tensor lines up with the trailing dims",
+            )
+        result.append(sizes.pop() if sizes else 1)
+    if all(isinstance(s, Unbatched) for s in inputs):
+        return Unbatched(result)
+    if result[0] != BATCH:
+        raise LayerError(
+            f"shapes {shapes} do not broadcast: a learned tensor has more dims than the batched input, "
+            "so the batch would not stay dim 0",
+            hint="give the learned tensor at most as many dims as the batched tensor has with its batch",
+        )
+    return tuple(result[1:])
+
+
 class _Merge(Layer):
     family: ClassVar[str] = "merge"
     min_inputs: ClassVar[int] = 2
     max_inputs: ClassVar[int | None] = None
     functional: ClassVar[bool] = True
+    batch_free: ClassVar[bool] = True
+    accepts: ClassVar[tuple[str, ...]] = ("float", "int")
 
     def build(self, inputs: list[Shape]) -> Any:
         raise TypeError(f"'{self.type_name()}' is a function in the generated forward, not a module")
@@ -94,6 +132,8 @@ class Concat(_Merge):
     """torch.cat along ``dim`` of the batched tensor (default 1: channels)."""
 
     type: Literal["concat"]
+    batch_free: ClassVar[bool] = False
+    accepts: ClassVar[tuple[str, ...]] = ("float", "int", "bool")
     dim: AnyInt | Expr = Field(
         default=1, description="dim of the batched tensor, as in torch.cat; 0 (batch) is not allowed"
     )

@@ -24,6 +24,8 @@ BUILTIN_MODULES = (
     "archspec.layers.dropout",
     "archspec.layers.shape",
     "archspec.layers.merge",
+    "archspec.layers.tensor",
+    "archspec.layers.stored",
 )
 
 _layers: dict[str, type[Layer]] = {}

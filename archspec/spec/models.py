@@ -41,7 +41,7 @@ from pydantic import (
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 
-from archspec.layers.base import Expr, Layer, NodeFields, Number, PositiveInt, bounded_number
+from archspec.layers.base import DTYPES, DType, Expr, Layer, NodeFields, Number, PositiveInt, bounded_number
 from archspec.layers.registry import layer_types, registry_version
 
 if TYPE_CHECKING:
@@ -90,16 +90,67 @@ class ParamDecl(BaseModel):
 Param = Annotated[ParamDecl | ParamValue, Field(union_mode="left_to_right")]
 
 
+InputName = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$")]
+
+
+def _present(*keys: str) -> dict[str, Any]:
+    """JSON Schema: these keys are present (declared in the same subschema, as ajv's strict mode wants)."""
+    return {"properties": dict.fromkeys(keys, True), "required": list(keys)}
+
+
+INPUT_FORMS: dict[str, Any] = {
+    "allOf": [
+        {
+            "if": _present("channels"),
+            "then": {"not": _present("shape"), "properties": {"dtype": {"const": "float32"}}},
+            "else": {**_present("shape"), "not": _present("size")},
+        },
+        {
+            "if": _present("range"),
+            "then": {
+                **_present("dtype"),
+                "properties": {"dtype": {"enum": [d for d, k in DTYPES.items() if k == "int"]}},
+            },
+        },
+    ]
+}
+"""The rules of :meth:`InputSpec._one_form` in standard JSON Schema (if/then, no oneOf)."""
+
+
 class InputSpec(BaseModel):
-    """The per-sample input shape: ``channels`` then the spatial ``size`` (batch excluded)."""
+    """One model input, per sample (batch excluded): an image ``{channels, size}``, or any tensor
+    ``{shape, dtype}`` (token ids: ``{shape: [128], dtype: int64, range: [0, 50257]}``)."""
 
-    model_config = CLOSED
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True, json_schema_extra=INPUT_FORMS)  # type: ignore[typeddict-item]
 
-    channels: PositiveInt | Expr = Field(description="channels (or features, for vector inputs)")
-    size: PositiveInt | list[PositiveInt | Expr] | Expr = Field(
-        default_factory=list,
-        description="spatial size: [H, W], [L] or [D, H, W]; an int means a square 2-d image; [] for vectors",
+    # None defaults a spec cannot write ('channels: null' is an error for Pydantic and the schema alike)
+    channels: PositiveInt | Expr = Field(  # type: ignore[assignment]
+        default=None, description="channels (or features, for vector inputs); the short form for images"
     )
+    size: PositiveInt | list[PositiveInt | Expr] | Expr = Field(  # type: ignore[assignment]
+        default=None,
+        description="with channels: the spatial size [H, W], [L] or [D, H, W]; an int means a square 2-d image",
+    )
+    shape: Annotated[list[PositiveInt | Expr], Field(max_length=64)] | Expr = Field(  # type: ignore[assignment]
+        default=None, description="the per-sample shape, any rank ([] for one number per sample)"
+    )
+    dtype: DType = Field(default="float32", description="the tensor's dtype: a float type, an integer type or bool")
+    range: Annotated[list[StrictInt], Field(min_length=2, max_length=2)] = Field(
+        default=None,  # type: ignore[arg-type]
+        description="integer inputs: the values lie in [low, high), like torch.randint (token ids: [0, vocab_size])",
+    )
+
+    @model_validator(mode="after")
+    def _one_form(self) -> InputSpec:
+        if (self.channels is None) == (self.shape is None):
+            raise ValueError("an input has either 'channels' (an image) or 'shape' (any tensor)")
+        if self.size is not None and self.channels is None:
+            raise ValueError("'size' goes with 'channels'; with 'shape', write the whole shape")
+        if self.channels is not None and self.dtype != "float32":
+            raise ValueError("an image input is float32; write {shape, dtype} for other dtypes")
+        if self.range is not None and (DTYPES[self.dtype] != "int" or self.range[0] >= self.range[1]):
+            raise ValueError("'range' is [low, high) with low < high, for integer dtypes")
+        return self
 
 
 class Group(NodeFields):
@@ -191,20 +242,47 @@ class TrainConfig(BaseModel):
 class Spec(BaseModel):
     """A whole archspec document."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True, title="archspec spec")
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        defer_build=True,
+        title="archspec spec",
+        json_schema_extra={"if": _present("input"), "then": {"not": _present("inputs")}, "else": _present("inputs")},
+    )
 
     archspec: Annotated[Literal[1], NOT_A_BOOL] = Field(description="spec language version")
     name: StrictStr = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_.-]*$", max_length=100)
     description: StrictStr | None = None
-    input: InputSpec
+    # None defaults that a spec cannot write: 'input: null' is no input, for Pydantic and the schema alike
+    input: InputSpec = Field(default=None, description="the model's input (forward(self, x))")  # type: ignore[assignment]
+    inputs: Annotated[dict[InputName, InputSpec], Field(min_length=1)] = Field(
+        default=None,  # type: ignore[arg-type]
+        description="several named inputs, in forward's order (forward(self, tokens, mask)); "
+        "nodes read them by name, and the first is the default input",
+    )
     params: dict[str, Param] = Field(
         default_factory=dict,
         description="named parameters: 'name: default' or a declaration {default, type, choices, minimum, maximum}",
     )
     blocks: dict[str, BlockDef] = Field(default_factory=dict)
     layers: list[Node] = Field(min_length=1)
-    output: StrictStr | None = Field(default=None, description="id of the node whose output is the model's output")
+    output: (
+        StrictStr
+        | Annotated[list[StrictStr], Field(min_length=1)]
+        | Annotated[dict[Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")], StrictStr], Field(min_length=1)]
+        | None
+    ) = Field(
+        default=None,
+        description="the model's output: a node id (default: the last node), a list of ids (a tuple), "
+        "or named ids (a dict: {logits: head, aux: aux_head}); 'id.0' picks one output of several",
+    )
     train: TrainConfig | None = None
+
+    @model_validator(mode="after")
+    def _one_input_form(self) -> Spec:
+        if (self.input is None) == (self.inputs is None):
+            raise ValueError("a spec has either 'input' (one input) or 'inputs' (several, named)")
+        return self
 
 
 NODE_KEYS = (("use", "use"), ("layers", "group"))
@@ -317,7 +395,7 @@ def _validate_layer(value: Any, info: ValidationInfo) -> Layer | DeferredLayer:
 
 @cache
 def _layer_union_schema(version: int) -> CoreSchema:
-    layers: Any = tuple(layer_types().values())
+    layers: Any = tuple(cls for _, cls in sorted(layer_types().items()))  # not import order: a stable schema
     return TypeAdapter(Annotated[Union[layers], Field(discriminator="type")]).core_schema  # noqa: UP007
 
 

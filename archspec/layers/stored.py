@@ -1,0 +1,178 @@
+"""Tensors a module holds: learned ``Parameter`` tensors and fixed ``Buffer`` tensors.
+
+A node of either type reads no input; its value is the tensor, whole (it has no batch
+dim), and its id is its state_dict key under the enclosing module, as torchvision names
+them (``class_token``, ``encoder.pos_embedding``, ``layer_scale``). It feeds any node
+that takes tensors without a batch dim: ``add`` a position embedding, ``mul`` by a layer
+scale, ``expand`` a class token to the batch and ``concat`` it. How the tensor is made
+is an :class:`~archspec.layers.base.Op` (``torch.zeros(...)``, ``nn.init.trunc_normal_``),
+so the build and the generated code make the same tensor.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import Field
+
+from archspec.errors import LayerError
+from archspec.layers.base import (
+    DEFAULT_DTYPE,
+    DTYPES,
+    AnyInt,
+    DType,
+    Expr,
+    Layer,
+    LayerResult,
+    NonNegativeInt,
+    Number,
+    Op,
+    Shape,
+    StrictBool,
+    Symbol,
+    Unbatched,
+    bounded_number,
+)
+from archspec.layers.registry import register
+
+StoredShape = Annotated[
+    list[NonNegativeInt | Expr],
+    Field(max_length=64, description="the tensor's whole shape, as in the state_dict (no batch dim)"),
+]
+
+
+class _Stored(Layer):
+    family: ClassVar[str] = "tensor"
+    stored: ClassVar[bool] = True
+    min_inputs: ClassVar[int] = 0
+    max_inputs: ClassVar[int | None] = 0
+    learned: ClassVar[bool] = False
+    """True for a parameter (the optimiser trains it), False for a buffer."""
+
+    shape: StoredShape
+    dtype: DType = Field(default="float32", description="the tensor's dtype")
+
+    def sizes(self) -> tuple[int, ...]:
+        return tuple(int(n) for n in self.shape)
+
+    def creation(self) -> Op:
+        """How the tensor is made: a torch call (backends evaluate or write it)."""
+        raise NotImplementedError
+
+    def dtype_kwargs(self) -> tuple[tuple[str, Any], ...]:
+        return () if self.dtype == DEFAULT_DTYPE else (("dtype", Symbol(f"torch.{self.dtype}")),)
+
+    def result_dtype(self, dtypes: list[str]) -> str:
+        return str(self.dtype)
+
+    def label(self) -> str:
+        return "x".join(map(str, self.shape)) or "scalar"
+
+
+ParameterInit = Literal["zeros", "ones", "constant", "normal", "trunc_normal", "uniform"]
+
+
+@register
+class Parameter(_Stored):
+    """``nn.Parameter``: a learned tensor (class token, position embedding, layer scale).
+
+    ``init`` follows ``torch.nn.init``: ``constant`` fills ``value``; ``normal`` draws with
+    ``mean``/``std``; ``trunc_normal`` also cuts at ``[a, b]`` (default [-2, 2]);
+    ``uniform`` draws from ``[a, b)`` (default [0, 1)).
+    """
+
+    type: Literal["Parameter"]
+    learned: ClassVar[bool] = True
+    init: ParameterInit = Field(default="zeros", description="how the tensor starts: torch.nn.init's schemes")
+    value: Number | Expr = Field(default=0.0, description="the fill value of init: constant")
+    mean: Number | Expr = Field(default=0.0, description="normal and trunc_normal")
+    std: bounded_number(gt=0) | Expr = Field(default=1.0, description="normal and trunc_normal")  # type: ignore[valid-type]
+    a: Number | Expr | None = Field(default=None, description="lower bound: uniform (default 0), trunc_normal (-2)")
+    b: Number | Expr | None = Field(default=None, description="upper bound: uniform (default 1), trunc_normal (2)")
+    requires_grad: StrictBool | Expr = Field(default=True, description="false: kept fixed, still in the state_dict")
+
+    def infer(self, inputs: list[Shape]) -> LayerResult:
+        if DTYPES[str(self.dtype)] != "float" and self.requires_grad:
+            raise LayerError(
+                f"only floating tensors can require gradients, got dtype {self.dtype}",
+                hint="use a float dtype, set requires_grad: false, or use a Buffer",
+                field="dtype",
+            )
+        low, high = self._bounds()
+        if self.init in ("uniform", "trunc_normal") and low > high:
+            raise LayerError(f"a (={low}) must not exceed b (={high})", hint="swap a and b", field="a")
+        count = math.prod(self.sizes())
+        return LayerResult(
+            Unbatched(self.sizes()), count, trainable_params=count if self.requires_grad else 0, batched=False
+        )
+
+    def _bounds(self) -> tuple[float, float]:
+        default = (-2.0, 2.0) if self.init == "trunc_normal" else (0.0, 1.0)
+        return (
+            default[0] if self.a is None else float(self.a),
+            default[1] if self.b is None else float(self.b),
+        )
+
+    def creation(self) -> Op:
+        shape, dtype = self.sizes(), self.dtype_kwargs()
+        if self.init in ("zeros", "ones"):
+            return Op(f"torch.{self.init}", shape, dtype)
+        if self.init == "constant":
+            return Op("torch.full", (shape, self.value), dtype)
+        empty = Op("torch.empty", shape, dtype)
+        low, high = self._bounds()
+        if self.init == "normal":
+            return Op("torch.nn.init.normal_", (empty,), (("mean", self.mean), ("std", self.std)))
+        if self.init == "uniform":
+            return Op("torch.nn.init.uniform_", (empty,), (("a", low), ("b", high)))
+        return Op(
+            "torch.nn.init.trunc_normal_", (empty,), (("mean", self.mean), ("std", self.std), ("a", low), ("b", high))
+        )
+
+    def label(self) -> str:
+        return f"{super().label()} {self.init}"
+
+
+BufferFill = Literal["zeros", "ones", "full", "arange", "tril", "triu"]
+
+
+@register
+class Buffer(_Stored):
+    """A fixed tensor the module holds (``register_buffer``): a mask, positions, a constant.
+
+    ``fill``: ``zeros``, ``ones``, ``full`` (``value``), ``arange`` (0 to n-1, 1-d),
+    ``tril`` / ``triu`` (ones on and below / above the ``diagonal`` of a 2-d tensor: a
+    causal mask). ``persistent: false`` keeps it out of the state_dict.
+    """
+
+    type: Literal["Buffer"]
+    fill: BufferFill = Field(default="zeros", description="the tensor's values")
+    value: Number | StrictBool | Expr = Field(default=0, description="the fill value of fill: full")
+    diagonal: AnyInt | Expr = Field(default=0, description="tril and triu: which diagonal (torch.tril's argument)")
+    persistent: StrictBool | Expr = Field(default=True, description="saved in the state_dict")
+
+    def infer(self, inputs: list[Shape]) -> LayerResult:
+        sizes = self.sizes()
+        if self.fill == "arange" and len(sizes) != 1:
+            raise LayerError(f"arange makes a 1-d tensor, got shape {sizes}", hint="use shape: [n]", field="shape")
+        if self.fill in ("tril", "triu") and len(sizes) < 2:
+            raise LayerError(
+                f"{self.fill} needs a tensor of 2 or more dims, got shape {list(sizes)}",
+                hint="use shape: [n, n] for a mask",
+                field="shape",
+            )
+        return LayerResult(Unbatched(sizes), batched=False)
+
+    def creation(self) -> Op:
+        shape, dtype = self.sizes(), self.dtype_kwargs()
+        if self.fill == "full":
+            return Op("torch.full", (shape, self.value), dtype)
+        if self.fill == "arange":
+            return Op("torch.arange", shape, dtype)
+        if self.fill in ("tril", "triu"):
+            return Op(f"Tensor.{self.fill}", (Op("torch.ones", shape, dtype), self.diagonal))
+        return Op(f"torch.{self.fill}", shape, dtype)
+
+    def label(self) -> str:
+        return f"{super().label()} {self.fill}"

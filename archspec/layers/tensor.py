@@ -1,0 +1,866 @@
+"""Tensor operations: permute, reshape, split, select, reduce, matmul... (no parameters).
+
+Each is a function in the generated ``forward`` (``functional``), described once as an
+:class:`~archspec.layers.base.Op` (the tensor method or ``torch`` function with its
+arguments) and named after it, with torch's arguments. ``dim`` arguments are torch's dims
+of the batched tensor (dim 0 is the batch, negative dims count from the end), as in
+``torch.cat``; an operation that would touch the batch dim is refused, since archspec
+models one sample. Sizes (``reshape``'s ``shape``, ``expand``'s ``size``, ``repeat``'s
+``repeats``) are per sample: the batch is prepended in the generated code.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import Field, create_model
+
+from archspec.errors import LayerError
+from archspec.layers.activation import normalize_dim
+from archspec.layers.base import (
+    AnyInt,
+    Arg,
+    DType,
+    Expr,
+    Layer,
+    LayerResult,
+    NonNegativeInt,
+    Number,
+    Op,
+    PositiveInt,
+    Shape,
+    SizeOf,
+    StrictBool,
+    Symbol,
+    Unbatched,
+)
+from archspec.layers.merge import broadcast
+from archspec.layers.registry import register
+
+Dims = Annotated[list[AnyInt | Expr], Field(min_length=1)]
+Sizes = Annotated[list[AnyInt | Expr], Field(description="per-sample sizes (batch excluded)")]
+
+BATCH_HINT = "dim 0 is the batch: use dims >= 1, or negative dims counted from the end"
+
+
+def sample_axis(dim: int, rank: int, field: str = "dim") -> int:
+    """A torch dim of a batched tensor with ``rank`` per-sample dims, as a per-sample axis (0-based)."""
+    axis = normalize_dim(dim, rank + 1, field)
+    if axis == 0:
+        raise LayerError(
+            f"{field} (={dim}) is the batch dim; archspec models one sample at a time", hint=BATCH_HINT, field=field
+        )
+    return axis - 1
+
+
+def sample_axes(dims: list[int], rank: int, field: str = "dim") -> list[int]:
+    axes = [sample_axis(d, rank, field) for d in dims]
+    if len(set(axes)) != len(axes):
+        raise LayerError(f"{field} {dims} names a dim more than once", hint="list each dim once", field=field)
+    return axes
+
+
+def _dims(value: Any) -> list[int]:
+    return [int(v) for v in value] if isinstance(value, list) else [int(value)]
+
+
+class TensorOp(Layer):
+    """A parameter-free tensor operation, emitted as code."""
+
+    family: ClassVar[str] = "tensor"
+    functional: ClassVar[bool] = True
+    accepts: ClassVar[tuple[str, ...]] = ("float", "int", "bool")
+
+    def build(self, inputs: list[Shape]) -> Any:
+        raise TypeError(f"'{self.type_name()}' is a function in the generated forward, not a module")
+
+
+# -- layout --------------------------------------------------------------------------------
+
+
+@register
+class Permute(TensorOp):
+    """``x.permute(*dims)``: reorder the dims (``dims`` lists every dim of the batched tensor, 0 first)."""
+
+    type: Literal["permute"]
+    dims: Dims = Field(description="a permutation of the batched tensor's dims, starting with 0 (the batch)")
+
+    def infer(self, inputs: list[Shape]) -> LayerResult:
+        shape = inputs[0]
+        dims = [int(d) for d in self.dims]
+        if len(dims) != len(shape) + 1:
+            raise LayerError(
+                f"dims {dims} has {len(dims)} entries but the input has {len(shape) + 1} dims (batch included)",
+                hint="list every dim of the batched tensor once, e.g. [0, 2, 3, 1] for NCHW -> NHWC",
+                field="dims",
+            )
+        wrapped = [normalize_dim(d, len(dims), "dims") for d in dims]
+        if len(set(wrapped)) != len(wrapped):
+            raise LayerError(f"dims {dims} repeats a dim", hint="list each dim once", field="dims")
+        if wrapped[0] != 0:
+            raise LayerError(f"dims {dims} moves the batch dim", hint="keep 0 (the batch) first", field="dims")
+        return LayerResult(tuple(shape[d - 1] for d in wrapped[1:]))
+
+    def call(self, inputs: list[Shape]) -> Op:
+        return Op.method("permute", *self.dims)
+
+    def label(self) -> str:
+        return ",".join(map(str, self.dims))
+
+
+@register
+class Transpose(TensorOp):
+    """``x.transpose(dim0, dim1)``: swap two dims."""
+
+    type: Literal["transpose"]
+    dim0: AnyInt | Expr
+    dim1: AnyInt | Expr
+
+    def infer(self, inputs: list[Shape]) -> LayerResult:
+        shape = list(inputs[0])
+        a = sample_axis(int(self.dim0), len(shape), "dim0")
+        b = sample_axis(int(self.dim1), len(shape), "dim1")
+        shape[a], shape[b] = shape[b], shape[a]
+        return LayerResult(tuple(shape))
+
+    def call(self, inputs: list[Shape]) -> Op:
+        return Op.method("transpose", self.dim0, self.dim1)
+
+    def label(self) -> str:
+        return f"{self.dim0}<->{self.dim1}"
+
+
+def infer_sizes(sizes: list[int], elements: int, field: str) -> Shape:
+    """Sizes with at most one -1, which is inferred so that they hold ``elements`` (torch's ``infer_size``)."""
+    if sizes.count(-1) > 1 or any(s < -1 for s in sizes):
+        raise LayerError(
+            f"{field} {sizes} may hold one -1 and otherwise sizes >= 0",
+            hint="write every size but at most one, which may be -1 to infer it",
+            field=field,
+        )
+    known = math.prod(s for s in sizes if s != -1)
+    if -1 in sizes:
+        if known == 0 or elements % known:
+            raise LayerError(
+                f"{field} {sizes} cannot hold {elements} elements per sample",
+                hint=f"use sizes whose product divides {elements}",
+                field=field,
+            )
+        return tuple(elements // known if s == -1 else s for s in sizes)
+    if known != elements:
+        raise LayerError(
+            f"{field} {sizes} holds {known} elements per sample, the input {elements}",
+            hint=f"use sizes whose product is {elements}, or one -1 to infer a size",
+            field=field,
+        )
+    return tuple(sizes)
+
+
+@register
+class Reshape(TensorOp):
+    """``x.reshape(x.shape[0], *shape)``: the same elements in a new per-sample shape; one size may be -1.
+
+    There is no ``view``: it fails on non-contiguous tensors (after a permute), which only the
+    strides tell, and a spec has no strides; ``reshape`` is ``view`` wherever ``view`` works.
+    """
+
+    type: Literal["reshape"]
+    shape: Sizes
+
+    def infer(self, inputs: list[Shape]) -> LayerResult:
+        return LayerResult(infer_sizes([int(s) for s in self.shape], math.prod(inputs[0]), "shape"))
+
+    def call(self, inputs: list[Shape]) -> Op:
+        return Op.method("reshape", SizeOf(Arg(0)), *self.shape)
+
+    def label(self) -> str:
+        return "x".join(map(str, self.shape)) or "scalar"
+
+
+@register
+class Squeeze(TensorOp):
+    """``x.squeeze(dim)``: drop the listed dims where their size is 1 (others stay, as in torch)."""
+
+    type: Literal["squeeze"]
+    dim: AnyInt | Dims | Expr = Field(
+        description="the dim(s) to drop; required, since squeezing all would take a batch of 1"
+    )
+
+    def infer(self, inputs: list[Shape]) -> LayerResult:
+        shape = inputs[0]
+        axes = sample_axes(_dims(self.dim), len(shape))
+        return LayerResult(tuple(n for i, n in enumerate(shape) if not (i in axes and n == 1)))
+
+    def call(self, inputs: list[Shape]) -> Op:
+        return Op.method("squeeze", tuple(self.dim) if isinstance(self.dim, list) else self.dim)
+
+
+@register
+class Unsqueeze(TensorOp):
+    """``x.unsqueeze(dim)``: insert a dim of size 1."""
+
+    type: Literal["unsqueeze"]
+    dim: AnyInt | Expr
+
+    def infer(self, inputs: list[Shape]) -> LayerResult:
+        shape = inputs[0]
+        axis = sample_axis(int(self.dim), len(shape) + 1)
+        return LayerResult((*shape[:axis], 1, *shape[axis:]))
+
+    def call(self, inputs: list[Shape]) -> Op:
+        return Op.method("unsqueeze", self.dim)
+
+
+# -- several outputs -------------------------------------------------------------------------
+
+
+class _Parts(TensorOp):
+    """An operation with several outputs, read as ``id.0``, ``id.1``..."""
+
+    def pieces(self, size: int) -> list[int]:
+        raise NotImplementedError
+
+    def infer(self, inputs: list[Shape]) -> LayerResult:
+        shape = inputs[0]
+        axis = sample_axis(int(self.dim), len(shape))  # type: ignore[attr-defined]
+        parts = tuple((*shape[:axis], n, *shape[axis + 1 :]) for n in self.pieces(shape[axis]))
+        return LayerResult(parts[0], parts=parts)
+
+
+@register
+class Chunk(_Parts):
+    """``x.chunk(chunks, dim)``: equal pieces of ``ceil(size / chunks)`` (fewer pieces when they run out)."""
+
+    type: Literal["chunk"]
+    chunks: PositiveInt | Expr
+    dim: AnyInt | Expr = 0
+
+    def pieces(self, size: int) -> list[int]:
+        step = -(-size // int(self.chunks))
+        if size == 0:
+            return [0] * int(self.chunks)
+        return [min(step, size - start) for start in range(0, size, step)]
+
+    def call(self, inputs: list[Shape]) -> Op:
+        return Op.method("chunk", self.chunks, self.dim)
+
+    def label(self) -> str:
+        return f"{self.chunks} dim={self.dim}"
+
+
+@register
+class Split(_Parts):
+    """``x.split(split_size_or_sections, dim)``: pieces of one size (the last may be smaller), or of listed sizes."""
+
+    type: Literal["split"]
+    split_size_or_sections: NonNegativeInt | Annotated[list[NonNegativeInt | Expr], Field(min_length=1)] | Expr
+    dim: AnyInt | Expr = 0
+
+    def pieces(self, size: int) -> list[int]:
+        sections = self.split_size_or_sections
+        if isinstance(sections, list):
+            if sum(sections) != size:
+                raise LayerError(
+                    f"sections {sections} add up to {sum(sections)}, but the dim has size {size}",
+                    hint=f"use sections that add up to {size}",
+                    field="split_size_or_sections",
+                )
+            return [int(s) for s in sections]
+        step = int(sections)
+        if step == 0:
+            if size:
+                raise LayerError(
+                    f"split size 0 cannot split a dim of size {size}",
+                    hint="use a split size >= 1",
+                    field="split_size_or_sections",
+                )
+            return [0]
+        return [min(step, size - start) for start in range(0, size, step)] or [0]
+
+    def call(self, inputs: list[Shape]) -> Op:
+        return Op.method("split", self.split_size_or_sections, self.dim)
+
+
+@register
+class Unbind(TensorOp):
+    """``x.unbind(dim)``: one output per index along ``dim``, which disappears."""
+
+    type: Literal["unbind"]
+    dim: AnyInt | Expr = 0
+
+    def infer(self, inputs: list[Shape]) -> LayerResult:
+        shape = inputs[0]
+        axis = sample_axis(int(self.dim), len(shape))
+        part = (*shape[:axis], *shape[axis + 1 :])
+        if shape[axis] == 0:
+            raise LayerError("unbind of a dim of size 0 has no outputs", hint="unbind a dim of size >= 1", field="dim")
+        return LayerResult(part, parts=(part,) * shape[axis])
+
+    def call(self, inputs: list[Shape]) -> Op:
+        return Op.method("unbind", self.dim)
+
+
+# -- selecting -------------------------------------------------------------------------------
+
+
+@register
+class Select(TensorOp):
+    """``x.select(dim, index)``: one index along ``dim``, which disappears (ViT's ``x[:, 0]``)."""
+
+    type: Literal["select"]
+    dim: AnyInt | Expr
+    index: AnyInt | Expr
+
+    def infer(self, inputs: list[Shape]) -> LayerResult:
+        shape = inputs[0]
+        axis = sample_axis(int(self.dim), len(shape))
+        size = shape[axis]
+        if not -size <= int(self.index) < size:
+            raise LayerError(
+                f"index {self.index} is out of range for dim {self.dim} of size {size}",
+                hint=f"use an index in [{-size}, {size - 1}]",
+                field="index",
+            )
+        return LayerResult((*shape[:axis], *shape[axis + 1 :]))
+
+    def call(self, inputs: list[Shape]) -> Op:
+        return Op.method("select", self.dim, self.index)
+
+    def label(self) -> str:
+        return f"dim={self.dim} [{self.index}]"
+
+
+@register
+class Narrow(TensorOp):
+    """``x.narrow(dim, start, length)``: ``length`` consecutive indices from ``start`` (a slice)."""
+
+    type: Literal["narrow"]
+    dim: AnyInt | Expr
+    start: AnyInt | Expr
+    length: NonNegativeInt | Expr
+
+    def infer(self, inputs: list[Shape]) -> LayerResult:
+        shape = list(inputs[0])
+        axis = sample_axis(int(self.dim), len(shape))
+        size, start, length = shape[axis], int(self.start), int(self.length)
+        if not -size <= start <= size:
+            raise LayerError(
+                f"start {start} is out of range for dim {self.dim} of size {size}",
+                hint=f"use a start in [{-size}, {size}]",
+                field="start",
+            )
+        start += size if start < 0 else 0
+        if start + length > size:
+            raise LayerError(
+                f"start {self.start} + length {length} exceeds dim {self.dim} of size {size}",
+                hint=f"use start + length <= {size}",
+                field="length",
+            )
+        shape[axis] = length
+        return LayerResult(tuple(shape))
+
+    def call(self, inputs: list[Shape]) -> Op:
+        return Op.method("narrow", self.dim, self.start, self.length)
+
+    def label(self) -> str:
+        return f"dim={self.dim} [{self.start}:+{self.length}]"
+
+
+# -- repeating -------------------------------------------------------------------------------
+
+
+@register
+class Expand(TensorOp):
+    """``x.expand(-1, *size)``: repeat size-1 dims without copying (-1 keeps a size).
+
+    A learned tensor (no batch dim, dim 0 of size 1) gets the batch of a second input:
+    ``{type: expand, inputs: [class_token, x], size: [-1, -1]}`` is torchvision's
+    ``class_token.expand(x.shape[0], -1, -1)``.
+    """
+
+    type: Literal["expand"]
+    min_inputs: ClassVar[int] = 1
+    max_inputs: ClassVar[int | None] = 2
+    batch_free: ClassVar[bool] = True
+    size: Sizes
+
+    def infer(self, inputs: list[Shape]) -> LayerResult:
+        shape = inputs[0]
+        sizes = [int(s) for s in self.size]
+        learned = isinstance(shape, Unbatched)
+        if learned:
+            if len(inputs) != 2 or isinstance(inputs[1], Unbatched):
+                raise LayerError(
+                    "a tensor without a batch dim needs a second, batched input to take the batch size from",
+                    hint="write inputs: [tensor, x]",
+                )
+            if not shape or shape[0] != 1:
+                raise LayerError(
+                    f"the tensor's dim 0 becomes the batch, so it must have size 1, got shape {list(shape)}",
+                    hint="declare the learned tensor with a leading 1, e.g. shape: [1, 1, 768]",
+                )
+            shape = shape[1:]
+        elif len(inputs) == 2:
+            raise LayerError("a batched tensor takes one input", hint="drop the second input")
+        if len(sizes) != len(shape):
+            raise LayerError(
+                f"size {sizes} has {len(sizes)} entries for a per-sample shape {list(shape)} of rank {len(shape)}",
+                hint="give one size per dim (batch excluded), -1 to keep one",
+                field="size",
+            )
+        out = []
+        for old, new in zip(shape, sizes, strict=True):
+            if new == -1 or new == old:
+                out.append(old)
+            elif old == 1 and new >= 0:
+                out.append(new)
+            else:
+                raise LayerError(
+                    f"cannot expand size {old} to {new} (shape {list(shape)} to {sizes})",
+                    hint="only size-1 dims expand; -1 keeps a size",
+                    field="size",
+                )
+        return LayerResult(tuple(out), batched=True)
+
+    def call(self, inputs: list[Shape]) -> Op:
+        batch = SizeOf(Arg(1)) if isinstance(inputs[0], Unbatched) else -1
+        return Op("Tensor.expand", (Arg(0), batch, *self.size))
+
+
+@register
+class RepeatTensor(TensorOp):
+    """``x.repeat(1, *repeats)``: tile the data ``repeats`` times per dim (copies)."""
+
+    type: Literal["repeat"]
+    repeats: Annotated[list[NonNegativeInt | Expr], Field(description="per-sample repeat counts (batch excluded)")]
+
+    def infer(self, inputs: list[Shape]) -> LayerResult:
+        shape = inputs[0]
+        if len(self.repeats) != len(shape):
+            raise LayerError(
+                f"repeats {self.repeats} has {len(self.repeats)} entries for a per-sample shape of rank {len(shape)}",
+                hint="give one count per dim (batch excluded)",
+                field="repeats",
+            )
+        return LayerResult(tuple(n * int(r) for n, r in zip(shape, self.repeats, strict=True)))
+
+    def call(self, inputs: list[Shape]) -> Op:
+        return Op.method("repeat", 1, *self.repeats)
+
+
+@register
+class Stack(TensorOp):
+    """``torch.stack(inputs, dim)``: a new dim ``dim`` holding the inputs (which have one shape)."""
+
+    type: Literal["stack"]
+    min_inputs: ClassVar[int] = 1
+    max_inputs: ClassVar[int | None] = None
+    dim: AnyInt | Expr = Field(default=1, description="the new dim of the batched result (0 is the batch)")
+
+    def infer(self, inputs: list[Shape]) -> LayerResult:
+        shape = inputs[0]
+        if any(s != shape for s in inputs[1:]):
+            raise LayerError(
+                f"stack takes inputs of one shape, got {', '.join(str(list(s)) for s in inputs)}",
+                hint="make the shapes equal first, or use concat",
+            )
+        axis = sample_axis(int(self.dim), len(shape) + 1)
+        return LayerResult((*shape[:axis], len(inputs), *shape[axis:]))
+
+    def call(self, inputs: list[Shape]) -> Op:
+        return Op("torch.stack", ([Arg(i) for i in range(len(inputs))],), (("dim", self.dim),))
+
+
+@register
+class Roll(TensorOp):
+    """``x.roll(shifts, dims)``: shift entries along dims, wrapping around (Swin's shifted windows)."""
+
+    type: Literal["roll"]
+    shifts: AnyInt | Dims | Expr
+    dims: AnyInt | Dims | Expr = Field(description="required: rolling the flattened tensor would mix samples")
+
+    def infer(self, inputs: list[Shape]) -> LayerResult:
+        shifts, dims = _dims(self.shifts), _dims(self.dims)
+        if len(shifts) != len(dims):
+            raise LayerError(
+                f"shifts {shifts} and dims {dims} have different lengths",
+                hint="give one shift per dim",
+                field="shifts",
+            )
+        for d in dims:
+            sample_axis(d, len(inputs[0]), "dims")
+        return LayerResult(inputs[0])
+
+    def call(self, inputs: list[Shape]) -> Op:
+        return Op.method("roll", self.shifts, self.dims)
+
+
+# -- reductions ------------------------------------------------------------------------------
+
+
+class _Reduction(TensorOp):
+    dim: AnyInt | Dims | Expr = Field(description="dim(s) to reduce; required: reducing all would mix samples")
+    keepdim: StrictBool | Expr = False
+
+    def infer(self, inputs: list[Shape]) -> LayerResult:
+        shape = inputs[0]
+        axes = sample_axes(_dims(self.dim), len(shape))
+        if self.keepdim:
+            return LayerResult(tuple(1 if i in axes else n for i, n in enumerate(shape)))
+        return LayerResult(tuple(n for i, n in enumerate(shape) if i not in axes))
+
+    def call(self, inputs: list[Shape]) -> Op:
+        dim = tuple(self.dim) if isinstance(self.dim, list) else self.dim
+        return Op.method(self.type_name(), dim, **({"keepdim": True} if self.keepdim else {}))
+
+    def label(self) -> str:
+        return f"dim={self.dim}" + (" keepdim" if self.keepdim else "")
+
+
+@register
+class Mean(_Reduction):
+    """``x.mean(dim, keepdim)``: floating tensors only, as in torch."""
+
+    type: Literal["mean"]
+    accepts: ClassVar[tuple[str, ...]] = ("float",)
+
+
+@register
+class Sum(_Reduction):
+    """``x.sum(dim, keepdim)``: integer and bool tensors sum to int64, as in torch."""
+
+    type: Literal["sum"]
+
+    def result_dtype(self, dtypes: list[str]) -> str:
+        return dtypes[0] if dtypes[0].startswith(("float", "bfloat")) else "int64"
+
+
+def _nonempty_reduction(layer: _Reduction, inputs: list[Shape]) -> LayerResult:
+    shape = inputs[0]
+    for axis in sample_axes(_dims(layer.dim), len(shape)):
+        if shape[axis] == 0:
+            raise LayerError(
+                f"{layer.type_name()} over a dim of size 0 has no identity",
+                hint="reduce a dim of size >= 1",
+                field="dim",
+            )
+    return _Reduction.infer(layer, inputs)
+
+
+@register
+class Amax(_Reduction):
+    """``x.amax(dim, keepdim)``: the largest entries."""
+
+    type: Literal["amax"]
+
+    def infer(self, inputs: list[Shape]) -> LayerResult:
+        return _nonempty_reduction(self, inputs)
+
+
+@register
+class Amin(_Reduction):
+    """``x.amin(dim, keepdim)``: the smallest entries."""
+
+    type: Literal["amin"]
+
+    def infer(self, inputs: list[Shape]) -> LayerResult:
+        return _nonempty_reduction(self, inputs)
+
+
+# -- products --------------------------------------------------------------------------------
+
+
+def _same_float_dtype(layer: Layer, dtypes: list[str]) -> str:
+    if len(set(dtypes)) > 1:
+        raise LayerError(
+            f"{layer.type_name()} takes inputs of one dtype, got {', '.join(dtypes)}",
+            hint="convert one with {type: to, dtype: ...}",
+        )
+    return dtypes[0]
+
+
+class _Product(TensorOp):
+    min_inputs: ClassVar[int] = 2
+    max_inputs: ClassVar[int | None] = 2
+    accepts: ClassVar[tuple[str, ...]] = ("float",)
+
+    def result_dtype(self, dtypes: list[str]) -> str:
+        return _same_float_dtype(self, dtypes)
+
+
+@register
+class Matmul(_Product):
+    """``torch.matmul(a, b)`` per sample: ``(*, n, k) @ (*, k, m)``, leading dims broadcast.
+
+    Both inputs batched with the same rank (>= 2 per sample), or ``b`` a learned matrix
+    ``(k, m)`` without a batch dim (``x @ W``).
+    """
+
+    type: Literal["matmul"]
+    batch_free: ClassVar[bool] = True
+
+    def infer(self, inputs: list[Shape]) -> LayerResult:
+        a, b = inputs
+        if isinstance(a, Unbatched):
+            raise LayerError("the first input needs a batch dim", hint="put the learned tensor second: x @ W")
+        if isinstance(b, Unbatched):
+            if len(b) != 2 or not a:
+                raise LayerError(
+                    f"a learned right-hand side must be a matrix (k, m), got {list(b)}, for input {list(a)}",
+                    hint="declare it with shape [k, m]",
+                )
+            lead, (n, k), (k2, m) = a[:-1], ((1, a[-1])), b
+            out: tuple[int, ...] = (*lead, m)
+        else:
+            if len(a) < 2 or len(a) != len(b):
+                raise LayerError(
+                    f"takes two batched inputs of the same rank >= 2 per sample, got {list(a)} and {list(b)}",
+                    hint="reshape or unsqueeze them to (..., n, k) and (..., k, m)",
+                )
+            lead = broadcast([a[:-2], b[:-2]]) if a[:-2] else ()
+            (n, k), (k2, m) = a[-2:], b[-2:]
+            out = (*lead, n, m)
+        if k != k2:
+            raise LayerError(
+                f"inner dims differ: {list(a)} @ {list(b)} multiplies {k} by {k2}",
+                hint="the last dim of the first input must equal the second-to-last of the second",
+            )
+        return LayerResult(out, flops=2 * math.prod(out) * k)
+
+    def call(self, inputs: list[Shape]) -> Op:
+        return Op("torch.matmul", (Arg(0), Arg(1)))
+
+
+@register
+class Bmm(_Product):
+    """``torch.bmm(a, b)``: one ``(n, k) @ (k, m)`` product per sample; no broadcasting."""
+
+    type: Literal["bmm"]
+
+    def infer(self, inputs: list[Shape]) -> LayerResult:
+        a, b = inputs
+        if len(a) != 2 or len(b) != 2:
+            raise LayerError(
+                f"takes two inputs of rank 2 per sample (3 with the batch), got {list(a)} and {list(b)}",
+                hint="use matmul for other ranks",
+            )
+        return Matmul.infer(self, inputs)  # type: ignore[arg-type]
+
+    def call(self, inputs: list[Shape]) -> Op:
+        return Op("torch.bmm", (Arg(0), Arg(1)))
+
+
+@register
+class Einsum(TensorOp):
+    """``torch.einsum(equation, *inputs)`` over one or two batched inputs.
+
+    The equation names every dim of the batched tensors, so each operand's and the
+    output's first letter is the batch (``"bhqd,bhkd->bhqk"``); the output is explicit.
+    """
+
+    type: Literal["einsum"]
+    min_inputs: ClassVar[int] = 1
+    max_inputs: ClassVar[int | None] = 2
+    accepts: ClassVar[tuple[str, ...]] = ("float",)
+    equation: Annotated[str, Field(pattern=r"^[a-zA-Z]+(,[a-zA-Z]+)?->[a-zA-Z]*$", max_length=128)] | Expr
+
+    def infer(self, inputs: list[Shape]) -> LayerResult:
+        left, output = str(self.equation).split("->")
+        operands = left.split(",")
+        if len(operands) != len(inputs):
+            raise LayerError(
+                f"the equation has {len(operands)} operand(s), the node {len(inputs)} input(s)",
+                hint="give one subscript group per input",
+                field="equation",
+            )
+        sizes: dict[str, int] = {}
+        for letters, shape in zip(operands, inputs, strict=True):
+            if len(letters) != len(shape) + 1:
+                raise LayerError(
+                    f"'{letters}' names {len(letters)} dims but the input has {len(shape) + 1} (batch included)",
+                    hint="name every dim of the batched tensor, the batch first",
+                    field="equation",
+                )
+            for letter, size in zip(letters[1:], shape, strict=True):
+                if sizes.get(letter, size) not in (size, 1) and size != 1:
+                    raise LayerError(
+                        f"dim '{letter}' has sizes {sizes[letter]} and {size}",
+                        hint="dims named by one letter must have one size (or 1, to broadcast)",
+                        field="equation",
+                    )
+                sizes[letter] = max(sizes.get(letter, 1), size)
+        batch = {letters[0] for letters in operands}
+        others = set(output[1:] + "".join(o[1:] for o in operands))
+        if len(batch) != 1 or not output or output[0] not in batch or batch & others:
+            raise LayerError(
+                f"every operand and the output start with the batch letter, used nowhere else: '{self.equation}'",
+                hint="e.g. 'bij,bjk->bik': b is the batch",
+                field="equation",
+            )
+        if len(set(output)) != len(output) or any(letter not in sizes for letter in output[1:]):
+            raise LayerError(
+                f"output '{output}' repeats a letter or names one no input has",
+                hint="name each output dim once, from the inputs' letters",
+                field="equation",
+            )
+        out = tuple(sizes[letter] for letter in output[1:])
+        shared = set(operands[0][1:]) & set(operands[-1][1:]) if len(operands) == 2 else set()
+        counted = {letter for letter in sizes if letter in output or letter in shared}
+        contracted = shared - set(output)  # torch contracts with bmm; without a contraction it multiplies
+        products = math.prod(sizes[letter] for letter in counted) if contracted else 0
+        return LayerResult(out, flops=2 * products)
+
+    def call(self, inputs: list[Shape]) -> Op:
+        return Op("torch.einsum", (self.equation, *(Arg(i) for i in range(len(inputs)))))
+
+    def label(self) -> str:
+        return str(self.equation)
+
+
+# -- elementwise arithmetic ------------------------------------------------------------------
+
+
+class _Elementwise(TensorOp):
+    """Elementwise, so it also takes tensors without a batch dim."""
+
+    batch_free: ClassVar[bool] = True
+
+    def infer(self, inputs: list[Shape]) -> LayerResult:
+        return LayerResult(broadcast(inputs) if len(inputs) > 1 else inputs[0], batched=_batched(inputs))
+
+
+def _batched(inputs: list[Shape]) -> bool:
+    return not all(isinstance(s, Unbatched) for s in inputs)
+
+
+@register
+class Sub(_Elementwise):
+    """``a - b``, broadcasting."""
+
+    type: Literal["sub"]
+    min_inputs: ClassVar[int] = 2
+    max_inputs: ClassVar[int | None] = 2
+    accepts: ClassVar[tuple[str, ...]] = ("float", "int")
+
+    def call(self, inputs: list[Shape]) -> Op:
+        return Op.fold("-", 2)
+
+
+@register
+class Div(_Elementwise):
+    """``a / b`` (true division: integers give floats), broadcasting."""
+
+    type: Literal["div"]
+    min_inputs: ClassVar[int] = 2
+    max_inputs: ClassVar[int | None] = 2
+
+    def result_dtype(self, dtypes: list[str]) -> str:
+        dtype = super().result_dtype(dtypes)
+        return dtype if dtype.startswith(("float", "bfloat")) else "float32"
+
+    def call(self, inputs: list[Shape]) -> Op:
+        return Op.fold("/", 2)
+
+
+@register
+class Scale(_Elementwise):
+    """``x * factor`` (attention's ``1/sqrt(d)``, a residual scale)."""
+
+    type: Literal["scale"]
+    accepts: ClassVar[tuple[str, ...]] = ("float",)
+    factor: Number | Expr
+
+    def call(self, inputs: list[Shape]) -> Op:
+        return Op("*", (Arg(0), self.factor))
+
+    def label(self) -> str:
+        return f"x{self.factor}"
+
+
+@register
+class Pow(_Elementwise):
+    """``x ** exponent``."""
+
+    type: Literal["pow"]
+    accepts: ClassVar[tuple[str, ...]] = ("float",)
+    exponent: Number | Expr
+
+    def call(self, inputs: list[Shape]) -> Op:
+        return Op("**", (Arg(0), self.exponent))
+
+    def label(self) -> str:
+        return f"**{self.exponent}"
+
+
+@register
+class Clamp(_Elementwise):
+    """``x.clamp(min, max)``: at least one bound; ``min > max`` gives ``max`` everywhere, as in torch."""
+
+    type: Literal["clamp"]
+    accepts: ClassVar[tuple[str, ...]] = ("float", "int")
+    min: Number | Expr | None = None
+    max: Number | Expr | None = None
+
+    def infer(self, inputs: list[Shape]) -> LayerResult:
+        if self.min is None and self.max is None:
+            raise LayerError("clamp needs min, max or both", hint="give min: or max:")
+        return super().infer(inputs)
+
+    def result_dtype(self, dtypes: list[str]) -> str:
+        bounds = [b for b in (self.min, self.max) if b is not None]
+        return "float32" if dtypes[0].startswith("int") and any(isinstance(b, float) for b in bounds) else dtypes[0]
+
+    def call(self, inputs: list[Shape]) -> Op:
+        bounds = {k: v for k, v in (("min", self.min), ("max", self.max)) if v is not None}
+        return Op.method("clamp", **bounds)
+
+
+class _Compare(_Elementwise):
+    """A comparison: two inputs (broadcasting), or one and a constant ``other``; the result is bool."""
+
+    min_inputs: ClassVar[int] = 1
+    max_inputs: ClassVar[int | None] = 2
+    other: Number | StrictBool | Expr | None = Field(default=None, description="a constant to compare with (one input)")
+
+    def infer(self, inputs: list[Shape]) -> LayerResult:
+        if (len(inputs) == 2) == (self.other is not None):
+            raise LayerError(
+                "compare two inputs, or one input with a constant 'other'",
+                hint="give two inputs, or one input and other: <number>",
+            )
+        return super().infer(inputs)
+
+    def result_dtype(self, dtypes: list[str]) -> str:
+        return "bool"
+
+    def call(self, inputs: list[Shape]) -> Op:
+        other = Arg(1) if len(inputs) == 2 else self.other
+        return Op(f"torch.{self.type_name()}", (Arg(0), other))
+
+    def label(self) -> str:
+        return "" if self.other is None else f"{self.type_name()} {self.other}"
+
+
+for _name in ("eq", "ne", "lt", "le", "gt", "ge"):
+    _fields: dict[str, Any] = {"type": (Literal[_name], ...)}
+    _cls = create_model(_name.capitalize(), __base__=_Compare, __module__=__name__, **_fields)
+    _cls.__doc__ = f"``torch.{_name}(a, b)``: an elementwise comparison; the result is a bool tensor."
+    register(_cls)
+
+
+@register
+class To(_Elementwise):
+    """``x.to(dtype)``: convert the dtype (token ids to float, a mask to float...)."""
+
+    type: Literal["to"]
+    dtype: DType
+
+    def result_dtype(self, dtypes: list[str]) -> str:
+        return str(self.dtype)
+
+    def call(self, inputs: list[Shape]) -> Op:
+        return Op.method("to", Symbol(f"torch.{self.dtype}"))
+
+    def label(self) -> str:
+        return str(self.dtype)

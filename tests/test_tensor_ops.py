@@ -1,0 +1,151 @@
+"""Tensor operations and held tensors against real torch: the static shape, dtype and batch
+dim of each case equal what torch computes when it runs the node's own ``Op`` description,
+and archspec rejects a case exactly when torch raises (or where archspec is stricter by
+design: an operation on the batch dim)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from archspec.backends.torch_backend import run_op  # noqa: E402
+from archspec.errors import LayerError  # noqa: E402
+from archspec.layers.base import TensorType  # noqa: E402
+from archspec.layers.registry import layer_types  # noqa: E402
+
+BATCH = 2
+TORCH_DTYPES = {
+    name: getattr(torch, name)
+    for name in ("float16", "bfloat16", "float32", "float64", "uint8", "int8", "int16", "int32", "int64", "bool")
+}
+
+
+def sample(t: TensorType) -> Any:
+    """A real tensor of this type (batch ``BATCH`` when it is batched)."""
+    shape = (BATCH, *t.shape) if t.batched else t.shape
+    dtype = TORCH_DTYPES[t.dtype]
+    if t.dtype == "bool":
+        return torch.rand(shape) > 0.5
+    if dtype.is_floating_point:
+        return torch.randn(shape).to(dtype)
+    return torch.randint(0, 5, shape, dtype=dtype)
+
+
+def static(
+    name: str, args: dict[str, Any], inputs: list[TensorType]
+) -> TensorType | tuple[TensorType, ...] | LayerError:
+    """archspec's answer through the elaborator's own checks."""
+    from dataclasses import replace
+
+    from archspec.compiler.elaborate import _check_input_types
+
+    layer = layer_types()[name].model_validate({"type": name, **args})
+    try:
+        _check_input_types(layer, inputs)
+        result = layer.infer([t.layer_shape() for t in inputs])
+    except LayerError as exc:
+        return exc
+    dtype = result.dtype or layer.result_dtype([t.dtype for t in inputs])
+    batched = result.batched if result.batched is not None else any(t.batched for t in inputs)
+    result = replace(result, dtype=dtype, batched=batched)
+    if result.parts is not None:
+        return tuple(TensorType(p, dtype, batched) for p in result.parts)
+    return TensorType(result.shape, dtype, batched)
+
+
+def observed(out: Any, batched: bool) -> TensorType:
+    shape = tuple(out.shape[1:] if batched else out.shape)
+    return TensorType(shape, str(out.dtype).removeprefix("torch."), batched)
+
+
+def check(name: str, args: dict[str, Any], inputs: list[TensorType]) -> str:
+    """Compare with torch; return 'ok', 'both-reject' or 'stricter'."""
+    expected = static(name, args, inputs)
+    layer = layer_types()[name].model_validate({"type": name, **args})
+    tensors = [sample(t) for t in inputs]
+    try:
+        op = layer.creation() if layer.stored else layer.call([t.layer_shape() for t in inputs])
+        out = run_op(op, tensors)
+    except Exception as exc:  # torch's rejection
+        assert isinstance(expected, LayerError), (
+            f"{name} {args} {inputs}: torch raised {exc!r}, archspec gave {expected}"
+        )
+        return "both-reject"
+    if isinstance(expected, LayerError):
+        return "stricter"
+    if isinstance(expected, tuple):
+        assert isinstance(out, tuple | list) and len(out) == len(expected), (name, args, len(out))
+        assert [observed(o, True) for o in out] == list(expected), (name, args, inputs)
+    else:
+        assert observed(out, expected.batched) == expected, (name, args, inputs, tuple(out.shape), out.dtype)
+    return "ok"
+
+
+F = TensorType
+CASES: list[tuple[str, dict[str, Any], list[TensorType], str]] = [
+    ("permute", {"dims": [0, 2, 3, 1]}, [F((3, 4, 5))], "ok"),
+    ("permute", {"dims": [0, 2, 1]}, [F((3, 4, 5))], "both-reject"),
+    ("permute", {"dims": [1, 0, 2]}, [F((3, 4))], "stricter"),
+    ("transpose", {"dim0": 1, "dim1": -1}, [F((3, 4, 5))], "ok"),
+    ("transpose", {"dim0": 1, "dim1": 4}, [F((3, 4, 5))], "both-reject"),
+    ("reshape", {"shape": [-1, 6]}, [F((3, 4))], "ok"),
+    ("reshape", {"shape": [5, -1]}, [F((3, 4))], "both-reject"),
+    ("squeeze", {"dim": [1, 2]}, [F((1, 4, 1))], "ok"),
+    ("unsqueeze", {"dim": -1}, [F((3, 4))], "ok"),
+    ("chunk", {"chunks": 4, "dim": 1}, [F((5, 2))], "ok"),
+    ("split", {"split_size_or_sections": [2, 3], "dim": -1}, [F((2, 5))], "ok"),
+    ("split", {"split_size_or_sections": [2, 2], "dim": -1}, [F((2, 5))], "both-reject"),
+    ("unbind", {"dim": 1}, [F((3, 2))], "ok"),
+    ("select", {"dim": 1, "index": -3}, [F((3, 2))], "ok"),
+    ("select", {"dim": 1, "index": 3}, [F((3, 2))], "both-reject"),
+    ("narrow", {"dim": 2, "start": -2, "length": 2}, [F((3, 4))], "ok"),
+    ("narrow", {"dim": 2, "start": 3, "length": 2}, [F((3, 4))], "both-reject"),
+    ("expand", {"size": [-1, 4]}, [F((3, 1))], "ok"),
+    ("expand", {"size": [-1, -1]}, [F((1, 1, 8), batched=False), F((5, 8))], "ok"),
+    ("repeat", {"repeats": [2, 1]}, [F((3, 4))], "ok"),
+    ("stack", {"dim": -1}, [F((3, 4)), F((3, 4))], "ok"),
+    ("roll", {"shifts": [1, -2], "dims": [1, 2]}, [F((3, 4))], "ok"),
+    ("mean", {"dim": [2, 3]}, [F((3, 4, 5))], "ok"),
+    ("mean", {"dim": 1}, [F((3,), "int64")], "both-reject"),
+    ("sum", {"dim": -1, "keepdim": True}, [F((3, 4), "bool")], "ok"),
+    ("amax", {"dim": 1}, [F((3, 4), "int32")], "ok"),
+    ("matmul", {}, [F((2, 3, 4)), F((2, 4, 5))], "ok"),
+    ("matmul", {}, [F((3, 4)), F((4, 6), batched=False)], "ok"),
+    ("matmul", {}, [F((3, 4)), F((5, 6))], "both-reject"),
+    ("bmm", {}, [F((3, 4)), F((4, 2))], "ok"),
+    ("einsum", {"equation": "bij,bkj->bik"}, [F((3, 4)), F((5, 4))], "ok"),
+    ("einsum", {"equation": "bij->bji"}, [F((3, 4))], "ok"),
+    ("sub", {}, [F((3, 4)), F((1, 4))], "ok"),
+    ("div", {}, [F((3, 4), "int64"), F((3, 4), "int64")], "ok"),
+    ("scale", {"factor": 0.5}, [F((3,))], "ok"),
+    ("pow", {"exponent": 2}, [F((3,), "float64")], "ok"),
+    ("clamp", {"min": 0, "max": 1.5}, [F((3,), "int32")], "ok"),
+    ("gt", {"other": 0}, [F((3,))], "ok"),
+    ("eq", {}, [F((3, 4)), F((3, 1))], "ok"),
+    ("to", {"dtype": "float16"}, [F((3,), "int64")], "ok"),
+    ("add", {}, [F((17, 16)), F((1, 17, 16), batched=False)], "ok"),
+    ("add", {}, [F((17, 16)), F((2, 17, 16), batched=False)], "stricter"),
+    ("mul", {}, [F((4, 3, 3)), F((4, 1, 1), batched=False)], "ok"),
+    ("Parameter", {"shape": [1, 1, 8], "init": "trunc_normal", "std": 0.02}, [], "ok"),
+    ("Buffer", {"shape": [4, 4], "fill": "triu", "diagonal": 1, "dtype": "bool"}, [], "ok"),
+    ("Buffer", {"shape": [4], "fill": "arange", "dtype": "int64"}, [], "ok"),
+]
+
+
+@pytest.mark.parametrize(("name", "args", "inputs", "outcome"), CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])
+def test_operation_matches_torch(name: str, args: dict[str, Any], inputs: list[TensorType], outcome: str) -> None:
+    assert check(name, args, inputs) == outcome
+
+
+def test_a_float_layer_refuses_integer_ids_with_the_fix() -> None:
+    expected = static("Linear", {"out_features": 4}, [F((5,), "int64")])
+    assert isinstance(expected, LayerError)
+    assert "takes float tensors" in expected.message and "Embedding" in (expected.hint or "")
+
+
+def test_a_module_refuses_a_tensor_without_batch_dim() -> None:
+    expected = static("Linear", {"out_features": 4}, [F((5, 8), batched=False)])
+    assert isinstance(expected, LayerError) and "expand" in (expected.hint or "")
