@@ -192,7 +192,18 @@ def test_key_arguments_show_kernel_stride_padding_and_channels() -> None:
 
 
 def test_every_family_has_its_own_colour() -> None:
-    assert set(FAMILY_COLORS) == {"conv", "pool", "norm", "activation", "linear", "dropout", "shape", "merge", "tensor", "other"}
+    assert set(FAMILY_COLORS) == {
+        "conv",
+        "pool",
+        "norm",
+        "activation",
+        "linear",
+        "dropout",
+        "shape",
+        "merge",
+        "tensor",
+        "other",
+    }
     assert len(set(FAMILY_COLORS.values())) == len(FAMILY_COLORS)
     assert ERROR_FILL not in FAMILY_COLORS.values() and MODULE_FILL not in FAMILY_COLORS.values()
     assert {cls.family for cls in layer_types().values()} <= set(FAMILY_COLORS)
