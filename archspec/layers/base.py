@@ -101,6 +101,9 @@ class LayerResult:
     params: int = 0
     macs: int = 0
     trainable_params: int | None = None
+    flops: int = 0
+    """FLOPs as ``torch.utils.flop_counter.FlopCounterMode`` counts them (2 per multiply-add of a
+    matmul or convolution, nothing else): the layer family's file says how many."""
 
     @property
     def trainable(self) -> int:
@@ -178,7 +181,7 @@ class Layer(NodeFields):
         return get_args(cls.model_fields["type"].annotation)[0]
 
     def infer(self, inputs: list[Shape]) -> LayerResult:
-        """Output shape, parameters and mult-adds for these input shapes; raise LayerError if torch would."""
+        """Output shape, parameters, mult-adds and FLOPs for these input shapes; raise LayerError if torch would."""
         raise NotImplementedError
 
     def args(self) -> dict[str, Any]:
