@@ -106,8 +106,8 @@ def torch_side(name: str, args: dict[str, Any], shape: Shape) -> tuple[torch.nn.
 
 
 def counted_flops(module: torch.nn.Module, shape: Shape) -> int:
-    """FlopCounterMode's count for one forward pass, per sample."""
-    with warnings.catch_warnings(), torch.no_grad(), FlopCounterMode(display=False) as counter:
+    """FlopCounterMode's count for one forward pass, per sample, with autograd on as in ``test_flops.py``."""
+    with warnings.catch_warnings(), FlopCounterMode(display=False) as counter:
         warnings.simplefilter("ignore")
         module(torch.randn(BATCH, *shape))
     flops = counter.get_total_flops()
