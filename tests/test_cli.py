@@ -86,12 +86,13 @@ def test_json_diagnostics(capsys: pytest.CaptureFixture[str]) -> None:
 def test_summary_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["summary", str(ROOT / "specs" / "lenet5.yaml"), "--format", "json", "--set", "num_classes=7"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert {"name", "input_shape", "output_shape", "params", "trainable_params", "macs", "layers"} <= set(data)
+    assert {"name", "input_shape", "output_shape", "params", "trainable_params", "macs", "flops", "layers"} <= set(data)
     assert data["input_shape"] == [1, 28, 28]
     assert data["output_shape"] == [7]
     assert data["layers"][0] | {"id": "features.0", "type": "Conv2d", "output_shape": [6, 28, 28]} == data["layers"][0]
-    assert all({"id", "type", "output_shape", "params", "macs"} <= set(row) for row in data["layers"])
+    assert all({"id", "type", "output_shape", "params", "macs", "flops"} <= set(row) for row in data["layers"])
     assert sum(row["params"] for row in data["layers"]) == data["params"]
+    assert sum(row["flops"] for row in data["layers"]) == data["flops"] > 0
 
 
 def test_summary_text(capsys: pytest.CaptureFixture[str]) -> None:

@@ -175,7 +175,7 @@ def test_title_has_name_shapes_and_totals(spec: Path) -> None:
     assert title.startswith(compiled.name + "\n")
     assert shape_text(compiled.input_shape) in title
     assert f"{compiled.params_total:,} params" in title
-    assert f"{compiled.macs:,} mult-adds" in title
+    assert f"{compiled.macs:,} mult-adds  |  {compiled.flops:,} FLOPs" in title
 
 
 def test_key_arguments_show_kernel_stride_padding_and_channels() -> None:

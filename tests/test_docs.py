@@ -51,8 +51,11 @@ def test_pages_index_and_diagrams(specs: Path, tmp_path: Path, capsys: pytest.Ca
             assert compiled.description.strip() in page
         assert f"![{compiled.name} diagram]({spec.stem}.svg)" in page
         assert f"({Path('..', 'specs', spec.name).as_posix()})" in page  # a relative link to the spec
-        assert "| id | type | args | output shape | params | mult-adds | receptive field | jump | activations |" in page
-        assert f"{compiled.params_total:,} params" in page
+        header = (
+            "| id | type | args | output shape | params | mult-adds | FLOPs | receptive field | jump | activations |"
+        )
+        assert header in page
+        assert f"{compiled.params_total:,} params · {compiled.macs:,} mult-adds · {compiled.flops:,} FLOPs" in page
         block = re.search(r"```yaml\n(.*?)\n```\n", page, re.S)
         assert block and block.group(1) == spec.read_text().rstrip("\n")
         assert (out / f"{spec.stem}.svg").read_bytes().lstrip().startswith(b"<?xml")
@@ -60,7 +63,9 @@ def test_pages_index_and_diagrams(specs: Path, tmp_path: Path, capsys: pytest.Ca
     for spec in SPECS:
         compiled = compile_spec(spec)
         assert f"| [{compiled.name}]({spec.stem}.md) |" in index
-        assert f"| {len(compiled.nodes):,} | {compiled.params_total:,} | {compiled.macs:,} |" in index
+        assert (
+            f"| {len(compiled.nodes):,} | {compiled.params_total:,} | {compiled.macs:,} | {compiled.flops:,} |" in index
+        )
 
 
 @needs_dot

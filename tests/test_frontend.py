@@ -259,10 +259,13 @@ def test_totals_count_what_the_output_depends_on(capsys: pytest.CaptureFixture[s
     assert aux is not None and compiled.unreachable == {"aux"}
     assert compiled.macs == sum(n.result.macs for n in compiled.nodes if n.result) - aux.macs
     assert compiled.unreachable_macs == aux.macs == (8 * 8 * 9 + 8) * 64  # torchinfo: params x positions
+    assert compiled.unreachable_flops == aux.flops == 2 * 8 * 8 * 9 * 64  # FlopCounterMode: weights x positions x 2
+    assert compiled.flops == sum(n.result.flops for n in compiled.nodes if n.result) - aux.flops
     assert compiled.params_total == sum(n.result.params for n in compiled.nodes if n.result)  # params: all
     assert main(["summary", str(spec), "--format", "json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["unreachable"] == ["aux"] and data["unreachable_macs"] == aux.macs
+    assert data["flops"] == compiled.flops and data["unreachable_flops"] == aux.flops
 
 
 def test_the_copy_index_can_name_each_copy() -> None:

@@ -8,7 +8,9 @@ answer against a torch module built here, independently of the layer's own ``bui
   under ``no_grad``) if and only if archspec rejects (a pydantic ValidationError, or a
   LayerError from ``infer``), except where ``STRICTER`` says archspec rejects on purpose;
 * when both accept: the output's per-sample shape equals the inferred shape, the parameter
-  count equals torch's, and the mult-adds equal torchinfo's count divided by the batch;
+  count equals torch's, the mult-adds equal torchinfo's count divided by the batch, and the
+  FLOPs equal ``torch.utils.flop_counter.FlopCounterMode``'s count of that forward pass divided
+  by the batch (its formulas are linear in the batch, so the division is exact);
 * ``build()`` makes the same module (type, parameter and buffer shapes, output shape).
 
 A registered single-input type without a strategy fails the test. Run more examples with
@@ -29,6 +31,7 @@ from hypothesis import strategies as st
 from hypothesis.control import currently_in_test_context, event
 from layer_strategies import INFERRED_FROM_SHAPE, STRATEGIES, STRICTER, Case, Shape
 from pydantic import ValidationError
+from torch.utils.flop_counter import FlopCounterMode
 
 from archspec.errors import LayerError
 from archspec.layers.base import Layer, LayerResult
@@ -103,6 +106,16 @@ def torch_side(name: str, args: dict[str, Any], shape: Shape) -> tuple[torch.nn.
     return module, out
 
 
+def counted_flops(module: torch.nn.Module, shape: Shape) -> int:
+    """FlopCounterMode's count for one forward pass, per sample, with autograd on as in ``test_flops.py``."""
+    with warnings.catch_warnings(), FlopCounterMode(display=False) as counter:
+        warnings.simplefilter("ignore")
+        module(torch.randn(BATCH, *shape))
+    flops = counter.get_total_flops()
+    assert flops % BATCH == 0
+    return flops // BATCH
+
+
 def torchinfo_macs(module: torch.nn.Module, shape: Shape) -> int:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -159,6 +172,8 @@ def check_case(name: str, args: dict[str, Any], shape: Shape) -> None:
     assert result.trainable == trainable, f"{case}: torch has {trainable} trainable, archspec {result.trainable}"
     macs = torchinfo_macs(module, shape)
     assert result.macs == macs, f"{case}: torchinfo counts {macs} mult-adds per sample, archspec {result.macs}"
+    flops = counted_flops(module, shape)
+    assert result.flops == flops, f"{case}: FlopCounterMode counts {flops} FLOPs per sample, archspec {result.flops}"
 
     # the layer's own build() must make the same module
     with warnings.catch_warnings():

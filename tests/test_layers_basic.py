@@ -84,13 +84,14 @@ def test_prelu_parameters_are_one_or_per_channel() -> None:
 
 def test_linear_infers_in_features_and_counts_weights_and_bias() -> None:
     layer = make("Linear", out_features=128)
-    assert layer.infer([(3136,)]) == LayerResult((128,), 3136 * 128 + 128, 3136 * 128 + 128)
+    assert layer.infer([(3136,)]) == LayerResult((128,), 3136 * 128 + 128, 3136 * 128 + 128, flops=2 * 3136 * 128)
     assert layer.inferred([(3136,)]) == {"in_features": 3136}
     assert layer.torch_kwargs([(3136,)]) == {"in_features": 3136, "out_features": 128}
 
 
 def test_linear_maps_the_last_dim_of_any_rank() -> None:
-    assert infer("Linear", (5, 7, 3), out_features=4, bias=False) == LayerResult((5, 7, 4), 12, 12)
+    # torchinfo counts the weights once per sample; FlopCounterMode 2 per multiply-add for each of the 5 * 7 rows
+    assert infer("Linear", (5, 7, 3), out_features=4, bias=False) == LayerResult((5, 7, 4), 12, 12, flops=2 * 35 * 12)
 
 
 def test_linear_checks_written_in_features_and_rank() -> None:

@@ -186,11 +186,16 @@ def test_text_table_columns(spec: Path) -> None:
     compiled = compile_spec(spec)
     text = summary_text(compiled)
     lines = text.splitlines()
-    assert lines[2].split() == ["id", "type", "output", "shape", "params", "mult-adds", "rf", "jump", "activations"]
+    headers = ["id", "type", "output", "shape", "params", "mult-adds", "FLOPs", "rf", "jump", "activations"]
+    assert lines[2].split() == headers
     assert HEADERS[-3:] == ("rf", "jump", "activations")
     rows = lines[4 : 4 + len(compiled.nodes)]
     for node, row in zip(compiled.nodes, rows, strict=True):
         assert row.startswith(node.path + " ")
+        assert node.result is not None
+        assert row.split()[-6:-4] == [f"{node.result.macs:,}", f"{node.result.flops:,}"]
+    assert f"mult-adds: {compiled.macs:,} per sample (torchinfo's count)\n" in text
+    assert f"FLOPs: {compiled.flops:,} per sample (FlopCounterMode's count)\n" in text
     assert "activation memory: " in text and "per sample (float32" in text
 
 
@@ -201,20 +206,24 @@ def test_markdown_table(spec: Path) -> None:
     lines = md.splitlines()
     table = [line for line in lines if line.startswith("|")]
     assert table[0] == (
-        "| id | type | args | output shape | params | mult-adds | receptive field | jump | activations |"
+        "| id | type | args | output shape | params | mult-adds | FLOPs | receptive field | jump | activations |"
     )
     assert len(table) == len(compiled.nodes) + 2
     for line in table:
-        assert len(re.split(r"(?<!\\)\|", line)) == 11, line  # 9 cells, none with an unescaped pipe
+        assert len(re.split(r"(?<!\\)\|", line)) == 12, line  # 10 cells, none with an unescaped pipe
     assert f"- params: {compiled.params_total:,}" in md
     assert f"- mult-adds: {compiled.macs:,} per sample" in md
+    assert f"- FLOPs: {compiled.flops:,} per sample" in md
     assert "- activation memory: " in md
 
 
 def test_markdown_rows_for_resnet18() -> None:
     md = summary_markdown(compile_spec(ROOT / "specs" / "resnet18.yaml"))
-    assert "| `conv1` | Conv2d | `3->64 7x7 /2 p3` | `[64, 112, 112]` | 9,408 | 118,013,952 | 7 | 2 | 3.06 MiB |" in md
-    assert "| `avgpool` | AdaptiveAvgPool2d | `-> 1x1` | `[512, 1, 1]` | 0 | 0 | global | - | 2 KiB |" in md
+    conv1 = "| `conv1` | Conv2d | `3->64 7x7 /2 p3` | `[64, 112, 112]` | 9,408 | 118,013,952 | 236,027,904 | 7 | 2 |"
+    assert conv1 + " 3.06 MiB |" in md
+    assert "| `avgpool` | AdaptiveAvgPool2d | `-> 1x1` | `[512, 1, 1]` | 0 | 0 | 0 | global | - | 2 KiB |" in md
+    assert "| `fc` | Linear | `512->1000` | `[1000]` | 513,000 | 513,000 | 1,024,000 | global | - | 3.91 KiB |" in md
+    assert "- FLOPs: 3,628,146,688 per sample" in md  # torch.utils.flop_counter.FlopCounterMode, batch 1
 
 
 def test_cli_formats(capsys: pytest.CaptureFixture[str]) -> None:

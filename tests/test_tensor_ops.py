@@ -11,6 +11,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
+from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
+
 from archspec.backends.torch_backend import run_op  # noqa: E402
 from archspec.errors import LayerError  # noqa: E402
 from archspec.layers.base import TensorType  # noqa: E402
@@ -34,9 +36,7 @@ def sample(t: TensorType) -> Any:
     return torch.randint(0, 5, shape, dtype=dtype)
 
 
-def static(
-    name: str, args: dict[str, Any], inputs: list[TensorType]
-) -> TensorType | tuple[TensorType, ...] | LayerError:
+def static(name: str, args: dict[str, Any], inputs: list[TensorType]) -> Any:
     """archspec's answer through the elaborator's own checks."""
     from dataclasses import replace
 
@@ -51,9 +51,14 @@ def static(
     dtype = result.dtype or layer.result_dtype([t.dtype for t in inputs])
     batched = result.batched if result.batched is not None else any(t.batched for t in inputs)
     result = replace(result, dtype=dtype, batched=batched)
+    FLOPS[name, repr(args), repr(inputs)] = result.flops
     if result.parts is not None:
         return tuple(TensorType(p, dtype, batched) for p in result.parts)
     return TensorType(result.shape, dtype, batched)
+
+
+FLOPS: dict[tuple[str, str, str], int] = {}
+"""Static FLOPs per case (per sample), recorded by :func:`static`."""
 
 
 def observed(out: Any, batched: bool) -> TensorType:
@@ -68,7 +73,8 @@ def check(name: str, args: dict[str, Any], inputs: list[TensorType]) -> str:
     tensors = [sample(t) for t in inputs]
     try:
         op = layer.creation() if layer.stored else layer.call([t.layer_shape() for t in inputs])
-        out = run_op(op, tensors)
+        with FlopCounterMode(display=False) as counter:
+            out = run_op(op, tensors)
     except Exception as exc:  # torch's rejection
         assert isinstance(expected, LayerError), (
             f"{name} {args} {inputs}: torch raised {exc!r}, archspec gave {expected}"
@@ -76,6 +82,7 @@ def check(name: str, args: dict[str, Any], inputs: list[TensorType]) -> str:
         return "both-reject"
     if isinstance(expected, LayerError):
         return "stricter"
+    assert FLOPS[name, repr(args), repr(inputs)] * BATCH == counter.get_total_flops(), (name, args, inputs)
     if isinstance(expected, tuple):
         assert isinstance(out, tuple | list) and len(out) == len(expected), (name, args, len(out))
         assert [observed(o, True) for o in out] == list(expected), (name, args, inputs)

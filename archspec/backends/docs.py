@@ -63,8 +63,8 @@ def page_markdown(page: Page, out_dir: Path, *, diagram: bool = True) -> str:
         lines += [c.description.strip(), ""]
     lines += [
         f"Spec: [`{source}`]({source}) · input `{shape_text(c.input_shape)}` → output `{shape_text(c.output_shape)}` · "
-        f"{c.params_total:,} params · {c.macs:,} mult-adds · {human_bytes(activations)} activations "
-        "per sample",
+        f"{c.params_total:,} params · {c.macs:,} mult-adds · {c.flops:,} FLOPs · "
+        f"{human_bytes(activations)} activations per sample",
         "",
     ]
     if diagram:
@@ -83,15 +83,15 @@ def index_markdown(pages: list[Page]) -> str:
         "",
         "# Models",
         "",
-        "| model | description | input | output | layers | params | mult-adds |",
-        "|---|---|---|---|--:|--:|--:|",
+        "| model | description | input | output | layers | params | mult-adds | FLOPs |",
+        "|---|---|---|---|--:|--:|--:|--:|",
     ]
     for page in pages:
         c = page.compiled
         description = _first_sentence(c.description or "").replace("|", "\\|")
         lines.append(
             f"| [{c.name}]({page.stem}.md) | {description} | `{shape_text(c.input_shape)}` | "
-            f"`{shape_text(c.output_shape)}` | {len(c.nodes):,} | {c.params_total:,} | {c.macs:,} |"
+            f"`{shape_text(c.output_shape)}` | {len(c.nodes):,} | {c.params_total:,} | {c.macs:,} | {c.flops:,} |"
         )
     lines.append("")
     return escape_controls("\n".join(lines), keep="\n")

@@ -230,8 +230,8 @@ class Diagram:
         output = self.shape_of(self.drawn.module_output.get("")) if c.diagnostics else c.output_shape
         lines = [
             c.name,
-            f"input {shape_text(c.input_shape)} -> output {shape_text(output)}  |  "
-            f"{c.params_total:,} params  |  {c.macs:,} mult-adds",
+            f"input {shape_text(c.input_shape)} -> output {shape_text(output)}",
+            f"{c.params_total:,} params  |  {c.macs:,} mult-adds  |  {c.flops:,} FLOPs",
         ]
         if c.diagnostics:
             lines.append(f"INVALID: {len(c.diagnostics)} error(s), drawn up to the failing node(s)")

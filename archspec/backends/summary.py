@@ -1,6 +1,10 @@
 """Layer-by-layer summaries of a compiled spec: text table, JSON and Markdown (no torch import).
 
-Besides shapes, parameters and mult-adds, every row carries two static estimates:
+Every row counts the work twice, as two tools do: ``macs`` are torchinfo's mult-adds (each
+weight once per output position of a conv, once per sample otherwise), ``flops`` are what
+``torch.utils.flop_counter.FlopCounterMode`` counts (2 per multiply-add of matmuls and
+convolutions, 0 for everything else). Besides shapes, parameters and those counts, every
+row carries two static estimates:
 
 * the **receptive field** on the model's input, per spatial axis, and the cumulative stride
   ("jump") between neighbouring output positions, measured in input positions. A sliding
@@ -151,6 +155,7 @@ def _table(compiled: CompiledSpec) -> tuple[dict[str, Any], list[tuple[str, ...]
             "params": node.result.params if node.result else 0,
             "trainable_params": node.result.trainable if node.result else 0,
             "macs": node.result.macs if node.result else 0,
+            "flops": node.result.flops if node.result else 0,
             "receptive_field": rf.to_json() if rf else None,
             "activation_bytes": memory,
         }
@@ -162,6 +167,7 @@ def _table(compiled: CompiledSpec) -> tuple[dict[str, Any], list[tuple[str, ...]
                 shape_text(row["output_shape"]) if node.result else "?",
                 f"{row['params']:,}",
                 f"{row['macs']:,}",
+                f"{row['flops']:,}",
                 rf.size_text() if rf else "?",
                 rf.jump_text() if rf else "?",
                 human_bytes(memory),
@@ -178,6 +184,8 @@ def _table(compiled: CompiledSpec) -> tuple[dict[str, Any], list[tuple[str, ...]
         "macs": compiled.macs,
         "unreachable": sorted(compiled.unreachable),
         "unreachable_macs": compiled.unreachable_macs,
+        "flops": compiled.flops,
+        "unreachable_flops": compiled.unreachable_flops,
         "activation_bytes": sum(row["activation_bytes"] for row in layers),
         "input_bytes": activation_bytes(compiled.input_shape),
         "layers": layers,
@@ -185,8 +193,8 @@ def _table(compiled: CompiledSpec) -> tuple[dict[str, Any], list[tuple[str, ...]
     return data, rows
 
 
-HEADERS = ("id", "type", "output shape", "params", "mult-adds", "rf", "jump", "activations")
-RIGHT = frozenset({3, 4, 5, 6, 7})
+HEADERS = ("id", "type", "output shape", "params", "mult-adds", "FLOPs", "rf", "jump", "activations")
+RIGHT = frozenset({3, 4, 5, 6, 7, 8})
 
 
 def summary_text(compiled: CompiledSpec) -> str:
@@ -214,8 +222,19 @@ def summary_text(compiled: CompiledSpec) -> str:
 def summary_markdown(compiled: CompiledSpec) -> str:
     """A GitHub-flavoured Markdown table (for docs), then the totals as a list."""
     data, rows = _table(compiled)
-    headers = ("id", "type", "args", "output shape", "params", "mult-adds", "receptive field", "jump", "activations")
-    align = ("---", "---", "---", "---", "--:", "--:", "--:", "--:", "--:")
+    headers = (
+        "id",
+        "type",
+        "args",
+        "output shape",
+        "params",
+        "mult-adds",
+        "FLOPs",
+        "receptive field",
+        "jump",
+        "activations",
+    )
+    align = ("---", "---", "---", "---", "--:", "--:", "--:", "--:", "--:", "--:")
     lines = ["| " + " | ".join(headers) + " |", "|" + "|".join(align) + "|"]
     for row, cells in zip(data["layers"], rows, strict=True):
         args = f"`{row['args']}`" if row["args"] else ""
@@ -230,14 +249,14 @@ def summary_markdown(compiled: CompiledSpec) -> str:
 def totals(data: dict[str, Any]) -> list[str]:
     """The totals lines of :func:`summary_data`'s result."""
     unused = data.get("unreachable") or []
-    apart = (
-        f" (not counted: {data['unreachable_macs']:,} in {len(unused)} node(s) the output does not use)"
-        if unused
-        else ""
-    )
+
+    def apart(key: str) -> str:
+        return f" (not counted: {data[key]:,} in {len(unused)} node(s) the output does not use)" if unused else ""
+
     return [
         f"params: {data['params']:,} (trainable {data['trainable_params']:,})",
-        f"mult-adds: {data['macs']:,} per sample{apart}",
+        f"mult-adds: {data['macs']:,} per sample (torchinfo's count){apart('unreachable_macs')}",
+        f"FLOPs: {data['flops']:,} per sample (FlopCounterMode's count){apart('unreachable_flops')}",
         f"activation memory: {human_bytes(data['activation_bytes'])} per sample "
         f"(float32, every layer output; input {human_bytes(data['input_bytes'])})",
     ]

@@ -180,6 +180,16 @@ class CompiledSpec:
         """Mult-adds of nodes whose outputs the model's output never reads, reported apart."""
         return sum(n.result.macs for n in self.nodes if n.result and n.path in self.unreachable)
 
+    @property
+    def flops(self) -> int:
+        """FLOPs (FlopCounterMode's count) of the nodes the output depends on."""
+        return sum(n.result.flops for n in self.nodes if n.result and n.path not in self.unreachable)
+
+    @property
+    def unreachable_flops(self) -> int:
+        """FLOPs of nodes whose outputs the model's output never reads, reported apart."""
+        return sum(n.result.flops for n in self.nodes if n.result and n.path in self.unreachable)
+
     @cached_property
     def by_path(self) -> dict[str, Node]:
         """Every layer node by its path (the node list is complete once elaboration returns)."""

@@ -306,7 +306,7 @@ class Layer(NodeFields):
         return get_args(cls.model_fields["type"].annotation)[0]
 
     def infer(self, inputs: list[Shape]) -> LayerResult:
-        """Output shape, parameters and mult-adds for these input shapes; raise LayerError if torch would."""
+        """Output shape, parameters, mult-adds and FLOPs for these input shapes; raise LayerError if torch would."""
         raise NotImplementedError
 
     def result_dtype(self, dtypes: list[str]) -> str:

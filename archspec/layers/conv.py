@@ -6,6 +6,9 @@ Shapes follow the formulas in torch's ``nn.Conv2d`` / ``nn.ConvTranspose2d`` doc
     out_transposed = (in - 1) * stride - 2 * padding + dilation * (kernel - 1) + output_padding + 1
 
 Input per sample is ``(C, *spatial)`` with ``len(spatial) == N``.
+
+FLOPs follow ``torch.utils.flop_counter.conv_flop_count``: 2 per weight element (bias
+ignored) per position of the output, or of the *input* for a transposed convolution.
 """
 
 import math
@@ -79,6 +82,16 @@ def check_padding_mode(mode: str, pads: list[tuple[int, int]], spatial: Shape, a
                 hint="use padding no larger than the input",
                 field="padding",
             )
+
+
+def conv_flops(params: int, bias: int, positions: Shape) -> int:
+    """FlopCounterMode's convolution count: ``2 * weight elements * prod(positions)``, bias ignored.
+
+    torch's ``conv_flop_count`` multiplies ``c_out * c_in`` of the weight (``c_in`` already
+    divided by ``groups``) by the kernel size and by the output's spatial size, or the input's
+    for a transposed convolution.
+    """
+    return 2 * (params - bias) * math.prod(positions)
 
 
 class _ConvBase(Layer):
@@ -165,10 +178,10 @@ class _ConvNd(_ConvBase):
             sliding_output(size, pad, k, s, d, axis)
             for size, pad, k, s, d, axis in zip(shape[1:], pads, kernel, stride, dilation, axes, strict=True)
         )
-        params = self.out_channels * (channels // self.groups) * math.prod(kernel) + (
-            self.out_channels if self.bias else 0
-        )
-        return LayerResult((self.out_channels, *spatial), params, weight_macs(params, spatial))
+        bias = self.out_channels if self.bias else 0
+        params = self.out_channels * (channels // self.groups) * math.prod(kernel) + bias
+        flops = conv_flops(params, bias, spatial)
+        return LayerResult((self.out_channels, *spatial), params, weight_macs(params, spatial), flops=flops)
 
     def label(self) -> str:
         n = self.ndim
@@ -217,10 +230,10 @@ class _ConvTransposeNd(_ConvBase):
                     field="padding",
                 )
             spatial.append(out)
-        params = channels * (self.out_channels // self.groups) * math.prod(kernel) + (
-            self.out_channels if self.bias else 0
-        )
-        return LayerResult((self.out_channels, *spatial), params, weight_macs(params, tuple(spatial)))
+        bias = self.out_channels if self.bias else 0
+        params = channels * (self.out_channels // self.groups) * math.prod(kernel) + bias
+        flops = conv_flops(params, bias, shape[1:])
+        return LayerResult((self.out_channels, *spatial), params, weight_macs(params, tuple(spatial)), flops=flops)
 
     def receptive(self) -> Receptive:
         """Upsampling by ``stride``: each output sees about ``ceil(effective kernel / stride)`` inputs."""

@@ -4,8 +4,13 @@ Per sample the input is ``(*, in_features)`` with any number of leading dims, an
 output is ``(*, out_features)`` (torch's ``nn.Linear`` shape docs). Parameters are
 ``in_features * out_features`` weights plus ``out_features`` biases; torchinfo counts
 them once per sample as mult-adds, however many leading dims there are.
+
+FLOPs follow ``FlopCounterMode``: torch runs the layer as one ``addmm`` (or ``mm`` without a
+bias) of ``(rows, in) @ (in, out)``, the rows being every leading dim, counted
+``2 * rows * in * out``; the bias add is not counted.
 """
 
+import math
 from typing import Any, ClassVar, Literal
 
 from pydantic import Field
@@ -51,7 +56,8 @@ class Linear(Layer):
         check_inferred("in_features", self.in_features, shape[-1])  # type: ignore[arg-type]
         out = int(self.out_features)
         params = shape[-1] * out + (out if self.bias else 0)
-        return LayerResult((*shape[:-1], out), params, weight_macs(params))
+        flops = 2 * math.prod(shape[:-1]) * shape[-1] * out
+        return LayerResult((*shape[:-1], out), params, weight_macs(params), flops=flops)
 
     def label(self) -> str:
         return f"{self.out_features}" + ("" if self.bias else " no bias")

@@ -1,0 +1,66 @@
+"""Static FLOPs equal what ``torch.utils.flop_counter.FlopCounterMode`` counts on the built model.
+
+Every shipped spec (``specs/*.yaml``, so a spec added later is covered too) is built with
+``archspec.build`` and run once on a batch of one under FlopCounterMode: the total must equal
+``CompiledSpec.flops``, and every layer node that is a submodule of the built model must have
+the FLOPs FlopCounterMode attributes to that submodule (a functional node computed in its
+parent's ``forward`` is checked through the total only).
+
+The reference run is the one torch's published figures come from: CPU, eval mode, autograd
+on. (Under ``torch.no_grad`` an eval-mode ``nn.MultiheadAttention`` takes a fused kernel that
+FlopCounterMode does not count: torchvision's ViT-B/16 then counts 22.5 GFLOPs, not 33.7.)
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import pytest
+
+torch = pytest.importorskip("torch")
+from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
+
+import archspec  # noqa: E402
+
+ROOT = Path(__file__).parent.parent
+SPECS = sorted((ROOT / "specs").glob("*.yaml"))
+
+
+def counted(model: torch.nn.Module, shape: tuple[int, ...]) -> tuple[int, dict[str, int]]:
+    """FlopCounterMode's total for one sample, and its count per submodule path."""
+    with warnings.catch_warnings(), FlopCounterMode(display=False) as counter:
+        warnings.simplefilter("ignore")
+        model(torch.randn(1, *shape))
+    root = type(model).__name__ + "."
+    per_module = {
+        name.removeprefix(root): sum(ops.values())
+        for name, ops in counter.get_flop_counts().items()
+        if name.startswith(root)
+    }
+    return counter.get_total_flops(), per_module
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=[p.stem for p in SPECS])
+def test_static_flops_equal_flop_counter_mode(spec: Path, one_thread: None) -> None:
+    compiled = archspec.load(spec)
+    model = archspec.build(spec).eval()
+    total, per_module = counted(model, compiled.input_shape)
+    assert compiled.flops == total, f"{spec.name}: FlopCounterMode counts {total:,} FLOPs, archspec {compiled.flops:,}"
+    assert total > 0
+    submodules = dict(model.named_modules())
+    checked = 0
+    for node in compiled.nodes:
+        if node.path in submodules:
+            assert node.result is not None
+            expected = per_module.get(node.path, 0)
+            assert node.result.flops == expected, (
+                f"{spec.name}: node {node.path}: torch {expected}, archspec {node.result.flops}"
+            )
+            checked += 1
+    assert checked >= len(compiled.nodes) // 2  # most nodes are modules: the per-node check is not vacuous
+
+
+def test_resnet18_flops_are_torchs_published_figure() -> None:
+    """FlopCounterMode on torchvision's resnet18 at 224x224 counts 3,628,146,688 (issue 11)."""
+    assert archspec.load(ROOT / "specs" / "resnet18.yaml").flops == 3_628_146_688
