@@ -156,3 +156,68 @@ def test_a_float_layer_refuses_integer_ids_with_the_fix() -> None:
 def test_a_module_refuses_a_tensor_without_batch_dim() -> None:
     expected = static("Linear", {"out_features": 4}, [F((5, 8), batched=False)])
     assert isinstance(expected, LayerError) and "expand" in (expected.hint or "")
+
+
+def test_the_readme_token_model_builds_and_runs() -> None:
+    import re
+    from pathlib import Path
+
+    import archspec
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    spec = next(block for block in re.findall(r"```yaml\n(.*?)```", readme, re.S) if "token_classifier" in block)
+    compiled = archspec.load(spec)
+    assert {k: (v.shape, v.dtype) for k, v in compiled.inputs.items()} == {
+        "tokens": ((128,), "int64"),
+        "mask": ((128,), "bool"),
+    }
+    outputs = compiled.outputs
+    assert {k: (v.shape, v.dtype) for k, v in outputs.items() if v} == {
+        "logits": ((4,), "float32"),
+        "features": ((64,), "float32"),
+    }
+    model = archspec.build(compiled)
+    assert list(model.state_dict())[:2] == ["pos_embedding", "embed.weight"]
+    tokens = torch.randint(0, 30000, (3, 128))
+    mask = torch.rand(3, 128) > 0.3
+    out = model(tokens, mask)
+    assert set(out) == {"logits", "features"} and out["logits"].shape == (3, 4)
+    keep = mask.float().unsqueeze(-1)
+    x = model.embed(tokens) + model.pos_embedding
+    expected = (x * keep).sum(1) / keep.sum(1)
+    torch.testing.assert_close(out["features"], expected)
+    scripted = torch.jit.script(model)
+    torch.testing.assert_close(scripted(tokens, mask)["logits"], out["logits"])
+
+
+def test_an_unknown_type_suggests_the_tensor_method_first() -> None:
+    from archspec.errors import SpecError
+
+    spec = "archspec: 1\nname: t\ninput: {channels: 3, size: 8}\nlayers:\n  - {type: Transpose, dim0: 1, dim1: 2}\n"
+    with pytest.raises(SpecError) as info:
+        __import__("archspec").load(spec)
+    assert "did you mean 'transpose'?" in str(info.value)
+
+
+def test_a_several_output_node_is_read_by_index() -> None:
+    import archspec
+    from archspec.errors import SpecError
+
+    spec = """
+archspec: 1
+name: halves
+input: {shape: [6, 4]}
+layers:
+  - {id: halves, type: chunk, chunks: 2, dim: 1}
+  - {id: a, type: add, inputs: [halves.0, halves.1]}
+"""
+    compiled = archspec.load(spec)
+    assert compiled.output_shape == (3, 4)
+    x = torch.randn(2, 6, 4)
+    torch.testing.assert_close(archspec.build(compiled)(x), x[:, :3] + x[:, 3:])
+    with pytest.raises(SpecError, match=r"'halves' has 2 outputs, numbered 0 to 1; there is no 'halves\.2'"):
+        archspec.load(spec.replace("halves.1]", "halves.2]"))
+    with pytest.raises(SpecError, match="halves has 2 outputs; a node takes one of them"):
+        archspec.load(spec.replace("inputs: [halves.0, halves.1]", "inputs: [halves, halves.1]"))
+    with pytest.raises(SpecError, match="the previous node has 2 outputs"):
+        archspec.load(spec.replace("{id: a, type: add, inputs: [halves.0, halves.1]}", "{type: ReLU}"))

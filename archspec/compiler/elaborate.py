@@ -693,6 +693,12 @@ def _check_input_types(layer: Layer, types: list[TensorType]) -> None:
                 else f"convert with {{type: to, dtype: ...}} to a {wanted} dtype first"
             )
             raise LayerError(f"takes {wanted} tensors, but {which} {found.dtype}", hint=hint)
+        bound = layer.index_bound()
+        if bound is not None and found.high is not None and (found.high > bound or (found.low or 0) < 0):
+            raise LayerError(
+                f"ids in [{found.low}, {found.high}) do not fit a table of {bound}: ids must lie in [0, {bound})",
+                hint=f"make the table hold {found.high} ids, or declare the input's range within [0, {bound}]",
+            )
         if not found.batched and not layer.batch_free:
             raise LayerError(
                 f"takes tensors with a batch dim, but {which} a learned tensor or buffer of shape "

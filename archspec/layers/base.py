@@ -309,6 +309,10 @@ class Layer(NodeFields):
         """Output shape, parameters, mult-adds and FLOPs for these input shapes; raise LayerError if torch would."""
         raise NotImplementedError
 
+    def index_bound(self) -> int | None:
+        """For layers that index with their input (``Embedding``): ids must lie below this."""
+        return None
+
     def result_dtype(self, dtypes: list[str]) -> str:
         """The output dtype for these input dtypes (checked against :attr:`accepts`): torch's promotion."""
         return promote(dtypes) if dtypes else DEFAULT_DTYPE

@@ -21,6 +21,7 @@ BUILTIN_MODULES = (
     "archspec.layers.norm",
     "archspec.layers.activation",
     "archspec.layers.linear",
+    "archspec.layers.embedding",
     "archspec.layers.dropout",
     "archspec.layers.shape",
     "archspec.layers.merge",
