@@ -14,6 +14,7 @@ torch = pytest.importorskip("torch")
 from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
 
 from archspec.backends.torch_backend import run_op  # noqa: E402
+from archspec.compiler.elaborate import infer_types  # noqa: E402
 from archspec.errors import LayerError  # noqa: E402
 from archspec.layers.base import TensorType  # noqa: E402
 from archspec.layers.registry import layer_types  # noqa: E402
@@ -37,24 +38,14 @@ def sample(t: TensorType) -> Any:
 
 
 def static(name: str, args: dict[str, Any], inputs: list[TensorType]) -> Any:
-    """archspec's answer through the elaborator's own checks."""
-    from dataclasses import replace
-
-    from archspec.compiler.elaborate import _check_input_types
-
+    """archspec's answer, through the elaborator's own type inference."""
     layer = layer_types()[name].model_validate({"type": name, **args})
     try:
-        _check_input_types(layer, inputs)
-        result = layer.infer([t.layer_shape() for t in inputs])
+        result, outputs = infer_types(layer, inputs)
     except LayerError as exc:
         return exc
-    dtype = result.dtype or layer.result_dtype([t.dtype for t in inputs])
-    batched = result.batched if result.batched is not None else any(t.batched for t in inputs)
-    result = replace(result, dtype=dtype, batched=batched)
     FLOPS[name, repr(args), repr(inputs)] = result.flops
-    if result.parts is not None:
-        return tuple(TensorType(p, dtype, batched) for p in result.parts)
-    return TensorType(result.shape, dtype, batched)
+    return outputs
 
 
 FLOPS: dict[tuple[str, str, str], int] = {}

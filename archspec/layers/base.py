@@ -9,7 +9,7 @@ diagrams, and the torch constructor. Shapes are per sample: batch excluded.
 import math
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, get_args
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, NamedTuple, get_args
 
 from pydantic import (
     AfterValidator,
@@ -51,6 +51,8 @@ _FLOAT_ORDER = {"float16": 1, "bfloat16": 1, "float32": 2, "float64": 3}
 def promote(dtypes: list[str]) -> str:
     """torch's type promotion between tensors of equal dimension category
     (``torch.promote_types``): the higher kind wins, then the wider type."""
+    if len(dtypes) == 1:
+        return dtypes[0]
     floats = [d for d in dtypes if DTYPES[d] == "float"]
     if floats:
         if len(set(floats)) > 1 and {"float16", "bfloat16"} <= set(floats) and "float64" not in floats:
@@ -71,9 +73,10 @@ class Unbatched(tuple[int, ...]):
     __slots__ = ()
 
 
-@dataclass(frozen=True)
-class TensorType:
-    """What static inference knows about one value: per-sample shape, dtype, and whether it has a batch dim."""
+class TensorType(NamedTuple):
+    """What static inference knows about one value: per-sample shape, dtype, and whether it has a batch dim.
+
+    A named tuple: one is made per node, and that is cheaper than a frozen dataclass."""
 
     shape: tuple[int, ...]
     dtype: str = DEFAULT_DTYPE
@@ -218,8 +221,6 @@ class LayerResult:
     parts: tuple[Shape, ...] | None = None
     """For a node with several outputs (chunk, split, unbind): each one's shape, read as ``id.0``,
     ``id.1``...; ``shape`` is then the first."""
-    dtype: str | None = None
-    """The output dtype, when the layer sets it here rather than in :meth:`Layer.result_dtype`."""
     batched: bool | None = None
     """False for a tensor without a batch dim; None: batched when any input is."""
 

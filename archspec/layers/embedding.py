@@ -15,6 +15,7 @@ from pydantic import Field
 
 from archspec.errors import LayerError
 from archspec.layers.base import (
+    DEFAULT_DTYPE,
     AnyInt,
     Expr,
     Layer,
@@ -61,7 +62,10 @@ class Embedding(Layer):
                 field="padding_idx",
             )
         params = count * dim
-        return LayerResult((*inputs[0], dim), params, weight_macs(params), dtype="float32")
+        return LayerResult((*inputs[0], dim), params, weight_macs(params))
+
+    def result_dtype(self, dtypes: list[str]) -> str:
+        return DEFAULT_DTYPE  # the table's dtype, whatever the ids' integer type
 
     def label(self) -> str:
         return f"{self.num_embeddings}x{self.embedding_dim}"
