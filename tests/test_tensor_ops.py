@@ -130,6 +130,10 @@ CASES: list[tuple[str, dict[str, Any], list[TensorType], str]] = [
     ("Parameter", {"shape": [1, 1, 8], "init": "trunc_normal", "std": 0.02}, [], "ok"),
     ("Buffer", {"shape": [4, 4], "fill": "triu", "diagonal": 1, "dtype": "bool"}, [], "ok"),
     ("Buffer", {"shape": [4], "fill": "arange", "dtype": "int64"}, [], "ok"),
+    ("Buffer", {"shape": [6, 4], "fill": "sinusoidal"}, [], "ok"),
+    ("slice", {"dim": 2, "start": 0, "step": 2}, [F((3, 5, 2))], "ok"),
+    ("slice", {"dim": -1, "start": -3, "end": 100}, [F((3, 5))], "ok"),
+    ("slice", {"dim": 1, "start": 4, "end": 1}, [F((3, 5))], "ok"),
 ]
 
 
@@ -212,3 +216,42 @@ layers:
         archspec.load(spec.replace("inputs: [halves.0, halves.1]", "inputs: [halves, halves.1]"))
     with pytest.raises(SpecError, match="the previous node has 2 outputs"):
         archspec.load(spec.replace("{id: a, type: add, inputs: [halves.0, halves.1]}", "{type: ReLU}"))
+
+
+def test_sinusoidal_positions_equal_the_pytorch_tutorials_table() -> None:
+    import math
+
+    from archspec.layers.stored import Buffer
+
+    length, features = 50, 16
+    table = run_op(
+        Buffer.model_validate({"type": "Buffer", "shape": [length, features], "fill": "sinusoidal"}).creation(), []
+    )
+    position = torch.arange(length).unsqueeze(1)
+    rates = torch.exp(torch.arange(0, features, 2) * (-math.log(10000.0) / features))
+    expected = torch.zeros(length, features)
+    expected[:, 0::2] = torch.sin(position * rates)
+    expected[:, 1::2] = torch.cos(position * rates)
+    assert torch.equal(table, expected)
+
+
+def test_slice_is_written_as_a_subscript() -> None:
+    import archspec
+
+    spec = """
+archspec: 1
+name: s
+input: {shape: [8, 8, 4]}
+layers:
+  - {type: slice, dim: 1, start: 0, step: 2}
+  - {type: slice, dim: 2, start: 1, step: 2}
+"""
+    model = archspec.build(spec)
+    x = torch.randn(2, 8, 8, 4)
+    torch.testing.assert_close(model(x), x[:, 0::2, 1::2])
+    from archspec.backends.codegen import generate_source
+
+    source = generate_source(archspec.load(spec))
+    assert "[:, 0::2]" in source and "[:, :, 1::2]" in source
+    scripted = torch.jit.script(model)
+    torch.testing.assert_close(scripted(x), x[:, 0::2, 1::2])

@@ -175,6 +175,15 @@ class Symbol:
     text: str
 
 
+@dataclass(frozen=True)
+class Slice:
+    """In a subscript :class:`Op` (target ``"[]"``): the slice ``start:end:step`` (None: omitted)."""
+
+    start: int | None = None
+    end: int | None = None
+    step: int | None = None
+
+
 OPERATORS = {"+": "add", "-": "sub", "*": "mul", "/": "truediv", "**": "pow"}
 """Python operators an :class:`Op` may name, with their ``operator`` module functions."""
 
@@ -185,8 +194,9 @@ class Op:
 
     ``target`` is a function of the torch namespace (``"torch.cat"``,
     ``"torch.nn.functional.pad"``), a tensor method (``"Tensor.permute"``: called on the
-    first argument) or an operator from :data:`OPERATORS` (folded left over two or more
-    arguments: ``a + b + c``). Arguments hold plain values, :class:`Arg` and
+    first argument), an operator from :data:`OPERATORS` (folded left over two or more
+    arguments: ``a + b + c``), or ``"[]"``: the first argument subscripted by the second, a
+    tuple of ints and :class:`Slice` (``x[:, 0::2]``). Arguments hold plain values, :class:`Arg` and
     :class:`SizeOf` placeholders, :class:`Symbol` names, nested ops (``torch.empty(...)``
     inside an initialiser), and lists or tuples of them. Layers describe; the
     backends (``pysource`` for generated code, ``torch.fx`` through it) interpret.

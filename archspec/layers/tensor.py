@@ -31,6 +31,7 @@ from archspec.layers.base import (
     PositiveInt,
     Shape,
     SizeOf,
+    Slice,
     StrictBool,
     Symbol,
     Unbatched,
@@ -365,6 +366,38 @@ class Narrow(TensorOp):
 
     def label(self) -> str:
         return f"dim={self.dim} [{self.start}:+{self.length}]"
+
+
+@register
+class SliceTensor(TensorOp):
+    """``x[:, start:end:step]`` along ``dim``: Python's slicing (bounds clamp, negatives count from the end).
+
+    Swin's patch merging takes ``x[:, 0::2, 0::2, :]`` as two slices.
+    """
+
+    type: Literal["slice"]
+    dim: AnyInt | Expr
+    start: AnyInt | Expr | None = None
+    end: AnyInt | Expr | None = None
+    step: PositiveInt | Expr = 1
+
+    def infer(self, inputs: list[Shape]) -> LayerResult:
+        shape = list(inputs[0])
+        axis = sample_axis(int(self.dim), len(shape))
+        start = None if self.start is None else int(self.start)
+        end = None if self.end is None else int(self.end)
+        shape[axis] = len(range(*slice(start, end, int(self.step)).indices(shape[axis])))
+        return LayerResult(tuple(shape))
+
+    def call(self, inputs: list[Shape]) -> Op:
+        axis = int(self.dim) % (len(inputs[0]) + 1)
+        step = None if self.step == 1 else self.step
+        return Op("[]", (Arg(0), (*([Slice()] * axis), Slice(self.start, self.end, step))))
+
+    def label(self) -> str:
+        start = "" if self.start is None else self.start
+        end = "" if self.end is None else self.end
+        return f"dim={self.dim} [{start}:{end}" + ("]" if self.step == 1 else f":{self.step}]")
 
 
 # -- repeating -------------------------------------------------------------------------------
