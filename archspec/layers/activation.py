@@ -11,7 +11,7 @@ from pydantic import Field, create_model
 
 from archspec.errors import LayerError
 from archspec.layers.base import AnyInt, Expr, Layer, LayerResult, Number, PositiveInt, Shape, StrictBool, weight_macs
-from archspec.layers.registry import register
+from archspec.layers.registry import register, register_lazy
 
 
 class Elementwise(Layer):
@@ -31,11 +31,15 @@ class _InplaceActivation(_Activation):
     inplace: StrictBool | Expr = Field(default=False, description="overwrite the input tensor to save memory")
 
 
-def _alias(base: type[Layer], name: str, doc: str) -> type[Layer]:
-    """A registered argument-free (or inplace-only) activation: ``type: Literal[name]`` on ``base``."""
-    cls = create_model(name, __base__=base, __module__=__name__, type=(Literal[name], ...))  # type: ignore[arg-type]
-    cls.__doc__ = f"torch.nn.{name}: {doc}"
-    return register(cls)
+def _alias(base: type[Layer], name: str, doc: str) -> None:
+    """Register an argument-free (or inplace-only) activation: ``type: Literal[name]`` on ``base``."""
+
+    def make() -> type[Layer]:
+        cls = create_model(name, __base__=base, __module__=__name__, type=(Literal[name], ...))  # type: ignore[arg-type]
+        cls.__doc__ = f"torch.nn.{name}: {doc}"
+        return cls
+
+    register_lazy(name, make)
 
 
 for _name, _doc in (

@@ -12,6 +12,7 @@ models one sample. Sizes (``reshape``'s ``shape``, ``expand``'s ``size``, ``repe
 from __future__ import annotations
 
 import math
+from functools import partial
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field, create_model
@@ -37,7 +38,7 @@ from archspec.layers.base import (
     Unbatched,
 )
 from archspec.layers.merge import broadcast
-from archspec.layers.registry import register
+from archspec.layers.registry import register, register_lazy
 
 Dims = Annotated[list[AnyInt | Expr], Field(min_length=1)]
 Sizes = Annotated[list[AnyInt | Expr], Field(description="per-sample sizes (batch excluded)")]
@@ -875,11 +876,15 @@ class _Compare(_Elementwise):
         return "" if self.other is None else f"{self.type_name()} {self.other}"
 
 
+def _comparison(name: str) -> type[Layer]:
+    fields: dict[str, Any] = {"type": (Literal[name], ...)}
+    cls = create_model(name.capitalize(), __base__=_Compare, __module__=__name__, **fields)
+    cls.__doc__ = f"``torch.{name}(a, b)``: an elementwise comparison; the result is a bool tensor."
+    return cls
+
+
 for _name in ("eq", "ne", "lt", "le", "gt", "ge"):
-    _fields: dict[str, Any] = {"type": (Literal[_name], ...)}
-    _cls = create_model(_name.capitalize(), __base__=_Compare, __module__=__name__, **_fields)
-    _cls.__doc__ = f"``torch.{_name}(a, b)``: an elementwise comparison; the result is a bool tensor."
-    register(_cls)
+    register_lazy(_name, partial(_comparison, _name))
 
 
 @register
