@@ -21,6 +21,7 @@ from test_torch_backend import _leaf_and_module_shapes  # noqa: E402
 from torch import fx  # noqa: E402
 
 import archspec  # noqa: E402
+from archspec.backends.codegen import generate_source  # noqa: E402
 from archspec.cli import main  # noqa: E402
 from archspec.compiler.ir import CompiledSpec  # noqa: E402
 from archspec.layers.base import LayerResult  # noqa: E402
@@ -194,3 +195,24 @@ def test_corner_case(name: str, args: dict[str, Any], shape: tuple[int, ...], ex
     else:
         assert isinstance(result, LayerResult) and result.shape == expected, f"{name}({args}): {result}"
     check_case(name, args, shape)
+
+
+def test_a_residual_add_accumulates_into_rmsnorm_output_and_trains() -> None:
+    """RMSNorm is a ``fresh_output`` layer: generated code adds the residual in place, which
+    autograd would refuse if the norm's backward needed its output."""
+    spec = """
+archspec: 1
+name: residual
+input: {channels: 4, size: [6]}
+layers:
+  - {id: norm, type: RMSNorm, normalized_shape: 6, inputs: [input]}
+  - {id: sum, type: add, inputs: [norm, input]}
+  - {id: bare, type: RMSNorm, normalized_shape: [4, 6], elementwise_affine: false}
+  - {id: sum2, type: add, inputs: [bare, sum]}
+"""
+    compiled = archspec.load(spec)
+    assert "norm += x" in generate_source(compiled, origin="residual")
+    model = archspec.build(compiled).train()
+    x = torch.randn(2, 4, 6, requires_grad=True)
+    model(x).sum().backward()
+    assert x.grad is not None and model.norm.weight.grad is not None
