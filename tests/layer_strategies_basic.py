@@ -294,7 +294,7 @@ SHAPE: dict[str, SearchStrategy[Case]] = {
 }
 for _n in (1, 2, 3):
     SHAPE[f"ZeroPad{_n}d"] = pad(_n)
-    SHAPE[f"ConstantPad{_n}d"] = pad(_n, value=floats)
+    SHAPE[f"ConstantPad{_n}d"] = pad(_n, value=scalars())
     for _mode in ("Reflection", "Replication", "Circular"):
         SHAPE[f"{_mode}Pad{_n}d"] = pad(_n)
 

@@ -25,6 +25,7 @@ from archspec.backends.codegen import generate_source  # noqa: E402
 from archspec.cli import main  # noqa: E402
 from archspec.compiler.ir import CompiledSpec  # noqa: E402
 from archspec.layers.base import LayerResult  # noqa: E402
+from archspec.layers.registry import layer_types  # noqa: E402
 
 # (C, H, W) -> rearranged and back, through every new activation, then sliding blocks and tokens
 SPEC = """
@@ -138,6 +139,10 @@ CORNER_CASES = [
     ("LeakyReLU", {"negative_slope": 3.4028235e38}, (3,), None),
     ("ELU", {"alpha": -(2**63) - 1}, (3,), None),
     ("PReLU", {"init": 1e300}, (3,), None),
+    ("ConstantPad1d", {"padding": 1, "value": -1e39}, (3,), None),
+    ("ConstantPad1d", {"padding": 1, "value": 2**64 - 1}, (3,), (5,)),
+    ("ConstantPad1d", {"padding": [-1, 0], "value": 1e39}, (3,), (2,)),  # nothing filled: no conversion
+    ("ConstantPad1d", {"padding": [0, 1], "value": 340282356779733661637539395458142568447}, (3,), None),  # a double
     ("LocalResponseNorm", {"size": 2, "alpha": 1e300}, (3, 2), (3, 2)),  # Python arithmetic: no float32 check
     ("LocalResponseNorm", {"size": 2, "k": 2**64}, (3, 2), None),
     ("LocalResponseNorm", {"size": 2}, (3,), None),
@@ -216,3 +221,15 @@ layers:
     x = torch.randn(2, 4, 6, requires_grad=True)
     model(x).sum().backward()
     assert x.grad is not None and model.norm.weight.grad is not None
+
+
+def test_families_colour_the_diagram() -> None:
+    families = {
+        "norm": ["RMSNorm", "LocalResponseNorm"],
+        "shape": ["ChannelShuffle", "PixelShuffle", "PixelUnshuffle", "Unfold", "Fold"],
+        "activation": ["Softplus", "Threshold", "Hardtanh", "CELU", "RReLU", "Softshrink", "Softmax2d", "GLU"],
+    }
+    types = layer_types()
+    assert {name: types[name].family for names in families.values() for name in names} == {
+        name: family for family, names in families.items() for name in names
+    }
