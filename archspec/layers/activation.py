@@ -178,7 +178,7 @@ class Softplus(_Activation):
 
     type: Literal["Softplus"]
     beta: Number | Expr = 1.0
-    threshold: Number | Expr = Field(default=20.0, description="above beta * x > threshold, return x")
+    threshold: Number | Expr = Field(default=20.0, description="where beta * x > threshold, return x (for stability)")
 
     def infer(self, inputs: list[Shape]) -> LayerResult:
         check_scalar(self.beta, "beta")
