@@ -26,6 +26,7 @@ BUILTIN_MODULES = (
     "archspec.layers.embedding",
     "archspec.layers.dropout",
     "archspec.layers.shape",
+    "archspec.layers.rearrange",
     "archspec.layers.merge",
     "archspec.layers.tensor",
     "archspec.layers.stored",
