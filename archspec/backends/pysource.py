@@ -318,7 +318,7 @@ def forward_lines(body: Forward, indent: int = 2, *, release: bool = False) -> l
     last_use: dict[str, int] = {}
     for index, statement in enumerate(body.statements):
         for name in names_in(statement.value):
-            if not name.startswith("self."):
+            if "." not in name:  # locals only: never ``del self.conv`` or ``del torch.float32`` (a Symbol)
                 last_use[name] = index
         if statement.op != "=" and statement.target:
             last_use[statement.target] = index
