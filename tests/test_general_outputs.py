@@ -105,6 +105,17 @@ def test_held_tensors_are_cylinders_with_no_input_edge() -> None:
     assert edge_labels(graph, "head", OUTPUT_ID) == ["10"]
 
 
+def test_a_partial_diagram_keeps_every_input_and_output_box() -> None:
+    broken = OPS.read_text().replace("chunks: 2, dim: 1", "chunks: 2, dim: 5")
+    compiled = compile_spec(broken, allow_errors=True)
+    assert not compiled.ok
+    graph = parse_dot(dot_source(compiled))
+    assert graph.attrs["label"].split("\n")[1] == "inputs x [8, 6, 4], tokens [5] int64 -> outputs a ?, b [] int64, c ?"
+    assert graph.label(f"{OUTPUT_ID}_a") == ["a", "?"]
+    assert edge_labels(graph, "s", f"{OUTPUT_ID}_b") == ["scalar int64"]  # the branch that did not fail
+    assert edge_labels(graph, "c", "ct") == ["?"]  # from the failing node
+
+
 def test_the_diagram_command_writes_the_several_input_dot(tmp_path: Path) -> None:
     out = tmp_path / "ops.dot"
     assert main(["diagram", str(OPS), "-o", str(out)]) == 0

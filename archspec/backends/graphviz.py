@@ -284,14 +284,9 @@ class Diagram:
 
     def title(self) -> list[str]:
         c = self.compiled
-        if c.diagnostics:
-            output = self.shape_of(self.drawn.module_output.get(""))
-            io = f"input {shape_text(c.input_shape)} -> output {shape_text(output)}"
-        else:
-            io = io_line(c)
         lines = [
             c.name,
-            io,
+            io_line(c),  # a failed output is ``?``
             f"{c.params_total:,} params  |  {c.macs:,} mult-adds  |  {c.flops:,} FLOPs",
         ]
         if c.diagnostics:
