@@ -7,7 +7,6 @@ holds a class token, a position embedding and a bool buffer.
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -178,19 +177,6 @@ def test_an_export_that_torch_refuses_is_a_clear_error(
     err = capsys.readouterr().err
     assert "TorchScript cannot compile or trace this model: cannot handle this model" in err
     assert "Traceback" not in err and not out.exists()
-
-
-def test_export_of_several_inputs_in_a_subprocess(tmp_path: Path) -> None:
-    out = tmp_path / "ops.onnx"
-    pytest.importorskip("onnxscript")
-    result = subprocess.run(
-        [sys.executable, "-m", "archspec", "export", str(OPS), "-o", str(out)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr
-    assert "Traceback" not in result.stderr and out.stat().st_size > 0
 
 
 def test_building_a_model_that_names_a_torch_dtype_leaves_torch_alone() -> None:
