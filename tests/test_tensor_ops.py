@@ -48,7 +48,7 @@ def static(name: str, args: dict[str, Any], inputs: list[TensorType]) -> Any:
         result = layer.infer([t.layer_shape() for t in inputs])
     except LayerError as exc:
         return exc
-    dtype = result.dtype or layer.result_dtype([t.dtype for t in inputs])
+    dtype = result.dtype or layer.output_dtype(inputs)
     batched = result.batched if result.batched is not None else any(t.batched for t in inputs)
     result = replace(result, dtype=dtype, batched=batched)
     FLOPS[name, repr(args), repr(inputs)] = result.flops

@@ -501,7 +501,7 @@ class Elaborator:
             layer = node.layer
             _check_input_types(layer, types)
             result = _within_torch_sizes(layer.infer(node.input_shapes or []))
-            dtype = result.dtype or layer.result_dtype([t.dtype for t in types])
+            dtype = result.dtype or layer.output_dtype(types)
             batched = result.batched if result.batched is not None else any(t.batched for t in types)
             node.result = replace(result, dtype=dtype, batched=batched)
         except LayerError as exc:

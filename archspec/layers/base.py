@@ -61,6 +61,35 @@ def promote(dtypes: list[str]) -> str:
     return max(dtypes, key=lambda d: (_ORDER[d], d == "uint8"))
 
 
+def scalar_dtype(value: Any) -> str:
+    """The dtype torch gives a Python number in an operation with tensors (a "wrapped number")."""
+    if isinstance(value, bool):
+        return "bool"
+    return "int64" if isinstance(value, int) else DEFAULT_DTYPE
+
+
+def _combine(higher: str | None, lower: str | None) -> str | None:
+    """c10's ``combine_categories``: a lower-priority operand counts only where its kind is higher."""
+    if higher is None or lower is None:
+        return higher or lower
+    if DTYPES[higher] == "float":
+        return higher
+    if higher == "bool" or DTYPES[lower] == "float":
+        return promote([higher, lower])
+    return higher
+
+
+def result_type(types: "list[TensorType]", scalars: tuple[Any, ...] = ()) -> str:
+    """``torch.result_type`` of these operands: tensors with dims decide; a 0-d tensor (a held
+    scalar) and Python numbers change the dtype only where their kind is higher (``float16``
+    tensor + ``float32`` 0-d tensor is ``float16``; ``int8`` tensor * ``0.5`` is ``float32``)."""
+    dims = [t.dtype for t in types if t.batched or t.shape]
+    zero = [t.dtype for t in types if not t.batched and not t.shape]
+    wrapped = [scalar_dtype(s) for s in scalars]
+    tiers = [promote(d) if d else None for d in (dims, zero, wrapped)]
+    return _combine(tiers[0], _combine(tiers[1], tiers[2])) or DEFAULT_DTYPE
+
+
 class Unbatched(tuple[int, ...]):
     """The shape of a tensor without a batch dim (a learned tensor or buffer): its whole shape.
 
@@ -312,6 +341,11 @@ class Layer(NodeFields):
     def result_dtype(self, dtypes: list[str]) -> str:
         """The output dtype for these input dtypes (checked against :attr:`accepts`): torch's promotion."""
         return promote(dtypes) if dtypes else DEFAULT_DTYPE
+
+    def output_dtype(self, types: "list[TensorType]") -> str:
+        """The output dtype for these inputs: :meth:`result_dtype` of their dtypes. Elementwise
+        operations override it, since torch weighs a 0-d tensor's dtype less (:func:`result_type`)."""
+        return self.result_dtype([t.dtype for t in types])
 
     def args(self) -> dict[str, Any]:
         """The torch constructor arguments the spec wrote (node fields excluded)."""
