@@ -101,7 +101,7 @@ def permute(draw: st.DrawFn) -> Case:
     moved = one_in(draw, 6)  # a permutation that may move the batch
     order = draw(st.permutations(order)) if moved else [0, *draw(st.permutations(order[1:]))]
     order = [d - len(order) if draw(st.booleans()) else d for d in order]
-    if one_in(draw, 10) and order:
+    if one_in(draw, 10) and len(order) > 1:
         order = order[:-1] if draw(st.booleans()) else [*order, order[-1]]
     return {"dims": order}, [x]
 
@@ -513,8 +513,8 @@ def _permute_rule(args: dict[str, Any], inputs: list[TensorType]) -> str | None:
 
 def _matmul_rule(args: dict[str, Any], inputs: list[TensorType]) -> str | None:
     a, b = inputs
-    if not a.batched and b.batched:
-        return "a learned tensor as matmul's first operand"
+    if not a.batched:
+        return "a learned tensor as matmul's first operand (W @ x; write x @ W.T)"
     if a.batched and b.batched and (len(a.shape) != len(b.shape) or len(a.shape) < 2):
         return "batched matmul operands of different ranks or rank < 2: the batch would be multiplied"
     if not b.batched and a.batched and len(b.shape) != 2:

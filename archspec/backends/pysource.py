@@ -318,7 +318,7 @@ def forward_lines(body: Forward, indent: int = 2, *, release: bool = False) -> l
     last_use: dict[str, int] = {}
     for index, statement in enumerate(body.statements):
         for name in names_in(statement.value):
-            if not name.startswith("self."):
+            if "." not in name:  # a local; never self.weight or torch.float32 (del would delete the attribute)
                 last_use[name] = index
         if statement.op != "=" and statement.target:
             last_use[statement.target] = index

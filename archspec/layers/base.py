@@ -90,6 +90,18 @@ def result_type(types: "list[TensorType]", scalars: tuple[Any, ...] = ()) -> str
     return _combine(tiers[0], _combine(tiers[1], tiers[2])) or DEFAULT_DTYPE
 
 
+def fold_result_type(types: "list[TensorType]", scalars: tuple[Any, ...] = ()) -> str:
+    """The dtype of ``a op b op c`` as Python folds it, left to right: each step is a
+    :func:`result_type` of two operands, and its result has dims unless both had none
+    (``f16 0-d * uint8 * bf16`` is ``(f16 0-d * uint8) * bf16``: float16, then float32)."""
+    acc = types[0]
+    for item in types[1:]:
+        dtype = result_type([acc, item])
+        zero_dim = not (acc.batched or acc.shape or item.batched or item.shape)
+        acc = TensorType(() if zero_dim else (1,), dtype, batched=acc.batched or item.batched)
+    return result_type([acc], scalars)
+
+
 class Unbatched(tuple[int, ...]):
     """The shape of a tensor without a batch dim (a learned tensor or buffer): its whole shape.
 

@@ -11,7 +11,18 @@ from typing import Any, ClassVar, Literal
 from pydantic import Field
 
 from archspec.errors import LayerError
-from archspec.layers.base import AnyInt, Arg, Expr, Layer, LayerResult, Op, Shape, TensorType, Unbatched, result_type
+from archspec.layers.base import (
+    AnyInt,
+    Arg,
+    Expr,
+    Layer,
+    LayerResult,
+    Op,
+    Shape,
+    TensorType,
+    Unbatched,
+    fold_result_type,
+)
 from archspec.layers.registry import register
 
 
@@ -88,7 +99,7 @@ class _Merge(Layer):
     accepts: ClassVar[tuple[str, ...]] = ("float", "int", "bool")  # bool + bool is logical or, as in torch
 
     def output_dtype(self, types: list[TensorType]) -> str:
-        return result_type(types)
+        return fold_result_type(types)
 
     def build(self, inputs: list[Shape]) -> Any:
         raise TypeError(f"'{self.type_name()}' is a function in the generated forward, not a module")

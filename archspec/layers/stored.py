@@ -165,6 +165,8 @@ class Buffer(_Stored):
         sizes = self.sizes()
         if self.fill == "arange" and len(sizes) != 1:
             raise LayerError(f"arange makes a 1-d tensor, got shape {sizes}", hint="use shape: [n]", field="shape")
+        if self.fill == "arange" and self.dtype == "bool":
+            raise LayerError("arange has no bool form in torch", hint="use an integer or float dtype", field="dtype")
         if self.fill in ("tril", "triu") and len(sizes) < 2:
             raise LayerError(
                 f"{self.fill} needs a tensor of 2 or more dims, got shape {list(sizes)}",

@@ -35,7 +35,7 @@ from archspec.layers.base import (
     Symbol,
     TensorType,
     Unbatched,
-    result_type,
+    fold_result_type,
 )
 from archspec.layers.merge import broadcast
 from archspec.layers.registry import register
@@ -726,7 +726,14 @@ class Einsum(TensorOp):
                     hint="name every dim of the batched tensor, the batch first",
                     field="equation",
                 )
+            own: dict[str, int] = {}
             for letter, size in zip(letters[1:], shape, strict=True):
+                if own.setdefault(letter, size) != size:
+                    raise LayerError(
+                        f"'{letter}' is repeated in '{letters}' with sizes {own[letter]} and {size}",
+                        hint="a letter repeated within one operand (a diagonal) needs equal sizes there",
+                        field="equation",
+                    )
                 known = sizes.get(letter, size)
                 if known != size and 1 not in (known, size):
                     raise LayerError(
@@ -775,7 +782,7 @@ class _Elementwise(TensorOp):
         return ()
 
     def output_dtype(self, types: list[TensorType]) -> str:
-        return self.result_dtype([result_type(types, self.scalars())])
+        return self.result_dtype([fold_result_type(types, self.scalars())])
 
 
 def _batched(inputs: list[Shape]) -> bool:
