@@ -46,9 +46,9 @@ def static(name: str, args: dict[str, Any], inputs: list[TensorType]) -> Any:
     try:
         _check_input_types(layer, inputs)
         result = layer.infer([t.layer_shape() for t in inputs])
+        dtype = result.dtype or layer.output_dtype(inputs)
     except LayerError as exc:
         return exc
-    dtype = result.dtype or layer.output_dtype(inputs)
     batched = result.batched if result.batched is not None else any(t.batched for t in inputs)
     result = replace(result, dtype=dtype, batched=batched)
     FLOPS[name, repr(args), repr(inputs)] = result.flops
@@ -139,6 +139,25 @@ CASES: list[tuple[str, dict[str, Any], list[TensorType], str]] = [
     ("Parameter", {"shape": [1, 1, 8], "init": "trunc_normal", "std": 0.02}, [], "ok"),
     ("Buffer", {"shape": [4, 4], "fill": "triu", "diagonal": 1, "dtype": "bool"}, [], "ok"),
     ("Buffer", {"shape": [4], "fill": "arange", "dtype": "int64"}, [], "ok"),
+    # found by the property tests (test_tensor_op_contract.py), pinned
+    ("Parameter", {"shape": [], "init": "ones"}, [], "ok"),  # 0-d: torch.ones(()), not torch.ones()
+    ("Buffer", {"shape": [3], "fill": "full", "value": 0}, [], "ok"),  # float32, not full's int64
+    ("Buffer", {"shape": [3], "fill": "arange"}, [], "ok"),  # float32, not arange's int64
+    ("Buffer", {"shape": [3], "fill": "arange", "dtype": "bool"}, [], "both-reject"),
+    ("add", {}, [F((3,), "float16"), F((), "float32", batched=False)], "ok"),  # a 0-d tensor weighs less
+    ("mul", {}, [F((), "float16", batched=False), F((), "uint8"), F((), "bfloat16")], "ok"),  # folded pairwise
+    ("add", {}, [F((2,), "bool"), F((2,), "bool")], "ok"),
+    ("sub", {}, [F((2,), "bool"), F((2,), "int64")], "both-reject"),
+    ("scale", {"factor": 0.5}, [F((3,), "uint8")], "ok"),
+    ("scale", {"factor": 2}, [F((3,), "bool")], "ok"),
+    ("pow", {"exponent": -1}, [F((3,), "int64")], "both-reject"),
+    ("clamp", {"min": 0}, [F((3,), "bool")], "ok"),
+    ("expand", {"size": [-1]}, [F((1, 4), "float16", batched=False), F((4,), "bfloat16")], "ok"),
+    ("expand", {"size": [3, 4]}, [F((4,), batched=False), F((5,))], "ok"),  # the batch as a new leading dim
+    ("einsum", {"equation": "bij->bi"}, [F((0, 3))], "ok"),
+    ("einsum", {"equation": "bij,bjl->b"}, [F((1, 1)), F((1, 1))], "ok"),  # size-1 contraction: no bmm
+    ("einsum", {"equation": "bii->bi"}, [F((2, 3))], "both-reject"),
+    ("add", {}, [F((1,)), F((1, 1)), F((1, 1), batched=False)], "stricter"),  # ranks differ: batch meets a dim
 ]
 
 
