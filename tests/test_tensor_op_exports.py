@@ -127,3 +127,25 @@ def test_torch_compile_fullgraph(model: Any, expected: dict[str, Any]) -> None:
     compiled_model = torch.compile(model, fullgraph=True)
     with torch.no_grad():
         same(compiled_model(*batch(3)), expected)
+
+
+def test_the_built_forward_never_deletes_a_torch_attribute(model: Any) -> None:
+    """The forward ``del``-etes dead locals; ``torch.float32`` (a ``to`` node's argument) is not one."""
+    assert "del torch" not in model._archspec_source
+    with torch.no_grad():
+        model(*batch(2))
+    assert isinstance(torch.float32, torch.dtype)
+
+
+def test_an_in_place_residual_add_keeps_type_promotion(tmp_path: Path) -> None:
+    """``conv += y`` would keep the conv's float32 where ``conv + y`` is float64."""
+    spec = tmp_path / "promote.yaml"
+    spec.write_text(
+        "archspec: 1\nname: promote\ninputs:\n  x: {shape: [2, 3, 3]}\n  y: {shape: [2, 3, 3], dtype: float64}\n"
+        "layers:\n  - {id: conv, type: Conv2d, inputs: [x], out_channels: 2, kernel_size: 1}\n"
+        "  - {id: total, type: add, inputs: [conv, y]}\n"
+    )
+    compiled = archspec.load(spec)
+    assert compiled.outputs["output"].dtype == "float64"
+    out = archspec.build(compiled)(torch.randn(2, 2, 3, 3), torch.randn(2, 2, 3, 3, dtype=torch.float64))
+    assert out.dtype == torch.float64

@@ -275,7 +275,7 @@ def in_place_operand(module: Module, node: Node, uses: dict[str, int]) -> int | 
     """Which operand of an ``add`` may take the sum in place, or None.
 
     The operand must be one of the first two (so the summation order, and the
-    rounding, stay those of ``a + b + c``), already have the output's shape, be used
+    rounding, stay those of ``a + b + c``), already have the output's shape and dtype, be used
     by this add alone, and come from a layer whose ``fresh_output`` is true, built as
     the plain ``torch.nn`` class: a fresh tensor, not a view or the module's input,
     and not saved for backward (unlike a ReLU's output).
@@ -294,6 +294,8 @@ def in_place_operand(module: Module, node: Node, uses: dict[str, int]) -> int | 
             continue
         if type(producer.layer).build is not Layer.build or not producer.layer.fresh_output:
             continue
+        if producer.result is None or node.result is None or producer.result.dtype != node.result.dtype:
+            continue  # a += b keeps a's dtype, where a + b promotes
         return index
     return None
 
