@@ -539,9 +539,18 @@ def _float_products(rule: Stricter | None = None) -> Stricter:
     def check(args: dict[str, Any], inputs: list[TensorType]) -> str | None:
         if any(t.kind != "float" for t in inputs):
             return "a product of integer or bool tensors: torch has such kernels on CPU only, none on CUDA"
+        if len({t.dtype for t in inputs}) > 1 and any(0 in t.shape for t in inputs):
+            return "operands of different dtypes: torch checks them only when there is something to multiply"
         return rule(args, inputs) if rule else None
 
     return check
+
+
+def _parameter_rule(args: dict[str, Any], inputs: list[TensorType]) -> str | None:
+    empty = 0 in args["shape"]
+    if empty and args.get("init") in ("normal", "trunc_normal") and args.get("dtype", "float32") not in FLOATS:
+        return "a random init of an integer or bool tensor: torch draws nothing for an empty one, so does not check"
+    return None
 
 
 def _buffer_rule(args: dict[str, Any], inputs: list[TensorType]) -> str | None:
@@ -601,6 +610,7 @@ STRICTER: dict[str, Stricter] = {
     "einsum": _float_products(_einsum_rule),
     "expand": _expand_rule,
     "Buffer": _buffer_rule,
+    "Parameter": _parameter_rule,
     "add": _broadcast_rule,
     "mul": _broadcast_rule,
     "sub": _broadcast_rule,

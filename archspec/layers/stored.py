@@ -108,6 +108,12 @@ class Parameter(_Stored):
                 hint="use a float dtype, set requires_grad: false, or use a Buffer",
                 field="dtype",
             )
+        if self.init in ("normal", "trunc_normal", "uniform") and DTYPES[str(self.dtype)] != "float":
+            raise LayerError(
+                f"init: {self.init} draws random floats, which a {self.dtype} tensor cannot hold",
+                hint="use a float dtype, or init: zeros, ones or constant",
+                field="init",
+            )
         low, high = self._bounds()
         if self.init in ("uniform", "trunc_normal") and low > high:
             raise LayerError(f"a (={low}) must not exceed b (={high})", hint="swap a and b", field="a")
