@@ -134,6 +134,25 @@ CASES: list[tuple[str, dict[str, Any], list[TensorType], str]] = [
     ("slice", {"dim": 2, "start": 0, "step": 2}, [F((3, 5, 2))], "ok"),
     ("slice", {"dim": -1, "start": -3, "end": 100}, [F((3, 5))], "ok"),
     ("slice", {"dim": 1, "start": 4, "end": 1}, [F((3, 5))], "ok"),
+    # found by the property tests (test_tensor_op_contract.py), pinned
+    ("Parameter", {"shape": [], "init": "ones"}, [], "ok"),  # 0-d: torch.ones(()), not torch.ones()
+    ("Buffer", {"shape": [3], "fill": "full", "value": 0}, [], "ok"),  # float32, not full's int64
+    ("Buffer", {"shape": [3], "fill": "arange"}, [], "ok"),  # float32, not arange's int64
+    ("Buffer", {"shape": [3], "fill": "arange", "dtype": "bool"}, [], "both-reject"),
+    ("add", {}, [F((3,), "float16"), F((), "float32", batched=False)], "ok"),  # a 0-d tensor weighs less
+    ("mul", {}, [F((), "float16", batched=False), F((), "uint8"), F((), "bfloat16")], "ok"),  # folded pairwise
+    ("add", {}, [F((2,), "bool"), F((2,), "bool")], "ok"),
+    ("sub", {}, [F((2,), "bool"), F((2,), "int64")], "both-reject"),
+    ("scale", {"factor": 0.5}, [F((3,), "uint8")], "ok"),
+    ("scale", {"factor": 2}, [F((3,), "bool")], "ok"),
+    ("pow", {"exponent": -1}, [F((3,), "int64")], "both-reject"),
+    ("clamp", {"min": 0}, [F((3,), "bool")], "ok"),
+    ("expand", {"size": [-1]}, [F((1, 4), "float16", batched=False), F((4,), "bfloat16")], "ok"),
+    ("expand", {"size": [3, 4]}, [F((4,), batched=False), F((5,))], "ok"),  # the batch as a new leading dim
+    ("einsum", {"equation": "bij->bi"}, [F((0, 3))], "ok"),
+    ("einsum", {"equation": "bij,bjl->b"}, [F((1, 1)), F((1, 1))], "ok"),  # size-1 contraction: no bmm
+    ("einsum", {"equation": "bii->bi"}, [F((2, 3))], "both-reject"),
+    ("add", {}, [F((1,)), F((1, 1)), F((1, 1), batched=False)], "stricter"),  # ranks differ: batch meets a dim
 ]
 
 

@@ -186,6 +186,8 @@ def functional_expression(node: Node, args: list[Any]) -> Any:
 
 
 def _subscript(item: Any) -> str:
+    if item is ...:
+        return "..."
     if not isinstance(item, Slice):
         return literal(item)
     text = f"{'' if item.start is None else item.start}:{'' if item.end is None else item.end}"
@@ -285,7 +287,7 @@ def in_place_operand(module: Module, node: Node, uses: dict[str, int]) -> int | 
     """Which operand of an ``add`` may take the sum in place, or None.
 
     The operand must be one of the first two (so the summation order, and the
-    rounding, stay those of ``a + b + c``), already have the output's shape, be used
+    rounding, stay those of ``a + b + c``), already have the output's shape and dtype, be used
     by this add alone, and come from a layer whose ``fresh_output`` is true, built as
     the plain ``torch.nn`` class: a fresh tensor, not a view or the module's input,
     and not saved for backward (unlike a ReLU's output).
@@ -304,6 +306,8 @@ def in_place_operand(module: Module, node: Node, uses: dict[str, int]) -> int | 
             continue
         if type(producer.layer).build is not Layer.build or not producer.layer.fresh_output:
             continue
+        if producer.dtype is None or producer.dtype != node.dtype:
+            continue  # a += b keeps a's dtype, where a + b promotes
         return index
     return None
 

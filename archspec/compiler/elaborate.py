@@ -496,7 +496,9 @@ class Elaborator:
             return
         if isinstance(outputs, TensorType):
             self.types[node.path] = outputs
+            node.dtype = outputs.dtype
             return
+        node.dtype = outputs[0].dtype
         self.parts[node.path] = len(outputs)
         for index, part in enumerate(outputs):
             self.types[f"{node.path}.{index}"] = part
@@ -677,7 +679,7 @@ def infer_types(layer: Layer, types: list[TensorType]) -> tuple[LayerResult, Ten
     """
     _check_input_types(layer, types)
     result = _within_torch_sizes(layer.infer([t.layer_shape() for t in types]))
-    dtype = layer.result_dtype([t.dtype for t in types])
+    dtype = layer.output_dtype(types)
     batched = result.batched if result.batched is not None else any(t.batched for t in types)
     if result.parts is None:
         return result, TensorType(result.shape, dtype, batched)

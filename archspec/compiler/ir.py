@@ -44,6 +44,8 @@ class Node:
     error: Diagnostic | None = None
     implicit_input: bool = False
     """True when the spec wrote no ``inputs``: the node reads the previous one."""
+    dtype: str | None = None
+    """The output's dtype (of every output, for a node with several); None where inference failed."""
 
     @property
     def type(self) -> str:

@@ -63,6 +63,47 @@ def promote(dtypes: list[str]) -> str:
     return max(dtypes, key=lambda d: (_ORDER[d], d == "uint8"))
 
 
+def scalar_dtype(value: Any) -> str:
+    """The dtype torch gives a Python number in an operation with tensors (a "wrapped number")."""
+    if isinstance(value, bool):
+        return "bool"
+    return "int64" if isinstance(value, int) else DEFAULT_DTYPE
+
+
+def _combine(higher: str | None, lower: str | None) -> str | None:
+    """c10's ``combine_categories``: a lower-priority operand counts only where its kind is higher."""
+    if higher is None or lower is None:
+        return higher or lower
+    if DTYPES[higher] == "float":
+        return higher
+    if higher == "bool" or DTYPES[lower] == "float":
+        return promote([higher, lower])
+    return higher
+
+
+def result_type(types: "list[TensorType]", scalars: tuple[Any, ...] = ()) -> str:
+    """``torch.result_type`` of these operands: tensors with dims decide; a 0-d tensor (a held
+    scalar) and Python numbers change the dtype only where their kind is higher (``float16``
+    tensor + ``float32`` 0-d tensor is ``float16``; ``int8`` tensor * ``0.5`` is ``float32``)."""
+    dims = [t.dtype for t in types if t.batched or t.shape]
+    zero = [t.dtype for t in types if not t.batched and not t.shape]
+    wrapped = [scalar_dtype(s) for s in scalars]
+    tiers = [promote(d) if d else None for d in (dims, zero, wrapped)]
+    return _combine(tiers[0], _combine(tiers[1], tiers[2])) or DEFAULT_DTYPE
+
+
+def fold_result_type(types: "list[TensorType]", scalars: tuple[Any, ...] = ()) -> str:
+    """The dtype of ``a op b op c`` as Python folds it, left to right: each step is a
+    :func:`result_type` of two operands, and its result has dims unless both had none
+    (``f16 0-d * uint8 * bf16`` is ``(f16 0-d * uint8) * bf16``: float16, then float32)."""
+    acc = types[0]
+    for item in types[1:]:
+        dtype = result_type([acc, item])
+        zero_dim = not (acc.batched or acc.shape or item.batched or item.shape)
+        acc = TensorType(() if zero_dim else (1,), dtype, batched=acc.batched or item.batched)
+    return result_type([acc], scalars)
+
+
 class Unbatched(tuple[int, ...]):
     """The shape of a tensor without a batch dim (a learned tensor or buffer): its whole shape.
 
@@ -329,6 +370,11 @@ class Layer(NodeFields):
     def result_dtype(self, dtypes: list[str]) -> str:
         """The output dtype for these input dtypes (checked against :attr:`accepts`): torch's promotion."""
         return promote(dtypes) if dtypes else DEFAULT_DTYPE
+
+    def output_dtype(self, types: "list[TensorType]") -> str:
+        """The output dtype for these inputs: :meth:`result_dtype` of their dtypes. Elementwise
+        operations override it, since torch weighs a 0-d tensor's dtype less (:func:`result_type`)."""
+        return self.result_dtype([t.dtype for t in types])
 
     def args(self) -> dict[str, Any]:
         """The torch constructor arguments the spec wrote (node fields excluded)."""

@@ -11,7 +11,18 @@ from typing import Any, ClassVar, Literal
 from pydantic import Field
 
 from archspec.errors import LayerError
-from archspec.layers.base import AnyInt, Arg, Expr, Layer, LayerResult, Op, Shape, Unbatched
+from archspec.layers.base import (
+    AnyInt,
+    Arg,
+    Expr,
+    Layer,
+    LayerResult,
+    Op,
+    Shape,
+    TensorType,
+    Unbatched,
+    fold_result_type,
+)
 from archspec.layers.registry import register
 
 
@@ -54,6 +65,7 @@ def _broadcast_with_unbatched(inputs: list[Shape]) -> Shape:
     A tensor without a batch dim (a learned tensor) aligns with the trailing dims; it may
     reach the batch dim only with size 1. The result keeps the batch as dim 0.
     """
+    _same_rank([s for s in inputs if not isinstance(s, Unbatched)])  # else the batch meets a per-sample dim
     full = [tuple(s) if isinstance(s, Unbatched) else (BATCH, *s) for s in inputs]
     rank = max(len(f) for f in full)
     shapes = ", ".join(f"{list(s)}" + (" (no batch dim)" if isinstance(s, Unbatched) else "") for s in inputs)
@@ -84,7 +96,10 @@ class _Merge(Layer):
     max_inputs: ClassVar[int | None] = None
     functional: ClassVar[bool] = True
     batch_free: ClassVar[bool] = True
-    accepts: ClassVar[tuple[str, ...]] = ("float", "int")
+    accepts: ClassVar[tuple[str, ...]] = ("float", "int", "bool")  # bool + bool is logical or, as in torch
+
+    def output_dtype(self, types: list[TensorType]) -> str:
+        return fold_result_type(types)
 
     def build(self, inputs: list[Shape]) -> Any:
         raise TypeError(f"'{self.type_name()}' is a function in the generated forward, not a module")

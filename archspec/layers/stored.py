@@ -56,12 +56,21 @@ class _Stored(Layer):
     def sizes(self) -> tuple[int, ...]:
         return tuple(int(n) for n in self.shape)
 
+    def size_args(self) -> tuple[Any, ...]:
+        """The shape as the positional arguments of ``torch.zeros``-style factories: ``(1, 1, 768)``,
+        or ``(())`` for a 0-d tensor (``torch.zeros()`` without a size raises)."""
+        return self.sizes() or ((),)
+
     def creation(self) -> Op:
         """How the tensor is made: a torch call (backends evaluate or write it)."""
         raise NotImplementedError
 
-    def dtype_kwargs(self) -> tuple[tuple[str, Any], ...]:
-        return () if self.dtype == DEFAULT_DTYPE else (("dtype", Symbol(f"torch.{self.dtype}")),)
+    def dtype_kwargs(self, always: bool = False) -> tuple[tuple[str, Any], ...]:
+        """``dtype=`` for the factory; ``always`` for ``torch.full`` and ``torch.arange``, which
+        otherwise take the dtype of their number (``torch.full((2,), 0)`` is int64)."""
+        if self.dtype == DEFAULT_DTYPE and not always:
+            return ()
+        return (("dtype", Symbol(f"torch.{self.dtype}")),)
 
     def result_dtype(self, dtypes: list[str]) -> str:
         return str(self.dtype)
@@ -99,6 +108,12 @@ class Parameter(_Stored):
                 hint="use a float dtype, set requires_grad: false, or use a Buffer",
                 field="dtype",
             )
+        if self.init in ("normal", "trunc_normal", "uniform") and DTYPES[str(self.dtype)] != "float":
+            raise LayerError(
+                f"init: {self.init} draws random floats, which a {self.dtype} tensor cannot hold",
+                hint="use a float dtype, or init: zeros, ones or constant",
+                field="init",
+            )
         low, high = self._bounds()
         if self.init in ("uniform", "trunc_normal") and low > high:
             raise LayerError(f"a (={low}) must not exceed b (={high})", hint="swap a and b", field="a")
@@ -115,11 +130,11 @@ class Parameter(_Stored):
         )
 
     def creation(self) -> Op:
-        shape, dtype = self.sizes(), self.dtype_kwargs()
+        shape, dtype = self.size_args(), self.dtype_kwargs()
         if self.init in ("zeros", "ones"):
             return Op(f"torch.{self.init}", shape, dtype)
         if self.init == "constant":
-            return Op("torch.full", (shape, self.value), dtype)
+            return Op("torch.full", (self.sizes(), self.value), self.dtype_kwargs(always=True))
         empty = Op("torch.empty", shape, dtype)
         low, high = self._bounds()
         if self.init == "normal":
@@ -175,6 +190,8 @@ class Buffer(_Stored):
                 hint="use shape: [L, D] with D even and a float dtype",
                 field="shape",
             )
+        if self.fill == "arange" and self.dtype == "bool":
+            raise LayerError("arange has no bool form in torch", hint="use an integer or float dtype", field="dtype")
         if self.fill in ("tril", "triu") and len(sizes) < 2:
             raise LayerError(
                 f"{self.fill} needs a tensor of 2 or more dims, got shape {list(sizes)}",
@@ -184,15 +201,16 @@ class Buffer(_Stored):
         return LayerResult(Unbatched(sizes), batched=False)
 
     def creation(self) -> Op:
-        shape, dtype = self.sizes(), self.dtype_kwargs()
+        shape, dtype = self.size_args(), self.dtype_kwargs()
         if self.fill == "full":
-            return Op("torch.full", (shape, self.value), dtype)
+            return Op("torch.full", (self.sizes(), self.value), self.dtype_kwargs(always=True))
         if self.fill == "arange":
-            return Op("torch.arange", shape, dtype)
+            return Op("torch.arange", shape, self.dtype_kwargs(always=True))
         if self.fill in ("tril", "triu"):
             return Op(f"Tensor.{self.fill}", (Op("torch.ones", shape, dtype), self.diagonal))
         if self.fill == "sinusoidal":
-            return _sinusoidal(shape[0], shape[1], dtype)
+            length, features = self.sizes()
+            return _sinusoidal(length, features, dtype)
         return Op(f"torch.{self.fill}", shape, dtype)
 
     def label(self) -> str:

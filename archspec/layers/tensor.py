@@ -35,7 +35,9 @@ from archspec.layers.base import (
     Slice,
     StrictBool,
     Symbol,
+    TensorType,
     Unbatched,
+    fold_result_type,
 )
 from archspec.layers.merge import broadcast
 from archspec.layers.registry import register, register_lazy
@@ -391,9 +393,11 @@ class SliceTensor(TensorOp):
         return LayerResult(tuple(shape))
 
     def call(self, inputs: list[Shape]) -> Op:
-        axis = int(self.dim) % (len(inputs[0]) + 1)
-        step = None if self.step == 1 else self.step
-        return Op("[]", (Arg(0), (*([Slice()] * axis), Slice(self.start, self.end, step))))
+        dim, step = int(self.dim), None if self.step == 1 else self.step
+        wanted = Slice(self.start, self.end, step)
+        if dim >= 0:  # x[:, :, 0::2]
+            return Op("[]", (Arg(0), (*([Slice()] * dim), wanted)))
+        return Op("[]", (Arg(0), (..., wanted, *([Slice()] * (-dim - 1)))))  # x[..., 0::2, :]
 
     def label(self) -> str:
         start = "" if self.start is None else self.start
@@ -404,13 +408,43 @@ class SliceTensor(TensorOp):
 # -- repeating -------------------------------------------------------------------------------
 
 
+def _batch_from_second(shape: Shape, sizes: list[int]) -> Shape:
+    """A tensor without a batch dim expanded to ``(batch, *sizes)``: the per-sample shape it stands for.
+
+    As in torch, ``sizes`` align with the tensor's trailing dims; the batch meets the tensor's
+    dim 0 (which must then be 1) or is a new leading dim, like any other new dim (not -1).
+    """
+    if len(sizes) + 1 == len(shape):
+        if shape[0] != 1:
+            raise LayerError(
+                f"the tensor's dim 0 becomes the batch, so it must have size 1, got shape {list(shape)}",
+                hint="declare the learned tensor with a leading 1, e.g. shape: [1, 1, 768], or drop that dim",
+            )
+        return shape[1:]
+    new = len(sizes) - len(shape)
+    if new < 0:
+        raise LayerError(
+            f"size {sizes} has fewer entries than the tensor of shape {list(shape)} has dims (less its dim 0)",
+            hint="give one size per dim after the batch, -1 to keep one",
+            field="size",
+        )
+    if any(s < 0 for s in sizes[:new]):
+        raise LayerError(
+            f"size {sizes} has -1 for a dim the tensor of shape {list(shape)} does not have",
+            hint="give new leading dims an explicit size",
+            field="size",
+        )
+    return (1,) * new + tuple(shape)
+
+
 @register
 class Expand(TensorOp):
     """``x.expand(-1, *size)``: repeat size-1 dims without copying (-1 keeps a size).
 
-    A learned tensor (no batch dim, dim 0 of size 1) gets the batch of a second input:
+    A learned tensor (no batch dim) gets the batch of a second input:
     ``{type: expand, inputs: [class_token, x], size: [-1, -1]}`` is torchvision's
-    ``class_token.expand(x.shape[0], -1, -1)``.
+    ``class_token.expand(x.shape[0], -1, -1)`` (dim 0 of size 1 becomes the batch; a tensor
+    with one dim fewer gets the batch as a new leading dim).
     """
 
     type: Literal["expand"]
@@ -429,12 +463,7 @@ class Expand(TensorOp):
                     "a tensor without a batch dim needs a second, batched input to take the batch size from",
                     hint="write inputs: [tensor, x]",
                 )
-            if not shape or shape[0] != 1:
-                raise LayerError(
-                    f"the tensor's dim 0 becomes the batch, so it must have size 1, got shape {list(shape)}",
-                    hint="declare the learned tensor with a leading 1, e.g. shape: [1, 1, 768]",
-                )
-            shape = shape[1:]
+            shape = _batch_from_second(shape, sizes)
         elif len(inputs) == 2:
             raise LayerError("a batched tensor takes one input", hint="drop the second input")
         if len(sizes) != len(shape):
@@ -456,6 +485,9 @@ class Expand(TensorOp):
                     field="size",
                 )
         return LayerResult(tuple(out), batched=True)
+
+    def result_dtype(self, dtypes: list[str]) -> str:
+        return dtypes[0]  # the second input only lends its batch size
 
     def call(self, inputs: list[Shape]) -> Op:
         batch = SizeOf(Arg(1)) if isinstance(inputs[0], Unbatched) else -1
@@ -685,6 +717,20 @@ class Bmm(_Product):
         return Op("torch.bmm", (Arg(0), Arg(1)))
 
 
+def _einsum_flops(operands: list[str], inputs: list[Shape], output: str) -> int:
+    """FLOPs of torch's einsum per sample: one bmm over the letters both operands share, the output
+    leaves out and neither has at size 1 (``sumproduct_pair``; a size-1 side is summed first); no
+    such letter, and torch multiplies elementwise (no FLOPs counted)."""
+    if len(operands) != 2:
+        return 0
+    left, right = (dict(zip(o[1:], s, strict=True)) for o, s in zip(operands, inputs, strict=True))
+    contracted = [k for k in left.keys() & right.keys() if k not in output and 1 not in (left[k], right[k])]
+    if not contracted:
+        return 0
+    kept = math.prod(max(left.get(k, 1), right.get(k, 1)) for k in output[1:])
+    return 2 * kept * math.prod(left[k] for k in contracted)
+
+
 @register
 class Einsum(TensorOp):
     """``torch.einsum(equation, *inputs)`` over one or two batched inputs.
@@ -716,14 +762,22 @@ class Einsum(TensorOp):
                     hint="name every dim of the batched tensor, the batch first",
                     field="equation",
                 )
+            own: dict[str, int] = {}
             for letter, size in zip(letters[1:], shape, strict=True):
-                if sizes.get(letter, size) not in (size, 1) and size != 1:
+                if own.setdefault(letter, size) != size:
                     raise LayerError(
-                        f"dim '{letter}' has sizes {sizes[letter]} and {size}",
+                        f"'{letter}' is repeated in '{letters}' with sizes {own[letter]} and {size}",
+                        hint="a letter repeated within one operand (a diagonal) needs equal sizes there",
+                        field="equation",
+                    )
+                known = sizes.get(letter, size)
+                if known != size and 1 not in (known, size):
+                    raise LayerError(
+                        f"dim '{letter}' has sizes {known} and {size}",
                         hint="dims named by one letter must have one size (or 1, to broadcast)",
                         field="equation",
                     )
-                sizes[letter] = max(sizes.get(letter, 1), size)
+                sizes[letter] = size if known == 1 else known
         batch = {letters[0] for letters in operands}
         others = set(output[1:] + "".join(o[1:] for o in operands))
         if len(batch) != 1 or not output or output[0] not in batch or batch & others:
@@ -739,11 +793,7 @@ class Einsum(TensorOp):
                 field="equation",
             )
         out = tuple(sizes[letter] for letter in output[1:])
-        shared = set(operands[0][1:]) & set(operands[-1][1:]) if len(operands) == 2 else set()
-        counted = {letter for letter in sizes if letter in output or letter in shared}
-        contracted = shared - set(output)  # torch contracts with bmm; without a contraction it multiplies
-        products = math.prod(sizes[letter] for letter in counted) if contracted else 0
-        return LayerResult(out, flops=2 * products)
+        return LayerResult(out, flops=_einsum_flops(operands, inputs, output))
 
     def call(self, inputs: list[Shape]) -> Op:
         return Op("torch.einsum", (self.equation, *(Arg(i) for i in range(len(inputs)))))
@@ -762,6 +812,13 @@ class _Elementwise(TensorOp):
 
     def infer(self, inputs: list[Shape]) -> LayerResult:
         return LayerResult(broadcast(inputs) if len(inputs) > 1 else inputs[0], batched=_batched(inputs))
+
+    def scalars(self) -> tuple[Any, ...]:
+        """The Python numbers the operation takes (``x * 0.5``): they count in torch's type promotion."""
+        return ()
+
+    def output_dtype(self, types: list[TensorType]) -> str:
+        return self.result_dtype([fold_result_type(types, self.scalars())])
 
 
 def _batched(inputs: list[Shape]) -> bool:
@@ -802,8 +859,10 @@ class Scale(_Elementwise):
     """``x * factor`` (attention's ``1/sqrt(d)``, a residual scale)."""
 
     type: Literal["scale"]
-    accepts: ClassVar[tuple[str, ...]] = ("float",)
     factor: Number | Expr
+
+    def scalars(self) -> tuple[Any, ...]:
+        return (self.factor,)
 
     def call(self, inputs: list[Shape]) -> Op:
         return Op("*", (Arg(0), self.factor))
@@ -817,8 +876,20 @@ class Pow(_Elementwise):
     """``x ** exponent``."""
 
     type: Literal["pow"]
-    accepts: ClassVar[tuple[str, ...]] = ("float",)
     exponent: Number | Expr
+
+    def scalars(self) -> tuple[Any, ...]:
+        return (self.exponent,)
+
+    def output_dtype(self, types: list[TensorType]) -> str:
+        dtype = super().output_dtype(types)
+        if isinstance(self.exponent, int) and self.exponent < 0 and not dtype.startswith(("float", "bfloat")):
+            raise LayerError(
+                f"integer tensors to a negative integer power (={self.exponent}) are not allowed, as in torch",
+                hint="convert first with {type: to, dtype: float32}, or write the exponent as a float",
+                field="exponent",
+            )
+        return dtype
 
     def call(self, inputs: list[Shape]) -> Op:
         return Op("**", (Arg(0), self.exponent))
@@ -832,7 +903,6 @@ class Clamp(_Elementwise):
     """``x.clamp(min, max)``: at least one bound; ``min > max`` gives ``max`` everywhere, as in torch."""
 
     type: Literal["clamp"]
-    accepts: ClassVar[tuple[str, ...]] = ("float", "int")
     min: Number | Expr | None = None
     max: Number | Expr | None = None
 
@@ -841,9 +911,8 @@ class Clamp(_Elementwise):
             raise LayerError("clamp needs min, max or both", hint="give min: or max:")
         return super().infer(inputs)
 
-    def result_dtype(self, dtypes: list[str]) -> str:
-        bounds = [b for b in (self.min, self.max) if b is not None]
-        return "float32" if dtypes[0].startswith("int") and any(isinstance(b, float) for b in bounds) else dtypes[0]
+    def scalars(self) -> tuple[Any, ...]:
+        return tuple(b for b in (self.min, self.max) if b is not None)
 
     def call(self, inputs: list[Shape]) -> Op:
         bounds = {k: v for k, v in (("min", self.min), ("max", self.max)) if v is not None}
