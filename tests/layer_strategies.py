@@ -197,7 +197,7 @@ def group_norm_case(draw: st.DrawFn) -> Case:
 
 
 @st.composite
-def layer_norm_case(draw: st.DrawFn) -> Case:
+def layer_norm_case(draw: st.DrawFn, rms: bool = False) -> Case:
     rank = draw(uniform(1, 3))
     shape = tuple(draw(st.lists(uniform(1, 6), min_size=rank, max_size=rank)))
     k = draw(uniform(1, rank))
@@ -211,9 +211,26 @@ def layer_norm_case(draw: st.DrawFn) -> Case:
         normalized = []  # torch: "Expected normalized_shape to be at least 1-dimensional"
     value: Any = normalized[0] if len(normalized) == 1 and draw(st.booleans()) else normalized
     args: dict[str, Any] = {"normalized_shape": value}
-    maybe_put(draw, args, "eps", EPS)
+    maybe_put(draw, args, "eps", st.none() | EPS if rms else EPS)
     maybe_put(draw, args, "elementwise_affine", st.booleans())
-    maybe_put(draw, args, "bias", st.booleans())
+    if not rms:  # RMSNorm has no bias
+        maybe_put(draw, args, "bias", st.booleans())
+    return args, shape
+
+
+@st.composite
+def local_response_norm_case(draw: st.DrawFn) -> Case:
+    rank = draw(st.sampled_from([0, 1, 2, 2, 3, 3, 4]))
+    shape = (
+        (draw(channels()), *draw(spatial(rank - 1)))
+        if rank > 1
+        else tuple(draw(st.lists(channels(), max_size=rank, min_size=rank)))
+    )
+    args: dict[str, Any] = {"size": draw(uniform(1, 10))}
+    # Python numbers in torch's tensor arithmetic: any float, ints within int64/uint64
+    number = st.sampled_from([1e-4, 0.75, 1.0, 2, -1.5, 0, 1e39, -(2**63), -(2**63) - 1, 2**64 - 1, 2**64])
+    for key in ("alpha", "beta", "k"):
+        maybe_put(draw, args, key, number)
     return args, shape
 
 
@@ -231,6 +248,8 @@ for _n in (1, 2, 3):
     STRATEGIES[f"InstanceNorm{_n}d"] = feature_norm_case(_n, instance=True)
 STRATEGIES["GroupNorm"] = group_norm_case()
 STRATEGIES["LayerNorm"] = layer_norm_case()
+STRATEGIES["RMSNorm"] = layer_norm_case(rms=True)
+STRATEGIES["LocalResponseNorm"] = local_response_norm_case()
 
 
 # -- where archspec is stricter than torch on purpose ----------------------------------------
@@ -316,7 +335,10 @@ def _normalizes_batch(args: dict[str, Any], shape: Shape) -> str | None:
     return None
 
 
-STRICTER: dict[str, Callable[[dict[str, Any], Shape], str | None]] = {"LayerNorm": _normalizes_batch}
+STRICTER: dict[str, Callable[[dict[str, Any], Shape], str | None]] = {
+    "LayerNorm": _normalizes_batch,
+    "RMSNorm": _normalizes_batch,
+}
 for _n in (1, 2, 3):
     for _family in ("Conv", "MaxPool", "AvgPool"):
         STRICTER[f"{_family}{_n}d"] = _unbatched_rank(_n + 1)

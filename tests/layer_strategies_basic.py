@@ -10,6 +10,7 @@ purpose although torch accepts them. Shapes stay small (<= 8 channels, spatial s
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -40,8 +41,18 @@ def case(shape: SearchStrategy[tuple[int, ...]], **optional: SearchStrategy[Any]
 
 
 floats = st.floats(-2, 2, allow_nan=False, width=32) | st.integers(-2, 2)
-slopes = st.sampled_from([0.0, 0.01, 0.2, 1.0, -0.1]) | floats
 dims = st.integers(-6, 6)
+
+OVERFLOWING = [3.4e38, -3.4e38, 3.4028235e38, -1e39, 1e300, 2**64 - 1, 2**64, -(2**63), -(2**63) - 1]
+"""Scalars at the edge of what torch converts to float32 (or to int64/uint64): some fit, some do not."""
+
+
+def scalars(usual: SearchStrategy[Any] = floats) -> SearchStrategy[Any]:
+    """Mostly ``usual``; about once in 12 draws a value at float32's or int64's edge."""
+    return st.integers(0, 11).flatmap(lambda i: st.sampled_from(OVERFLOWING) if i == 0 else usual)
+
+
+slopes = scalars(st.sampled_from([0.0, 0.01, 0.2, 1.0, -0.1]) | floats)
 
 
 # -- activation --------------------------------------------------------------------------------
@@ -59,12 +70,34 @@ def prelu(draw: st.DrawFn) -> Case:
     if draw(st.booleans()):
         args["num_parameters"] = draw(st.sampled_from([1, channels]) | st.integers(1, 8))
     if draw(st.booleans()):
-        args["init"] = draw(floats)
+        args["init"] = draw(scalars())
     return args, shape
 
 
 def softmax() -> SearchStrategy[Case]:
     return case(shapes(0, 4), dim=st.none() | dims)
+
+
+# alpha near 0: torch divides by it (CELU), and 1 / alpha must fit float32 too unless it is infinite
+celu_alphas = scalars(st.sampled_from([0, 0.0, 1e-40, -1e-40, 1e-300, 1e-320, 0.5, -0.5]) | slopes)
+
+
+def threshold() -> SearchStrategy[Case]:
+    required = {"threshold": scalars(), "value": scalars()}
+    return st.tuples(st.fixed_dictionaries(required, optional={"inplace": st.booleans()}), shapes(0, 4))
+
+
+def bounds(low: str, high: str) -> SearchStrategy[Case]:
+    """Two scalars that torch requires in order (Hardtanh's max_val > min_val, RReLU's lower <= upper)."""
+    return case(shapes(0, 4), **{low: scalars(), high: scalars()}, inplace=st.booleans())
+
+
+@st.composite
+def glu(draw: st.DrawFn) -> Case:
+    shape = draw(shapes(0, 4))
+    if shape and draw(st.booleans()):  # mostly even sizes, so that the halving succeeds
+        shape = tuple(2 * ((n + 1) // 2) for n in shape)
+    return draw(st.fixed_dictionaries({}, optional={"dim": dims})), shape
 
 
 ACTIVATION: dict[str, SearchStrategy[Case]] = {
@@ -77,6 +110,20 @@ ACTIVATION: dict[str, SearchStrategy[Case]] = {
     "Softmax": softmax(),
     "LogSoftmax": softmax(),
     "PReLU": prelu(),
+    "SELU": inplace_only(),
+    "CELU": case(shapes(0, 4), alpha=celu_alphas, inplace=st.booleans()),
+    "Softsign": case(shapes(0, 4)),
+    "Tanhshrink": case(shapes(0, 4)),
+    "LogSigmoid": case(shapes(0, 4)),
+    "Softplus": case(shapes(0, 4), beta=scalars(), threshold=scalars(floats | st.sampled_from([20, -5, 0.0]))),
+    "Threshold": threshold(),
+    "Hardtanh": bounds("min_val", "max_val"),
+    "RReLU": bounds("lower", "upper"),
+    "Hardshrink": case(shapes(0, 4), lambd=scalars()),
+    "Softshrink": case(shapes(0, 4), lambd=scalars()),
+    "Softmin": softmax(),
+    "Softmax2d": case(shapes(0, 5)),
+    "GLU": glu(),
 }
 
 
@@ -162,7 +209,84 @@ def pad(n: int, **extra: SearchStrategy[Any]) -> SearchStrategy[Case]:
     return st.tuples(st.fixed_dictionaries({"padding": padding(n), **extra}), shapes(0, 5))
 
 
+@st.composite
+def channel_shuffle(draw: st.DrawFn) -> Case:
+    shape = draw(shapes(0, 4))
+    channels = shape[0] if shape else 1
+    divisors = [g for g in range(1, channels + 1) if channels % g == 0]
+    return {"groups": draw(st.sampled_from(divisors) | st.integers(1, 9))}, shape
+
+
+@st.composite
+def pixel_shuffle(draw: st.DrawFn, key: str, up: bool) -> Case:
+    """``(*, C, H, W)``: mostly sizes that divide (C by r**2 upscaling, H and W by r downscaling)."""
+    r = draw(st.integers(1, 3))
+    rank = draw(st.sampled_from([3, 3, 3, 4, 5, 0, 1, 2]))
+    shape = draw(st.lists(st.integers(1, 5), min_size=rank, max_size=rank))
+    if rank >= 3 and draw(st.integers(0, 3)):
+        if up:
+            shape[-3] *= r * r
+        else:
+            shape[-2:] = [n * r for n in shape[-2:]]
+    return {key: r}, tuple(shape)
+
+
+windows = {
+    "dilation": st.integers(1, 3) | st.lists(st.integers(1, 3), min_size=2, max_size=2),
+    "padding": st.integers(0, 2) | st.lists(st.integers(0, 2), min_size=2, max_size=2),
+    "stride": st.integers(1, 3) | st.lists(st.integers(1, 3), min_size=2, max_size=2),
+}
+kernels = st.integers(1, 4) | st.lists(st.integers(1, 4), min_size=2, max_size=2)
+
+
+def pair(value: int | list[int]) -> tuple[int, int]:
+    return (value, value) if isinstance(value, int) else (value[0], value[1])
+
+
+def sliding_blocks(args: dict[str, Any], sizes: tuple[int, int]) -> tuple[int, int]:
+    """The torch docs' block count per spatial dim, as an independent reference for the strategies."""
+    k, d, p, s = (
+        pair(args.get(key, default))
+        for key, default in (("kernel_size", 1), ("dilation", 1), ("padding", 0), ("stride", 1))
+    )
+    h, w = (math.floor((n + 2 * p[i] - d[i] * (k[i] - 1) - 1) / s[i]) + 1 for i, n in enumerate(sizes))
+    return h, w
+
+
+@st.composite
+def unfold(draw: st.DrawFn) -> Case:
+    args = draw(st.fixed_dictionaries({"kernel_size": kernels}, optional=windows))
+    rank = draw(st.sampled_from([3, 3, 3, 3, 3, 2, 1, 4]))
+    shape = (draw(st.integers(1, 4)), *draw(st.lists(st.integers(1, 8), min_size=rank - 1, max_size=rank - 1)))
+    return args, shape[:rank]
+
+
+@st.composite
+def fold(draw: st.DrawFn) -> Case:
+    """Output size and window first; the input then holds the matching blocks, or now and then not."""
+    args = draw(
+        st.fixed_dictionaries(
+            {
+                "output_size": st.integers(1, 8) | st.lists(st.integers(1, 8), min_size=2, max_size=2),
+                "kernel_size": kernels,
+            },
+            optional=windows,
+        )
+    )
+    k = pair(args["kernel_size"])
+    blocks = sliding_blocks(args, pair(args["output_size"]))
+    length = blocks[0] * blocks[1] if min(blocks) >= 1 and draw(st.integers(0, 4)) else draw(st.integers(1, 20))
+    planes = k[0] * k[1] * draw(st.integers(1, 3)) if draw(st.integers(0, 5)) else draw(st.integers(1, 12))
+    shape: Shape = draw(st.sampled_from([(planes, length)] * 6 + [(length,), (2, planes, length), ()]))
+    return args, shape
+
+
 SHAPE: dict[str, SearchStrategy[Case]] = {
+    "ChannelShuffle": channel_shuffle(),
+    "PixelShuffle": pixel_shuffle("upscale_factor", up=True),
+    "PixelUnshuffle": pixel_shuffle("downscale_factor", up=False),
+    "Unfold": unfold(),
+    "Fold": fold(),
     "Flatten": case(shapes(0, 4), start_dim=dims, end_dim=dims),
     "Unflatten": unflatten(),
     "Identity": case(shapes(0, 4)),
@@ -170,7 +294,7 @@ SHAPE: dict[str, SearchStrategy[Case]] = {
 }
 for _n in (1, 2, 3):
     SHAPE[f"ZeroPad{_n}d"] = pad(_n)
-    SHAPE[f"ConstantPad{_n}d"] = pad(_n, value=floats)
+    SHAPE[f"ConstantPad{_n}d"] = pad(_n, value=scalars())
     for _mode in ("Reflection", "Replication", "Circular"):
         SHAPE[f"{_mode}Pad{_n}d"] = pad(_n)
 
@@ -244,7 +368,39 @@ def _pad_output(n: int, constant: bool) -> Reason:
     return check
 
 
+def _batch_as_channels(rank: int) -> Reason:
+    """torch also takes an unbatched input a rank short: then it reads the batch as channels."""
+
+    def check(args: dict[str, Any], shape: Shape) -> str | None:
+        return (
+            f"per-sample rank {rank}: torch reads the batched input as one unbatched sample"
+            if len(shape) == rank
+            else None
+        )
+
+    return check
+
+
+def _rrelu_bound_overflow(args: dict[str, Any], shape: Shape) -> str | None:
+    bounds = (args.get("lower", 1 / 8), args.get("upper", 1 / 3))
+    if any(isinstance(b, float) and abs(b) > 3.4028234663852886e38 for b in bounds):
+        return "a bound beyond float32: torch raises in training only (eval converts their mean)"
+    return None
+
+
+def _glu_batch(args: dict[str, Any], shape: Shape) -> str | None:
+    return "dim 0 halves the batch dim" if _wrapped(args.get("dim", -1), shape) == 0 else None
+
+
 STRICTER: dict[str, Reason] = {
+    "CELU": _inplace_negative("alpha", 1.0),
+    "Softmax2d": _batch_as_channels(2),
+    "GLU": _glu_batch,
+    "RReLU": _rrelu_bound_overflow,
+    "PixelShuffle": _batch_as_channels(2),
+    "PixelUnshuffle": _batch_as_channels(2),
+    "Unfold": _batch_as_channels(2),
+    "Fold": _batch_as_channels(1),
     "Flatten": _flatten_batch,
     "Unflatten": _unflatten_batch,
     "Linear": _linear_scalar,

@@ -1,16 +1,33 @@
-"""Activations: elementwise, shape-preserving layers, plus Softmax/LogSoftmax and PReLU.
+"""Activations: elementwise, shape-preserving layers, plus the softmax family, GLU and PReLU.
 
-Every layer here maps a per-sample shape to itself. Only PReLU has parameters:
-``num_parameters`` weights, which torchinfo counts once per sample as mult-adds
-(``LayerInfo.calculate_macs``: a non-conv ``weight`` counts ``batch * numel``).
+Every layer here maps a per-sample shape to itself, except GLU, which halves one dim.
+Only PReLU has parameters: ``num_parameters`` weights, which torchinfo counts once per
+sample as mult-adds (``LayerInfo.calculate_macs``: a non-conv ``weight`` counts ``batch * numel``).
+
+Scalar arguments (slopes, thresholds, bounds) reach torch's kernels as Scalars converted to
+the input's dtype, float32: torch refuses a float beyond float32's range ("value cannot be
+converted to type float without overflow") and an int outside int64/uint64; so does archspec
+(:func:`check_scalar`).
 """
 
+import math
 from typing import ClassVar, Literal
 
 from pydantic import Field, create_model
 
 from archspec.errors import LayerError
-from archspec.layers.base import AnyInt, Expr, Layer, LayerResult, Number, PositiveInt, Shape, StrictBool, weight_macs
+from archspec.layers.base import (
+    AnyInt,
+    Expr,
+    Layer,
+    LayerResult,
+    Number,
+    PositiveInt,
+    Shape,
+    StrictBool,
+    expect_rank,
+    weight_macs,
+)
 from archspec.layers.registry import register
 
 
@@ -45,10 +62,39 @@ for _name, _doc in (
     ("Mish", "x * tanh(softplus(x))."),
     ("Hardswish", "x * relu6(x + 3) / 6."),
     ("Hardsigmoid", "relu6(x + 3) / 6."),
+    ("SELU", "scale * elu(x, alpha) with torch's fixed self-normalising constants."),
 ):
     _alias(_InplaceActivation, _name, _doc)
-for _name, _doc in (("Sigmoid", "1 / (1 + exp(-x))."), ("Tanh", "tanh(x).")):
+for _name, _doc in (
+    ("Sigmoid", "1 / (1 + exp(-x))."),
+    ("Tanh", "tanh(x)."),
+    ("Softsign", "x / (1 + |x|)."),
+    ("Tanhshrink", "x - tanh(x)."),
+    ("LogSigmoid", "log(sigmoid(x))."),
+):
     _alias(_Activation, _name, _doc)
+
+FLOAT32_MAX = 3.4028234663852886e38
+"""The largest finite float32: torch's ``c10::overflows<float>`` refuses a double above it."""
+
+
+def check_scalar(value: float, field: str, *, float32: bool = True) -> None:
+    """torch passes scalar arguments as Scalars converted to the input's dtype (float32).
+
+    A float beyond float32's range overflows that conversion (``float32``); an int must fit
+    int64 or uint64 (pybind's conversion of a Python int). Both raise at the first forward.
+    """
+    if isinstance(value, int):
+        fits, target, limit = -(2**63) <= value < 2**64, "int64 or uint64", "between -2**63 and 2**64 - 1"
+    else:
+        fits, target = not float32 or abs(value) <= FLOAT32_MAX, "float32"
+        limit = f"at most {FLOAT32_MAX:.8g} in magnitude"
+    if not fits:
+        raise LayerError(
+            f"{field} (={value}) overflows the {target} scalar torch converts it to: it must be {limit}",
+            hint=f"use a smaller {field}",
+            field=field,
+        )
 
 
 def _check_inplace_slope(inplace: bool, value: float, name: str) -> None:
@@ -69,6 +115,7 @@ class LeakyReLU(_InplaceActivation):
     negative_slope: Number | Expr = 0.01
 
     def infer(self, inputs: list[Shape]) -> LayerResult:
+        check_scalar(self.negative_slope, "negative_slope")
         _check_inplace_slope(bool(self.inplace), float(self.negative_slope), "negative_slope")
         return super().infer(inputs)
 
@@ -84,11 +131,166 @@ class ELU(_InplaceActivation):
     alpha: Number | Expr = 1.0
 
     def infer(self, inputs: list[Shape]) -> LayerResult:
+        check_scalar(self.alpha, "alpha")
         _check_inplace_slope(bool(self.inplace), float(self.alpha), "alpha")
         return super().infer(inputs)
 
     def label(self) -> str:
         return "" if self.alpha == 1 else f"alpha={self.alpha}"
+
+
+@register
+class CELU(_InplaceActivation):
+    """torch.nn.CELU: max(0, x) + min(0, alpha * (exp(x / alpha) - 1)).
+
+    torch computes it as ELU with ``input_scale = 1 / alpha``, so ``alpha`` must not be 0
+    and ``1 / alpha`` must fit float32 too (an infinite one, from a subnormal alpha, passes).
+    """
+
+    type: Literal["CELU"]
+    alpha: Number | Expr = 1.0
+
+    def infer(self, inputs: list[Shape]) -> LayerResult:
+        alpha = self.alpha
+        if alpha == 0:
+            raise LayerError(
+                "alpha (=0) must not be 0: CELU divides by it", hint="use a non-zero alpha, e.g. 1.0", field="alpha"
+            )
+        check_scalar(alpha, "alpha")
+        inverse = 1 / float(alpha)  # a double, as in aten's celu: infinite for a subnormal alpha
+        if math.isfinite(inverse) and abs(inverse) > FLOAT32_MAX:
+            raise LayerError(
+                f"1 / alpha (alpha={alpha}) does not fit the float32 scalar torch converts it to",
+                hint="use an alpha further from 0",
+                field="alpha",
+            )
+        _check_inplace_slope(bool(self.inplace), float(alpha), "alpha")
+        return super().infer(inputs)
+
+    def label(self) -> str:
+        return "" if self.alpha == 1 else f"alpha={self.alpha}"
+
+
+@register
+class Softplus(_Activation):
+    """torch.nn.Softplus: log(1 + exp(beta * x)) / beta, linear where beta * x > threshold.
+
+    torch accepts any beta, 0 and negative included (a zero beta gives NaN).
+    """
+
+    type: Literal["Softplus"]
+    beta: Number | Expr = 1.0
+    threshold: Number | Expr = Field(default=20.0, description="where beta * x > threshold, return x (for stability)")
+
+    def infer(self, inputs: list[Shape]) -> LayerResult:
+        check_scalar(self.beta, "beta")
+        check_scalar(self.threshold, "threshold")
+        return super().infer(inputs)
+
+    def label(self) -> str:
+        return "" if self.beta == 1 else f"beta={self.beta}"
+
+
+@register
+class Threshold(_InplaceActivation):
+    """torch.nn.Threshold: x if x > threshold else value."""
+
+    type: Literal["Threshold"]
+    threshold: Number | Expr = Field(description="the value to threshold at")
+    value: Number | Expr = Field(description="what replaces x where x <= threshold")
+
+    def infer(self, inputs: list[Shape]) -> LayerResult:
+        check_scalar(self.threshold, "threshold")
+        check_scalar(self.value, "value")
+        return super().infer(inputs)
+
+    def label(self) -> str:
+        return f"{self.threshold} -> {self.value}"
+
+
+@register
+class Hardtanh(_InplaceActivation):
+    """torch.nn.Hardtanh: x clamped to [min_val, max_val]; torch requires max_val > min_val."""
+
+    type: Literal["Hardtanh"]
+    min_val: Number | Expr = -1.0
+    max_val: Number | Expr = 1.0
+
+    def infer(self, inputs: list[Shape]) -> LayerResult:
+        if not self.max_val > self.min_val:
+            raise LayerError(
+                f"max_val (={self.max_val}) must be greater than min_val (={self.min_val})",
+                hint="swap them, or widen the range",
+                field="max_val",
+            )
+        check_scalar(self.min_val, "min_val")
+        check_scalar(self.max_val, "max_val")
+        return super().infer(inputs)
+
+    def label(self) -> str:
+        return "" if (self.min_val, self.max_val) == (-1, 1) else f"[{self.min_val}, {self.max_val}]"
+
+
+@register
+class RReLU(_InplaceActivation):
+    """torch.nn.RReLU: LeakyReLU with a random slope in [lower, upper] when training, their mean in eval.
+
+    torch requires lower <= upper, and training converts each bound to float32 (eval only
+    their mean: archspec checks the bounds, so that the model can train). In-place with a
+    negative mean slope is accepted: torch raises only in a backward pass run in eval mode.
+    """
+
+    type: Literal["RReLU"]
+    lower: Number | Expr = Field(default=1 / 8, description="smallest random slope")
+    upper: Number | Expr = Field(default=1 / 3, description="largest random slope")
+
+    def infer(self, inputs: list[Shape]) -> LayerResult:
+        check_scalar(self.lower, "lower")
+        check_scalar(self.upper, "upper")
+        if self.lower > self.upper:
+            raise LayerError(
+                f"lower (={self.lower}) must not be greater than upper (={self.upper})",
+                hint="swap them",
+                field="lower",
+            )
+        return super().infer(inputs)
+
+    def label(self) -> str:
+        return f"[{self.lower:.3g}, {self.upper:.3g}]"
+
+
+class _Shrink(_Activation):
+    lambd: Number | Expr = Field(default=0.5, description="the threshold lambda")
+
+    def infer(self, inputs: list[Shape]) -> LayerResult:
+        check_scalar(self.lambd, "lambd")
+        return super().infer(inputs)
+
+    def label(self) -> str:
+        return "" if self.lambd == 0.5 else f"lambd={self.lambd}"
+
+
+@register
+class Hardshrink(_Shrink):
+    """torch.nn.Hardshrink: x where |x| > lambd, else 0 (any lambd, negative too)."""
+
+    type: Literal["Hardshrink"]
+
+
+@register
+class Softshrink(_Shrink):
+    """torch.nn.Softshrink: x - lambd above lambd, x + lambd below -lambd, else 0; torch requires lambd >= 0."""
+
+    type: Literal["Softshrink"]
+
+    def infer(self, inputs: list[Shape]) -> LayerResult:
+        if not 0 <= self.lambd <= FLOAT32_MAX:
+            raise LayerError(
+                f"lambd (={self.lambd}) must be in [0, {FLOAT32_MAX:.8g}] (float32 input)",
+                hint="use a lambd >= 0, e.g. 0.5",
+                field="lambd",
+            )
+        return super().infer(inputs)
 
 
 @register
@@ -147,6 +349,61 @@ class LogSoftmax(_SoftmaxBase):
 
 
 @register
+class Softmin(_SoftmaxBase):
+    __doc__ = "torch.nn.Softmin: softmax(-x) along dim. " + (_SoftmaxBase.__doc__ or "")
+
+    type: Literal["Softmin"]
+
+
+@register
+class Softmax2d(_Activation):
+    """torch.nn.Softmax2d: softmax over the channels at each position; input per sample ``(C, H, W)``.
+
+    torch also takes a 3-d tensor as one unbatched ``(C, H, W)``: with the batch in front,
+    a per-sample ``(H, W)`` would be normalised across the batch, so archspec refuses it.
+    """
+
+    type: Literal["Softmax2d"]
+
+    def infer(self, inputs: list[Shape]) -> LayerResult:
+        expect_rank(inputs[0], (3,), "C, H, W")
+        return LayerResult(inputs[0])
+
+
+@register
+class GLU(_Activation):
+    """torch.nn.GLU: split ``dim`` in halves a, b and return a * sigmoid(b); that dim halves.
+
+    ``dim`` is a dim of the batched tensor; the batch dim 0 is refused (torch halves the batch).
+    """
+
+    type: Literal["GLU"]
+    dim: AnyInt | Expr = Field(default=-1, description="dim of the batched tensor to halve (0 is the batch)")
+
+    def infer(self, inputs: list[Shape]) -> LayerResult:
+        shape = inputs[0]
+        dim = normalize_dim(int(self.dim), len(shape) + 1)
+        if dim == 0:
+            raise LayerError(
+                f"dim (={self.dim}) is the batch dim for a per-sample input {list(shape)}; "
+                "archspec models one sample at a time",
+                hint="use dims >= 1 (dim 1 is the first per-sample dim) or negative dims counted from the end",
+                field="dim",
+            )
+        size = shape[dim - 1]
+        if size % 2:
+            raise LayerError(
+                f"dim {self.dim} has size {size}, which cannot be halved (input {list(shape)})",
+                hint="GLU needs an even size along dim",
+                field="dim",
+            )
+        return LayerResult((*shape[: dim - 1], size // 2, *shape[dim:]))
+
+    def label(self) -> str:
+        return "" if self.dim == -1 else f"dim={self.dim}"
+
+
+@register
 class PReLU(_Activation):
     """torch.nn.PReLU: LeakyReLU with a learned slope, shared (1) or one per channel (dim 1).
 
@@ -159,6 +416,7 @@ class PReLU(_Activation):
 
     def infer(self, inputs: list[Shape]) -> LayerResult:
         shape = inputs[0]
+        check_scalar(self.init, "init")
         channels = shape[0] if shape else 1
         count = int(self.num_parameters)
         if count not in (1, channels):

@@ -1,8 +1,8 @@
-"""Normalisation: BatchNorm1d/2d/3d, GroupNorm, LayerNorm and InstanceNorm1d/2d/3d.
+"""Normalisation: BatchNorm1d/2d/3d, GroupNorm, LayerNorm, RMSNorm, InstanceNorm1d/2d/3d, LocalResponseNorm.
 
 Normalisation keeps the shape. Parameters are only the learnable ones: ``weight``
 and ``bias`` of ``num_features`` (or ``num_channels``) elements when ``affine`` is
-true, or of ``prod(normalized_shape)`` elements for LayerNorm; running statistics
+true, or of ``prod(normalized_shape)`` elements for LayerNorm (RMSNorm: a weight only); running statistics
 are buffers, not parameters. torchinfo counts each parameter once per sample as a
 mult-add, so ``macs == params``.
 
@@ -16,10 +16,12 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 from pydantic import Field
 
 from archspec.errors import LayerError
+from archspec.layers.activation import check_scalar
 from archspec.layers.base import (
     Expr,
     Layer,
     LayerResult,
+    Number,
     PositiveInt,
     Shape,
     StrictBool,
@@ -165,6 +167,33 @@ class GroupNorm(Layer):
         return f"g{self.num_groups}"
 
 
+NormalizedShape = PositiveInt | Annotated[list[PositiveInt | Expr], Field(min_length=1)] | Expr
+
+
+def _normalized(written: Any) -> tuple[int, ...]:
+    return (written,) if isinstance(written, int) else tuple(written)
+
+
+def _check_trailing(written: Any, ns: tuple[int, ...], shape: Shape) -> None:
+    """LayerNorm's and RMSNorm's rule: ``normalized_shape`` is the sample's trailing dims."""
+    if len(ns) > len(shape):
+        raise LayerError(
+            f"normalized_shape (={written}) has {len(ns)} dims but the per-sample input {list(shape)} has "
+            f"only {len(shape)}; archspec does not normalise over the batch dim",
+            hint=f"set normalized_shape to {list(shape)} to normalise over the whole sample",
+            field="normalized_shape",
+        )
+    trailing = tuple(shape[len(shape) - len(ns) :])
+    if trailing != ns:
+        fix = trailing[0] if isinstance(written, int) else list(trailing)
+        raise LayerError(
+            f"normalized_shape (={written}) must equal the last {len(ns)} dim(s) of the per-sample input "
+            f"{list(shape)}, which are {list(trailing)}",
+            hint=f"set normalized_shape to {fix}",
+            field="normalized_shape",
+        )
+
+
 @register
 class LayerNorm(Layer):
     """torch.nn.LayerNorm: normalise each sample over its last ``len(normalized_shape)`` dims.
@@ -179,43 +208,81 @@ class LayerNorm(Layer):
     family: ClassVar[str] = "norm"
 
     type: Literal["LayerNorm"]
-    normalized_shape: PositiveInt | Annotated[list[PositiveInt | Expr], Field(min_length=1)] | Expr = Field(
-        description="the trailing dims to normalise over, e.g. the feature size"
-    )
+    normalized_shape: NormalizedShape = Field(description="the trailing dims to normalise over, e.g. the feature size")
     eps: Eps | Expr = 1e-5
     elementwise_affine: StrictBool | Expr = Field(default=True, description="learn a weight (and bias) per element")
     bias: StrictBool | Expr = Field(default=True, description="learn a bias too (only with elementwise_affine)")
 
-    def _normalized(self) -> tuple[int, ...]:
-        ns = self.normalized_shape
-        return (ns,) if isinstance(ns, int) else tuple(ns)  # type: ignore[arg-type]
-
     def infer(self, inputs: list[Shape]) -> LayerResult:
         shape = inputs[0]
-        ns = self._normalized()
-        written = self.normalized_shape
-        if len(ns) > len(shape):
-            raise LayerError(
-                f"normalized_shape (={written}) has {len(ns)} dims but the per-sample input {list(shape)} has "
-                f"only {len(shape)}; archspec does not normalise over the batch dim",
-                hint=f"set normalized_shape to {list(shape)} to normalise over the whole sample",
-                field="normalized_shape",
-            )
-        trailing = tuple(shape[len(shape) - len(ns) :])
-        if trailing != ns:
-            fix = trailing[0] if isinstance(written, int) else list(trailing)
-            raise LayerError(
-                f"normalized_shape (={written}) must equal the last {len(ns)} dim(s) of the per-sample input "
-                f"{list(shape)}, which are {list(trailing)}",
-                hint=f"set normalized_shape to {fix}",
-                field="normalized_shape",
-            )
+        ns = _normalized(self.normalized_shape)
+        _check_trailing(self.normalized_shape, ns, shape)
         size = math.prod(ns)
         params = (size + (size if self.bias else 0)) if self.elementwise_affine else 0
         return LayerResult(shape, params, weight_macs(params))
 
     def label(self) -> str:
-        return "x".join(map(str, self._normalized()))
+        return "x".join(map(str, _normalized(self.normalized_shape)))
+
+
+@register
+class RMSNorm(Layer):
+    """torch.nn.RMSNorm: x / sqrt(mean(x**2) + eps) over the last ``len(normalized_shape)`` dims, times a weight.
+
+    The same shape rule as LayerNorm; no bias. ``eps: null`` (the default) is
+    ``torch.finfo(x.dtype).eps`` at run time.
+    """
+
+    fresh_output: ClassVar[bool] = True
+
+    family: ClassVar[str] = "norm"
+
+    type: Literal["RMSNorm"]
+    normalized_shape: NormalizedShape = Field(description="the trailing dims to normalise over, e.g. the feature size")
+    eps: Eps | Expr | None = Field(default=None, description="added to the mean square; null: the dtype's epsilon")
+    elementwise_affine: StrictBool | Expr = Field(default=True, description="learn a weight per element")
+
+    def infer(self, inputs: list[Shape]) -> LayerResult:
+        shape = inputs[0]
+        ns = _normalized(self.normalized_shape)
+        _check_trailing(self.normalized_shape, ns, shape)
+        params = math.prod(ns) if self.elementwise_affine else 0
+        return LayerResult(shape, params, weight_macs(params))
+
+    def label(self) -> str:
+        return "x".join(map(str, _normalized(self.normalized_shape)))
+
+
+@register
+class LocalResponseNorm(Layer):
+    """torch.nn.LocalResponseNorm: x / (k + alpha * mean of x**2 over ``size`` neighbouring channels)**beta.
+
+    Input per sample ``(C, *)`` with at least one dim after the channels (torch needs a
+    3-d batched tensor or more). No parameters. ``alpha``, ``beta`` and ``k`` are Python
+    numbers in torch's tensor arithmetic: any finite float, an int within int64/uint64.
+    """
+
+    family: ClassVar[str] = "norm"
+
+    type: Literal["LocalResponseNorm"]
+    size: PositiveInt | Expr = Field(description="number of neighbouring channels to normalise over")
+    alpha: Number | Expr = 1e-4
+    beta: Number | Expr = 0.75
+    k: Number | Expr = 1.0
+
+    def infer(self, inputs: list[Shape]) -> LayerResult:
+        shape = inputs[0]
+        if len(shape) < 2:
+            raise LayerError(
+                f"expects a per-sample input of rank 2 or more (C, *spatial), got shape {list(shape)}",
+                hint="local response normalisation runs across channels at each position: give the input spatial dims",
+            )
+        for name in ("alpha", "beta", "k"):
+            check_scalar(getattr(self, name), name, float32=False)
+        return LayerResult(shape)
+
+    def label(self) -> str:
+        return f"size={self.size}"
 
 
 def _at_least_rank_1(shape: Shape, layout: str) -> None:

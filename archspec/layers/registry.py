@@ -23,6 +23,7 @@ BUILTIN_MODULES = (
     "archspec.layers.linear",
     "archspec.layers.dropout",
     "archspec.layers.shape",
+    "archspec.layers.rearrange",
     "archspec.layers.merge",
     "archspec.layers.tensor",
     "archspec.layers.stored",

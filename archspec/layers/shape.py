@@ -11,7 +11,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import Field
 
 from archspec.errors import LayerError
-from archspec.layers.activation import Elementwise, normalize_dim
+from archspec.layers.activation import Elementwise, check_scalar, normalize_dim
 from archspec.layers.base import (
     MAX_SIZE,
     AnyInt,
@@ -322,6 +322,17 @@ class _ConstantPadNd(_FillPadNd):
     __doc__ = "Pads with ``value``. " + (_PadNd.__doc__ or "")
 
     value: Number | Expr = Field(description="the fill value")
+
+    def infer(self, inputs: list[Shape]) -> LayerResult:
+        """``F.pad`` reads ``value`` as a double; a fill (some padding > 0) converts it to float32."""
+        try:
+            fill = float(self.value)
+        except OverflowError:
+            fill = math.inf
+        pads = as_tuple(self.padding, 2 * self.ndim)  # type: ignore[attr-defined]
+        if math.isinf(fill) or any(p > 0 for p in pads):
+            check_scalar(fill, "value")
+        return super().infer(inputs)
 
     def label(self) -> str:
         return f"{super().label()} value={self.value}"
