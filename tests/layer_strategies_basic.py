@@ -156,6 +156,18 @@ DROPOUT = {
 }
 
 
+@st.composite
+def stochastic_depth(draw: st.DrawFn) -> Case:
+    """torchvision.ops.StochasticDepth: ``p`` and ``mode`` are required; its forward checks both values."""
+    args = {"p": draw(probabilities), "mode": draw(st.sampled_from(["row", "batch", "row", "batch", "col", "Row", ""]))}
+    if draw(st.integers(0, 9)) == 0:
+        del args[draw(st.sampled_from(["p", "mode"]))]
+    return args, draw(shapes(0, 5))
+
+
+DROPOUT["StochasticDepth"] = stochastic_depth()
+
+
 # -- shape -------------------------------------------------------------------------------------
 
 

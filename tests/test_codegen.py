@@ -22,6 +22,7 @@ SPECS = sorted((ROOT / "specs").glob("*.yaml"))
 RUFF = [sys.executable, "-m", "ruff"]
 
 sys.path.insert(0, str(Path(__file__).parent))
+from test_export import DROP_PATH  # noqa: E402
 from test_torch_backend import AWKWARD, IN_PLACE, KEYWORDS, ODD_IDS, TINY  # noqa: E402
 
 DOCS = r'''
@@ -151,6 +152,23 @@ def test_generated_source_equals_the_built_model(path: Path, tmp_path: Path) -> 
 )
 def test_generated_source_for_tricky_specs(spec: str, tmp_path: Path) -> None:
     check_generated(spec, tmp_path, "tricky")
+
+
+def test_torchvision_ops_layers_are_written_with_their_module_path(tmp_path: Path) -> None:
+    """StochasticDepth comes from torchvision.ops: imported by name, ``p`` a float, and training drops alike."""
+    source = check_generated(DROP_PATH, tmp_path, "drop_path")
+    assert "import torch\nimport torchvision.ops\nfrom torch import nn\n" in source
+    assert 'self.stochastic_depth = torchvision.ops.StochasticDepth(p=0.5, mode="row")' in source
+    assert 'self.whole_batch = torchvision.ops.StochasticDepth(p=1.0, mode="batch")' in source
+    generated = import_file(tmp_path / "drop_path.py").DropPath()
+    built = archspec.build(DROP_PATH)
+    generated.load_state_dict(built.state_dict())
+    x = torch.randn(8, 4, 6, 6)
+    outputs = []
+    for net in (built.res, generated.res):
+        torch.manual_seed(3)
+        outputs.append(net.train()(x))
+    torch.testing.assert_close(outputs[1], outputs[0], rtol=0, atol=0)
 
 
 def test_a_block_with_several_inputs_takes_them_as_forward_arguments(tmp_path: Path) -> None:

@@ -112,6 +112,61 @@ def test_onnx_export_passes_the_checker_and_computes_the_same(tmp_path: Path) ->
         torch.testing.assert_close(torch.from_numpy(actual), model(x), rtol=1e-4, atol=1e-5)
 
 
+DROP_PATH = """
+archspec: 1
+name: drop_path
+input: {channels: 4, size: [6, 6]}
+blocks:
+  Res:
+    params: {p: 0.5}
+    layers:
+      - {id: conv, type: Conv2d, out_channels: 4, kernel_size: 3, padding: 1}
+      - {id: stochastic_depth, type: StochasticDepth, p: "${p}", mode: row}
+      - {id: add, type: add, inputs: [stochastic_depth, input]}
+layers:
+  - {id: res, use: Res, repeat: 2}
+  - {id: whole_batch, type: StochasticDepth, p: 1, mode: batch}
+"""
+
+
+def test_stochastic_depth_survives_every_export(tmp_path: Path) -> None:
+    """torchvision.ops.StochasticDepth: scripted (p: float, even where the spec wrote 1), traced by fx,
+    compiled in one graph, exported to ONNX; in training the scripted model drops what the model drops."""
+    onnx = pytest.importorskip("onnx")
+    pytest.importorskip("onnxscript")
+    from onnx.reference import ReferenceEvaluator
+
+    from archspec.backends.export import onnx_bytes, torchscript_bytes
+
+    torch.manual_seed(0)
+    model = archspec.build(DROP_PATH).eval()
+    x = x_for(DROP_PATH, 4)
+    data, how = torchscript_bytes(model, x)
+    assert how == "scripted"
+    (tmp_path / "m.ts").write_bytes(data)
+    with pytest.warns(FutureWarning):
+        scripted = torch.jit.load(tmp_path / "m.ts")
+    with torch.no_grad():
+        expected = model(x)
+        torch.testing.assert_close(scripted(x), expected)
+        torch.testing.assert_close(torch.fx.symbolic_trace(model)(x), expected)
+        torch._dynamo.reset()
+        torch.testing.assert_close(torch.compile(model, fullgraph=True, backend="eager")(x), expected)
+        outputs = []
+        for net in (model.res, scripted.res):  # the residual blocks, in training mode: rows dropped at random
+            torch.manual_seed(1)
+            outputs.append(net.train()(x))
+        torch.testing.assert_close(outputs[1], outputs[0], rtol=0, atol=0)
+        assert not torch.equal(outputs[0], model.res.eval()(x))  # some branch was dropped or rescaled
+        model.train()
+        assert torch.count_nonzero(model(x)) == 0  # p=1 in batch mode drops everything
+        model.eval()
+    proto = onnx.load_from_string(onnx_bytes(model, x))
+    onnx.checker.check_model(proto, full_check=True)
+    (actual,) = ReferenceEvaluator(proto).run(None, {proto.graph.input[0].name: x.numpy()})
+    torch.testing.assert_close(torch.from_numpy(actual), expected, rtol=1e-4, atol=1e-5)
+
+
 def test_load_model_rejects_other_files(tmp_path: Path) -> None:
     state = tmp_path / "state.pt"
     torch.save(archspec.build(LENET).state_dict(), state)

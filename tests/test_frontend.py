@@ -230,6 +230,14 @@ def test_parallel_branches_missing_their_input_get_a_warning() -> None:
     assert archspec.load(right).warnings == []
 
 
+def test_a_residual_around_one_module_is_not_a_forgotten_branch_input() -> None:
+    """MobileNetV3's ``result = self.block(input); result += input``: the block reads the input implicitly."""
+    block = "  - id: block\n    layers: [{type: Conv2d, out_channels: 16, kernel_size: 1}]\n"
+    for merge in ("add, inputs: [block, input]", "concat, inputs: [input, block]"):
+        text = HEADER + "layers:\n" + block + f"  - {{id: merge, type: {merge}}}\n"
+        assert archspec.load(text).warnings == []
+
+
 def test_linear_on_a_feature_map_gets_a_warning_and_never_changes_the_exit_code(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

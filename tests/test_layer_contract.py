@@ -2,7 +2,8 @@
 
 For each single-input type in the registry, Hypothesis draws arguments and a per-sample
 input shape (``layer_strategies.STRATEGIES``) and the test checks archspec's static
-answer against a torch module built here, independently of the layer's own ``build()``:
+answer against a torch module built here (the class named by the layer's ``torch_module`` and
+``torch_name``: ``torch.nn``, or ``torchvision.ops``), independently of the layer's own ``build()``:
 
 * torch raises (constructing the module or running it on a batch of 2, in eval mode and
   under ``no_grad``) if and only if archspec rejects (a pydantic ValidationError, or a
@@ -19,6 +20,7 @@ A registered single-input type without a strategy fails the test. Run more examp
 
 from __future__ import annotations
 
+import importlib
 import os
 import warnings
 from typing import Any
@@ -88,13 +90,16 @@ def torch_kwargs(name: str, args: dict[str, Any], shape: Shape) -> dict[str, Any
 
 def torch_side(name: str, args: dict[str, Any], shape: Shape) -> tuple[torch.nn.Module | None, Any]:
     """(the module or None, its output or what torch raised), constructed with torch directly."""
-    torch_name = layer_types()[name].torch_name or name
+    cls = layer_types()[name]
+    torch_class = getattr(
+        importlib.import_module(cls.torch_module), cls.torch_name or name
+    )  # torch.nn, or torchvision.ops
     x = torch.randn(BATCH, *shape)
     try:
         # torch warnings (e.g. InstanceNorm's num_features mismatch) are not errors
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            module = getattr(torch.nn, torch_name)(**torch_kwargs(name, args, shape))
+            module = torch_class(**torch_kwargs(name, args, shape))
             module.eval()
             with torch.no_grad():
                 out = module(x)

@@ -134,6 +134,35 @@ def test_feature_dropout_needs_a_channel_dim_unless_p_is_zero_or_one(type_name: 
     assert infer(type_name, (), p=0).shape == ()
 
 
+def test_stochastic_depth_keeps_any_shape_and_has_no_parameters() -> None:
+    for shape in [(), (7,), (16, 8, 8), (2, 3, 4, 5, 6)]:
+        assert infer("StochasticDepth", shape, p=0.2, mode="row") == LayerResult(shape)
+    assert (
+        infer("StochasticDepth", (4,), p=0, mode="batch").shape
+        == infer("StochasticDepth", (4,), p=1.0, mode="row").shape
+    )
+    assert layer_types()["StochasticDepth"].family == "dropout"
+    assert make("StochasticDepth", p=0.125, mode="row").label() == "p=0.125 row"
+
+
+@pytest.mark.parametrize(
+    ("args", "field"),
+    [
+        ({"p": -0.01, "mode": "row"}, "p"),
+        ({"p": 1.01, "mode": "batch"}, "p"),
+        ({"p": 0.5, "mode": "rows"}, "mode"),
+        ({"p": 0.5, "mode": "Batch"}, "mode"),
+        ({"mode": "row"}, "p"),  # torchvision has no defaults
+        ({"p": 0.5}, "mode"),
+        ({"p": True, "mode": "row"}, "p"),  # torchvision would read true as 1: archspec wants a number
+    ],
+)
+def test_stochastic_depth_rejects_what_torchvision_rejects(args: dict[str, Any], field: str) -> None:
+    with pytest.raises(ValidationError) as info:
+        make("StochasticDepth", **args)
+    assert {str(error["loc"][0]) for error in info.value.errors()} == {field}
+
+
 # -- shape: Flatten, Unflatten, Identity -------------------------------------------------------
 
 

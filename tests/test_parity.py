@@ -1,11 +1,16 @@
 """Built models equal the reference implementations: torchvision's and the seed's hand-written classes.
 
 Same ``state_dict`` keys (``load_state_dict(strict=True)``), then the same outputs in eval mode.
+For the torchvision specs with squeeze-excitation and stochastic depth, also: every node's static
+shape and parameter count equal what torchvision's own modules produce and hold (forward hooks),
+and in training mode the same seed gives the same samples dropped and the same output.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,6 +19,7 @@ torchvision = pytest.importorskip("torchvision")
 from torch import nn  # noqa: E402
 
 import archspec  # noqa: E402
+from archspec.compiler.ir import CompiledSpec, Module, Node  # noqa: E402
 
 ROOT = Path(__file__).parent.parent
 
@@ -226,3 +232,127 @@ def test_resnet18_trains_like_torchvision() -> None:
     assert losses[0] == pytest.approx(losses[1], abs=1e-5)
     for (name, a), (_, b) in zip(reference.named_parameters(), model.named_parameters(), strict=True):
         torch.testing.assert_close(a.grad, b.grad, rtol=1e-4, atol=1e-5, msg=name)
+
+
+# -- torchvision's MobileNetV3-Small and EfficientNet-B0: squeeze-excitation, stochastic depth -------
+
+
+def test_mobilenet_v3_small_matches_torchvision() -> None:
+    check_parity("mobilenet_v3_small.yaml", torchvision.models.mobilenet_v3_small())
+    check_parity("mobilenet_v3_small.yaml", torchvision.models.mobilenet_v3_small(num_classes=10), num_classes=10)
+
+
+def test_efficientnet_b0_matches_torchvision() -> None:
+    check_parity("efficientnet_b0.yaml", torchvision.models.efficientnet_b0())
+
+
+def _real_outputs(reference: nn.Module, x: torch.Tensor) -> dict[str, tuple[int, ...]]:
+    """Every named module's per-sample output shape in one forward pass (forward hooks)."""
+    shapes: dict[str, tuple[int, ...]] = {}
+
+    def hook(name: str) -> Any:
+        def record(_module: nn.Module, _args: Any, output: torch.Tensor) -> None:  # None: the output stays
+            shapes.setdefault(name, tuple(output.shape[1:]))
+
+        return record
+
+    handles = [module.register_forward_hook(hook(name)) for name, module in reference.named_modules() if name]
+    try:
+        with torch.no_grad():
+            reference.eval()(x)
+    finally:
+        for handle in handles:
+            handle.remove()
+    return shapes
+
+
+def _module_outputs(compiled: CompiledSpec) -> Iterator[tuple[Module, Node]]:
+    """(module, node) for each functional node that is its module's output (a residual add, an SE's mul)."""
+    for module in compiled.root.modules():
+        for child in module.children:
+            if isinstance(child, Node) and child.layer.functional and child.name == module.output:
+                yield module, child
+
+
+def check_static_shapes_and_params(spec: str, reference: nn.Module) -> None:
+    """Static shapes and parameter counts, node by node, against torchvision's own modules; totals against torchinfo."""
+    compiled = archspec.load(ROOT / "specs" / spec)
+    real = _real_outputs(reference, torch.randn(1, *compiled.input_shape))
+    modules = dict(reference.named_modules())
+    checked = set()
+    for node in compiled.nodes:
+        if node.path in real:
+            assert node.shape == real[node.path], node.path
+            assert node.result is not None and node.result.params == sum(
+                p.numel() for p in modules[node.path].parameters()
+            )
+            checked.add(node.path)
+    for module in compiled.root.modules():
+        if module.path:
+            assert compiled.values[module.path] == real[module.path], module.path
+    # add and mul are expressions in torchvision's forward, not modules: each ends a module checked above
+    checked |= {node.path for _, node in _module_outputs(compiled)}
+    # torch.flatten in torchvision's forward: its output is what the classifier reads
+    assert compiled.node("flatten").shape == (compiled.node("classifier.0").input_shapes or [()])[0]
+    checked.add("flatten")
+    assert checked == {node.path for node in compiled.nodes}, "nodes whose shape nothing checked"
+    assert compiled.params_total == sum(p.numel() for p in reference.parameters())
+    assert compiled.trainable_params == sum(p.numel() for p in reference.parameters() if p.requires_grad)
+    torchinfo = pytest.importorskip("torchinfo")
+    stats = torchinfo.summary(reference, input_size=(1, *compiled.input_shape), verbose=0)
+    assert (compiled.params_total, compiled.macs) == (stats.total_params, stats.total_mult_adds)
+
+
+@pytest.mark.parametrize(
+    ("spec", "builder"),
+    [("mobilenet_v3_small.yaml", "mobilenet_v3_small"), ("efficientnet_b0.yaml", "efficientnet_b0")],
+)
+def test_static_shapes_and_params_equal_torchvisions_at_every_node(spec: str, builder: str) -> None:
+    check_static_shapes_and_params(spec, getattr(torchvision.models, builder)())
+
+
+def _drops(model: nn.Module) -> tuple[dict[str, list[bool]], list[Any]]:
+    """Record, per StochasticDepth call, which samples it zeroed."""
+    drops: dict[str, list[bool]] = {}
+
+    def hook(name: str) -> Any:
+        def record(_module: nn.Module, _args: Any, output: torch.Tensor) -> None:
+            drops[name] = (output.flatten(1) == 0).all(1).tolist()
+
+        return record
+
+    stochastic = torchvision.ops.StochasticDepth
+    handles = [m.register_forward_hook(hook(n)) for n, m in model.named_modules() if isinstance(m, stochastic)]
+    return drops, handles
+
+
+def test_efficientnet_b0_trains_like_torchvision() -> None:
+    """Stochastic depth at torchvision's per-block probabilities: same seed, same samples dropped, same output."""
+    reference = torchvision.models.efficientnet_b0(num_classes=10)
+    model = archspec.build(ROOT / "specs" / "efficientnet_b0.yaml", num_classes=10)
+    model.load_state_dict(reference.state_dict(), strict=True)
+    probabilities = {n: m.p for n, m in model.named_modules() if isinstance(m, torchvision.ops.StochasticDepth)}
+    expected = {n: m.p for n, m in reference.named_modules() if isinstance(m, torchvision.ops.StochasticDepth)}
+    assert len(probabilities) == 9 and all(expected[n] == p for n, p in probabilities.items())  # exactly equal
+    assert sorted(probabilities.values()) == [0.2 * float(k) / 16 for k in (2, 4, 6, 7, 9, 10, 12, 13, 14)]
+
+    x = torch.randn(4, 3, 224, 224, generator=torch.Generator().manual_seed(3))
+    outputs, patterns = [], []
+    for net in (reference, model, model):
+        drops, handles = _drops(net)
+        torch.manual_seed(11)
+        with torch.no_grad():
+            outputs.append(net.train()(x))
+        for handle in handles:
+            handle.remove()
+        patterns.append(drops)
+    assert patterns[0] == patterns[1] == patterns[2] and sorted(patterns[0]) == sorted(probabilities)
+    assert any(any(rows) for rows in patterns[0].values()), "seed 11 drops no sample: pick a seed that does"
+    torch.testing.assert_close(outputs[1], outputs[0], rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(outputs[2], outputs[1], rtol=0, atol=0)
+
+    torch.manual_seed(12)  # another seed drops other samples: the randomness is real
+    drops, handles = _drops(model)
+    with torch.no_grad():
+        model.train()(x)
+    assert drops != patterns[0]

@@ -17,6 +17,9 @@ REFERENCE = {
     "alexnet": ((3, 224, 224), 61_100_840, 714_682_664),
     "vgg16": ((3, 224, 224), 138_357_544, 15_483_821_032),
     "resnet18": ((3, 224, 224), 11_689_512, 1_814_083_944),
+    # torchvision's mobilenet_v3_small() and efficientnet_b0(), measured the same way
+    "mobilenet_v3_small": ((3, 224, 224), 2_542_856, 56_527_424),
+    "efficientnet_b0": ((3, 224, 224), 5_288_548, 385_867_108),
 }
 
 

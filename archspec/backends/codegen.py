@@ -1,7 +1,8 @@
 """``archspec codegen``: readable, self-contained PyTorch source for a compiled spec.
 
 The source is written from the IR, never by printing modules: each leaf is
-``nn.<Class>(...)`` from the layer's ``torch_kwargs`` (the sizes positional, then
+``nn.<Class>(...)`` (or ``torchvision.ops.<Class>(...)``, after the layer's ``torch_module``)
+from the layer's ``torch_kwargs`` (the sizes positional, then
 what the spec wrote, as keywords), each block (and each group that is not a
 chain) is its own class, deduplicated by structure, chains of a group are an
 inline ``nn.Sequential``, and ``forward`` is the same straight-line code that
@@ -15,6 +16,7 @@ keep it stable at 120 too), and the file passes ``ruff check``.
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import textwrap
 from dataclasses import dataclass, field
@@ -41,13 +43,15 @@ class _Class:
 
 @dataclass
 class _Writer:
-    RESERVED_CLASS_NAMES: ClassVar[frozenset[str]] = frozenset({"OrderedDict", "torch", "nn"})
+    RESERVED_CLASS_NAMES: ClassVar[frozenset[str]] = frozenset({"OrderedDict", "torch", "nn", "torchvision"})
 
     compiled: CompiledSpec
     classes: list[_Class] = field(default_factory=list)
     by_body: dict[tuple[str, str], str] = field(default_factory=dict)
     taken: set[str] = field(default_factory=lambda: set(_Writer.RESERVED_CLASS_NAMES))
     uses_ordered_dict: bool = False
+    imports: set[str] = field(default_factory=set)
+    """Modules besides torch that leaf classes come from (``torchvision.ops``), imported by name."""
 
     # -- classes -----------------------------------------------------------------------------
     def module_class(self, module: Module, wanted: str, doc: str | None, *, exact: bool = False) -> str:
@@ -144,15 +148,17 @@ class _Writer:
         return Call("nn.Sequential", (Call("OrderedDict", (Seq(pairs),)),))
 
     def layer_call(self, node: Node) -> Call:
-        from torch import nn
-
         layer = node.layer
         torch_name = layer.torch_name or layer.type_name()
         if type(layer).build is not Layer.build:
             self.unsupported(node, "builds a custom module (its layer type overrides build())")
-        cls = getattr(nn, torch_name, None)
+        # torch.nn classes read as nn.Conv2d, as in hand-written models; others by their module path
+        qualified = f"nn.{torch_name}" if layer.torch_module == "torch.nn" else f"{layer.torch_module}.{torch_name}"
+        cls = getattr(importlib.import_module(layer.torch_module), torch_name, None)
         if not isinstance(cls, type):
-            self.unsupported(node, f"has no torch.nn class 'nn.{torch_name}'")
+            self.unsupported(node, f"has no class '{qualified}'")
+        if layer.torch_module != "torch.nn":
+            self.imports.add(layer.torch_module)
         kwargs = layer.torch_kwargs(node.input_shapes or [])
         try:
             parameters = [p for p in inspect.signature(cls).parameters.values() if p.name not in _SKIPPED_ARGUMENTS]
@@ -169,7 +175,7 @@ class _Writer:
             else:
                 named.append((parameter.name, value))
         named += list(kwargs.items())
-        return Call(f"nn.{torch_name}", tuple(args), tuple(named))
+        return Call(qualified, tuple(args), tuple(named))
 
     def unsupported(self, node: Node, why: str) -> NoReturn:
         raise UsageError(
@@ -178,7 +184,8 @@ class _Writer:
                     "codegen",
                     f"cannot write source for '{node.path}': layer type '{node.type}' {why}",
                     node.source_path,
-                    hint="use archspec.build() for this spec; codegen writes torch.nn layers and add/mul/concat",
+                    hint="use archspec.build() for this spec; codegen writes torch.nn and torchvision.ops layers "
+                    "and add/mul/concat",
                     node=node.path,
                 )
             ]
@@ -225,7 +232,8 @@ def generate_source(compiled: CompiledSpec, *, origin: str | None = None) -> str
     lines.append("")
     if writer.uses_ordered_dict:
         lines += ["from collections import OrderedDict", ""]
-    lines += ["import torch", "from torch import nn", "", f"__all__ = [{pysource.literal(root)}]"]
+    lines += ["import torch", *(f"import {name}" for name in sorted(writer.imports)), "from torch import nn", ""]
+    lines.append(f"__all__ = [{pysource.literal(root)}]")
     for cls in classes:
         lines += ["", "", f"class {cls.name}({cls.base}):"]
         if cls.doc:

@@ -5,7 +5,8 @@
   reads: that reader would see the overwritten values;
 * ``branch-input``: a merge (``add``, ``mul``, ``concat``) joins a node and the node right
   after it that took it as its implicit input -- in an Inception block, the second branch
-  forgot ``inputs: [input]`` and silently became a continuation of the first;
+  forgot ``inputs: [input]`` and silently became a continuation of the first (merging the
+  scope's own input with the node that reads it is a residual, never warned);
 * ``no-flatten``: a layer that acts on the last dimension only (``Linear``) reads a feature
   map (the output of convolutions or pooling, or the image input), with no ``Flatten``.
 """
@@ -63,6 +64,8 @@ def _branch_warnings(compiled: CompiledSpec, merge: Node, children: dict[str, No
         branch = children.get(name)
         if branch is None or not branch.implicit_input or not branch.inputs or branch.inputs[0] not in merged - {name}:
             continue
+        if branch.inputs[0] == INPUT:
+            continue  # add: [f(x), input] is a residual (concat: a dense connection), not a forgotten branch input
         previous = branch.inputs[0]
         message = (
             f"'{branch.path}' takes its input from '{previous}' (the node before it), and '{merge.path}' "

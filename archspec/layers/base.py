@@ -283,6 +283,8 @@ class Layer(NodeFields):
     """Arguments (like ``in_channels``) filled from the incoming shape when omitted."""
     torch_name: ClassVar[str | None] = None
     """The ``torch.nn`` class to construct; defaults to the layer type name."""
+    torch_module: ClassVar[str] = "torch.nn"
+    """The module that holds that class, imported only when a model is built (``torchvision.ops``)."""
     functional: ClassVar[bool] = False
     """True for operations (add, concat) that the backend emits as code, not as a module."""
     fresh_output: ClassVar[bool] = False
@@ -327,10 +329,11 @@ class Layer(NodeFields):
         return {k: tuple(v) if isinstance(v, list) else v for k, v in kwargs.items()}
 
     def build(self, inputs: list[Shape]) -> "nn.Module":
-        """Construct the torch module (imports torch lazily)."""
-        from torch import nn
+        """Construct the torch module (imports torch, or ``torch_module``, lazily)."""
+        import importlib
 
-        return getattr(nn, self.torch_name or self.type_name())(**self.torch_kwargs(inputs))
+        module = importlib.import_module(self.torch_module)
+        return getattr(module, self.torch_name or self.type_name())(**self.torch_kwargs(inputs))
 
     def call(self, inputs: list[Shape]) -> "Op":
         """A functional layer's operation on inputs of these shapes, described once for every backend

@@ -1,4 +1,4 @@
-"""Dropout: Dropout, Dropout1d/2d/3d, AlphaDropout and FeatureAlphaDropout.
+"""Dropout: Dropout, Dropout1d/2d/3d, AlphaDropout, FeatureAlphaDropout and StochasticDepth.
 
 Dropout keeps the shape and has no parameters. ``p`` must lie in [0, 1] (torch's
 ``_DropoutNd`` constructor raises otherwise). Ranks are per sample (batch excluded);
@@ -11,9 +11,13 @@ torch (``F.dropout1d``/``dropout2d``/``dropout3d``, ATen's ``feature_dropout``) 
 Dropout2d and Dropout3d only *warn* on other ranks, so those stay legal. torch reads a
 batched tensor with one dim too few as unbatched: Dropout1d on ``(L,)`` and Dropout3d on
 ``(C, H, W)`` therefore drop whole samples rather than channels.
+
+StochasticDepth is ``torchvision.ops.StochasticDepth`` (Huang et al., 2016, "Deep Networks with
+Stochastic Depth"), the drop-path of EfficientNet and ConvNeXt residual branches: it zeroes whole
+samples (``mode: row``) or the whole batch (``mode: batch``) and takes any rank.
 """
 
-from typing import TYPE_CHECKING, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import Field
 
@@ -107,3 +111,29 @@ class FeatureAlphaDropout(_FeatureDropout):
     """torch.nn.FeatureAlphaDropout: AlphaDropout of whole channels."""
 
     type: Literal["FeatureAlphaDropout"]
+
+
+@register
+class StochasticDepth(Elementwise):
+    """torchvision.ops.StochasticDepth: zero whole samples (or the whole batch) with probability p.
+
+    The survivors are scaled by 1/(1-p); identity in eval mode. torchvision's constructor takes
+    ``p`` and ``mode`` with no defaults and checks them in ``forward`` (``p`` in [0, 1], ``mode``
+    'row' or 'batch'), where archspec's schema checks them as the spec is read.
+    """
+
+    type: Literal["StochasticDepth"]
+    family: ClassVar[str] = "dropout"
+    torch_module: ClassVar[str] = "torchvision.ops"
+
+    p: DropProbability | Expr = Field(description="probability of dropping a sample (row) or the batch, in [0, 1]")
+    mode: Literal["row", "batch"] | Expr = Field(
+        description="'row': each sample of the batch is dropped on its own; 'batch': all of them together"
+    )
+
+    def torch_kwargs(self, inputs: list[Shape]) -> dict[str, Any]:
+        """``p`` as a float: TorchScript holds torchvision to its ``p: float`` annotation, and refuses ``1``."""
+        return {**super().torch_kwargs(inputs), "p": float(self.p)}
+
+    def label(self) -> str:
+        return f"p={self.p} {self.mode}"
