@@ -149,12 +149,13 @@ class Diagram:
         def resolve(local: str) -> str | None:
             if local in input_values:
                 return input_values[local]
-            child = children.get(local)
+            base, dot, part = local.partition(".")
+            child = children.get(base if dot else local)
             if child is None:
                 return None
             if isinstance(child, Module):
                 return self.drawn.module_output.get(child.path)
-            return child.path
+            return f"{child.path}.{part}" if dot else child.path
 
         for child in module.children:
             if isinstance(child, Module):
@@ -169,6 +170,8 @@ class Diagram:
                 self._walk(child, child_inputs, child_depth, inner)
             else:
                 self.drawn.owner[child.path] = collapsed or child.path
+                for index in range(len(child.result.parts or ()) if child.result else 0):
+                    self.drawn.owner[f"{child.path}.{index}"] = collapsed or child.path
                 self.drawn.sources[child] = [resolve(name) for name in child.inputs]
         output = resolve(module.output) if module.output else None
         self.drawn.module_output[module.path] = output or ""

@@ -62,15 +62,19 @@ def receptive_fields(compiled: CompiledSpec) -> dict[str, Receptive]:
     """The receptive field of every value path that could be inferred (``"input"`` included)."""
     spatial = tuple(compiled.input_shape[1:])
     whole = Receptive(spatial, None, True)
-    fields: dict[str, Receptive] = {INPUT: Receptive((1,) * len(spatial), (1,) * len(spatial))}
+    start = Receptive((1,) * len(spatial), (1,) * len(spatial))
+    fields: dict[str, Receptive] = {INPUT: start, next(iter(compiled.inputs), INPUT): start}
     for node in compiled.nodes:
         if node.result is None or not node.input_shapes:
             continue
-        inputs = [fields.get(source) for source in node.sources]
-        if any(rf is None for rf in inputs):
+        batched = [s for s in node.sources if (t := compiled.types.get(s)) is None or t.batched]
+        inputs = [fields.get(source) for source in batched]  # a held tensor has no position on the input
+        if not inputs or any(rf is None for rf in inputs):
             continue
-        field = _combine(inputs)  # type: ignore[arg-type]
-        fields[node.path] = _step(node, field, whole)
+        field = _step(node, _combine(inputs), whole)  # type: ignore[arg-type]
+        fields[node.path] = field
+        for index in range(len(node.result.parts or ())):
+            fields[f"{node.path}.{index}"] = field
     return fields
 
 

@@ -40,8 +40,9 @@ def _module_warnings(compiled: CompiledSpec, module: Module) -> Iterator[Diagnos
     readers: dict[str, list[str]] = defaultdict(list)
     for child in module.children:
         for name in child.inputs:
-            readers[name].append(child.name)
-    readers[module.output].append("<output>")
+            readers[name.partition(".")[0]].append(child.name)  # ``chunk.1`` reads ``chunk``
+    for name in module.outputs:  # every output of a model with several
+        readers[name.partition(".")[0]].append("<output>")
     children = {child.name: child for child in module.children}
     for child in module.children:
         where = child.source_path
@@ -49,7 +50,7 @@ def _module_warnings(compiled: CompiledSpec, module: Module) -> Iterator[Diagnos
             message = f"the output of '{child.path}' is never used"
             yield _warning(compiled, "unused", message, where, "remove the node, or list it in a later node's 'inputs'")
         if isinstance(child, Node) and getattr(child.layer, "inplace", False):
-            source = child.inputs[0]
+            source = child.inputs[0].partition(".")[0]
             others = [r for r in readers[source] if r != child.name]
             if others:
                 message = f"in-place {child.type} '{child.path}' overwrites '{source}', which '{others[0]}' also reads"
