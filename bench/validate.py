@@ -2,7 +2,7 @@
 
 Prints, in one run on this machine:
   * wall time of `archspec validate specs/*.yaml` (a fresh interpreter, median of runs)
-    against `python -c "import torch"` (same, runs interleaved), and their ratio (target < 0.25);
+    against `python -c "import torch"` (same, runs interleaved), and their ratio (target < 0.15);
   * in-process compile time (load + validate + expand + infer) of generated specs of
     1,000, 10,000 and 20,000 layers (target: 10k < 2 s; 20k/10k < 2.3).
 
@@ -82,7 +82,7 @@ def main() -> None:
     )
     print(f"archspec validate {len(specs)} shipped specs: {validate:.3f} s (median of {args.runs})")
     print(f"python -c 'import torch':          {torch_import:.3f} s")
-    print(f"ratio validate / import torch:     {validate / torch_import:.3f}  (target < 0.25)")
+    print(f"ratio validate / import torch:     {validate / torch_import:.3f}  (target < 0.15, issue 9)")
     print(f"  of which importing pydantic and yaml: {floor:.3f} s")
     results = compile_times({layers: generated_spec(layers) for layers in (1_000, 10_000, 20_000)}, args.runs)
     for layers in results:

@@ -57,8 +57,9 @@ def one_torch_thread() -> Any:
 def single_input(cls: type[Layer]) -> bool:
     # Merge nodes (add, concat, mul) take several inputs (max_inputs != 1) and are functions in
     # the generated forward, not torch modules: this single-input contract does not cover them;
-    # tensor operations and held tensors have their own (tests/test_tensor_ops.py).
-    return cls.max_inputs == 1 and not cls.functional and not cls.stored
+    # tensor operations and held tensors have their own (tests/test_tensor_ops.py), and layers that
+    # take integer ids (Embedding) theirs (tests/test_embedding.py).
+    return cls.max_inputs == 1 and not cls.functional and not cls.stored and "float" in cls.accepts
 
 
 # -- the two sides ---------------------------------------------------------------------------

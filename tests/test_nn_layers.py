@@ -156,7 +156,16 @@ CORNER_CASES = [
     ("RReLU", {"lower": 0.2, "upper": 0.2}, (3,), (3,)),
     ("RReLU", {"lower": 0.3, "upper": 0.2}, (3,), None),
     ("RReLU", {"lower": -1, "upper": -0.5, "inplace": True}, (3,), (3,)),  # raises only in an eval-mode backward
-    ("RReLU", {"upper": 3.4028235e38}, (3,), None),  # training converts each bound to float32; eval their mean
+    ("RReLU", {"upper": 3.4028235e38}, (3,), None),
+    ("RReLU", {"lower": 0, "upper": 2**63}, (3,), None),  # eval adds int64 and uint64 Scalars: no promotion
+    ("RReLU", {"lower": 2**63, "upper": 2**64 - 1}, (3,), None),  # no uint64 addition
+    ("RReLU", {"lower": 0.5, "upper": 2**63}, (3,), (3,)),
+    (
+        "RReLU",
+        {"lower": 2**63 - 1, "upper": 2**63 - 1},
+        (3,),
+        (3,),
+    ),  # training converts each bound to float32; eval their mean
     ("Softshrink", {"lambd": -0.1}, (3,), None),
     ("Softshrink", {"lambd": 3.4028235e38}, (3,), None),
     ("Softshrink", {"lambd": 3.4e38}, (3,), (3,)),

@@ -22,10 +22,13 @@ ROOT = Path(__file__).parent.parent
 @pytest.fixture
 def scratch_registry() -> Iterator[None]:
     """Register test layers without leaking them into other tests (schema staleness etc.)."""
-    saved = dict(layer_types())  # load built-ins first, or the restore would empty the registry
+    layer_types()  # load built-ins first, or the restore would empty the registry
+    table = registry._layers
+    saved = (dict(table.classes), dict(table.pending), list(table.names), set(registry._plugins))
     yield
-    registry._layers.clear()
-    registry._layers.update(saved)
+    table.classes, table.pending, table.names = saved[0], saved[1], saved[2]
+    registry._plugins.clear()
+    registry._plugins.update(saved[3])
     registry._version += 1
 
 
@@ -105,3 +108,16 @@ def test_custom_layer_registered_in_process_validates(scratch_registry: None) ->
         "archspec: 1\nname: t\ninput: {channels: 3, size: [4, 4]}\nlayers: [{type: TestDoubler}, {type: TestDoubler}]\n"
     )
     assert spec.output_shape == (12, 4, 4)
+
+
+def test_variants_are_made_on_first_use_and_names_need_no_class() -> None:
+    """N-d variants and aliases are registered lazily: a spec pays only for the types it uses."""
+    table = registry._layers
+    layer_types()
+    assert "ReplicationPad3d" in table and "ReplicationPad3d" in list(layer_types())
+    if "ReplicationPad3d" in table.pending:
+        cls = layer_types()["ReplicationPad3d"]
+        assert cls.type_name() == "ReplicationPad3d" and "ReplicationPad3d" not in table.pending
+    assert layer_types()["ReplicationPad3d"] is layer_types()["ReplicationPad3d"]
+    with pytest.raises(ValueError, match="already registered"):
+        registry.register_lazy("Conv2d", lambda: layer_types()["Conv2d"])

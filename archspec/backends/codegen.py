@@ -25,9 +25,10 @@ from typing import Any, ClassVar, NoReturn
 from archspec import __version__
 from archspec.backends import pysource
 from archspec.backends.pysource import INDENT, WIDTH, Call, Seq
-from archspec.compiler.ir import CompiledSpec, Module, Node
+from archspec.backends.values import dtype_suffix
+from archspec.compiler.ir import INPUT, CompiledSpec, Module, Node
 from archspec.errors import SpecError, UsageError
-from archspec.layers.base import Layer
+from archspec.layers.base import Layer, TensorType
 from archspec.safetext import escape_controls
 
 _SKIPPED_ARGUMENTS = frozenset({"self", "device", "dtype"})
@@ -245,10 +246,26 @@ def generate_source(compiled: CompiledSpec, *, origin: str | None = None) -> str
 
 
 def _root_doc(compiled: CompiledSpec) -> str:
-    shape = ", ".join(str(d) for d in compiled.input_shape)
-    out = ", ".join(str(d) for d in compiled.output_shape or ())
-    io = f"Input (N, {shape}) -> output (N, {out}); {compiled.params_total:,} parameters."
+    """``Input (N, 3, 32, 32) -> output (N, 10)``; several inputs and outputs each by name, with dtypes."""
+    inputs, outputs = compiled.inputs, compiled.outputs
+    if list(inputs) == [INPUT] and list(outputs) == ["output"]:
+        io = f"Input {_batch_text(inputs[INPUT])} -> output {_batch_text(outputs['output'])}"
+    else:
+        kind = "a dict" if compiled.root.result_names else "a tuple" if len(outputs) > 1 else "one tensor"
+        ins = ", ".join(f"{name} {_batch_text(value)}" for name, value in inputs.items())
+        outs = ", ".join(f"{name} {_batch_text(value)}" for name, value in outputs.items())
+        io = f"Inputs (in forward's order): {ins}. Outputs ({kind}): {outs}"
+    io += f"; {compiled.params_total:,} parameters."
     return f"{compiled.description}\n\n{io}" if compiled.description else io
+
+
+def _batch_text(value: TensorType | None) -> str:
+    """``(N, 5) int64 in [0, 10)``: the shape with its batch dim, and the dtype when not float32."""
+    if value is None:
+        return "(N, ?)"
+    text = "(" + ", ".join(["N", *map(str, value.shape)]) + ("," if not value.shape else "") + ")"
+    text += dtype_suffix(value.dtype)
+    return text + (f" in [{value.low}, {value.high})" if value.low is not None else "")
 
 
 def _module_doc(compiled: CompiledSpec, origin: str | None) -> str:

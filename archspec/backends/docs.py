@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from archspec.backends.graphviz import Diagram, render
-from archspec.backends.summary import activation_bytes, human_bytes, shape_text, summary_markdown
-from archspec.compiler.ir import CompiledSpec
+from archspec.backends.summary import human_bytes, summary_markdown
+from archspec.backends.values import io_line, named, node_activation_bytes
+from archspec.compiler.ir import INPUT, CompiledSpec
 from archspec.fileio import output_target, write_bytes_atomic
 from archspec.safetext import escape_controls
 
@@ -56,13 +57,13 @@ class Written:
 def page_markdown(page: Page, out_dir: Path, *, diagram: bool = True) -> str:
     """The Markdown page of one spec (the diagram is ``<stem>.svg`` next to it)."""
     c = page.compiled
-    activations = sum(activation_bytes(node.shape) for node in c.nodes)
+    activations = sum(node_activation_bytes(c, node) for node in c.nodes)
     source = _relative(page.spec_path, out_dir)
     lines = [GENERATED, "", f"# {c.name}", ""]
     if c.description:
         lines += [c.description.strip(), ""]
     lines += [
-        f"Spec: [`{source}`]({source}) · input `{shape_text(c.input_shape)}` → output `{shape_text(c.output_shape)}` · "
+        f"Spec: [`{source}`]({source}) · {_io_markdown(c)} · "
         f"{c.params_total:,} params · {c.macs:,} mult-adds · {c.flops:,} FLOPs · "
         f"{human_bytes(activations)} activations per sample",
         "",
@@ -89,9 +90,10 @@ def index_markdown(pages: list[Page]) -> str:
     for page in pages:
         c = page.compiled
         description = _first_sentence(c.description or "").replace("|", "\\|")
+        inputs, outputs = _cell(named(dict(c.inputs), INPUT)), _cell(named(c.outputs, "output"))
         lines.append(
-            f"| [{c.name}]({page.stem}.md) | {description} | `{shape_text(c.input_shape)}` | "
-            f"`{shape_text(c.output_shape)}` | {len(c.nodes):,} | {c.params_total:,} | {c.macs:,} | {c.flops:,} |"
+            f"| [{c.name}]({page.stem}.md) | {description} | `{inputs}` | `{outputs}` | "
+            f"{len(c.nodes):,} | {c.params_total:,} | {c.macs:,} | {c.flops:,} |"
         )
     lines.append("")
     return escape_controls("\n".join(lines), keep="\n")
@@ -107,6 +109,21 @@ def write_docs(pages: list[Page], out_dir: Path, *, diagrams: bool = True, depth
         written.put(out_dir / f"{page.stem}.md", page_markdown(page, out_dir, diagram=diagrams).encode("utf-8"))
     written.put(out_dir / "index.md", index_markdown(pages).encode("utf-8"))
     return written
+
+
+def _io_markdown(compiled: CompiledSpec) -> str:
+    """``input `[3, 224, 224]` → output `[1000]```; several inputs or outputs by name, with dtypes."""
+    head, _, tail = io_line(compiled).partition(" -> ")
+    return " → ".join(_code_after_word(part) for part in (head, tail))
+
+
+def _code_after_word(text: str) -> str:
+    word, _, rest = text.partition(" ")
+    return f"{word} `{_cell(rest)}`"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
 
 
 def _relative(path: Path, start: Path) -> str:

@@ -32,6 +32,7 @@ from archspec.compiler.ir import CompiledSpec
 from archspec.compiler.pipeline import compile_spec
 from archspec.errors import Diagnostic, SpecError, SpecIOError, UsageError
 from archspec.fileio import write_bytes_atomic
+from archspec.layers.base import TensorType
 
 FORMAT = "archspec-model"
 VERSION = 1
@@ -42,9 +43,26 @@ ONNX_MAX_BYTES = 2**31 - 2**24
 
 
 def example_input(compiled: CompiledSpec) -> torch.Tensor:
-    """A random batch of the spec's input shape (batch 2, so export keeps the batch dim symbolic)."""
-    generator = torch.Generator().manual_seed(0)
-    return torch.randn(2, *compiled.input_shape, generator=generator)
+    """A random batch of the spec's (first) input (batch 2, so export keeps the batch dim symbolic)."""
+    return example_inputs(compiled)[0]
+
+
+def example_inputs(compiled: CompiledSpec, batch: int = 2, seed: int = 0) -> tuple[torch.Tensor, ...]:
+    """One random batch per model input, in ``forward``'s order, each with its dtype: normal floats,
+    integers in the declared range ``[low, high)`` (else ``[0, 2)``: valid for any index), random bools."""
+    generator = torch.Generator().manual_seed(seed)
+    return tuple(_example(value, batch, generator) for value in compiled.inputs.values())
+
+
+def _example(value: TensorType, batch: int, generator: torch.Generator) -> torch.Tensor:
+    shape = (batch, *value.shape)
+    dtype = getattr(torch, value.dtype)
+    if value.kind == "float":
+        return torch.randn(shape, generator=generator).to(dtype)
+    if value.kind == "bool":
+        return torch.randint(0, 2, shape, generator=generator).bool()
+    low, high = (value.low, value.high) if value.low is not None and value.high is not None else (0, 2)
+    return torch.randint(low, high, shape, generator=generator, dtype=dtype)
 
 
 # -- pt -------------------------------------------------------------------------------------
@@ -164,16 +182,18 @@ def _quiet() -> Iterator[None]:
         yield
 
 
-def torchscript_bytes(model: nn.Module, example: torch.Tensor) -> tuple[bytes, str]:
-    """A TorchScript archive (``torch.jit.load`` reads it without archspec); scripted, else traced."""
+def torchscript_bytes(model: nn.Module, example: torch.Tensor | tuple[torch.Tensor, ...]) -> tuple[bytes, str]:
+    """A TorchScript archive (``torch.jit.load`` reads it without archspec); scripted, else traced
+    (``strict=False``: a dict of outputs traces too)."""
     model = model.eval()
+    examples = example if isinstance(example, tuple) else (example,)
     with _quiet():
         try:
             scripted = torch.jit.script(model)
             how = "scripted"
         except Exception:
             try:
-                scripted = torch.jit.trace(model, example)
+                scripted = torch.jit.trace(model, examples, strict=False)
             except Exception as exc:
                 raise _usage(
                     f"TorchScript cannot compile or trace this model: {_first_line(exc)}", "<export>"
@@ -184,8 +204,16 @@ def torchscript_bytes(model: nn.Module, example: torch.Tensor) -> tuple[bytes, s
     return buffer.getvalue(), how
 
 
-def onnx_bytes(model: nn.Module, example: torch.Tensor) -> bytes:
-    """ONNX through torch's exporter (``torch.export`` based), the batch dim symbolic."""
+def onnx_bytes(
+    model: nn.Module,
+    example: torch.Tensor | tuple[torch.Tensor, ...],
+    *,
+    input_names: list[str] | None = None,
+    output_names: list[str] | None = None,
+) -> bytes:
+    """ONNX through torch's exporter (``torch.export`` based), the batch dim symbolic (shared by
+    every input). Inputs and outputs keep the spec's names (a dict's keys; ``output_0``... for a tuple)."""
+    examples = example if isinstance(example, tuple) else (example,)
     model = model.eval()
     size = sum(p.numel() * p.element_size() for p in model.parameters())
     if size > ONNX_MAX_BYTES:
@@ -194,16 +222,17 @@ def onnx_bytes(model: nn.Module, example: torch.Tensor) -> bytes:
             "<export>",
             "export --format pt or torchscript instead",
         )
-    dynamic = ({0: torch.export.Dim("batch")},)
+    batch = torch.export.Dim("batch")
+    dynamic = tuple({0: batch} for _ in examples)
     with _quiet():
         try:
             program = torch.onnx.export(
                 model,
-                (example,),
+                examples,
                 dynamo=True,
                 dynamic_shapes=dynamic,
-                input_names=["input"],
-                output_names=["output"],
+                input_names=input_names or ["input"],
+                output_names=output_names or ["output"],
                 verbose=False,
             )
         except Exception as exc:
@@ -224,12 +253,20 @@ def export_model(model: nn.Module, compiled: CompiledSpec, path: str | Path, fmt
     if fmt == "pt":
         data = pt_bytes(model, compiled)
     elif fmt == "torchscript":
-        data, info["how"] = torchscript_bytes(model, example_input(compiled))
+        data, info["how"] = torchscript_bytes(model, example_inputs(compiled))
     else:
-        data = onnx_bytes(model, example_input(compiled))
+        data = onnx_bytes(model, example_inputs(compiled), **io_names(compiled))
     write_bytes_atomic(path, data)
     info["bytes"] = len(data)
     return info
+
+
+def io_names(compiled: CompiledSpec) -> dict[str, list[str]]:
+    """ONNX's input and output names: the spec's (``input``/``output`` for one of each)."""
+    outputs = list(compiled.outputs)
+    if compiled.root.result_names is None and len(outputs) > 1:
+        outputs = [f"output_{name}" for name in outputs]
+    return {"input_names": list(compiled.inputs), "output_names": outputs}
 
 
 def _first_line(exc: BaseException) -> str:
@@ -241,4 +278,4 @@ def _usage(message: str, file: str, hint: str | None = None) -> UsageError:
     return UsageError([Diagnostic("export", message, file, hint=hint)])
 
 
-__all__ = ["FORMATS", "export_model", "load_pt", "onnx_bytes", "pt_payload", "torchscript_bytes"]
+__all__ = ["FORMATS", "example_inputs", "export_model", "load_pt", "onnx_bytes", "pt_payload", "torchscript_bytes"]

@@ -7,6 +7,11 @@ into one box with their input and output shapes and parameter total. A partial r
 (``compile_spec(..., allow_errors=True)``) draws its failing nodes in red with their
 error messages, and the nodes after them dashed.
 
+Each model input is its own box (named, with its dtype when not float32), and so is each
+output (named for a dict, numbered for a tuple). An edge from one part of a node with
+several outputs (``chunk.1``) leaves that node, labelled with the part's index and shape.
+Held tensors (``Parameter``, ``Buffer``) are cylinders: they read no input.
+
 Edges are resolved from each node's *local* input names through the module tree rather
 than from the global ``sources``, so that an edge from a failed node (whose value has no
 path) is still drawn.
@@ -24,16 +29,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from archspec.backends.summary import key_args, shape_text
+from archspec.backends.values import dtype_suffix, io_line, node_text, type_text
 from archspec.compiler.ir import INPUT, CompiledSpec, Module, Node
 from archspec.errors import Diagnostic, UsageError
-from archspec.layers.base import Shape
+from archspec.layers.base import Shape, TensorType
 from archspec.safetext import escape_controls
 
 if TYPE_CHECKING:
     import graphviz
 
 INPUT_ID, OUTPUT_ID, NOTE_ID = "_input", "_output", "_diagnostics"
-"""Ids of the extra boxes; spec ids start with a letter, so no layer or module can take them."""
+"""Ids of the extra boxes; spec ids start with a letter, so no layer or module can take them.
+Several inputs and outputs are ``_input_<name>`` and ``_output_<name>``."""
+STORED_FILL = {True: "#e5d8bd", False: "#f2f2f2"}
+"""Fill of held tensors: learned (``Parameter``) and fixed (``Buffer``)."""
 
 FORMATS = ("svg", "png", "pdf", "dot")
 """Output formats, chosen by the output file's extension."""
@@ -92,11 +101,11 @@ def require_dot(fmt: str, instead: str = "write a .dot file instead") -> None:
         raise UsageError([Diagnostic("graphviz", message, "<command line>", hint=INSTALL_HINT.format(instead=instead))])
 
 
-def edge_text(shape: Shape | None) -> str:
-    """The compact form on edges: ``64x56x56``."""
+def edge_text(shape: Shape | None, dtype: str | None = None) -> str:
+    """The compact form on edges: ``64x56x56``, ``5 int64``."""
     if shape is None:
         return "?"
-    return "x".join(map(str, shape)) if shape else "scalar"
+    return ("x".join(map(str, shape)) if shape else "scalar") + dtype_suffix(dtype)
 
 
 def _lines(*lines: str) -> str:
@@ -123,6 +132,8 @@ class _Drawn:
     """Each leaf's input value paths, resolved from its local input names (None: unresolvable)."""
     module_input: dict[str, str] = field(default_factory=dict)
     module_output: dict[str, str] = field(default_factory=dict)
+    results: list[str] = field(default_factory=list)
+    """The root's output values, in order (several for ``output: [a, b]`` or a dict)."""
 
 
 class Diagram:
@@ -138,8 +149,17 @@ class Diagram:
         self.compiled = compiled
         self.depth = depth
         self.rankdir = rankdir
-        self.drawn = _Drawn({INPUT: INPUT_ID})
-        self._walk(compiled.root, {INPUT: INPUT}, 0, None)
+        self.input_boxes = self._input_boxes()
+        self.drawn = _Drawn(dict(self.input_boxes))
+        first = next(iter(compiled.inputs), INPUT)
+        self._walk(compiled.root, {INPUT: first, **{name: name for name in compiled.inputs}}, 0, None)
+
+    def _input_boxes(self) -> dict[str, str]:
+        """Input value path -> its box: ``_input`` for the one unnamed input, else ``_input_<name>``."""
+        names = list(self.compiled.inputs) or [INPUT]
+        if names == [INPUT]:
+            return {INPUT: INPUT_ID}
+        return {name: f"{INPUT_ID}_{name}" for name in names}
 
     # -- resolving values through the module tree -------------------------------------------
     def _walk(self, module: Module, input_values: dict[str, str], depth: int, collapsed: str | None) -> None:
@@ -175,6 +195,8 @@ class Diagram:
                 self.drawn.sources[child] = [resolve(name) for name in child.inputs]
         output = resolve(module.output) if module.output else None
         self.drawn.module_output[module.path] = output or ""
+        if module.kind == "root":
+            self.drawn.results = [resolve(name) or "" for name in module.outputs if name]
 
     def box(self, value: str | None) -> str | None:
         """The id of the box that draws ``value``."""
@@ -182,6 +204,18 @@ class Diagram:
 
     def shape_of(self, value: str | None) -> Shape | None:
         return self.compiled.values.get(value) if value else None
+
+    def type_of(self, value: str | None) -> TensorType | None:
+        return self.compiled.types.get(value) if value else None
+
+    def edge_label(self, value: str | None) -> str:
+        """``8x12``; ``[1] 8x12`` for part 1 of a several-output node; the dtype when not float32."""
+        found = self.type_of(value)
+        text = edge_text(self.shape_of(value), found.dtype if found else None)
+        base, _, part = (value or "").rpartition(".")
+        if base and part.isdigit() and base in self.compiled.by_path:
+            return f"[{part}] {text}"
+        return text
 
     # -- building the graph -----------------------------------------------------------------
     def build(self) -> graphviz.Digraph:
@@ -213,13 +247,10 @@ class Diagram:
         )
         graph.attr("node", shape="box", style="rounded,filled", fontname="Helvetica", fontsize="10", margin="0.08,0.04")
         graph.attr("edge", fontname="Helvetica", fontsize="8", fontcolor="#555555", color="#555555", arrowsize="0.6")
-        graph.node(INPUT_ID, _lines(INPUT, shape_text(c.input_shape)), shape="invhouse", fillcolor="#ffffff")
+        self._inputs(graph)
         self._module(graph, c.root, 0)
         self._edges(graph)
-        output = self.drawn.module_output.get("", "")
-        graph.node(OUTPUT_ID, _lines("output", shape_text(self.shape_of(output))), shape="house", fillcolor="#ffffff")
-        if self.box(output):
-            graph.edge(self.box(output), OUTPUT_ID, label=edge_text(self.shape_of(output)))  # type: ignore[arg-type]
+        self._outputs(graph)
         loose = self.loose_diagnostics()
         if loose:
             text = [f"{len(loose)} of {len(c.diagnostics)} error(s) not on a drawn node:"]
@@ -228,12 +259,34 @@ class Diagram:
             graph.node(NOTE_ID, _lines(*text), shape="note", fillcolor=ERROR_FILL, color=ERROR_LINE)
         return graph
 
+    def _inputs(self, graph: graphviz.Digraph) -> None:
+        """One box per model input: its name, shape, dtype and declared value range."""
+        for value, box in self.input_boxes.items():
+            found = self.compiled.inputs.get(value)
+            bounds = f"values in [{found.low}, {found.high})" if found and found.low is not None else ""
+            graph.node(box, _lines(value, type_text(found), bounds), shape="invhouse", fillcolor="#ffffff")
+
+    def _outputs(self, graph: graphviz.Digraph) -> None:
+        """One box per output (``_output`` for a single one), each with the edge from its node."""
+        results = self.drawn.results or [self.drawn.module_output.get("", "")]
+        names = self.compiled.root.result_names
+        if len(results) == 1 and names is None:
+            boxes = [(OUTPUT_ID, "output", results[0])]
+        else:
+            keys = names or [str(i) for i in range(len(results))]
+            label = "" if names else "output "
+            boxes = [(f"{OUTPUT_ID}_{k}", f"{label}{k}", v) for k, v in zip(keys, results, strict=False)]
+        for box, label, value in boxes:
+            graph.node(box, _lines(label, type_text(self.type_of(value))), shape="house", fillcolor="#ffffff")
+            source = self.box(value)
+            if source:
+                graph.edge(source, box, label=self.edge_label(value))
+
     def title(self) -> list[str]:
         c = self.compiled
-        output = self.shape_of(self.drawn.module_output.get("")) if c.diagnostics else c.output_shape
         lines = [
             c.name,
-            f"input {shape_text(c.input_shape)} -> output {shape_text(output)}",
+            io_line(c),  # a failed output is ``?``
             f"{c.params_total:,} params  |  {c.macs:,} mult-adds  |  {c.flops:,} FLOPs",
         ]
         if c.diagnostics:
@@ -271,7 +324,10 @@ class Diagram:
             label = _lines(node.path, head, "(not inferred: an input failed)")
             attrs.update(style="rounded,dashed", fontcolor="#777777", color="#999999")
         else:
-            label = _lines(node.path, head, shape_text(node.shape))
+            label = _lines(node.path, head, node_text(self.compiled, node))
+        if node.layer.stored and node.error is None:  # a tensor the module holds: no input, drawn as a store
+            learned = bool(getattr(node.layer, "learned", False))
+            attrs.update(shape="cylinder", style="filled", fillcolor=STORED_FILL[learned])
         if node.layer.doc:
             attrs["tooltip"] = _escape(node.layer.doc)
         graph.node(node.path, label, **attrs)
@@ -311,10 +367,10 @@ class Diagram:
                         continue
                     seen.add((value, target))  # type: ignore[arg-type]
                 shape = self.shape_of(value)
-                if shape is None and value != INPUT:
+                if shape is None and value not in self.input_boxes:
                     graph.edge(source, target, label="?", style="dashed", color=ERROR_LINE)
                 else:
-                    graph.edge(source, target, label=edge_text(shape))
+                    graph.edge(source, target, label=self.edge_label(value))
 
 
 @contextmanager

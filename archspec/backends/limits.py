@@ -5,11 +5,10 @@ No torch import: the checks run before torch is loaded, in well under a second, 
 
 from __future__ import annotations
 
-import math
 import re
 from fractions import Fraction
 
-from archspec.backends.summary import activation_bytes as tensor_bytes
+from archspec.backends.values import input_bytes, node_activation_bytes, value_bytes
 from archspec.compiler.ir import CompiledSpec
 from archspec.errors import Diagnostic, UsageError
 
@@ -20,7 +19,7 @@ BYTES_PER_PARAM = 4
 """Parameters are float32 when built."""
 
 DEFAULT_MAX_ACTIVATION_BYTES = 4 * 2**30
-"""4 GiB of float32 activations for the batch of a forward pass."""
+"""4 GiB of activations (at their dtypes) for the batch of a forward pass."""
 
 _UNITS = {
     "": 1,
@@ -115,13 +114,13 @@ def check_param_memory(compiled: CompiledSpec, max_param_bytes: int | None = DEF
 
 
 def activation_bytes(compiled: CompiledSpec, batch: int = 1) -> int:
-    """float32 bytes of the input and of every node's output, for a batch of ``batch`` samples.
+    """Bytes of the inputs and of every node's outputs, each at its dtype, for ``batch`` samples.
 
     This is what a training step keeps for the backward pass; an inference forward frees values
-    as it goes and needs less, so the estimate is an upper bound for it.
+    as it goes and needs less, so the estimate is an upper bound for it. Held tensors (parameters,
+    buffers) are allocated once, not per sample: the parameter check counts them.
     """
-    values = [compiled.input_shape, *(node.shape for node in compiled.nodes)]
-    return batch * sum(tensor_bytes(shape) for shape in values)
+    return batch * (input_bytes(compiled) + sum(node_activation_bytes(compiled, n) for n in compiled.nodes))
 
 
 def check_activation_memory(
@@ -139,21 +138,23 @@ def check_activation_memory(
     needed = activation_bytes(compiled, batch)
     if max_activation_bytes is None or needed <= max_activation_bytes:
         return
-    nodes = [n for n in compiled.nodes if n.shape]
-    largest = max(nodes, key=lambda n: math.prod(n.shape or ()), default=None)
+    largest = max(compiled.nodes, key=lambda n: node_activation_bytes(compiled, n), default=None)
     samples = f"{batch:,} sample{'s' if batch != 1 else ''}"
     message = (
-        f"{what} of {samples} needs {format_bytes(needed)} of float32 activations (the input and every "
+        f"{what} of {samples} needs {format_bytes(needed)} of activations (the inputs and every "
         f"node's output), more than the limit of {format_bytes(max_activation_bytes)}"
     )
     hint = (
         "shrink the input size or the layers that make large outputs (or override the params that size them), "
         "or raise the limit with --max-activation-bytes / max_activation_bytes="
     )
-    if largest is None or math.prod(compiled.input_shape) >= math.prod(largest.shape or ()):
-        message += f"; the largest is the input {list(compiled.input_shape)}"
-        raise UsageError([compiled.source.diagnostic("too-large", message, ("input",), hint=hint)])
-    size = tensor_bytes(largest.shape) * batch
+    name, value = max(compiled.inputs.items(), key=lambda item: value_bytes(item[1]))
+    if largest is None or value_bytes(value) >= node_activation_bytes(compiled, largest):
+        what_input = "the input" if len(compiled.inputs) == 1 else f"the input '{name}'"
+        message += f"; the largest is {what_input} {list(value.shape)}"
+        where = ("input",) if len(compiled.inputs) == 1 else ("inputs", name)
+        raise UsageError([compiled.source.diagnostic("too-large", message, where, hint=hint)])
+    size = node_activation_bytes(compiled, largest) * batch
     message += (
         f"; the largest output: '{largest.path}' ({largest.type}, {list(largest.shape or ())}, {format_bytes(size)})"
     )

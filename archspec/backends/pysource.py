@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from archspec.compiler.ir import INPUT, Module, Node
-from archspec.layers.base import OPERATORS, Arg, Op, SizeOf, Symbol
+from archspec.layers.base import OPERATORS, Arg, Op, SizeOf, Slice, Symbol
 
 WIDTH = 88
 """Line length of generated source (ruff's default; also clean under the project's 120)."""
@@ -83,7 +83,8 @@ class Index:
     """``value[index]``: one output of a node with several, or ``x.shape[0]``."""
 
     value: Any
-    index: int
+    index: int | str
+    """An int, or a subscript's source text (``":, 0::2"``)."""
     attribute: str = ""
     """``"shape"`` for ``value.shape[index]``."""
 
@@ -184,6 +185,13 @@ def functional_expression(node: Node, args: list[Any]) -> Any:
     return op_expression(node.layer.call(node.input_shapes or []), args)
 
 
+def _subscript(item: Any) -> str:
+    if not isinstance(item, Slice):
+        return literal(item)
+    text = f"{'' if item.start is None else item.start}:{'' if item.end is None else item.end}"
+    return text + ("" if item.step is None else f":{item.step}")
+
+
 def op_expression(op: Op, args: list[Any]) -> Any:
     """An :class:`~archspec.layers.base.Op` as an expression over ``args`` (the inputs' expressions)."""
 
@@ -204,6 +212,8 @@ def op_expression(op: Op, args: list[Any]) -> Any:
     named = tuple((k, value(v)) for k, v in op.kwargs)
     if op.target in OPERATORS:
         return BinOp(op.target, positional)
+    if op.target == "[]":
+        return Index(positional[0], ", ".join(_subscript(item) for item in op.args[1]))
     if op.target.startswith("Tensor."):
         return Method(positional[0], op.target.removeprefix("Tensor."), positional[1:], named)
     return Call(op.target, positional, named)
@@ -318,7 +328,7 @@ def forward_lines(body: Forward, indent: int = 2, *, release: bool = False) -> l
     last_use: dict[str, int] = {}
     for index, statement in enumerate(body.statements):
         for name in names_in(statement.value):
-            if not name.startswith("self."):
+            if "." not in name:  # a variable, not self.weight or torch.float32
                 last_use[name] = index
         if statement.op != "=" and statement.target:
             last_use[statement.target] = index

@@ -13,17 +13,29 @@ row carries two static estimates:
   maximum over their inputs; layers whose every output sees the whole input (adaptive pools,
   linear layers) and layers that change the number of axes (flatten) make it ``global``. The
   per-layer rule is :meth:`archspec.layers.base.Layer.receptive`.
-* the **activation memory**: output elements x 4 bytes (float32), per sample.
+* the **activation memory**: output elements x the dtype's bytes, per sample; a held tensor
+  (``Parameter``, ``Buffer``) is the module's, allocated once: counted as parameters, not here.
+
+Several inputs and outputs are listed by name, and a node with several outputs (``chunk``)
+shows each part's shape (``2 x [8, 12]``); dtypes other than float32 follow the shape.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
+from archspec.backends.values import (
+    input_bytes,
+    io_line,
+    node_activation_bytes,
+    node_text,
+    node_types,
+    tensor_json,
+)
+from archspec.backends.values import shape_text as shape_text  # re-exported: diagrams and docs use it
 from archspec.compiler.ir import INPUT, CompiledSpec, Node
 from archspec.layers.base import Shape
 from archspec.safetext import escape_controls
@@ -133,7 +145,7 @@ def key_args(node: Node) -> str:
 
 
 def activation_bytes(shape: Shape | None) -> int:
-    """float32 bytes of one sample's tensor of this shape."""
+    """float32 bytes of one sample's tensor of this shape (:mod:`values` counts at each value's dtype)."""
     return 0 if shape is None else math.prod(shape) * BYTES_PER_ELEMENT
 
 
@@ -149,13 +161,17 @@ def _table(compiled: CompiledSpec) -> tuple[dict[str, Any], list[tuple[str, ...]
     rows: list[tuple[str, ...]] = []
     for node in compiled.nodes:
         rf = fields.get(node.path)
-        memory = activation_bytes(node.shape)
+        memory = node_activation_bytes(compiled, node)
+        types = node_types(compiled, node)
         row: dict[str, Any] = {
             "id": node.path,
             "type": node.type,
             "args": key_args(node),
             "inputs": node.sources,
             "output_shape": list(node.shape or ()),
+            "output_shapes": [list(p) for p in node.result.parts] if node.result and node.result.parts else None,
+            "dtype": types[0].dtype if types else None,
+            "held": node.layer.stored,
             "params": node.result.params if node.result else 0,
             "trainable_params": node.result.trainable if node.result else 0,
             "macs": node.result.macs if node.result else 0,
@@ -168,7 +184,7 @@ def _table(compiled: CompiledSpec) -> tuple[dict[str, Any], list[tuple[str, ...]
             (
                 escape_controls(node.path),
                 escape_controls(node.type),
-                shape_text(row["output_shape"]) if node.result else "?",
+                node_text(compiled, node),
                 f"{row['params']:,}",
                 f"{row['macs']:,}",
                 f"{row['flops']:,}",
@@ -183,6 +199,9 @@ def _table(compiled: CompiledSpec) -> tuple[dict[str, Any], list[tuple[str, ...]
         "params_values": compiled.params,
         "input_shape": list(compiled.input_shape),
         "output_shape": list(compiled.output_shape or ()),
+        "inputs": {name: tensor_json(value) for name, value in compiled.inputs.items()},
+        "outputs": {name: tensor_json(value) for name, value in compiled.outputs.items()},
+        "io": io_line(compiled),
         "params": compiled.params_total,
         "trainable_params": compiled.trainable_params,
         "macs": compiled.macs,
@@ -191,7 +210,7 @@ def _table(compiled: CompiledSpec) -> tuple[dict[str, Any], list[tuple[str, ...]
         "flops": compiled.flops,
         "unreachable_flops": compiled.unreachable_flops,
         "activation_bytes": sum(row["activation_bytes"] for row in layers),
-        "input_bytes": activation_bytes(compiled.input_shape),
+        "input_bytes": input_bytes(compiled),
         "layers": layers,
     }
     return data, rows
@@ -212,8 +231,7 @@ def summary_text(compiled: CompiledSpec) -> str:
 
     rule = "-" * len(line(HEADERS))
     out = [
-        f"{escape_controls(data['name'])}: input {shape_text(data['input_shape'])} "
-        f"-> output {shape_text(data['output_shape'])}",
+        f"{escape_controls(data['name'])}: {escape_controls(data['io'])}",
         rule,
         line(HEADERS),
         rule,
@@ -245,7 +263,7 @@ def summary_markdown(compiled: CompiledSpec) -> str:
         values = (f"`{cells[0]}`", cells[1], args, f"`{cells[2]}`", *cells[3:])
         lines.append("| " + " | ".join(_md_cell(v) for v in values) + " |")
     lines.append("")
-    lines.append(f"- input `{shape_text(data['input_shape'])}` -> output `{shape_text(data['output_shape'])}`")
+    lines.append(f"- {_md_cell(data['io'])}")
     lines += [f"- {text}" for text in totals(data)]
     return "\n".join(lines) + "\n"
 
@@ -262,7 +280,7 @@ def totals(data: dict[str, Any]) -> list[str]:
         f"mult-adds: {data['macs']:,} per sample (torchinfo's count){apart('unreachable_macs')}",
         f"FLOPs: {data['flops']:,} per sample (FlopCounterMode's count){apart('unreachable_flops')}",
         f"activation memory: {human_bytes(data['activation_bytes'])} per sample "
-        f"(float32, every layer output; input {human_bytes(data['input_bytes'])})",
+        f"(every layer output at its dtype, held tensors excluded; input {human_bytes(data['input_bytes'])})",
     ]
 
 
@@ -280,8 +298,3 @@ def human_bytes(count: int) -> str:
         if value < 1024 or unit == "PiB":
             return f"{value:.3g} {unit}" if value < 100 else f"{value:.0f} {unit}"
     raise AssertionError("unreachable")
-
-
-def shape_text(shape: Sequence[int] | None) -> str:
-    """``(64, 56, 56)`` -> ``[64, 56, 56]``; unknown shapes are ``?``."""
-    return "?" if shape is None else "[" + ", ".join(map(str, shape)) + "]"

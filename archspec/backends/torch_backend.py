@@ -39,7 +39,7 @@ from archspec.backends.limits import (
 )
 from archspec.compiler.ir import CompiledSpec, Module
 from archspec.errors import SpecError
-from archspec.layers.base import OPERATORS, Arg, Op, SizeOf, Symbol
+from archspec.layers.base import OPERATORS, Arg, Op, SizeOf, Slice, Symbol
 
 GENERATED_MODULE = "archspec.generated"
 """``__module__`` of generated classes. They are not importable; they pickle by value (:func:`_restore`)."""
@@ -169,6 +169,8 @@ def run_op(op: Op, args: list[Any]) -> Any:
             return _torch_attribute(item.text)
         if isinstance(item, Op):
             return run_op(item, args)
+        if isinstance(item, Slice):
+            return slice(item.start, item.end, item.step)
         if isinstance(item, list | tuple):
             return type(item)(value(i) for i in item)
         return item
@@ -177,6 +179,8 @@ def run_op(op: Op, args: list[Any]) -> Any:
     named = {k: value(v) for k, v in op.kwargs}
     if op.target in OPERATORS:
         return functools.reduce(getattr(operator, OPERATORS[op.target]), positional)
+    if op.target == "[]":
+        return positional[0][positional[1]]
     if op.target.startswith("Tensor."):
         return getattr(positional[0], op.target.removeprefix("Tensor."))(*positional[1:], **named)
     return _torch_attribute(op.target)(*positional, **named)

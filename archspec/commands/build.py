@@ -54,9 +54,18 @@ def run(args: argparse.Namespace) -> int:
     params = sum(p.numel() for p in model.parameters())
     line = f"{type(model).__name__}: {params:,} parameters"
     if not args.no_forward:
+        from archspec.backends.export import example_inputs
+        from archspec.backends.values import io_line
+
         with torch.no_grad():
-            out = model.eval()(torch.zeros(FORWARD_BATCH, *compiled.input_shape))
-        line += f", output {list(out.shape[1:])} for input {list(compiled.input_shape)} (batch excluded)"
-        assert tuple(out.shape[1:]) == compiled.output_shape, "static and runtime shapes differ"
+            out = model.eval()(*example_inputs(compiled, FORWARD_BATCH))
+        values = list(out.values()) if isinstance(out, dict) else list(out) if isinstance(out, tuple) else [out]
+        found = [(tuple(v.shape[1:]), str(v.dtype).removeprefix("torch.")) for v in values]
+        static = [(t.shape, t.dtype) if t else None for t in compiled.outputs.values()]
+        assert found == static, f"static and runtime outputs differ: {static} vs {found}"
+        if len(compiled.inputs) == 1 and list(compiled.outputs) == ["output"]:
+            line += f", output {list(found[0][0])} for input {list(compiled.input_shape)} (batch excluded)"
+        else:
+            line += f"; {io_line(compiled)} (batch excluded)"
     print(line)
     return 0

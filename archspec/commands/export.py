@@ -17,7 +17,7 @@ from archspec.commands.train import ranged_int
 
 FORMATS = ("pt", "torchscript", "onnx")
 EXAMPLE_BATCH = 2
-"""Samples in the example input of TorchScript tracing and ONNX export (``export.example_input``)."""
+"""Samples in the example inputs of TorchScript tracing and ONNX export (``export.example_inputs``)."""
 SUFFIXES = {".onnx": "onnx", ".ts": "torchscript", ".torchscript": "torchscript", ".jit": "torchscript"}
 
 

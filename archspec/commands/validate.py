@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
         if args.format == "text" and not args.quiet:
             print(
                 f"ok {escape_controls(str(path))}: {len(compiled.nodes)} layers, {compiled.params_total:,} params, "
-                f"{compiled.macs:,} mult-adds, output {list(compiled.output_shape or ())}" + _apart(compiled)
+                f"{compiled.macs:,} mult-adds, {_outputs(compiled)}" + _apart(compiled)
             )
     if args.format == "json":
         print(dumps([d.to_json() for d in diagnostics]))
@@ -72,6 +72,14 @@ def _spec_paths(arguments: list[str]) -> list[tuple[Path, bool]]:
             )
         paths += [(p, True) for p in visible if p.is_file()]
     return paths
+
+
+def _outputs(compiled: CompiledSpec) -> str:
+    """``output [10]``; ``outputs a [8, 8], b [] int64`` for several (dtypes other than float32 shown)."""
+    from archspec.backends.values import named
+
+    outputs = compiled.outputs
+    return f"output{'s' if len(outputs) > 1 else ''} {escape_controls(named(outputs, 'output'))}"
 
 
 def _apart(compiled: CompiledSpec) -> str:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
 from pydantic import BaseModel, ValidationError
@@ -26,7 +26,7 @@ from archspec.compiler.ir import INPUT, Module, Node
 from archspec.compiler.names import id_problem
 from archspec.compiler.params import Declared, coerce, declare
 from archspec.errors import Diagnostic, LayerError
-from archspec.layers.base import DEFAULT_DTYPE, Layer, LayerResult, Repeat, Shape, TensorType
+from archspec.layers.base import Layer, LayerResult, Repeat, Shape, TensorType
 from archspec.layers.registry import layer_types
 from archspec.spec.budget import Budget
 from archspec.spec.expressions import ExpressionError, has_expression, is_expression, names_in, substitute
@@ -439,7 +439,6 @@ class Elaborator:
         scope.module.children.append(node)
         scope.names.add(name)
         self.nodes.append(node)
-        self._define_value(node)
         ref = Ref(name, node.path if node.result else None)
         if layer.stored and spec_id is not None:
             scope.refs[spec_id] = ref  # a held tensor is read by name; the chain goes on from the previous node
@@ -484,26 +483,9 @@ class Elaborator:
             )
             raise _Skip
 
-    def _define_value(self, node: Node) -> None:
-        result = node.result
-        if result is None:
-            return
-        dtype, batched = result.dtype or DEFAULT_DTYPE, result.batched is not False
-        if result.parts is None:
-            self.types[node.path] = TensorType(result.shape, dtype, batched)
-            return
-        self.parts[node.path] = len(result.parts)
-        for index, part in enumerate(result.parts):
-            self.types[f"{node.path}.{index}"] = TensorType(part, dtype, batched)
-
     def _infer(self, node: Node, types: list[TensorType], path: Path_) -> None:
         try:
-            layer = node.layer
-            _check_input_types(layer, types)
-            result = _within_torch_sizes(layer.infer(node.input_shapes or []))
-            dtype = result.dtype or layer.result_dtype([t.dtype for t in types])
-            batched = result.batched if result.batched is not None else any(t.batched for t in types)
-            node.result = replace(result, dtype=dtype, batched=batched)
+            node.result, outputs = infer_types(node.layer, types)
         except LayerError as exc:
             shapes = ", ".join(str(list(s)) for s in node.input_shapes or [])
             where = (*path, exc.field) if exc.field in node.layer.model_fields_set else path
@@ -511,6 +493,13 @@ class Elaborator:
                 "shape", f"{node.type}: {exc.message} (input {shapes})", where, hint=exc.hint, node=node.path
             )
             self.record(node.error)
+            return
+        if isinstance(outputs, TensorType):
+            self.types[node.path] = outputs
+            return
+        self.parts[node.path] = len(outputs)
+        for index, part in enumerate(outputs):
+            self.types[f"{node.path}.{index}"] = part
 
     # -- groups and blocks -------------------------------------------------------------------
     def _inline(self, node: TypedNode, vars: dict[str, Any], path: Path_) -> bool:
@@ -681,6 +670,20 @@ def _literal_id(node: TypedNode | BaseModel) -> str | None:
     return written if isinstance(written, str) and "${" not in written else None
 
 
+def infer_types(layer: Layer, types: list[TensorType]) -> tuple[LayerResult, TensorType | tuple[TensorType, ...]]:
+    """A layer's result on inputs of these types, and the type of its output (or of each of several).
+
+    Raises :class:`LayerError` where torch would refuse (shapes, dtypes, a missing batch dim).
+    """
+    _check_input_types(layer, types)
+    result = _within_torch_sizes(layer.infer([t.layer_shape() for t in types]))
+    dtype = layer.result_dtype([t.dtype for t in types])
+    batched = result.batched if result.batched is not None else any(t.batched for t in types)
+    if result.parts is None:
+        return result, TensorType(result.shape, dtype, batched)
+    return result, tuple(TensorType(part, dtype, batched) for part in result.parts)
+
+
 def _check_input_types(layer: Layer, types: list[TensorType]) -> None:
     """The layer takes these dtypes, and tensors without a batch dim only if it is ``batch_free``."""
     for index, found in enumerate(types):
@@ -693,6 +696,12 @@ def _check_input_types(layer: Layer, types: list[TensorType]) -> None:
                 else f"convert with {{type: to, dtype: ...}} to a {wanted} dtype first"
             )
             raise LayerError(f"takes {wanted} tensors, but {which} {found.dtype}", hint=hint)
+        bound = layer.index_bound()
+        if bound is not None and found.high is not None and (found.high > bound or (found.low or 0) < 0):
+            raise LayerError(
+                f"ids in [{found.low}, {found.high}) do not fit a table of {bound}: ids must lie in [0, {bound})",
+                hint=f"make the table hold {found.high} ids, or declare the input's range within [0, {bound}]",
+            )
         if not found.batched and not layer.batch_free:
             raise LayerError(
                 f"takes tensors with a batch dim, but {which} a learned tensor or buffer of shape "
@@ -708,7 +717,7 @@ def _within_torch_sizes(result: LayerResult) -> LayerResult:
     Checked after every node, so runaway growth (a repeated stride-2 transposed conv) stops
     at the first node that overflows, while its numbers are still printable.
     """
-    elements = max(math.prod(shape) for shape in result.parts or (result.shape,))
+    elements = math.prod(result.shape) if result.parts is None else max(math.prod(s) for s in result.parts)
     if elements > MAX_TENSOR_ELEMENTS:
         raise LayerError(
             f"the output shape {list(result.shape)} has {elements:,} elements per sample, "

@@ -28,7 +28,7 @@ from archspec.layers.base import (
     expect_rank,
     weight_macs,
 )
-from archspec.layers.registry import register
+from archspec.layers.registry import register, register_lazy
 
 
 class Elementwise(Layer):
@@ -48,11 +48,15 @@ class _InplaceActivation(_Activation):
     inplace: StrictBool | Expr = Field(default=False, description="overwrite the input tensor to save memory")
 
 
-def _alias(base: type[Layer], name: str, doc: str) -> type[Layer]:
-    """A registered argument-free (or inplace-only) activation: ``type: Literal[name]`` on ``base``."""
-    cls = create_model(name, __base__=base, __module__=__name__, type=(Literal[name], ...))  # type: ignore[arg-type]
-    cls.__doc__ = f"torch.nn.{name}: {doc}"
-    return register(cls)
+def _alias(base: type[Layer], name: str, doc: str) -> None:
+    """Register an argument-free (or inplace-only) activation: ``type: Literal[name]`` on ``base``."""
+
+    def make() -> type[Layer]:
+        cls = create_model(name, __base__=base, __module__=__name__, type=(Literal[name], ...))  # type: ignore[arg-type]
+        cls.__doc__ = f"torch.nn.{name}: {doc}"
+        return cls
+
+    register_lazy(name, make)
 
 
 for _name, _doc in (
@@ -236,8 +240,9 @@ class RReLU(_InplaceActivation):
     """torch.nn.RReLU: LeakyReLU with a random slope in [lower, upper] when training, their mean in eval.
 
     torch requires lower <= upper, and training converts each bound to float32 (eval only
-    their mean: archspec checks the bounds, so that the model can train). In-place with a
-    negative mean slope is accepted: torch raises only in a backward pass run in eval mode.
+    their mean: archspec checks the bounds, so that the model can train). Eval mode adds the
+    bounds as Scalars: two ints, one of them beyond int64 (a uint64), fail there. In-place with
+    a negative mean slope is accepted: torch raises only in a backward pass run in eval mode.
     """
 
     type: Literal["RReLU"]
@@ -252,6 +257,14 @@ class RReLU(_InplaceActivation):
                 f"lower (={self.lower}) must not be greater than upper (={self.upper})",
                 hint="swap them",
                 field="lower",
+            )
+        big = next((name for name in ("upper", "lower") if getattr(self, name) >= 2**63), None)
+        if big and isinstance(self.lower, int) and isinstance(self.upper, int):
+            raise LayerError(
+                f"{big} (={getattr(self, big)}) is an int beyond int64: torch's eval mode adds the two int "
+                "bounds as tensors, and has no uint64 addition",
+                hint=f"write {big} as a float, e.g. {float(getattr(self, big)):.3g}",
+                field=big,
             )
         return super().infer(inputs)
 

@@ -9,7 +9,7 @@ diagrams, and the torch constructor. Shapes are per sample: batch excluded.
 import math
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, get_args
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, NamedTuple, get_args
 
 from pydantic import (
     AfterValidator,
@@ -51,6 +51,8 @@ _FLOAT_ORDER = {"float16": 1, "bfloat16": 1, "float32": 2, "float64": 3}
 def promote(dtypes: list[str]) -> str:
     """torch's type promotion between tensors of equal dimension category
     (``torch.promote_types``): the higher kind wins, then the wider type."""
+    if len(dtypes) == 1:
+        return dtypes[0]
     floats = [d for d in dtypes if DTYPES[d] == "float"]
     if floats:
         if len(set(floats)) > 1 and {"float16", "bfloat16"} <= set(floats) and "float64" not in floats:
@@ -71,9 +73,10 @@ class Unbatched(tuple[int, ...]):
     __slots__ = ()
 
 
-@dataclass(frozen=True)
-class TensorType:
-    """What static inference knows about one value: per-sample shape, dtype, and whether it has a batch dim."""
+class TensorType(NamedTuple):
+    """What static inference knows about one value: per-sample shape, dtype, and whether it has a batch dim.
+
+    A named tuple: one is made per node, and that is cheaper than a frozen dataclass."""
 
     shape: tuple[int, ...]
     dtype: str = DEFAULT_DTYPE
@@ -172,6 +175,15 @@ class Symbol:
     text: str
 
 
+@dataclass(frozen=True)
+class Slice:
+    """In a subscript :class:`Op` (target ``"[]"``): the slice ``start:end:step`` (None: omitted)."""
+
+    start: int | None = None
+    end: int | None = None
+    step: int | None = None
+
+
 OPERATORS = {"+": "add", "-": "sub", "*": "mul", "/": "truediv", "**": "pow"}
 """Python operators an :class:`Op` may name, with their ``operator`` module functions."""
 
@@ -182,8 +194,9 @@ class Op:
 
     ``target`` is a function of the torch namespace (``"torch.cat"``,
     ``"torch.nn.functional.pad"``), a tensor method (``"Tensor.permute"``: called on the
-    first argument) or an operator from :data:`OPERATORS` (folded left over two or more
-    arguments: ``a + b + c``). Arguments hold plain values, :class:`Arg` and
+    first argument), an operator from :data:`OPERATORS` (folded left over two or more
+    arguments: ``a + b + c``), or ``"[]"``: the first argument subscripted by the second, a
+    tuple of ints and :class:`Slice` (``x[:, 0::2]``). Arguments hold plain values, :class:`Arg` and
     :class:`SizeOf` placeholders, :class:`Symbol` names, nested ops (``torch.empty(...)``
     inside an initialiser), and lists or tuples of them. Layers describe; the
     backends (``pysource`` for generated code, ``torch.fx`` through it) interpret.
@@ -218,8 +231,6 @@ class LayerResult:
     parts: tuple[Shape, ...] | None = None
     """For a node with several outputs (chunk, split, unbind): each one's shape, read as ``id.0``,
     ``id.1``...; ``shape`` is then the first."""
-    dtype: str | None = None
-    """The output dtype, when the layer sets it here rather than in :meth:`Layer.result_dtype`."""
     batched: bool | None = None
     """False for a tensor without a batch dim; None: batched when any input is."""
 
@@ -310,6 +321,10 @@ class Layer(NodeFields):
     def infer(self, inputs: list[Shape]) -> LayerResult:
         """Output shape, parameters, mult-adds and FLOPs for these input shapes; raise LayerError if torch would."""
         raise NotImplementedError
+
+    def index_bound(self) -> int | None:
+        """For layers that index with their input (``Embedding``): ids must lie below this."""
+        return None
 
     def result_dtype(self, dtypes: list[str]) -> str:
         """The output dtype for these input dtypes (checked against :attr:`accepts`): torch's promotion."""

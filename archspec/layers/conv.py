@@ -30,12 +30,11 @@ from archspec.layers.base import (
     as_tuple,
     check_inferred,
     expect_rank,
-    nd_variant,
     non_negative_sizes,
     positive_sizes,
     weight_macs,
 )
-from archspec.layers.registry import register
+from archspec.layers.registry import register_variant
 
 PaddingMode = Literal["zeros", "reflect", "replicate", "circular"]
 
@@ -268,5 +267,5 @@ def _conv_transpose_fields(n: int) -> dict[str, tuple[Any, Any]]:
 
 
 for _n in (1, 2, 3):
-    register(nd_variant(_ConvNd, f"Conv{_n}d", _n, **_conv_fields(_n)))
-    register(nd_variant(_ConvTransposeNd, f"ConvTranspose{_n}d", _n, **_conv_transpose_fields(_n)))
+    register_variant(_ConvNd, f"Conv{_n}d", _n, **_conv_fields(_n))
+    register_variant(_ConvTransposeNd, f"ConvTranspose{_n}d", _n, **_conv_transpose_fields(_n))

@@ -32,7 +32,7 @@ from archspec.layers.base import (
     weight_macs,
 )
 from archspec.layers.conv import axis_names
-from archspec.layers.registry import register
+from archspec.layers.registry import register, register_variant
 
 if TYPE_CHECKING:
     Eps = float
@@ -297,6 +297,6 @@ _batch_norm_1d = nd_variant(_BatchNormNd, "BatchNorm1d", 1)
 _batch_norm_1d.ranks = (1, 2)  # type: ignore[attr-defined]  # (C,) or (C, L) per sample
 register(_batch_norm_1d)
 for _n in (2, 3):
-    register(nd_variant(_BatchNormNd, f"BatchNorm{_n}d", _n))
+    register_variant(_BatchNormNd, f"BatchNorm{_n}d", _n)
 for _n in (1, 2, 3):
-    register(nd_variant(_InstanceNormNd, f"InstanceNorm{_n}d", _n))
+    register_variant(_InstanceNormNd, f"InstanceNorm{_n}d", _n)

@@ -35,12 +35,11 @@ from archspec.layers.base import (
     StrictBool,
     as_tuple,
     expect_rank,
-    nd_variant,
     non_negative_sizes,
     positive_sizes,
 )
 from archspec.layers.conv import axis_names
-from archspec.layers.registry import register
+from archspec.layers.registry import register_variant
 
 
 def _fmt(values: tuple[int | None, ...]) -> str:
@@ -254,13 +253,14 @@ def _window_fields(n: int, dilation: bool = False) -> dict[str, tuple[Any, Any]]
 
 
 for _n in (1, 2, 3):
-    register(nd_variant(_MaxPoolNd, f"MaxPool{_n}d", _n, **_window_fields(_n, dilation=True)))
+    register_variant(_MaxPoolNd, f"MaxPool{_n}d", _n, **_window_fields(_n, dilation=True))
     _avg = _window_fields(_n)
     if _n > 1:
         _avg["divisor_override"] = (
             PositiveInt | Expr | None,
             Field(default=None, description="divide every window sum by this instead of the window size"),
         )
-    register(nd_variant(_AvgPoolNd, f"AvgPool{_n}d", _n, **_avg))
-    register(nd_variant(_AdaptivePoolNd, f"AdaptiveAvgPool{_n}d", _n, output_size=(_output_size_type(_n), ...)))
-    register(nd_variant(_AdaptiveMaxPoolNd, f"AdaptiveMaxPool{_n}d", _n, output_size=(_output_size_type(_n), ...)))
+    register_variant(_AvgPoolNd, f"AvgPool{_n}d", _n, **_avg)
+    _output: dict[str, Any] = {"output_size": (_output_size_type(_n), ...)}
+    register_variant(_AdaptivePoolNd, f"AdaptiveAvgPool{_n}d", _n, **_output)
+    register_variant(_AdaptiveMaxPoolNd, f"AdaptiveMaxPool{_n}d", _n, **_output)

@@ -9,10 +9,12 @@ duplicate name is an error, never a silent override.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable, Iterator, Mapping
+from functools import partial
 from importlib.metadata import entry_points
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from archspec.layers.base import Layer
+from archspec.layers.base import Layer, nd_variant
 
 ENTRY_POINT_GROUP = "archspec.layers"
 BUILTIN_MODULES = (
@@ -21,6 +23,7 @@ BUILTIN_MODULES = (
     "archspec.layers.norm",
     "archspec.layers.activation",
     "archspec.layers.linear",
+    "archspec.layers.embedding",
     "archspec.layers.dropout",
     "archspec.layers.shape",
     "archspec.layers.rearrange",
@@ -29,7 +32,52 @@ BUILTIN_MODULES = (
     "archspec.layers.stored",
 )
 
-_layers: dict[str, type[Layer]] = {}
+
+class _Registry(Mapping[str, type[Layer]]):
+    """Layer classes by name; a class registered lazily is made on first lookup.
+
+    Names, membership and iteration never make a class, so did-you-mean hints and the
+    validation of a spec that uses a few types pay only for those (a Pydantic class costs
+    about a millisecond to create).
+    """
+
+    def __init__(self) -> None:
+        self.classes: dict[str, type[Layer]] = {}
+        self.pending: dict[str, Callable[[], type[Layer]]] = {}
+        self.names: list[str] = []
+
+    def __getitem__(self, name: str) -> type[Layer]:
+        if name not in self.classes:
+            make = self.pending.pop(name)  # KeyError for an unknown name, as a dict
+            cls = make()
+            if cls.type_name() != name:
+                raise ValueError(f"lazily registered layer '{name}' made a class for '{cls.type_name()}'")
+            self.classes[name] = cls
+        return self.classes[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.classes or name in self.pending
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.names)
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def add(self, name: str, cls: type[Layer] | None, make: Callable[[], type[Layer]] | None = None) -> None:
+        if name in self:
+            owner = self.classes[name].__module__ if name in self.classes else "a lazy registration"
+            raise ValueError(f"layer type '{name}' is already registered by {owner}")
+        self.names.append(name)
+        if cls is not None:
+            self.classes[name] = cls
+        else:
+            self.pending[name] = make  # type: ignore[assignment]
+
+
+_layers = _Registry()
+_plugins: set[str] = set()
+"""Names registered by classes outside the built-in families."""
 _loaded = False
 _version = 0
 
@@ -41,14 +89,29 @@ def register(cls: L) -> L:
     global _version
     layer_types()  # built-ins first, so a plug-in can never shadow one silently
     name = cls.type_name()
-    if name in _layers and _layers[name] is not cls:
-        raise ValueError(f"layer type '{name}' is already registered by {_layers[name].__module__}")
-    _layers[name] = cls
-    _version += 1
+    if _layers.classes.get(name) is not cls:
+        _layers.add(name, cls)
+        _version += 1
+        if cls.__module__ not in BUILTIN_MODULES:
+            _plugins.add(name)
     return cls
 
 
-def layer_types() -> dict[str, type[Layer]]:
+def register_lazy(name: str, make: Callable[[], type[Layer]]) -> None:
+    """Register layer type ``name``, whose class ``make()`` creates when a spec first uses it
+    (the built-in families' N-d variants and aliases)."""
+    global _version
+    layer_types()
+    _layers.add(name, None, make)
+    _version += 1
+
+
+def register_variant(base: type[Layer], name: str, ndim: int, **sized: tuple[Any, Any]) -> None:
+    """Register the N-d variant ``name`` of ``base`` (:func:`~archspec.layers.base.nd_variant`), made on first use."""
+    register_lazy(name, partial(nd_variant, base, name, ndim, **sized))
+
+
+def layer_types() -> Mapping[str, type[Layer]]:
     """All registered layer types by name, loading built-ins and entry points once."""
     global _loaded
     if not _loaded:
@@ -72,4 +135,5 @@ def registry_version() -> int:
 
 def only_builtin_layers() -> bool:
     """True when no plug-in registered a layer, so the packaged JSON Schema is exact."""
-    return all(cls.__module__ in BUILTIN_MODULES for cls in layer_types().values())
+    layer_types()
+    return not _plugins

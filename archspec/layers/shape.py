@@ -24,10 +24,9 @@ from archspec.layers.base import (
     StrictBool,
     as_tuple,
     expect_rank,
-    nd_variant,
 )
 from archspec.layers.conv import axis_names
-from archspec.layers.registry import register
+from archspec.layers.registry import register, register_variant
 
 DIMS_HINT = "use dims >= 1 (dim 1 is the first per-sample dim) or negative dims counted from the end"
 
@@ -383,8 +382,11 @@ def _padding(n: int) -> Any:
 
 for _n in (1, 2, 3):
     _fields: dict[str, Any] = {"padding": (_padding(_n), ...)}
-    register(nd_variant(_ZeroPadNd, f"ZeroPad{_n}d", _n, **_fields))
-    register(nd_variant(_ConstantPadNd, f"ConstantPad{_n}d", _n, **_fields))
-    register(nd_variant(_ReflectionPadNd, f"ReflectionPad{_n}d", _n, **_fields))
-    register(nd_variant(_ReplicationPadNd, f"ReplicationPad{_n}d", _n, **_fields))
-    register(nd_variant(_CircularPadNd, f"CircularPad{_n}d", _n, **_fields))
+    for _base, _kind in (
+        (_ZeroPadNd, "Zero"),
+        (_ConstantPadNd, "Constant"),
+        (_ReflectionPadNd, "Reflection"),
+        (_ReplicationPadNd, "Replication"),
+        (_CircularPadNd, "Circular"),
+    ):
+        register_variant(_base, f"{_kind}Pad{_n}d", _n, **_fields)

@@ -134,7 +134,17 @@ class Parameter(_Stored):
         return f"{super().label()} {self.init}"
 
 
-BufferFill = Literal["zeros", "ones", "full", "arange", "tril", "triu"]
+def _sinusoidal(length: int, features: int, dtype: tuple[tuple[str, Any], ...]) -> Op:
+    """``stack([sin(a), cos(a)], -1).reshape(L, D)`` with ``a = pos * exp(2i * -ln(10000) / D)``:
+    the PyTorch tutorial's table, interleaving sin and cos without item assignment."""
+    positions = Op("Tensor.unsqueeze", (Op("torch.arange", (length,), dtype), 1))
+    rates = Op("torch.exp", (Op("*", (Op("torch.arange", (0, features, 2), dtype), -math.log(10000.0) / features)),))
+    angles = Op("*", (positions, rates))
+    pairs = Op("torch.stack", ([Op("torch.sin", (angles,)), Op("torch.cos", (angles,))],), (("dim", -1),))
+    return Op("Tensor.reshape", (pairs, length, features))
+
+
+BufferFill = Literal["zeros", "ones", "full", "arange", "tril", "triu", "sinusoidal"]
 
 
 @register
@@ -143,7 +153,9 @@ class Buffer(_Stored):
 
     ``fill``: ``zeros``, ``ones``, ``full`` (``value``), ``arange`` (0 to n-1, 1-d),
     ``tril`` / ``triu`` (ones on and below / above the ``diagonal`` of a 2-d tensor: a
-    causal mask). ``persistent: false`` keeps it out of the state_dict.
+    causal mask), ``sinusoidal`` (the Transformer's fixed position encoding, shape ``[L, D]``
+    with D even: ``sin`` at even features, ``cos`` at odd ones, of ``pos / 10000^(2i/D)``).
+    ``persistent: false`` keeps it out of the state_dict.
     """
 
     type: Literal["Buffer"]
@@ -156,6 +168,13 @@ class Buffer(_Stored):
         sizes = self.sizes()
         if self.fill == "arange" and len(sizes) != 1:
             raise LayerError(f"arange makes a 1-d tensor, got shape {sizes}", hint="use shape: [n]", field="shape")
+        if self.fill == "sinusoidal" and (len(sizes) != 2 or sizes[1] % 2 or DTYPES[str(self.dtype)] != "float"):
+            raise LayerError(
+                f"sinusoidal positions are a float tensor [positions, features] with an even feature count, "
+                f"got shape {list(sizes)} and dtype {self.dtype}",
+                hint="use shape: [L, D] with D even and a float dtype",
+                field="shape",
+            )
         if self.fill in ("tril", "triu") and len(sizes) < 2:
             raise LayerError(
                 f"{self.fill} needs a tensor of 2 or more dims, got shape {list(sizes)}",
@@ -172,6 +191,8 @@ class Buffer(_Stored):
             return Op("torch.arange", shape, dtype)
         if self.fill in ("tril", "triu"):
             return Op(f"Tensor.{self.fill}", (Op("torch.ones", shape, dtype), self.diagonal))
+        if self.fill == "sinusoidal":
+            return _sinusoidal(shape[0], shape[1], dtype)
         return Op(f"torch.{self.fill}", shape, dtype)
 
     def label(self) -> str:

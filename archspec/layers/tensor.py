@@ -12,6 +12,7 @@ models one sample. Sizes (``reshape``'s ``shape``, ``expand``'s ``size``, ``repe
 from __future__ import annotations
 
 import math
+from functools import partial
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field, create_model
@@ -31,12 +32,13 @@ from archspec.layers.base import (
     PositiveInt,
     Shape,
     SizeOf,
+    Slice,
     StrictBool,
     Symbol,
     Unbatched,
 )
 from archspec.layers.merge import broadcast
-from archspec.layers.registry import register
+from archspec.layers.registry import register, register_lazy
 
 Dims = Annotated[list[AnyInt | Expr], Field(min_length=1)]
 Sizes = Annotated[list[AnyInt | Expr], Field(description="per-sample sizes (batch excluded)")]
@@ -365,6 +367,38 @@ class Narrow(TensorOp):
 
     def label(self) -> str:
         return f"dim={self.dim} [{self.start}:+{self.length}]"
+
+
+@register
+class SliceTensor(TensorOp):
+    """``x[:, start:end:step]`` along ``dim``: Python's slicing (bounds clamp, negatives count from the end).
+
+    Swin's patch merging takes ``x[:, 0::2, 0::2, :]`` as two slices.
+    """
+
+    type: Literal["slice"]
+    dim: AnyInt | Expr
+    start: AnyInt | Expr | None = None
+    end: AnyInt | Expr | None = None
+    step: PositiveInt | Expr = 1
+
+    def infer(self, inputs: list[Shape]) -> LayerResult:
+        shape = list(inputs[0])
+        axis = sample_axis(int(self.dim), len(shape))
+        start = None if self.start is None else int(self.start)
+        end = None if self.end is None else int(self.end)
+        shape[axis] = len(range(*slice(start, end, int(self.step)).indices(shape[axis])))
+        return LayerResult(tuple(shape))
+
+    def call(self, inputs: list[Shape]) -> Op:
+        axis = int(self.dim) % (len(inputs[0]) + 1)
+        step = None if self.step == 1 else self.step
+        return Op("[]", (Arg(0), (*([Slice()] * axis), Slice(self.start, self.end, step))))
+
+    def label(self) -> str:
+        start = "" if self.start is None else self.start
+        end = "" if self.end is None else self.end
+        return f"dim={self.dim} [{start}:{end}" + ("]" if self.step == 1 else f":{self.step}]")
 
 
 # -- repeating -------------------------------------------------------------------------------
@@ -842,11 +876,15 @@ class _Compare(_Elementwise):
         return "" if self.other is None else f"{self.type_name()} {self.other}"
 
 
+def _comparison(name: str) -> type[Layer]:
+    fields: dict[str, Any] = {"type": (Literal[name], ...)}
+    cls = create_model(name.capitalize(), __base__=_Compare, __module__=__name__, **fields)
+    cls.__doc__ = f"``torch.{name}(a, b)``: an elementwise comparison; the result is a bool tensor."
+    return cls
+
+
 for _name in ("eq", "ne", "lt", "le", "gt", "ge"):
-    _fields: dict[str, Any] = {"type": (Literal[_name], ...)}
-    _cls = create_model(_name.capitalize(), __base__=_Compare, __module__=__name__, **_fields)
-    _cls.__doc__ = f"``torch.{_name}(a, b)``: an elementwise comparison; the result is a bool tensor."
-    register(_cls)
+    register_lazy(_name, partial(_comparison, _name))
 
 
 @register

@@ -23,6 +23,7 @@ from archspec.train.distributed import Dist, choose_device, setup
 from archspec.train.lock import run_lock
 from archspec.train.loop import Trainer, autocast_dtype, evaluate
 from archspec.train.progress import Reporter
+from archspec.train.scope import check_trainable
 
 
 def spec_meta(compiled: CompiledSpec) -> dict[str, Any]:
@@ -65,6 +66,7 @@ def train(
     A training step whose activations (:func:`~archspec.backends.limits.activation_bytes` for one
     batch) would exceed ``max_activation_bytes`` is refused before any data is loaded.
     """
+    check_trainable(compiled)
     settings = resolve(compiled.spec.train if compiled.spec is not None else None, flags)
     dist, device = setup(settings.device)
     try:
@@ -328,6 +330,7 @@ def evaluate_checkpoint(
     params = {k: v for k, v in saved_params.items() if k in probe.params}
     params.update(overrides)
     compiled = compile_spec(Path(spec), overrides=params) if params != overrides else probe
+    check_trainable(compiled, "evaluate")
     checkpoint.check_spec(payload, compiled, checkpoint_path, exact=False)
     saved = TrainSettings.from_dict(payload["settings"])
     recorded = payload["data"].get("preprocess") or {}
