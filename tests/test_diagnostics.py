@@ -171,6 +171,21 @@ def test_warnings_for_unused_outputs_and_inplace_hazards(capsys: pytest.CaptureF
     assert f"{spec}:6:5: warning[unused]: the output of 'dead' is never used" in err
 
 
+def test_a_node_read_through_one_of_its_outputs_is_used(tmp_path) -> None:
+    """``halves.1`` reads ``halves``: no unused warning for it; one for a chunk nothing reads."""
+    spec = tmp_path / "parts.yaml"
+    spec.write_text(
+        HEADER
+        + "layers:\n"
+        + "  - {id: halves, type: chunk, chunks: 2, dim: 1}\n"
+        + "  - {id: thirds, type: chunk, chunks: 3, dim: 1, inputs: [input]}\n"
+        + "  - {id: conv, type: Conv2d, out_channels: 4, kernel_size: 1, inputs: [halves.1]}\n"
+    )
+    compiled = archspec.load(spec)
+    assert compiled.ok
+    assert [(w.code, w.line) for w in compiled.warnings] == [("unused", 6)]
+
+
 def test_shipped_specs_have_no_warnings() -> None:
     from pathlib import Path
 

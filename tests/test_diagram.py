@@ -19,6 +19,7 @@ from archspec.backends.graphviz import (
     INPUT_ID,
     MODULE_FILL,
     OUTPUT_ID,
+    STORED_FILL,
     Diagram,
     dot_source,
     edge_text,
@@ -129,10 +130,18 @@ def test_nodes_labels_and_colours(spec: Path) -> None:
         label = dot.label(node.path)
         assert label[0] == node.path
         assert label[1] == f"{node.type} {key_args(node)}".strip()
-        assert label[2] == shape_text(node.shape)
-        assert dot.nodes[node.path]["fillcolor"] == FAMILY_COLORS[node.layer.family]
+        parts = node.result.parts if node.result else None
+        assert label[2] == (shape_text(node.shape) if parts is None else f"{len(parts)} x {shape_text(parts[0])}")
+        fill = STORED_FILL[node.layer.learned] if node.layer.stored else FAMILY_COLORS[node.layer.family]
+        assert dot.nodes[node.path]["fillcolor"] == fill
     assert dot.label(INPUT_ID) == ["input", shape_text(compiled.input_shape)]
     assert dot.label(OUTPUT_ID) == ["output", shape_text(compiled.output_shape)]
+
+
+def producer_box(compiled: CompiledSpec, value: str) -> str:
+    """The box a value is drawn from: one output of a node with several (``halves.1``) leaves that node."""
+    base, _, part = value.rpartition(".")
+    return base if value not in compiled.by_path and part.isdigit() and base in compiled.by_path else value
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=[p.stem for p in SPECS])
@@ -142,8 +151,9 @@ def test_edges_carry_shapes_and_every_input(spec: Path) -> None:
     expected = []
     for node in compiled.nodes:
         for source in node.sources:
-            tail = INPUT_ID if source == INPUT else source
-            expected.append((tail, node.path, edge_text(compiled.values[source])))
+            tail = INPUT_ID if source == INPUT else producer_box(compiled, source)
+            part = f"[{source.rpartition('.')[2]}] " if tail != source and tail != INPUT_ID else ""
+            expected.append((tail, node.path, part + edge_text(compiled.values[source])))
     expected.append((compiled.root.output_value, OUTPUT_ID, edge_text(compiled.output_shape)))
     actual = [(a, b, attrs["label"]) for a, b, attrs in dot.edges]
     assert sorted(actual) == sorted(expected)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import pytest
@@ -224,3 +226,45 @@ def test_export_cli_runs_in_a_subprocess(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert "error[too-large]" in result.stderr and "Traceback" not in result.stderr
+
+
+def _small_model(spec: str) -> tuple[torch.nn.Module, torch.Tensor]:
+    torch.manual_seed(0)
+    model = archspec.build(ROOT / "specs" / f"{spec}.yaml", num_classes=10).eval()
+    return model, torch.randn(2, 3, 64, 64, generator=torch.Generator().manual_seed(1))
+
+
+@pytest.mark.parametrize("spec", ["shufflenet_v2_x1_0", "convnext_tiny"])
+def test_tensor_op_specs_script_and_trace(spec: str) -> None:
+    """Chunks, transposes, permutes, a mean over dims and a learned layer scale: the exported TorchScript
+    is scripted (not traced), and it and fx's trace compute what the model computes (on a small input)."""
+    from archspec.backends.export import torchscript_bytes
+
+    model, x = _small_model(spec)
+    data, how = torchscript_bytes(model, x)
+    assert how == "scripted"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        scripted = torch.jit.load(io.BytesIO(data))
+    with torch.no_grad():
+        expected = model(x)
+        torch.testing.assert_close(scripted(x), expected)
+        torch.testing.assert_close(torch.fx.symbolic_trace(model)(x), expected)
+
+
+@pytest.mark.slow
+def test_shufflenet_exports_to_onnx() -> None:
+    """ChannelShuffle, chunk and mean through torch.export into ONNX (which has no channel_shuffle operator:
+    the exporter decomposes it into Reshape/Transpose): checked, and computing the same."""
+    onnx = pytest.importorskip("onnx")
+    pytest.importorskip("onnxscript")
+    from onnx.reference import ReferenceEvaluator
+
+    from archspec.backends.export import onnx_bytes
+
+    model, x = _small_model("shufflenet_v2_x1_0")
+    proto = onnx.load_from_string(onnx_bytes(model, x))
+    onnx.checker.check_model(proto, full_check=True)
+    (actual,) = ReferenceEvaluator(proto).run(None, {proto.graph.input[0].name: x.numpy()})
+    with torch.no_grad():
+        torch.testing.assert_close(torch.from_numpy(actual), model(x), rtol=1e-4, atol=1e-5)

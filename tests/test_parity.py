@@ -4,6 +4,8 @@ Same ``state_dict`` keys (``load_state_dict(strict=True)``), then the same outpu
 For the torchvision specs with squeeze-excitation and stochastic depth, also: every node's static
 shape and parameter count equal what torchvision's own modules produce and hold (forward hooks),
 and in training mode the same seed gives the same samples dropped and the same output.
+ShuffleNetV2 and ConvNeXt-T (tensor operations: chunk, permute, mean; a learned layer scale) are
+checked the same way, ConvNeXt's training step down to the gradients.
 """
 
 from __future__ import annotations
@@ -145,7 +147,7 @@ def _randomize_batchnorm_stats(model: nn.Module) -> None:
             module.bias.data.copy_(torch.randn(module.bias.shape, generator=generator) * 0.1)
 
 
-def check_parity(spec: str, reference: nn.Module, batch: int = 2, **overrides: int) -> None:
+def check_parity(spec: str, reference: nn.Module, batch: int = 2, **overrides: Any) -> None:
     torch.manual_seed(0)
     _randomize_batchnorm_stats(reference)
     model = archspec.build(ROOT / "specs" / spec, **overrides)
@@ -356,3 +358,84 @@ def test_efficientnet_b0_trains_like_torchvision() -> None:
     with torch.no_grad():
         model.train()(x)
     assert drops != patterns[0]
+
+
+# -- torchvision's ShuffleNetV2 and ConvNeXt: tensor operations, a learned layer scale ----------
+
+
+def test_shufflenet_v2_x1_0_matches_torchvision() -> None:
+    check_parity("shufflenet_v2_x1_0.yaml", torchvision.models.shufflenet_v2_x1_0())
+    check_parity("shufflenet_v2_x1_0.yaml", torchvision.models.shufflenet_v2_x1_0(num_classes=10), num_classes=10)
+    half = [24, 48, 96, 192, 1024]  # the 0.5x model, by the spec's parameters
+    check_parity("shufflenet_v2_x1_0.yaml", torchvision.models.shufflenet_v2_x0_5(), stages_out_channels=half)
+
+
+def test_convnext_tiny_matches_torchvision() -> None:
+    check_parity("convnext_tiny.yaml", torchvision.models.convnext_tiny())
+
+
+@pytest.mark.parametrize(
+    ("spec", "builder"), [("shufflenet_v2_x1_0.yaml", "shufflenet_v2_x1_0"), ("convnext_tiny.yaml", "convnext_tiny")]
+)
+def test_tensor_op_specs_equal_torchvisions_modules_node_by_node(spec: str, builder: str) -> None:
+    """Every node that is one of torchvision's modules has its output shape and parameters; totals equal torchinfo's.
+
+    torchvision's LayerNorm2d permutes inside its forward, so its output is that of the spec's
+    permute back to channels-first (``features.0.1_channels_first``), while the spec's LayerNorm
+    node (``features.0.1``) holds its parameters.
+    """
+    from torchvision.models.convnext import LayerNorm2d
+
+    reference = getattr(torchvision.models, builder)()
+    compiled = archspec.load(ROOT / "specs" / spec)
+    real = _real_outputs(reference, torch.randn(1, *compiled.input_shape))
+    modules = dict(reference.named_modules())
+    checked = 0
+    for node in compiled.nodes:
+        if node.path in real:
+            module = modules[node.path]
+            value = f"{node.path}_channels_first" if isinstance(module, LayerNorm2d) else node.path
+            assert compiled.values[value] == real[node.path], node.path
+            assert node.result is not None and node.result.params == sum(p.numel() for p in module.parameters())
+            checked += 1
+    assert checked >= len(compiled.nodes) * 2 // 3
+    for module in compiled.root.modules():
+        if module.path:
+            assert compiled.values[module.path] == real[module.path], module.path
+    assert compiled.params_total == sum(p.numel() for p in reference.parameters())
+    assert compiled.trainable_params == sum(p.numel() for p in reference.parameters() if p.requires_grad)
+    torchinfo = pytest.importorskip("torchinfo")
+    stats = torchinfo.summary(reference, input_size=(1, *compiled.input_shape), verbose=0)
+    assert (compiled.params_total, compiled.macs) == (stats.total_params, stats.total_mult_adds)
+
+
+def test_convnext_tiny_trains_like_torchvision() -> None:
+    """layer_scale is a learned parameter and stochastic depth rises from 0 to 0.1 over the 18 blocks, as in
+    torchvision: same seed, same samples dropped, same output and gradients (a 32x32 input keeps it quick)."""
+    reference = torchvision.models.convnext_tiny(num_classes=10)
+    model = archspec.build(ROOT / "specs" / "convnext_tiny.yaml", num_classes=10)
+    model.load_state_dict(reference.state_dict(), strict=True)
+    probabilities = {n: m.p for n, m in model.named_modules() if isinstance(m, torchvision.ops.StochasticDepth)}
+    expected = {n: m.p for n, m in reference.named_modules() if isinstance(m, torchvision.ops.StochasticDepth)}
+    assert probabilities == expected and len(probabilities) == 18  # exactly equal floats
+    assert sorted(probabilities.values()) == [0.1 * k / 17.0 for k in range(18)]
+    scales = {n for n, p in model.named_parameters() if n.endswith("layer_scale") and p.requires_grad}
+    assert len(scales) == 18 and all((p == 1e-6).all() for n, p in model.named_parameters() if n in scales)
+
+    x = torch.randn(4, 3, 32, 32, generator=torch.Generator().manual_seed(3))
+    outputs, patterns = [], []
+    for net in (reference, model):
+        drops, handles = _drops(net)
+        torch.manual_seed(11)
+        out = net.train()(x)
+        out.square().sum().backward()
+        for handle in handles:
+            handle.remove()
+        outputs.append(out.detach())
+        patterns.append(drops)
+    assert patterns[0] == patterns[1] and sorted(patterns[0]) == sorted(probabilities)
+    assert any(any(rows) for rows in patterns[0].values()), "seed 11 drops no sample: pick a seed that does"
+    torch.testing.assert_close(outputs[1], outputs[0], rtol=1e-4, atol=1e-5)
+    grads = dict(reference.named_parameters())
+    for name, parameter in model.named_parameters():
+        torch.testing.assert_close(parameter.grad, grads[name].grad, rtol=1e-4, atol=1e-5, msg=name)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ast
 import copy
 import inspect
 import io
 import pickle
+import sys
 import warnings
 from pathlib import Path
 from typing import Any, ClassVar
@@ -20,7 +22,7 @@ from archspec.backends import torch_backend  # noqa: E402
 from archspec.backends.pysource import live_children  # noqa: E402
 from archspec.compiler.ir import CompiledSpec, Module, Node  # noqa: E402
 from archspec.errors import UsageError  # noqa: E402
-from archspec.layers.base import Op  # noqa: E402
+from archspec.layers.base import Op, Unbatched  # noqa: E402
 from archspec.layers.merge import Add  # noqa: E402
 
 ROOT = Path(__file__).parent.parent
@@ -259,28 +261,80 @@ def _leaf_and_module_shapes(model: nn.Module, x: torch.Tensor) -> dict[str, tupl
     return shapes
 
 
-def _functional_shapes(model: nn.Module, compiled: CompiledSpec, x: torch.Tensor) -> dict[str, tuple[int, ...]]:
-    """Shapes of add/mul/concat nodes, from the fx graph of the built model (ShapeProp)."""
-    from torch.fx.passes.shape_prop import ShapeProp
+def _functional_shapes(model: nn.Module, compiled: CompiledSpec, x: torch.Tensor) -> dict[str, Any]:
+    """Shapes of the values functional nodes (add, concat, permute, chunk, mean...) and held tensors have at run time.
 
-    graph = fx.symbolic_trace(model)
-    ShapeProp(graph).propagate(x)
-    calls: dict[str, list[fx.Node]] = {}
-    for node in graph.graph.nodes:
-        if node.op == "call_function":
-            stack = node.meta.get("nn_module_stack") or {}
-            calls.setdefault(next(reversed(stack)) if stack else "", []).append(node)
-    shapes = {}
+    A functional node is a statement of its module's generated ``forward``: ``name = ...``, or
+    ``+=`` statements for an add that accumulates into an operand (one per other operand), in
+    the order of the live children. A tracer records every local of the generated frames as the
+    forward runs, so each statement's result is read back under its target name. A held tensor
+    (Parameter, Buffer) is read from the module: its whole shape, as it has no batch dim.
+    """
+    frames = _generated_frame_locals(model, x)
+    shapes: dict[str, Any] = {}
     for module in compiled.root.modules():
-        ops = calls.get(module.path, [])
-        functional = [c for c in live_children(module) if isinstance(c, Node) and c.layer.functional]
-        counts = [1 if c.type == "concat" else len(c.inputs) - 1 for c in functional]
-        assert len(ops) == sum(counts), module.path
-        end = 0
-        for child, count in zip(functional, counts, strict=True):
-            end += count
-            shapes[child.path] = tuple(ops[end - 1].meta["tensor_meta"].shape[1:])
+        built = model.get_submodule(module.path)
+        source = getattr(type(built), "_archspec_source", "")
+        if not source:
+            continue
+        body = ast.parse(source).body[0]
+        assert isinstance(body, ast.FunctionDef)
+        statements = [s for s in body.body if isinstance(s, ast.Assign | ast.AugAssign)]
+        for child in live_children(module):
+            if isinstance(child, Node) and child.layer.stored:
+                shapes[child.path] = tuple(getattr(built, child.name).shape)
+                continue
+            statement = statements.pop(0)
+            if isinstance(statement, ast.AugAssign):  # an in-place add: one `+=` per other operand
+                del statements[: len(child.inputs) - 2]
+                target = statement.target
+            else:
+                target = statement.targets[0]
+            assert isinstance(target, ast.Name)
+            if isinstance(child, Node) and child.layer.functional:
+                value = frames[module.path][target.id]
+                shapes[child.path] = value if isinstance(child.shape, Unbatched) else _per_sample(value, child)
+        assert not statements, module.path
     return shapes
+
+
+def _per_sample(shape: Any, node: Node) -> Any:
+    """The batch dim dropped: from a tensor's shape, or from each part of a node with several outputs."""
+    if node.result is not None and node.result.parts is not None:
+        return tuple(part[1:] for part in shape)
+    return shape[1:]
+
+
+def _generated_frame_locals(model: nn.Module, x: torch.Tensor) -> dict[str, dict[str, Any]]:
+    """Every local of every generated ``forward`` frame as it ran, by module path: name -> shape(s)."""
+    paths = {id(module): name for name, module in model.named_modules()}
+    seen: dict[str, dict[str, Any]] = {}
+
+    def shape(value: Any) -> Any:
+        if isinstance(value, torch.Tensor):
+            return tuple(value.shape)
+        if isinstance(value, tuple | list) and value and all(isinstance(v, torch.Tensor) for v in value):
+            return tuple(tuple(v.shape) for v in value)
+        return None
+
+    def local(frame: Any, event: str, arg: Any) -> Any:
+        values = seen.setdefault(paths[id(frame.f_locals["self"])], {})
+        for name, value in frame.f_locals.items():
+            if shape(value) is not None:
+                values[name] = shape(value)
+        return local
+
+    def call(frame: Any, event: str, arg: Any) -> Any:
+        return local if frame.f_code.co_filename.startswith("<archspec-generated") else None
+
+    previous = sys.gettrace()
+    sys.settrace(call)
+    try:
+        with torch.no_grad():
+            model(x)
+    finally:
+        sys.settrace(previous)
+    return seen
 
 
 @pytest.mark.parametrize(
@@ -298,7 +352,8 @@ def test_static_shapes_equal_the_shapes_the_built_module_produces(spec: Path | s
     checked = 0
     for node in compiled.nodes:
         if node.path in live:
-            assert runtime[node.path] == node.shape, node.path
+            parts = node.result.parts if node.result else None
+            assert runtime[node.path] == (node.shape if parts is None else parts), node.path
             checked += 1
     for module in compiled.root.modules():
         if module.path and module.path in live:
