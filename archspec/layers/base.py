@@ -96,6 +96,8 @@ def fold_result_type(types: "list[TensorType]", scalars: tuple[Any, ...] = ()) -
     """The dtype of ``a op b op c`` as Python folds it, left to right: each step is a
     :func:`result_type` of two operands, and its result has dims unless both had none
     (``f16 0-d * uint8 * bf16`` is ``(f16 0-d * uint8) * bf16``: float16, then float32)."""
+    if not scalars and all(t.dtype == types[0].dtype for t in types):
+        return types[0].dtype  # one dtype: nothing to promote (the usual residual add)
     acc = types[0]
     for item in types[1:]:
         dtype = result_type([acc, item])
