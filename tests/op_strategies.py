@@ -247,6 +247,20 @@ def repeat(draw: st.DrawFn) -> Case:
 
 
 @st.composite
+def tile(draw: st.DrawFn) -> Case:
+    x = tensor(draw, 0, 3)
+    count = draw(st.sampled_from(range(0, len(x.shape) + 2)))
+    return {"dims": [draw(st.sampled_from(range(0, 4))) for _ in range(count)]}, [x]
+
+
+@st.composite
+def index_select(draw: st.DrawFn) -> Case:
+    x = tensor(draw, 1, 3)
+    index = draw(st.lists(st.integers(0, 5), max_size=4))  # the schema takes no negative index
+    return {"dim": dim(draw, len(x.shape)), "index": index}, [x]
+
+
+@st.composite
 def stack(draw: st.DrawFn) -> Case:
     x = tensor(draw, 0, 3)
     inputs = [x]
@@ -449,6 +463,8 @@ STRATEGIES: dict[str, st.SearchStrategy[Case]] = {
     "unbind": unbind(),
     "select": select(),
     "narrow": narrow(),
+    "index_select": index_select(),
+    "tile": tile(),
     "slice": slice_(),
     "expand": expand(),
     "repeat": repeat(),
@@ -600,6 +616,12 @@ def _joining(extra: int) -> Stricter:
     return rule
 
 
+def _tile_rule(args: dict[str, Any], inputs: list[TensorType]) -> str | None:
+    if len(args["dims"]) > len(inputs[0].shape):
+        return "tile with more counts than per-sample dims: the new dims would come before the batch"
+    return None
+
+
 INTEGER_AND_BOOL = ("uint8", "int8", "int16", "int32", "int64", "bool")
 
 STRICTER: dict[str, Stricter] = {
@@ -612,6 +634,8 @@ STRICTER: dict[str, Stricter] = {
     "unbind": _unbind_rule,
     "select": _dim_rule("dim"),
     "narrow": _dim_rule("dim"),
+    "index_select": _dim_rule("dim"),
+    "tile": _tile_rule,
     "slice": _dim_rule("dim"),
     "roll": _roll_rule,
     "mean": _dim_rule("dim"),

@@ -405,6 +405,35 @@ class SliceTensor(TensorOp):
         return f"dim={self.dim} [{start}:{end}" + ("]" if self.step == 1 else f":{self.step}]")
 
 
+@register
+class IndexSelect(TensorOp):
+    """``x.index_select(dim, torch.tensor(index))``: the listed indices along ``dim``, in order, repeats allowed."""
+
+    type: Literal["index_select"]
+    dim: AnyInt | Expr
+    index: Annotated[list[NonNegativeInt | Expr], Field(description="indices in [0, size of dim)")] | Expr
+
+    def infer(self, inputs: list[Shape]) -> LayerResult:
+        shape = list(inputs[0])
+        axis = sample_axis(int(self.dim), len(shape))
+        bad = [i for i in self.index if not 0 <= int(i) < shape[axis]]
+        if bad:
+            raise LayerError(
+                f"index {bad[0]} is out of range for dim {self.dim} of size {shape[axis]}",
+                hint=f"use indices in [0, {shape[axis] - 1}] (index_select takes no negative indices)",
+                field="index",
+            )
+        shape[axis] = len(self.index)
+        return LayerResult(tuple(shape))
+
+    def call(self, inputs: list[Shape]) -> Op:
+        index = Op("torch.tensor", (list(self.index),), (("dtype", Symbol("torch.int64")),))
+        return Op.method("index_select", self.dim, index)
+
+    def label(self) -> str:
+        return f"dim={self.dim} {self.index}"
+
+
 # -- repeating -------------------------------------------------------------------------------
 
 
@@ -513,6 +542,29 @@ class RepeatTensor(TensorOp):
 
     def call(self, inputs: list[Shape]) -> Op:
         return Op.method("repeat", 1, *self.repeats)
+
+
+@register
+class Tile(TensorOp):
+    """``x.tile((1, *dims))``: like ``repeat``, but fewer ``dims`` than dims means 1s in front, as in torch."""
+
+    type: Literal["tile"]
+    dims: Annotated[list[NonNegativeInt | Expr], Field(description="per-sample repeat counts (batch excluded)")]
+
+    def infer(self, inputs: list[Shape]) -> LayerResult:
+        shape = inputs[0]
+        if len(self.dims) > len(shape):
+            raise LayerError(
+                f"dims {self.dims} has more entries than the per-sample shape {list(shape)} has dims: "
+                "the new dims would come before the batch",
+                hint="give at most one count per dim (batch excluded); unsqueeze first to add dims",
+                field="dims",
+            )
+        counts = [1] * (len(shape) - len(self.dims)) + [int(d) for d in self.dims]
+        return LayerResult(tuple(n * c for n, c in zip(shape, counts, strict=True)))
+
+    def call(self, inputs: list[Shape]) -> Op:
+        return Op.method("tile", (1, *self.dims))
 
 
 @register
