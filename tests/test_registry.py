@@ -121,3 +121,14 @@ def test_variants_are_made_on_first_use_and_names_need_no_class() -> None:
     assert layer_types()["ReplicationPad3d"] is layer_types()["ReplicationPad3d"]
     with pytest.raises(ValueError, match="already registered"):
         registry.register_lazy("Conv2d", lambda: layer_types()["Conv2d"])
+
+
+@pytest.mark.parametrize("module", registry.BUILTIN_MODULES)
+def test_every_family_imports_on_its_own(module: str) -> None:
+    """A plug-in may import a family first (``from archspec.layers.activation import Elementwise``):
+    loading the registry from there must not meet a half-initialised module."""
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-c", f"import {module}"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr[-2000:]

@@ -425,6 +425,41 @@ class Layer(NodeFields):
         return "global" if self.family == "linear" else None
 
 
+FLOAT32_MAX = 3.4028234663852886e38
+"""The largest finite float32: torch's ``c10::overflows<float>`` refuses a double above it."""
+
+
+def check_scalar(value: float, field: str, *, float32: bool = True) -> None:
+    """torch passes scalar arguments as Scalars converted to the input's dtype (float32).
+
+    A float beyond float32's range overflows that conversion (``float32``); an int must fit
+    int64 or uint64 (pybind's conversion of a Python int). Both raise at the first forward.
+    """
+    if isinstance(value, int):
+        fits, target, limit = -(2**63) <= value < 2**64, "int64 or uint64", "between -2**63 and 2**64 - 1"
+    else:
+        fits, target = not float32 or abs(value) <= FLOAT32_MAX, "float32"
+        limit = f"at most {FLOAT32_MAX:.8g} in magnitude"
+    if not fits:
+        raise LayerError(
+            f"{field} (={value}) overflows the {target} scalar torch converts it to: it must be {limit}",
+            hint=f"use a smaller {field}",
+            field=field,
+        )
+
+
+def normalize_dim(dim: int, rank: int, what: str = "dim") -> int:
+    """torch's dim wrapping for a tensor of ``rank`` dims (batch included): [-rank, rank) -> [0, rank)."""
+    if not -rank <= dim < rank:
+        raise LayerError(
+            f"{what} (={dim}) is out of range for a tensor of rank {rank} (batch included): "
+            f"expected a dim in [{-rank}, {rank - 1}]",
+            hint="dims count the batch as dim 0; the last dim is -1",
+            field=what,
+        )
+    return dim % rank
+
+
 def expect_rank(shape: Shape, ranks: tuple[int, ...], layout: str) -> None:
     """Raise unless the per-sample shape has one of the allowed ranks."""
     if len(shape) not in ranks:

@@ -7,8 +7,6 @@ range: [0, 50257]}``), it must fit the table. torchinfo counts the table once pe
 as mult-adds; FlopCounterMode counts a lookup as 0 FLOPs.
 """
 
-from __future__ import annotations
-
 from typing import ClassVar, Literal
 
 from pydantic import Field

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 from pydantic import Field
 
 from archspec.errors import LayerError
-from archspec.layers.activation import check_scalar
 from archspec.layers.base import (
     Expr,
     Layer,
@@ -27,6 +26,7 @@ from archspec.layers.base import (
     StrictBool,
     bounded_number,
     check_inferred,
+    check_scalar,
     expect_rank,
     nd_variant,
     weight_macs,

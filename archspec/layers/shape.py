@@ -11,7 +11,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import Field
 
 from archspec.errors import LayerError
-from archspec.layers.activation import Elementwise, check_scalar, normalize_dim
+from archspec.layers.activation import Elementwise
 from archspec.layers.base import (
     MAX_SIZE,
     AnyInt,
@@ -23,7 +23,9 @@ from archspec.layers.base import (
     Shape,
     StrictBool,
     as_tuple,
+    check_scalar,
     expect_rank,
+    normalize_dim,
 )
 from archspec.layers.conv import axis_names
 from archspec.layers.registry import register, register_variant

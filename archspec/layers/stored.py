@@ -9,8 +9,6 @@ is an :class:`~archspec.layers.base.Op` (``torch.zeros(...)``, ``nn.init.trunc_n
 so the build and the generated code make the same tensor.
 """
 
-from __future__ import annotations
-
 import math
 from typing import Annotated, Any, ClassVar, Literal
 

@@ -9,8 +9,6 @@ models one sample. Sizes (``reshape``'s ``shape``, ``expand``'s ``size``, ``repe
 ``repeats``) are per sample: the batch is prepended in the generated code.
 """
 
-from __future__ import annotations
-
 import math
 from functools import partial
 from typing import Annotated, Any, ClassVar, Literal
@@ -18,7 +16,6 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import Field, create_model
 
 from archspec.errors import LayerError
-from archspec.layers.activation import normalize_dim
 from archspec.layers.base import (
     AnyInt,
     Arg,
@@ -38,6 +35,7 @@ from archspec.layers.base import (
     TensorType,
     Unbatched,
     fold_result_type,
+    normalize_dim,
 )
 from archspec.layers.merge import broadcast
 from archspec.layers.registry import register, register_lazy
