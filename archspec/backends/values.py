@@ -11,13 +11,7 @@ import math
 from collections.abc import Sequence
 
 from archspec.compiler.ir import INPUT, CompiledSpec, Node
-from archspec.layers.base import DEFAULT_DTYPE, TensorType
-
-DTYPE_BYTES = {
-    "float16": 2, "bfloat16": 2, "float32": 4, "float64": 8,
-    "uint8": 1, "int8": 1, "int16": 2, "int32": 4, "int64": 8, "bool": 1,
-}  # fmt: skip
-"""Bytes per element of each dtype (``torch.dtype.itemsize``)."""
+from archspec.layers.base import DEFAULT_DTYPE, DTYPE_BYTES, TensorType
 
 
 def shape_text(shape: Sequence[int] | None) -> str:

@@ -26,7 +26,7 @@ from archspec.compiler.ir import INPUT, Module, Node
 from archspec.compiler.names import id_problem
 from archspec.compiler.params import Declared, coerce, declare
 from archspec.errors import Diagnostic, LayerError
-from archspec.layers.base import Layer, LayerResult, Repeat, Shape, TensorType
+from archspec.layers.base import Layer, LayerResult, Repeat, TensorType
 from archspec.layers.registry import layer_types
 from archspec.spec.budget import Budget
 from archspec.spec.expressions import ExpressionError, has_expression, is_expression, names_in, substitute
@@ -137,10 +137,6 @@ class Elaborator:
         self.variants: dict[tuple[int, str], Any] = {}
 
     # -- entry point -------------------------------------------------------------------------
-    @property
-    def values(self) -> dict[str, Shape | None]:
-        return {path: t.shape for path, t in self.types.items()}
-
     def run(self, layers: list[TypedNode], output: str | list[str] | dict[str, str] | None) -> Module:
         root = Module(name="", path="", kind="root")
         first = next(iter(self.model_inputs))

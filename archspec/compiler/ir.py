@@ -137,8 +137,6 @@ class CompiledSpec:
     """Every input by name (``input`` for a spec with one)."""
     root: Module
     nodes: list[Node]
-    values: dict[str, Shape | None]
-    """Output shape of every value path (``None`` where inference failed)."""
     types: dict[str, TensorType] = field(default_factory=dict)
     """Shape, dtype and batch dim of every value path that inference reached."""
     diagnostics: list[Diagnostic] = field(default_factory=list)
@@ -152,6 +150,11 @@ class CompiledSpec:
     @property
     def ok(self) -> bool:
         return not self.diagnostics
+
+    @cached_property
+    def values(self) -> dict[str, Shape]:
+        """Output shape of every value path that inference reached."""
+        return {path: value.shape for path, value in self.types.items()}
 
     @property
     def output_shape(self) -> Shape | None:

@@ -76,7 +76,6 @@ def _compile(text: str, file: str, overrides: dict[str, Any], allow_errors: bool
         inputs=inputs,
         root=root,
         nodes=elaborator.nodes,
-        values=elaborator.values,
         types=elaborator.types,
         diagnostics=diagnostics,
         spec=spec,

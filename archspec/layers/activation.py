@@ -11,9 +11,10 @@ converted to type float without overflow") and an int outside int64/uint64; so d
 """
 
 import math
+from functools import partial
 from typing import ClassVar, Literal
 
-from pydantic import Field, create_model
+from pydantic import Field
 
 from archspec.errors import LayerError
 from archspec.layers.base import (
@@ -29,6 +30,7 @@ from archspec.layers.base import (
     check_scalar,
     expect_rank,
     normalize_dim,
+    type_alias,
     weight_macs,
 )
 from archspec.layers.registry import register, register_lazy
@@ -53,13 +55,7 @@ class _InplaceActivation(_Activation):
 
 def _alias(base: type[Layer], name: str, doc: str) -> None:
     """Register an argument-free (or inplace-only) activation: ``type: Literal[name]`` on ``base``."""
-
-    def make() -> type[Layer]:
-        cls = create_model(name, __base__=base, __module__=__name__, type=(Literal[name], ...))  # type: ignore[arg-type]
-        cls.__doc__ = f"torch.nn.{name}: {doc}"
-        return cls
-
-    register_lazy(name, make)
+    register_lazy(name, partial(type_alias, base, name, f"torch.nn.{name}: {doc}"))
 
 
 for _name, _doc in (

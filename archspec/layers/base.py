@@ -40,6 +40,11 @@ DTYPES = {
     "bool": "bool",
 }  # fmt: skip
 """The dtypes a tensor may have, with their kind (what a layer accepts: ``float``, ``int``, ``bool``)."""
+DTYPE_BYTES = {
+    "float16": 2, "bfloat16": 2, "float32": 4, "float64": 8,
+    "uint8": 1, "int8": 1, "int16": 2, "int32": 4, "int64": 8, "bool": 1,
+}  # fmt: skip
+"""Bytes per element of each dtype (``torch.dtype.itemsize``)."""
 DType = Literal[
     "float16", "bfloat16", "float32", "float64", "uint8", "int8", "int16", "int32", "int64", "bool"
 ]  # fmt: skip
@@ -393,6 +398,8 @@ class Layer(NodeFields):
 
     def build(self, inputs: list[Shape]) -> "nn.Module":
         """Construct the torch module (imports torch, or ``torch_module``, lazily)."""
+        if self.functional:
+            raise TypeError(f"'{self.type_name()}' is a function in the generated forward, not a module")
         import importlib
 
         module = importlib.import_module(self.torch_module)
@@ -490,18 +497,29 @@ def weight_macs(params: int, spatial: Shape = ()) -> int:
     return params * math.prod(spatial)
 
 
+def type_alias(
+    base: type[Layer],
+    name: str,
+    doc: str,
+    *,
+    class_name: str | None = None,
+    fields: dict[str, tuple[Any, Any]] | None = None,
+) -> type[Layer]:
+    """``base`` registered under another ``type`` (``Literal[name]``), with ``fields`` added or narrowed."""
+    from pydantic import create_model
+
+    typed: dict[str, Any] = {"type": (Literal[name], ...), **(fields or {})}
+    cls = create_model(class_name or name, __base__=base, __module__=base.__module__, **typed)
+    cls.__doc__ = doc
+    return cls
+
+
 def nd_variant(base: type[Layer], name: str, ndim: int, **sized: tuple[Any, Any]) -> type[Layer]:
     """A thin N-d alias of ``base`` (Equinox-style): ``type: Literal[name]`` plus per-N field types.
 
     ``sized`` maps field names to ``(annotation, default)`` so that list lengths in the
     JSON Schema match N (``kernel_size: [3, 3]`` for 2-d), with ``...`` for required fields.
     """
-    from typing import Literal
-
-    from pydantic import create_model
-
-    fields: dict[str, Any] = {"type": (Literal[name], ...), **sized}
-    cls = create_model(name, __base__=base, __module__=base.__module__, **fields)
+    cls = type_alias(base, name, f"torch.nn.{name}. " + (base.__doc__ or ""), fields=sized)
     cls.ndim = ndim  # type: ignore[attr-defined]
-    cls.__doc__ = f"torch.nn.{name}. " + (base.__doc__ or "")
     return cls

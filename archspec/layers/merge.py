@@ -6,7 +6,7 @@ Broadcasting follows torch's rules (align trailing dims, sizes equal or 1); the
 batch dim aligns only when every input has the same rank, so archspec requires that.
 """
 
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field
 
@@ -100,9 +100,6 @@ class _Merge(Layer):
 
     def output_dtype(self, types: list[TensorType]) -> str:
         return fold_result_type(types)
-
-    def build(self, inputs: list[Shape]) -> Any:
-        raise TypeError(f"'{self.type_name()}' is a function in the generated forward, not a module")
 
     def key_args(self, inputs: list[Shape] | None, output: Shape | None) -> str:
         label = self.label()

@@ -13,7 +13,7 @@ import math
 from functools import partial
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import Field, create_model
+from pydantic import Field
 
 from archspec.errors import LayerError
 from archspec.layers.base import (
@@ -36,6 +36,7 @@ from archspec.layers.base import (
     Unbatched,
     fold_result_type,
     normalize_dim,
+    type_alias,
 )
 from archspec.layers.merge import broadcast
 from archspec.layers.registry import register, register_lazy
@@ -73,9 +74,6 @@ class TensorOp(Layer):
     family: ClassVar[str] = "tensor"
     functional: ClassVar[bool] = True
     accepts: ClassVar[tuple[str, ...]] = ("float", "int", "bool")
-
-    def build(self, inputs: list[Shape]) -> Any:
-        raise TypeError(f"'{self.type_name()}' is a function in the generated forward, not a module")
 
 
 # -- layout --------------------------------------------------------------------------------
@@ -616,12 +614,20 @@ class Roll(TensorOp):
 
 
 class _Reduction(TensorOp):
+    identity: ClassVar[bool] = True
+    """False where an empty reduction has no value (``amax``, ``amin``): torch refuses a dim of size 0."""
     dim: AnyInt | Dims | Expr = Field(description="dim(s) to reduce; required: reducing all would mix samples")
     keepdim: StrictBool | Expr = False
 
     def infer(self, inputs: list[Shape]) -> LayerResult:
         shape = inputs[0]
         axes = sample_axes(_dims(self.dim), len(shape))
+        if not self.identity and any(shape[axis] == 0 for axis in axes):
+            raise LayerError(
+                f"{self.type_name()} over a dim of size 0 has no identity",
+                hint="reduce a dim of size >= 1",
+                field="dim",
+            )
         if self.keepdim:
             return LayerResult(tuple(1 if i in axes else n for i, n in enumerate(shape)))
         return LayerResult(tuple(n for i, n in enumerate(shape) if i not in axes))
@@ -652,26 +658,12 @@ class Sum(_Reduction):
         return dtypes[0] if dtypes[0].startswith(("float", "bfloat")) else "int64"
 
 
-def _nonempty_reduction(layer: _Reduction, inputs: list[Shape]) -> LayerResult:
-    shape = inputs[0]
-    for axis in sample_axes(_dims(layer.dim), len(shape)):
-        if shape[axis] == 0:
-            raise LayerError(
-                f"{layer.type_name()} over a dim of size 0 has no identity",
-                hint="reduce a dim of size >= 1",
-                field="dim",
-            )
-    return _Reduction.infer(layer, inputs)
-
-
 @register
 class Amax(_Reduction):
     """``x.amax(dim, keepdim)``: the largest entries."""
 
     type: Literal["amax"]
-
-    def infer(self, inputs: list[Shape]) -> LayerResult:
-        return _nonempty_reduction(self, inputs)
+    identity: ClassVar[bool] = False
 
 
 @register
@@ -679,9 +671,7 @@ class Amin(_Reduction):
     """``x.amin(dim, keepdim)``: the smallest entries."""
 
     type: Literal["amin"]
-
-    def infer(self, inputs: list[Shape]) -> LayerResult:
-        return _nonempty_reduction(self, inputs)
+    identity: ClassVar[bool] = False
 
 
 # -- products --------------------------------------------------------------------------------
@@ -705,6 +695,16 @@ class _Product(TensorOp):
         return _same_float_dtype(self, dtypes)
 
 
+def _product(a: Shape, b: Shape, out: Shape, k: int, k2: int) -> LayerResult:
+    """A matrix product's result: ``k`` columns of ``a`` meet ``k2`` rows of ``b``; 2 FLOPs per multiply-add."""
+    if k != k2:
+        raise LayerError(
+            f"inner dims differ: {list(a)} @ {list(b)} multiplies {k} by {k2}",
+            hint="the last dim of the first input must equal the second-to-last of the second",
+        )
+    return LayerResult(out, flops=2 * math.prod(out) * k)
+
+
 @register
 class Matmul(_Product):
     """``torch.matmul(a, b)`` per sample: ``(*, n, k) @ (*, k, m)``, leading dims broadcast.
@@ -726,23 +726,14 @@ class Matmul(_Product):
                     f"a learned right-hand side must be a matrix (k, m), got {list(b)}, for input {list(a)}",
                     hint="declare it with shape [k, m]",
                 )
-            lead, (n, k), (k2, m) = a[:-1], ((1, a[-1])), b
-            out: tuple[int, ...] = (*lead, m)
-        else:
-            if len(a) < 2 or len(a) != len(b):
-                raise LayerError(
-                    f"takes two batched inputs of the same rank >= 2 per sample, got {list(a)} and {list(b)}",
-                    hint="reshape or unsqueeze them to (..., n, k) and (..., k, m)",
-                )
-            lead = broadcast([a[:-2], b[:-2]]) if a[:-2] else ()
-            (n, k), (k2, m) = a[-2:], b[-2:]
-            out = (*lead, n, m)
-        if k != k2:
+            return _product(a, b, (*a[:-1], b[1]), a[-1], b[0])
+        if len(a) < 2 or len(a) != len(b):
             raise LayerError(
-                f"inner dims differ: {list(a)} @ {list(b)} multiplies {k} by {k2}",
-                hint="the last dim of the first input must equal the second-to-last of the second",
+                f"takes two batched inputs of the same rank >= 2 per sample, got {list(a)} and {list(b)}",
+                hint="reshape or unsqueeze them to (..., n, k) and (..., k, m)",
             )
-        return LayerResult(out, flops=2 * math.prod(out) * k)
+        lead = broadcast([a[:-2], b[:-2]]) if a[:-2] else ()
+        return _product(a, b, (*lead, a[-2], b[-1]), a[-1], b[-2])
 
     def call(self, inputs: list[Shape]) -> Op:
         return Op("torch.matmul", (Arg(0), Arg(1)))
@@ -761,7 +752,7 @@ class Bmm(_Product):
                 f"takes two inputs of rank 2 per sample (3 with the batch), got {list(a)} and {list(b)}",
                 hint="use matmul for other ranks",
             )
-        return Matmul.infer(self, inputs)  # type: ignore[arg-type]
+        return _product(a, b, (a[0], b[1]), a[1], b[0])
 
     def call(self, inputs: list[Shape]) -> Op:
         return Op("torch.bmm", (Arg(0), Arg(1)))
@@ -995,15 +986,9 @@ class _Compare(_Elementwise):
         return "" if self.other is None else f"{self.type_name()} {self.other}"
 
 
-def _comparison(name: str) -> type[Layer]:
-    fields: dict[str, Any] = {"type": (Literal[name], ...)}
-    cls = create_model(name.capitalize(), __base__=_Compare, __module__=__name__, **fields)
-    cls.__doc__ = f"``torch.{name}(a, b)``: an elementwise comparison; the result is a bool tensor."
-    return cls
-
-
 for _name in ("eq", "ne", "lt", "le", "gt", "ge"):
-    register_lazy(_name, partial(_comparison, _name))
+    _doc = f"``torch.{_name}(a, b)``: an elementwise comparison; the result is a bool tensor."
+    register_lazy(_name, partial(type_alias, _Compare, _name, _doc, class_name=_name.capitalize()))
 
 
 @register
