@@ -212,10 +212,8 @@ class Diagram:
         """``8x12``; ``[1] 8x12`` for part 1 of a several-output node; the dtype when not float32."""
         found = self.type_of(value)
         text = edge_text(self.shape_of(value), found.dtype if found else None)
-        base, _, part = (value or "").rpartition(".")
-        if base and part.isdigit() and base in self.compiled.by_path:
-            return f"[{part}] {text}"
-        return text
+        part = self.compiled.part_of(value) if value else None
+        return f"[{part[1]}] {text}" if part else text
 
     # -- building the graph -----------------------------------------------------------------
     def build(self) -> graphviz.Digraph:

@@ -26,7 +26,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from archspec.compiler.ir import INPUT, Module, Node
+from archspec.compiler.ir import INPUT, Module, Node, producer
 from archspec.layers.base import OPERATORS, Arg, Op, SizeOf, Slice, Symbol
 
 WIDTH = 88
@@ -173,11 +173,6 @@ def live_children(module: Module) -> list[Node | Module]:
             live.append(child)
             needed.update(producer(name) for name in child.inputs)
     return live[::-1]
-
-
-def producer(name: str) -> str:
-    """The child that makes value ``name``: ``chunk`` for ``chunk.1`` (one output of several)."""
-    return name.partition(".")[0]
 
 
 def functional_expression(node: Node, args: list[Any]) -> Any:

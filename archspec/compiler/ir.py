@@ -25,6 +25,12 @@ INPUT = "input"
 """The name of a scope's input, and the value path of the model's input."""
 
 
+def producer(local: str) -> str:
+    """The sibling that makes value ``local``: ``chunk`` for ``chunk.1``, one output of several
+    (ids never hold a ``.``, so the first one starts the output's number)."""
+    return local.partition(".")[0]
+
+
 @dataclass(eq=False)
 class Node:
     """One layer instance."""
@@ -199,6 +205,13 @@ class CompiledSpec:
     def by_path(self) -> dict[str, Node]:
         """Every layer node by its path (the node list is complete once elaboration returns)."""
         return {node.path: node for node in self.nodes}
+
+    def part_of(self, value: str) -> tuple[str, int] | None:
+        """``(node path, k)`` when global value path ``value`` is output ``k`` of a node with several."""
+        base, _, part = value.rpartition(".")
+        if part.isdigit() and value not in self.by_path and base in self.by_path:
+            return base, int(part)
+        return None
 
     def node(self, path: str) -> Node:
         return self.by_path[path]

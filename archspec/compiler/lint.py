@@ -17,7 +17,7 @@ import dataclasses
 from collections import defaultdict
 from collections.abc import Iterator
 
-from archspec.compiler.ir import INPUT, CompiledSpec, Module, Node
+from archspec.compiler.ir import INPUT, CompiledSpec, Module, Node, producer
 from archspec.errors import Diagnostic
 from archspec.spec.source import Path_
 
@@ -40,9 +40,9 @@ def _module_warnings(compiled: CompiledSpec, module: Module) -> Iterator[Diagnos
     readers: dict[str, list[str]] = defaultdict(list)
     for child in module.children:
         for name in child.inputs:
-            readers[name.partition(".")[0]].append(child.name)  # ``chunk.1`` reads ``chunk``
+            readers[producer(name)].append(child.name)  # ``chunk.1`` reads ``chunk``
     for name in module.outputs:  # every output of a model with several
-        readers[name.partition(".")[0]].append("<output>")
+        readers[producer(name)].append("<output>")
     children = {child.name: child for child in module.children}
     for child in module.children:
         where = child.source_path
@@ -50,7 +50,7 @@ def _module_warnings(compiled: CompiledSpec, module: Module) -> Iterator[Diagnos
             message = f"the output of '{child.path}' is never used"
             yield _warning(compiled, "unused", message, where, "remove the node, or list it in a later node's 'inputs'")
         if isinstance(child, Node) and getattr(child.layer, "inplace", False):
-            source = child.inputs[0].partition(".")[0]
+            source = producer(child.inputs[0])
             others = [r for r in readers[source] if r != child.name]
             if others:
                 message = f"in-place {child.type} '{child.path}' overwrites '{source}', which '{others[0]}' also reads"

@@ -17,7 +17,7 @@ def unreachable_nodes(compiled: CompiledSpec) -> frozenset[str]:
     stack = list(compiled.root.result_values or [compiled.root.output_value])
     while stack:
         value = stack.pop()
-        value = value if value in by_path else value.rpartition(".")[0] or value  # one output of several
+        value = part[0] if (part := compiled.part_of(value)) else value
         if value in seen or value in ("", INPUT):
             continue
         seen.add(value)
