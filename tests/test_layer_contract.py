@@ -22,7 +22,9 @@ from __future__ import annotations
 
 import importlib
 import os
+import re
 import warnings
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -58,7 +60,7 @@ def single_input(cls: type[Layer]) -> bool:
     # Merge nodes (add, concat, mul) take several inputs (max_inputs != 1) and are functions in
     # the generated forward, not torch modules: this single-input contract does not cover them;
     # tensor operations and held tensors have their own (tests/test_tensor_ops.py), and layers that
-    # take integer ids (Embedding) theirs (tests/test_embedding.py).
+    # take integer ids or several named inputs theirs (COVERED_ELSEWHERE).
     return cls.max_inputs == 1 and not cls.functional and not cls.stored and "float" in cls.accepts
 
 
@@ -206,10 +208,22 @@ MODULE_TYPES = [name for name in ALL_TYPES if single_input(layer_types()[name])]
 (functional and held types) and test_embedding.py (integer inputs)."""
 
 
+COVERED_ELSEWHERE = {
+    "Embedding": "test_embedding.py",
+    "EmbeddingBag": "test_embedding.py",
+}
+"""Module types with several or non-float inputs, and the file whose torch contract covers each."""
+
+
 def test_every_layer_type_is_covered_by_a_contract() -> None:
     types = layer_types()
     rest = {n for n in ALL_TYPES if n not in MODULE_TYPES and not types[n].functional and not types[n].stored}
-    assert rest == {"Embedding"}, f"layer types no contract test covers: {sorted(rest - {'Embedding'})}"
+    assert rest == set(COVERED_ELSEWHERE), (
+        f"layer types no contract test covers: {sorted(rest - set(COVERED_ELSEWHERE))}"
+    )
+    for name, test_file in COVERED_ELSEWHERE.items():
+        text = (Path(__file__).parent / test_file).read_text()
+        assert re.search(rf"\b{name}\b", text), f"{test_file} does not test {name}"
 
 
 @pytest.mark.parametrize("name", MODULE_TYPES)

@@ -181,11 +181,13 @@ class Buffer(_Stored):
         sizes = self.sizes()
         if self.fill == "arange" and len(sizes) != 1:
             raise LayerError(f"arange makes a 1-d tensor, got shape {sizes}", hint="use shape: [n]", field="shape")
-        if self.fill == "sinusoidal" and (len(sizes) != 2 or sizes[1] % 2 or DTYPES[str(self.dtype)] != "float"):
+        # torch reshapes [L, ceil(D/2), 2] to [L, D]: D odd only works with no positions; D = 0 divides by zero
+        odd = len(sizes) == 2 and (sizes[1] == 0 or (sizes[1] % 2 and sizes[0] > 0))
+        if self.fill == "sinusoidal" and (len(sizes) != 2 or odd or DTYPES[str(self.dtype)] != "float"):
             raise LayerError(
-                f"sinusoidal positions are a float tensor [positions, features] with an even feature count, "
+                f"sinusoidal positions are a float tensor [positions, features] with an even, positive feature count, "
                 f"got shape {list(sizes)} and dtype {self.dtype}",
-                hint="use shape: [L, D] with D even and a float dtype",
+                hint="use shape: [L, D] with D even (and above 0) and a float dtype",
                 field="shape",
             )
         if self.fill == "arange" and self.dtype == "bool":
