@@ -38,10 +38,12 @@ from pydantic import AfterValidator, Field
 from archspec.errors import LayerError
 from archspec.layers.base import (
     DEFAULT_DTYPE,
+    Arg,
     Expr,
     Layer,
     LayerResult,
     NonNegativeInt,
+    Op,
     PositiveInt,
     Receptive,
     Shape,
@@ -133,6 +135,14 @@ class _Recurrent(Layer):
         """The shape of ``c_n`` for an LSTM; nothing for RNN and GRU."""
         return ()
 
+    def part(self, index: int) -> Op | None:
+        """``result[0]`` is the output sequence; the final states are read batch-first."""
+        return None if index == 0 else Op("Tensor.transpose", (self.state(index), 0, 1))
+
+    def state(self, index: int) -> Op:
+        """Where final state ``index`` (1: ``h_n``) lies in torch's result: ``result[1]``."""
+        return Op("[]", (Arg(0), (1,)))
+
     def output_dtype(self, types: list[TensorType]) -> str:
         found = types[0].dtype
         if found != DEFAULT_DTYPE:
@@ -190,6 +200,10 @@ class LSTM(_Recurrent):
 
     def cell_state(self, states: int) -> tuple[Shape, ...]:
         return ((states, int(self.hidden_size)),)
+
+    def state(self, index: int) -> Op:
+        """An LSTM returns ``output, (h_n, c_n)``: ``result[1][0]`` and ``result[1][1]``."""
+        return Op("[]", (super().state(index), (index - 1,)))
 
 
 @register
