@@ -8,6 +8,8 @@ layers, with a torch module built here with ``batch_first=True`` (archspec's lay
   and a per-sample input of rank 1 (torch would read the batched 2-d tensor as one sequence);
 * every part's static shape equals torch's: the output sequence, ``h_n`` and ``c_n`` read
   batch-first (``h_n.transpose(0, 1)``);
+* initial states (``h_0``, ``c_0`` by role, batch-first as archspec reads ``h_n``) are checked as
+  torch checks them, and torch runs on them transposed to its layout;
 * parameters equal torch's; mult-adds equal torchinfo's; FLOPs equal FlopCounterMode's on the
   native CPU implementation (oneDNN off), and, wherever torch runs that implementation anyway
   (RNN, GRU, an LSTM with a projection), FlopCounterMode's plain count too;
@@ -42,7 +44,8 @@ BATCH = 2
 RECURRENT = ("RNN", "LSTM", "GRU")
 DTYPES = {"float32": torch.float32, "float64": torch.float64, "float16": torch.float16}
 
-Case = tuple[str, dict[str, Any], tuple[int, ...], str]
+Case = tuple[str, dict[str, Any], tuple[int, ...], str, dict[str, tuple[int, ...]]]
+"""(type, arguments, per-sample input shape, its dtype, initial states by role: per-sample shapes)."""
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -81,17 +84,37 @@ def cases(draw: st.DrawFn, name: str) -> Case:
     if one_in(draw, 12):
         shape = draw(st.sampled_from([(features,), (length, features, 2)]))
     dtype = "float32" if not one_in(draw, 10) else draw(st.sampled_from(["float64", "float16"]))
-    return name, args, shape, dtype
+    return name, args, shape, dtype, draw(initial_states(name, args)) if one_in(draw, 3) else {}
 
 
-def archspec_side(name: str, args: dict[str, Any], shape: tuple[int, ...], dtype: str) -> tuple[Any, Any]:
+@st.composite
+def initial_states(draw: st.DrawFn, name: str, args: dict[str, Any]) -> dict[str, tuple[int, ...]]:
+    """h_0 (and c_0) as the layer's final states are shaped, now and then one size off or one missing."""
+    hidden = args["hidden_size"]
+    out = args.get("proj_size") or hidden
+    rows = (2 if args.get("bidirectional") else 1) * args.get("num_layers", 1)
+    states = {"h_0": (rows, out)} | ({"c_0": (rows, hidden)} if name == "LSTM" else {})
+    if one_in(draw, 4):
+        role = draw(st.sampled_from(sorted(states)))
+        rows, size = states[role]
+        states[role] = draw(st.sampled_from([(rows + 1, size), (rows, size + 1), (size,)]))
+    if name == "LSTM" and one_in(draw, 8):
+        del states[draw(st.sampled_from(sorted(states)))]
+    return states
+
+
+def archspec_side(
+    name: str, args: dict[str, Any], shape: tuple[int, ...], dtype: str, states: dict[str, tuple[int, ...]]
+) -> tuple[Any, Any]:
     """(the layer or None, the inferred result or the rejection)."""
     try:
         layer = layer_types()[name].model_validate({"type": name, **args}, context={"resolved": True})
     except ValidationError as exc:
         return None, exc
+    roles = ("input", *(r for r in layer.input_roles if r in states))  # the elaborator's canonical order
+    types = [TensorType(shape, dtype), *(TensorType(states[r]) for r in roles[1:])]
     try:
-        return layer, infer_types(layer, [TensorType(shape, dtype)])[0]
+        return layer, infer_types(layer.with_roles(roles) if states else layer, types)[0]
     except LayerError as exc:
         return layer, exc
 
@@ -103,18 +126,22 @@ def torch_module(name: str, args: dict[str, Any], shape: tuple[int, ...]) -> Any
     return getattr(torch.nn, name)(**kwargs).eval()
 
 
-def torch_side(name: str, args: dict[str, Any], shape: tuple[int, ...], dtype: str) -> tuple[Any, Any]:
+def torch_side(
+    name: str, args: dict[str, Any], shape: tuple[int, ...], dtype: str, states: dict[str, tuple[int, ...]]
+) -> tuple[Any, Any]:
     """(the module or None, its outputs batch-first or what torch raised)."""
+    hx = tuple(torch.randn(BATCH, *states[r]).transpose(0, 1).contiguous() for r in ("h_0", "c_0") if r in states)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # dropout with one layer: torch warns, archspec accepts
             module = torch_module(name, args, shape)
+            x = torch.randn(BATCH, *shape).to(DTYPES[dtype])
             with torch.no_grad():
-                output, state = module(torch.randn(BATCH, *shape).to(DTYPES[dtype]))
+                output, state = module(x, hx if len(hx) > 1 else hx[0]) if hx else module(x)
     except Exception as exc:  # ValueError, RuntimeError, TypeError: whatever torch raises
         return None, exc
-    states = state if isinstance(state, tuple) else (state,)
-    return module, (output, *(s.transpose(0, 1) for s in states))
+    states_out = state if isinstance(state, tuple) else (state,)
+    return module, (output, *(s.transpose(0, 1) for s in states_out))
 
 
 def counted_flops(module: Any, shape: tuple[int, ...], *, onednn: bool) -> int:
@@ -134,9 +161,11 @@ def torchinfo_macs(module: Any, shape: tuple[int, ...]) -> int:
     return stats.total_mult_adds // BATCH
 
 
-def check_case(name: str, args: dict[str, Any], shape: tuple[int, ...], dtype: str) -> None:
-    layer, result = archspec_side(name, args, shape, dtype)
-    case = f"{name}({args}) on per-sample {dtype} input {list(shape)}"
+def check_case(
+    name: str, args: dict[str, Any], shape: tuple[int, ...], dtype: str, states: dict[str, tuple[int, ...]]
+) -> None:
+    layer, result = archspec_side(name, args, shape, dtype, states)
+    case = f"{name}({args}) on per-sample {dtype} input {list(shape)}, initial states {states}"
     rejected = isinstance(result, Exception)
     if isinstance(result, LayerError):
         assert result.message and result.hint, f"{case}: {result}"
@@ -147,7 +176,7 @@ def check_case(name: str, args: dict[str, Any], shape: tuple[int, ...], dtype: s
     if len(shape) == 1:  # torch would read the batched 2-d tensor as one unbatched sequence
         assert rejected, f"{case}: archspec must refuse a per-sample input of rank 1"
         return
-    module, outputs = torch_side(name, args, shape, dtype)
+    module, outputs = torch_side(name, args, shape, dtype, states)
     if module is None:
         assert rejected, f"{case}: torch raises {type(outputs).__name__}: {outputs}\nbut archspec infers {result}"
         return
@@ -183,7 +212,7 @@ def test_recurrent_layer_matches_torch(name: str, data: st.DataObject) -> None:
     check_case(*data.draw(cases(name), label="case"))
 
 
-CORNER_CASES: list[Case] = [
+CORNER_CASES: list[tuple[str, dict[str, Any], tuple[int, ...], str]] = [
     ("LSTM", {"hidden_size": 4, "proj_size": 4}, (3, 2), "float32"),  # proj_size must be below hidden_size
     ("LSTM", {"hidden_size": 4, "proj_size": 3, "num_layers": 2, "bidirectional": True}, (3, 2), "float32"),
     ("GRU", {"hidden_size": 3}, (0, 2), "float32"),  # an empty sequence
@@ -199,7 +228,22 @@ CORNER_CASES: list[Case] = [
 
 @pytest.mark.parametrize(("name", "args", "shape", "dtype"), CORNER_CASES)
 def test_corner_case(name: str, args: dict[str, Any], shape: tuple[int, ...], dtype: str) -> None:
-    check_case(name, args, shape, dtype)
+    check_case(name, args, shape, dtype, {})
+
+
+STATE_CASES: list[tuple[str, dict[str, Any], dict[str, tuple[int, ...]]]] = [
+    ("LSTM", {"hidden_size": 4, "num_layers": 2, "bidirectional": True}, {"h_0": (4, 4), "c_0": (4, 4)}),
+    ("LSTM", {"hidden_size": 4, "proj_size": 2}, {"h_0": (1, 2), "c_0": (1, 4)}),
+    ("LSTM", {"hidden_size": 4, "proj_size": 2}, {"h_0": (1, 4), "c_0": (1, 4)}),  # h_0 has proj_size
+    ("LSTM", {"hidden_size": 4}, {"h_0": (1, 4)}),  # torch's hx is (h_0, c_0): both or neither
+    ("GRU", {"hidden_size": 3, "num_layers": 3}, {"h_0": (3, 3)}),
+    ("RNN", {"hidden_size": 3, "bidirectional": True}, {"h_0": (1, 3)}),
+]
+
+
+@pytest.mark.parametrize(("name", "args", "states"), STATE_CASES)
+def test_initial_states(name: str, args: dict[str, Any], states: dict[str, tuple[int, ...]]) -> None:
+    check_case(name, args, (5, 2), "float32", states)
 
 
 def test_fused_lstm_is_invisible_to_flop_counter_mode() -> None:
@@ -213,6 +257,6 @@ def test_fused_lstm_is_invisible_to_flop_counter_mode() -> None:
 
 
 def test_batch_first_false_says_why() -> None:
-    _, result = archspec_side("GRU", {"hidden_size": 3, "batch_first": False}, (4, 2), "float32")
+    _, result = archspec_side("GRU", {"hidden_size": 3, "batch_first": False}, (4, 2), "float32", {})
     assert isinstance(result, ValidationError)
     assert "always built with batch_first=True" in str(result)

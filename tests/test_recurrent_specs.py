@@ -25,6 +25,7 @@ from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
 import archspec  # noqa: E402
 from archspec.backends.export import example_inputs, io_names, onnx_bytes, torchscript_bytes  # noqa: E402
 from archspec.compiler.ir import CompiledSpec  # noqa: E402
+from archspec.errors import SpecError  # noqa: E402
 
 ROOT = Path(__file__).parent.parent
 
@@ -196,3 +197,57 @@ def test_spec_exports_to_onnx(name: str) -> None:
     (actual,) = ReferenceEvaluator(proto).run(None, {"input": inputs[0].numpy()})
     with torch.no_grad():
         torch.testing.assert_close(torch.from_numpy(actual), model(*inputs), rtol=1e-4, atol=1e-5)
+
+
+SEQ2SEQ = """
+archspec: 1
+name: seq2seq
+inputs:
+  source: {shape: [7, 5]}
+  target: {shape: [4, 3]}
+layers:
+  - {id: encoder, type: LSTM, hidden_size: 6, num_layers: 2, bidirectional: true, inputs: [source]}
+  - {id: decoder, type: LSTM, hidden_size: 6, num_layers: 2, bidirectional: true,
+     inputs: {c_0: encoder.2, input: target, h_0: encoder.1}}
+  - {id: gru, type: GRU, hidden_size: 6, num_layers: 2, bidirectional: true, inputs: [target, encoder.1]}
+  - {id: sum, type: add, inputs: [decoder.0, gru.0]}
+output: sum
+"""
+
+
+def test_final_states_start_another_layer() -> None:
+    """h_0/c_0 by role, in id.1/id.2's batch-first layout: an encoder's final states start a decoder."""
+    model = archspec.build(SEQ2SEQ).eval()
+    source, target = torch.randn(2, 7, 5), torch.randn(2, 4, 3)
+    with torch.no_grad():
+        _, (h_n, c_n) = model.encoder(source)
+        expected = model.decoder(target, (h_n, c_n))[0] + model.gru(target, h_n)[0]
+        torch.testing.assert_close(model(source, target), expected, rtol=0, atol=0)
+    compiled = archspec.load(SEQ2SEQ)
+    assert compiled.node("decoder").inputs == ["target", "encoder.1", "encoder.2"]  # the canonical order
+
+
+@pytest.mark.parametrize(
+    ("inputs", "message"),
+    [
+        ("{input: target, h_0: encoder.1}", "an LSTM takes its initial states together"),
+        ("{input: target, h_0: encoder.2, c_0: encoder.1}", "h_0 has shape [1, 5], but this layer's states are [1, 4]"),
+        ("{h_0: encoder.1, c_0: encoder.2}", "needs its input 'input'"),
+    ],
+)
+def test_bad_initial_states_are_spec_errors(inputs: str, message: str) -> None:
+    text = f"""
+archspec: 1
+name: bad
+inputs:
+  source: {{shape: [7, 5]}}
+  target: {{shape: [4, 3]}}
+layers:
+  - {{id: encoder, type: LSTM, hidden_size: 5, proj_size: 4, inputs: [source]}}
+  - {{id: decoder, type: LSTM, hidden_size: 5, proj_size: 4, inputs: {inputs}}}
+output: decoder.0
+"""
+    with pytest.raises(SpecError) as info:
+        archspec.load(text)
+    assert message in str(info.value)
+    assert all(d.line == 9 for d in info.value.diagnostics)

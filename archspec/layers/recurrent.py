@@ -13,6 +13,11 @@ bidirectional, ``H_out`` is ``proj_size`` or else ``hidden_size``):
 * ``id.1``: the final hidden state of every layer and direction, ``(D * num_layers, H_out)``;
 * ``id.2`` (LSTM): the final cell state, ``(D * num_layers, hidden_size)``.
 
+Initial states are optional inputs by role, in the same batch-first layout as ``id.1`` and
+``id.2`` (so an encoder's final states start a decoder): ``inputs: {input: x, h_0: enc.1}``
+(``h_0`` and ``c_0`` together for an LSTM: torch's ``hx=(h_0, c_0)``); the generated forward
+passes them as ``h_0.transpose(0, 1).contiguous()``. Without them torch starts from zeros.
+
 torch puts the batch at dim 1 of ``h_n`` and ``c_n`` whatever ``batch_first`` says; archspec
 reads them batch-first (``h_n.transpose(0, 1)``), so every value a node sees has the batch at dim 0.
 
@@ -37,6 +42,7 @@ from pydantic import AfterValidator, Field
 
 from archspec.errors import LayerError
 from archspec.layers.base import (
+    CALL_MODULE,
     DEFAULT_DTYPE,
     Arg,
     Expr,
@@ -77,6 +83,8 @@ class _Recurrent(Layer):
 
     family: ClassVar[str] = "recurrent"
     inferred_fields: ClassVar[tuple[str, ...]] = ("input_size",)
+    input_roles: ClassVar[tuple[str, ...]] = ("input", "h_0")
+    max_inputs: ClassVar[int | None] = 2
     gates: ClassVar[int] = 1
     """How many gate matrices each layer and direction holds (``nn.RNNBase``'s ``gate_size / hidden_size``)."""
 
@@ -113,6 +121,7 @@ class _Recurrent(Layer):
     def infer(self, inputs: list[Shape]) -> LayerResult:
         shape = inputs[0]
         expect_rank(shape, (2,), "L, input_size")
+        self.check_states(inputs)
         length, features = shape
         check_inferred("input_size", self.input_size, features)  # type: ignore[arg-type]
         if length == 0:
@@ -135,6 +144,34 @@ class _Recurrent(Layer):
         """The shape of ``c_n`` for an LSTM; nothing for RNN and GRU."""
         return ()
 
+    def state_roles(self) -> tuple[str, ...]:
+        """The roles of the inputs (``input`` first, as a positional list gives them)."""
+        return self.roles or self.input_roles[:1]
+
+    def check_states(self, inputs: list[Shape]) -> None:
+        """Initial states have the shapes of the final ones (torch's ``check_hidden_size``)."""
+        states = self.directions * int(self.num_layers)
+        expected = {"h_0": (states, self.output_size), "c_0": (states, int(self.hidden_size))}
+        for role, shape in zip(self.state_roles(), inputs, strict=True):
+            if role in expected and tuple(shape) != expected[role]:
+                raise LayerError(
+                    f"{role} has shape {list(shape)}, but this layer's states are {list(expected[role])} "
+                    "(directions * num_layers, size) per sample",
+                    hint=f"give {role} the shape {list(expected[role])}, as the final state (id.1/id.2) of a "
+                    "layer with the same num_layers, directions and sizes",
+                )
+
+    def forward_call(self, inputs: list[Shape]) -> Op | None:
+        """``module(x)``, or ``module(x, h_0)`` (an LSTM: ``(h_0, c_0)``) with the states batch-second."""
+        roles = self.state_roles()
+        if len(roles) == 1:
+            return None
+        states = tuple(
+            Op("Tensor.contiguous", (Op("Tensor.transpose", (Arg(roles.index(role)), 0, 1)),))
+            for role in self.input_roles[1:]
+        )
+        return Op(CALL_MODULE, (Arg(0), states[0] if len(states) == 1 else states))
+
     def part(self, index: int) -> Op | None:
         """``result[0]`` is the output sequence; the final states are read batch-first."""
         return None if index == 0 else Op("Tensor.transpose", (self.state(index), 0, 1))
@@ -144,14 +181,14 @@ class _Recurrent(Layer):
         return Op("[]", (Arg(0), (1,)))
 
     def output_dtype(self, types: list[TensorType]) -> str:
-        found = types[0].dtype
-        if found != DEFAULT_DTYPE:
-            raise LayerError(
-                f"takes {DEFAULT_DTYPE} sequences (archspec builds {DEFAULT_DTYPE} weights, and torch's "
-                f"recurrent layers refuse an input of another dtype), but its input is {found}",
-                hint=f"convert with {{type: to, dtype: {DEFAULT_DTYPE}}} first",
-            )
-        return found
+        for role, found in zip(self.state_roles(), types, strict=True):
+            if found.dtype != DEFAULT_DTYPE:
+                raise LayerError(
+                    f"takes {DEFAULT_DTYPE} tensors (archspec builds {DEFAULT_DTYPE} weights, and torch's "
+                    f"recurrent layers refuse another dtype), but its {role} is {found.dtype}",
+                    hint=f"convert with {{type: to, dtype: {DEFAULT_DTYPE}}} first",
+                )
+        return DEFAULT_DTYPE
 
     def receptive(self) -> Receptive:
         return "global"  # each step sees every earlier one (and every later one when bidirectional)
@@ -183,6 +220,8 @@ class LSTM(_Recurrent):
     """torch.nn.LSTM: input, forget, cell and output gates; ``proj_size`` projects each hidden state."""
 
     gates: ClassVar[int] = 4
+    input_roles: ClassVar[tuple[str, ...]] = ("input", "h_0", "c_0")
+    max_inputs: ClassVar[int | None] = 3
 
     type: Literal["LSTM"]
     proj_size: NonNegativeInt | Expr = Field(
@@ -190,6 +229,13 @@ class LSTM(_Recurrent):
     )
 
     def infer(self, inputs: list[Shape]) -> LayerResult:
+        if len(self.state_roles()) == 2:
+            given, missing = ("h_0", "c_0") if "h_0" in self.state_roles() else ("c_0", "h_0")
+            raise LayerError(
+                f"an LSTM takes its initial states together (torch's hx=(h_0, c_0)): "
+                f"{given} is given, {missing} is not",
+                hint=f"add '{missing}: ...' to the inputs, or leave both out to start from zeros",
+            )
         if int(self.proj_size) >= int(self.hidden_size):
             raise LayerError(
                 f"proj_size (={self.proj_size}) must be smaller than hidden_size (={self.hidden_size})",
