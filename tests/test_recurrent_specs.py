@@ -251,3 +251,18 @@ output: decoder.0
         archspec.load(text)
     assert message in str(info.value)
     assert all(d.line == 9 for d in info.value.diagnostics)
+
+
+def test_torch_compile_captures_one_graph_with_allow_rnn() -> None:
+    """Dynamo refuses RNN modules unless ``torch._dynamo.config.allow_rnn`` is set (docs/sequence-models.md):
+    with it, the whole forward is one graph; without it, torch says so (pinned, to keep the docs true)."""
+    compiled = archspec.load(ROOT / "specs" / "gru_timeseries.yaml", **SMALL["gru_timeseries"])
+    model = archspec.build(ROOT / "specs" / "gru_timeseries.yaml", **SMALL["gru_timeseries"]).eval()
+    inputs = example_inputs(compiled)
+    torch._dynamo.reset()
+    with pytest.raises(Exception, match="Attempted to wrap RNN, GRU, or LSTM"):
+        torch.compile(model, fullgraph=True, backend="eager")(*inputs)
+    torch._dynamo.reset()
+    with torch._dynamo.config.patch(allow_rnn=True), torch.no_grad():
+        torch.testing.assert_close(torch.compile(model, fullgraph=True, backend="eager")(*inputs), model(*inputs))
+    torch._dynamo.reset()
