@@ -131,10 +131,19 @@ def test_nodes_labels_and_colours(spec: Path) -> None:
         assert label[0] == node.path
         assert label[1] == f"{node.type} {key_args(node)}".strip()
         parts = node.result.parts if node.result else None
-        assert label[2] == (shape_text(node.shape) if parts is None else f"{len(parts)} x {shape_text(parts[0])}")
+        if parts is None:
+            assert label[2] == shape_text(node.shape)
+        elif len(set(parts)) == 1:
+            assert label[2] == f"{len(parts)} x {shape_text(parts[0])}"
+        else:  # an LSTM: output, h_n, c_n
+            assert label[2] == ", ".join(shape_text(p) for p in parts)
         fill = STORED_FILL[node.layer.learned] if node.layer.stored else FAMILY_COLORS[node.layer.family]
         assert dot.nodes[node.path]["fillcolor"] == fill
-    assert dot.label(INPUT_ID) == ["input", shape_text(compiled.input_shape)]
+    found = compiled.inputs["input"]
+    assert found is not None
+    bounds = [f"values in [{found.low}, {found.high})"] if found.low is not None else []  # token ids
+    dtype = "" if found.dtype == "float32" else f" {found.dtype}"
+    assert dot.label(INPUT_ID) == ["input", shape_text(found.shape) + dtype, *bounds]
     assert dot.label(OUTPUT_ID) == ["output", shape_text(compiled.output_shape)]
 
 
@@ -153,7 +162,7 @@ def test_edges_carry_shapes_and_every_input(spec: Path) -> None:
         for source in node.sources:
             tail = INPUT_ID if source == INPUT else producer_box(compiled, source)
             part = f"[{source.rpartition('.')[2]}] " if tail != source and tail != INPUT_ID else ""
-            expected.append((tail, node.path, part + edge_text(compiled.values[source])))
+            expected.append((tail, node.path, part + edge_text(compiled.values[source], compiled.types[source].dtype)))
     expected.append((compiled.root.output_value, OUTPUT_ID, edge_text(compiled.output_shape)))
     actual = [(a, b, attrs["label"]) for a, b, attrs in dot.edges]
     assert sorted(actual) == sorted(expected)
@@ -212,6 +221,7 @@ def test_every_family_has_its_own_colour() -> None:
         "shape",
         "merge",
         "tensor",
+        "recurrent",
         "other",
     }
     assert len(set(FAMILY_COLORS.values())) == len(FAMILY_COLORS)

@@ -24,6 +24,7 @@ BUILTIN_MODULES = (
     "archspec.layers.activation",
     "archspec.layers.linear",
     "archspec.layers.embedding",
+    "archspec.layers.recurrent",
     "archspec.layers.dropout",
     "archspec.layers.shape",
     "archspec.layers.rearrange",
