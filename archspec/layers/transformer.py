@@ -68,7 +68,8 @@ from archspec.layers.registry import register
 if TYPE_CHECKING:
     from torch import nn
 
-    Eps = DropProbability = float
+    Eps = float
+    DropProbability = float
 else:
     Eps = bounded_number("the layer norms' eps; must be > 0", gt=0)
     DropProbability = bounded_number("dropout probability, in [0, 1]", ge=0, le=1)
