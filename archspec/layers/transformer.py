@@ -56,6 +56,7 @@ from archspec.layers.base import (
     LayerResult,
     Op,
     PositiveInt,
+    Receptive,
     Shape,
     StrictBool,
     TensorType,
@@ -272,6 +273,10 @@ class _TransformerArgs(Layer):
     def label(self) -> str:
         return f"h{self.nhead} ff{self.dim_feedforward}" + (" pre-norm" if self.norm_first is True else "")
 
+    def receptive(self) -> Receptive:
+        """Every position attends to the whole sequence."""
+        return "global"
+
 
 # -- the layers ------------------------------------------------------------------------------
 
@@ -381,6 +386,9 @@ class _Stack(_TransformerArgs):
     def stack_kwargs(self) -> set[str]:
         return {"num_layers"}
 
+    def label(self) -> str:
+        return f"{self.num_layers}x {super().label()}"
+
     def build(self, inputs: list[Shape]) -> "nn.Module":
         """The layer, then the stack of ``num_layers`` copies (torch deep-copies it)."""
         from torch import nn
@@ -472,6 +480,9 @@ class Transformer(_TransformerArgs):
 
     def output_role(self) -> str:
         return "tgt"
+
+    def label(self) -> str:
+        return f"{self.num_encoder_layers}+{self.num_decoder_layers} layers {super().label()}"
 
     def constructor_args(self) -> set[str]:
         return super().constructor_args() | {"num_encoder_layers", "num_decoder_layers"}
