@@ -139,6 +139,8 @@ def transformer_case(draw: st.DrawFn) -> Case:
             shape = (length, width + 1)
         elif edit == 1:
             shape = (length, 2, width)
+        elif edit == 4:
+            shape = (width,)
         inputs[role] = TensorType(shape, "int64" if edit == 2 else dtype, batched=edit != 3)
     causal = {flag_mask(name, flag) for flag in FLAGS[name] if args.get(flag) is True}
     for role in roles:
@@ -355,3 +357,12 @@ def test_pinned_refusals(name: str, args: dict[str, Any], inputs: Inputs, words:
 def test_batched_mask_with_one_head_is_torchs_3d_mask() -> None:
     """A batched (L, S) attention mask is torch's (batch * nhead, L, S) when nhead is 1."""
     check_case("TransformerEncoderLayer", {"nhead": 1}, {"src": SEQ, "src_mask": TensorType((5, 5), "bool")})
+
+
+def test_a_rank_one_sequence_is_refused_where_torch_reads_it_unbatched() -> None:
+    """Per sample (d_model,): torch takes the batched (batch, d_model) as one unbatched sequence."""
+    _, result = archspec_side("TransformerEncoderLayer", {"nhead": 2}, {"src": TensorType((8,))})
+    assert isinstance(result, LayerError) and "(rank 1)" in result.message
+    module, out = torch_side("TransformerEncoderLayer", {"nhead": 2}, {"src": TensorType((8,))})
+    assert module is not None and tuple(out.shape) == (BATCH, 8)
+    assert stricter("TransformerEncoderLayer", {"nhead": 2}, {"src": TensorType((8,))})
