@@ -51,6 +51,16 @@ COVERED_ELSEWHERE = {
     "RNN": "test_recurrent_contract.py",
     "LSTM": "test_recurrent_contract.py",
     "GRU": "test_recurrent_contract.py",
+    **dict.fromkeys(
+        [
+            "TransformerEncoderLayer",
+            "TransformerDecoderLayer",
+            "TransformerEncoder",
+            "TransformerDecoder",
+            "Transformer",
+        ],
+        "test_transformer_contract.py",  # sequences and masks by role
+    ),
 }
 """Module types with several or non-float inputs or several outputs, and the file whose torch contract covers each."""
 

@@ -31,6 +31,7 @@ BUILTIN_MODULES = (
     "archspec.layers.merge",
     "archspec.layers.tensor",
     "archspec.layers.stored",
+    "archspec.layers.transformer",
 )
 
 
