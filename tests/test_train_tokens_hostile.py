@@ -167,6 +167,11 @@ FILE_CASES: dict[str, tuple[str, Callable[[Path], None], str]] = {
         lambda p: torch.save({"tokens": torch.zeros(30, 8, dtype=torch.bfloat16), "labels": torch.zeros(30)}, p),
         "'tokens' holds float32 values, not integer token ids",
     ),
+    "float-labels": (
+        "f.pt",
+        lambda p: torch.save({"tokens": torch.zeros(30, 8, dtype=torch.long), "labels": torch.zeros(30)}, p),
+        "'labels' holds float32 values, not integer labels",
+    ),
     "a-number": ("f.pt", lambda p: torch.save({"tokens": 5, "labels": 3}, p), "'tokens' holds a int, not integer"),
     "wrong-suffix": ("f.csv", lambda p: p.write_text("1,2,3\n"), "a token file is .npz or .pt, not '.csv'"),
     "missing": ("f.npz", lambda p: None, "'{path}' does not exist"),
@@ -266,3 +271,16 @@ def test_what_the_trainer_cannot_train_is_one_sentence(
     spec.write_text(f"archspec: 1\nname: s\n{body}\n")
     err = _refused(capsys, tmp_path, spec, "--data", "fake", *args)
     assert expected in err
+
+
+def test_a_file_that_unpacks_beyond_memory_is_refused_before_reading(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from archspec.train import tokens
+
+    np.savez_compressed(tmp_path / "zeros.npz", tokens=np.zeros((4096, 8), dtype=np.int64), labels=np.zeros(4096))
+    assert (tmp_path / "zeros.npz").stat().st_size < 10_000  # 300 KiB of ids, compressed
+    monkeypatch.setattr(tokens, "memory_bytes", lambda: 100_000)
+    monkeypatch.setattr(np, "load", lambda *a, **k: pytest.fail("read before the size check"))
+    err = _refused(capsys, tmp_path, token_spec(tmp_path), "--data", f"tokens:{tmp_path / 'zeros.npz'}")
+    assert f"'{tmp_path / 'zeros.npz'}' unpacks to 288.2 KiB, more than this machine's memory (97.7 KiB)" in err

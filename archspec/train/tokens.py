@@ -22,7 +22,9 @@ Nothing is converted except the cast of the ids to the input's dtype (lossless o
 
 from __future__ import annotations
 
+import os
 import warnings
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,6 +33,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from archspec.backends.limits import format_bytes
 from archspec.errors import Diagnostic, UsageError
 from archspec.spec.suggest import did_you_mean
 from archspec.train.config import TrainSettings, usage
@@ -237,6 +240,7 @@ def read_arrays(path: Path, task: str) -> dict[str, Any]:
     if not path.is_file():
         what = "does not exist" if not path.exists() else "is not a file"
         raise usage("data-not-found", f"--data tokens:{path}: '{path}' {what}", file=where)
+    _check_unpacked_size(path)
     try:
         arrays = _read_npz(path) if path.suffix == ".npz" else _read_pt(path)
     except UsageError:
@@ -277,6 +281,35 @@ def read_arrays(path: Path, task: str) -> dict[str, Any]:
             hint=f"--task {task} reads {', '.join(allowed)} (see {TOKEN_DOCS})",
         )
     return arrays
+
+
+def memory_bytes() -> int:
+    """This machine's RAM (0 when unknown: then nothing is refused)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return 0
+
+
+def _check_unpacked_size(path: Path) -> None:
+    """A ``.npz`` (and a ``.pt``) is a zip: refuse one whose members unpack to more than this machine's memory.
+
+    A few kilobytes of compressed zeros can claim gigabytes; numpy and torch would allocate them
+    before finding out. The sizes come from the zip's directory, which bounds what they read.
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return  # not a zip (a legacy .pt, a damaged file): the reader says what is wrong
+    memory = memory_bytes()
+    if memory and unpacked > memory:
+        raise usage(
+            "data",
+            f"'{path}' unpacks to {format_bytes(unpacked)}, more than this machine's memory ({format_bytes(memory)})",
+            file=str(path),
+            hint="split the ids into smaller files, or train on a machine with more memory",
+        )
 
 
 def _read_npz(path: Path) -> dict[str, Any]:
@@ -326,7 +359,7 @@ def _array(value: Any, key: str, path: Path) -> Any:
 def _not_ids(path: Path, key: str, what: str) -> UsageError:
     return usage(
         "data",
-        f"'{path}': '{key}' holds {what}, not integer token ids",
+        f"'{path}': '{key}' holds {what}, not integer {'labels' if 'labels' in key else 'token ids'}",
         file=str(path),
         hint="save token ids and labels as integer arrays (int64, int32, uint16, ...)",
     )
