@@ -165,12 +165,17 @@ FILE_CASES: dict[str, tuple[str, Callable[[Path], None], str]] = {
     "float-tensor": (
         "f.pt",
         lambda p: torch.save({"tokens": torch.zeros(30, 8, dtype=torch.bfloat16), "labels": torch.zeros(30)}, p),
-        "'tokens' holds float32 values, not integer token ids",
+        "'tokens' holds bfloat16 values, not integer token ids",
     ),
     "float-labels": (
         "f.pt",
         lambda p: torch.save({"tokens": torch.zeros(30, 8, dtype=torch.long), "labels": torch.zeros(30)}, p),
         "'labels' holds float32 values, not integer labels",
+    ),
+    "sparse-tensor": (
+        "f.pt",
+        lambda p: torch.save({"tokens": torch.zeros(30, 8, dtype=torch.long).to_sparse()}, p),
+        "'tokens' holds a sparse_coo int64 tensor, not integer token ids",
     ),
     "a-number": ("f.pt", lambda p: torch.save({"tokens": 5, "labels": 3}, p), "'tokens' holds a int, not integer"),
     "wrong-suffix": ("f.csv", lambda p: p.write_text("1,2,3\n"), "a token file is .npz or .pt, not '.csv'"),

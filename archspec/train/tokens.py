@@ -346,10 +346,11 @@ def _array(value: Any, key: str, path: Path) -> Any:
     if isinstance(value, np.ndarray) and value.dtype.kind == "U" and value.ndim == 1:
         return [str(v) for v in value.tolist()]
     if isinstance(value, torch.Tensor):
-        if value.dtype == torch.bfloat16:
-            value = value.float()
-        if value.is_complex() or value.is_quantized or value.layout != torch.strided:
-            raise _not_ids(path, key, str(value.dtype).removeprefix("torch."))
+        dtype = str(value.dtype).removeprefix("torch.")
+        if value.layout != torch.strided:
+            raise _not_ids(path, key, f"a {str(value.layout).removeprefix('torch.')} {dtype} tensor")
+        if value.dtype.is_floating_point or value.dtype.is_complex or value.dtype == torch.bool:
+            raise _not_ids(path, key, f"{dtype} values")
         return value.numpy()
     if isinstance(value, np.ndarray):
         return value
