@@ -1,4 +1,4 @@
-"""``archspec train SPEC``: train a classifier spec; metrics, curves and checkpoints go to ``--out``.
+"""``archspec train SPEC``: train a classifier (or, ``--task lm``, a next-token model); outputs go to ``--out``.
 
 Torch is imported when the command runs, never when the parser is built.
 """
