@@ -215,6 +215,8 @@ def test_image_data_for_a_token_spec_and_token_data_for_an_image_spec(
     np.savez(tmp_path / "seq.npz", **token_classes(30))
     err = _refused(capsys, tmp_path, tiny_spec(tmp_path), "--data", f"tokens:{tmp_path / 'seq.npz'}")
     assert "gives token ids, but the spec's input is float32 [1, 28, 28]" in err
+    err = _refused(capsys, tmp_path, token_spec(tmp_path), "--data", "seq.npz")
+    assert "unknown data 'seq.npz'" in err and "hint: --data tokens:seq.npz reads that file" in err
     err = _refused(capsys, tmp_path, token_spec(tmp_path), "--data", "fake", "--resize", "32")
     assert "--data fake gives token ids: --resize, --channels and --normalize apply to images" in err
 

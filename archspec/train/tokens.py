@@ -54,6 +54,7 @@ KEYS = {
 }
 """The keys a token file may hold, per task."""
 SUFFIXES = (".npz", ".pt")
+IMAGE_DATA = ("mnist5k", "mnist", "fashion-mnist", "cifar10")
 VAL_FRACTION = 0.2
 TOKEN_DOCS = "docs/training.md#token-data"
 
@@ -158,7 +159,15 @@ def open_tokens(settings: TrainSettings, compiled: Any, num_outputs: int | None)
                 )
             ]
         )
-    if not (name == "fake" or name.startswith(("fake:", "tokens:"))):
+    image_data = name in IMAGE_DATA or name.startswith("imagefolder:")
+    if not (image_data or name == "fake" or name.startswith(("fake:", "tokens:"))):
+        file_hint = f"--data tokens:{name} reads that file; " if name.endswith(SUFFIXES) else ""
+        raise usage(
+            "unknown-data",
+            f"unknown data '{name}'",
+            hint=f"{file_hint}a spec with a token input trains on --data tokens:FILE (.npz or .pt) or --data fake[:N]",
+        )
+    if image_data:
         raise UsageError(
             [
                 compiled.source.diagnostic(
