@@ -30,6 +30,7 @@ BUILTIN_MODULES = (
     "archspec.layers.merge",
     "archspec.layers.tensor",
     "archspec.layers.stored",
+    "archspec.layers.attention_ops",
 )
 
 
