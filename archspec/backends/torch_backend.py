@@ -39,7 +39,7 @@ from archspec.backends.limits import (
 )
 from archspec.compiler.ir import CompiledSpec, Module
 from archspec.errors import SpecError
-from archspec.layers.base import OPERATORS, Arg, InTraining, Op, SizeOf, Slice, Symbol
+from archspec.layers.base import CALL_MODULE, OPERATORS, Arg, InTraining, Op, SizeOf, Slice, Symbol
 
 GENERATED_MODULE = "archspec.generated"
 """``__module__`` of generated classes. They are not importable; they pickle by value (:func:`_restore`)."""
@@ -157,9 +157,9 @@ def _graph_class(name: str, source: str) -> type[nn.Module]:
     return _classes[key]
 
 
-def run_op(op: Op, args: list[Any], *, training: bool = False) -> Any:
-    """Evaluate an :class:`~archspec.layers.base.Op` with torch (the generated code does the same),
-    in eval mode unless ``training``."""
+def run_op(op: Op, args: list[Any], module: Any = None, *, training: bool = False) -> Any:
+    """Evaluate an :class:`~archspec.layers.base.Op` with torch (the generated code does the same);
+    ``module`` is what :data:`~archspec.layers.base.CALL_MODULE` calls; eval mode unless ``training``."""
 
     def value(item: Any) -> Any:
         if isinstance(item, Arg):
@@ -171,7 +171,7 @@ def run_op(op: Op, args: list[Any], *, training: bool = False) -> Any:
         if isinstance(item, InTraining):
             return item.value if training else item.otherwise
         if isinstance(item, Op):
-            return run_op(item, args, training=training)
+            return run_op(item, args, module, training=training)
         if isinstance(item, Slice):
             return slice(item.start, item.end, item.step)
         if isinstance(item, list | tuple):
@@ -184,6 +184,8 @@ def run_op(op: Op, args: list[Any], *, training: bool = False) -> Any:
         return functools.reduce(getattr(operator, OPERATORS[op.target]), positional)
     if op.target == "[]":
         return positional[0][positional[1]]
+    if op.target == CALL_MODULE:
+        return module(*positional, **named)
     if op.target.startswith("Tensor."):
         return getattr(positional[0], op.target.removeprefix("Tensor."))(*positional[1:], **named)
     return _torch_attribute(op.target)(*positional, **named)

@@ -16,7 +16,7 @@ per head.
 """
 
 import math
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
@@ -161,7 +161,7 @@ class ScaledDotProductAttention(Layer):
 
     def infer(self, inputs: list[Shape]) -> LayerResult:
         query, key, value = inputs[:3]
-        mask = inputs[3] if len(inputs) > 3 else None
+        mask = self._mask(inputs)
         _check_operands(query, key, value)
         if mask is not None and not isinstance(mask, Unbatched) and len(mask) != len(query):
             raise LayerError(
@@ -190,6 +190,12 @@ class ScaledDotProductAttention(Layer):
         fused = _fused(query, key, value, mask, bool(self.enable_gqa))
         return LayerResult((*lead, query[-2], value[-1]), flops=0 if fused else flops)
 
+    def _mask(self, inputs: list[Any]) -> Any:
+        """The ``attn_mask`` input, or None: by role where the node named its inputs (the roles
+        of a list are the first ones of :data:`ROLES`, so a fourth listed input is the mask)."""
+        roles = self.roles or ROLES[: len(inputs)]
+        return inputs[roles.index("attn_mask")] if "attn_mask" in roles else None
+
     def output_dtype(self, types: list[TensorType]) -> str:
         query, key, value = (t.dtype for t in types[:3])
         if len({query, key, value}) > 1 or types[0].kind != "float":
@@ -197,9 +203,10 @@ class ScaledDotProductAttention(Layer):
                 f"query, key and value need one floating dtype, got {query}, {key} and {value}",
                 hint="convert them with {type: to, dtype: float32}",
             )
-        if len(types) > 3 and types[3].dtype not in ("bool", "float32", query):
+        mask = self._mask(types)
+        if mask is not None and mask.dtype not in ("bool", "float32", query):
             raise LayerError(
-                f"the attn_mask is {types[3].dtype}; torch takes a bool mask, or a float32 mask or one of the "
+                f"the attn_mask is {mask.dtype}; torch takes a bool mask, or a float32 mask or one of the "
                 f"query's dtype ({query})",
                 hint=MASK_DTYPES_HINT,
             )
@@ -212,9 +219,10 @@ class ScaledDotProductAttention(Layer):
             "scale": self.scale,
             "enable_gqa": True if self.enable_gqa else None,
         }
+        mask = self._mask(list(range(len(inputs))))
+        kwargs = {"attn_mask": None if mask is None else Arg(mask), **kwargs}
         written = tuple((k, v) for k, v in kwargs.items() if v is not None)
-        args = tuple(Arg(i) for i in range(len(inputs)))
-        return Op("torch.nn.functional.scaled_dot_product_attention", args, written)
+        return Op("torch.nn.functional.scaled_dot_product_attention", (Arg(0), Arg(1), Arg(2)), written)
 
     def receptive(self) -> Receptive:
         return "global"  # every query position sees every key
