@@ -19,6 +19,7 @@ from torch import fx, nn  # noqa: E402
 
 import archspec  # noqa: E402
 from archspec.backends import torch_backend  # noqa: E402
+from archspec.backends.export import example_inputs  # noqa: E402
 from archspec.backends.pysource import live_children  # noqa: E402
 from archspec.compiler.ir import CompiledSpec, Module, Node  # noqa: E402
 from archspec.errors import UsageError  # noqa: E402
@@ -112,7 +113,8 @@ def load(text_or_path: str | Path, **overrides: Any) -> CompiledSpec:
 
 
 def batch(compiled: CompiledSpec, n: int = 2) -> torch.Tensor:
-    return torch.randn(n, *compiled.input_shape, generator=torch.Generator().manual_seed(0))
+    """A batch of the (first) input: its shape, dtype and declared range (token ids for an Embedding)."""
+    return example_inputs(compiled, batch=n, seed=0)[0]
 
 
 # -- structure --------------------------------------------------------------------------------
@@ -244,14 +246,18 @@ def test_build_refuses_overrides_with_a_compiled_spec() -> None:
 # -- static shapes equal runtime shapes -------------------------------------------------------
 
 
-def _leaf_and_module_shapes(model: nn.Module, x: torch.Tensor) -> dict[str, tuple[int, ...]]:
+def _leaf_and_module_shapes(
+    model: nn.Module, x: torch.Tensor, unbatched: frozenset[str] = frozenset()
+) -> dict[str, tuple[int, ...]]:
+    """Each module's per-sample output shape; the whole shape for the ``unbatched`` paths (an
+    Embedding of position ids held in a buffer)."""
     shapes: dict[str, tuple[int, ...]] = {}
     handles = []
     for name, module in model.named_modules():
         if name:
 
             def hook(_: nn.Module, __: Any, output: torch.Tensor, name: str = name) -> None:
-                shapes[name] = tuple(output.shape[1:])
+                shapes[name] = tuple(output.shape if name in unbatched else output.shape[1:])
 
             handles.append(module.register_forward_hook(hook))
     with torch.no_grad():
@@ -346,7 +352,8 @@ def test_static_shapes_equal_the_shapes_the_built_module_produces(spec: Path | s
     compiled = load(spec)
     model = archspec.build(compiled).eval()
     x = batch(compiled, 1)
-    runtime = _leaf_and_module_shapes(model, x)
+    unbatched = frozenset(path for path, t in compiled.types.items() if not t.batched)
+    runtime = _leaf_and_module_shapes(model, x, unbatched)
     runtime.update(_functional_shapes(model, compiled, x))
     live = {c.path for m in compiled.root.modules() for c in live_children(m)}
     checked = 0

@@ -33,6 +33,7 @@ class Embedding(Layer):
 
     family: ClassVar[str] = "linear"
     accepts: ClassVar[tuple[str, ...]] = ("int",)
+    batch_free: ClassVar[bool] = True  # a lookup per id: a buffer of position ids works too (nanoGPT's wpe(pos))
 
     type: Literal["Embedding"]
     num_embeddings: PositiveInt | Expr = Field(description="how many ids (the vocabulary size)")
