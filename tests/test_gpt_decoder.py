@@ -316,3 +316,12 @@ def test_a_bad_range_expression_is_a_clear_error(tmp_path: Path, written: str, m
         archspec.load(path)
     (diagnostic,) = caught.value.diagnostics
     assert message in diagnostic.message and diagnostic.file == str(path) and diagnostic.line >= line
+
+
+def test_params_and_mult_adds_equal_torchinfo_on_the_reference() -> None:
+    """torchinfo counts each weight once per sample, and the position table once per position (its
+    output (T, C) has no batch dim, so torchinfo reads T as the batch): archspec's ``macs`` agree."""
+    torchinfo = pytest.importorskip("torchinfo")
+    compiled = archspec.load(SPEC)
+    stats = torchinfo.summary(reference(), input_data=tokens(compiled, batch=1), verbose=0)
+    assert (compiled.params_total, compiled.macs) == (stats.total_params, stats.total_mult_adds) == (812_416, 1_328_512)

@@ -21,6 +21,7 @@ from archspec.layers.base import (
     PositiveInt,
     Shape,
     StrictBool,
+    Unbatched,
     bounded_number,
     weight_macs,
 )
@@ -61,7 +62,11 @@ class Embedding(Layer):
                 field="padding_idx",
             )
         params = count * dim
-        return LayerResult((*inputs[0], dim), params, weight_macs(params))
+        out = (*inputs[0], dim)
+        # torchinfo counts the table once per row of the output's dim 0: the batch, or for ids
+        # without a batch dim (a buffer of positions) their first dim, whatever the batch size
+        rows = out[0] if isinstance(inputs[0], Unbatched) else 1
+        return LayerResult(out, params, weight_macs(params) * rows)
 
     def result_dtype(self, dtypes: list[str]) -> str:
         return DEFAULT_DTYPE  # the table's dtype, whatever the ids' integer type
