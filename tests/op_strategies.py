@@ -424,6 +424,56 @@ def to(draw: st.DrawFn) -> Case:
     return {"dtype": draw(st.sampled_from(ALL_DTYPES))}, [tensor(draw, 0, 3, usual=ALL_DTYPES)]
 
 
+# -- attention -------------------------------------------------------------------------------
+
+
+@st.composite
+def scaled_dot_product_attention(draw: st.DrawFn) -> Case:
+    """Query, key and value of one rank (mostly 3 per sample: the fused kernel's 4-d), heads
+    equal, 1 or another count (GQA, MQA, broadcasting), now and then a mismatched size, rank,
+    dtype or batch dim; half the time a mask, bool or float, batched or a buffer, mostly of
+    the attention weights' shape with some dims 1 or dropped."""
+
+    def extent() -> int:  # empty attention is refused (STRICTER): rarely drawn
+        return 0 if one_in(draw, 64) else draw(st.sampled_from(range(1, MAX_SIZE + 1)))
+
+    rank = 1 if one_in(draw, 16) else draw(st.sampled_from([2, 3, 3, 3, 4]))
+    lead = [extent() for _ in range(rank - 2)]
+    length, keys, features = extent(), extent(), extent()
+    value_features = features if draw(st.booleans()) else extent()
+    dt = dtype(draw)
+
+    def operand(last: int, rows: int) -> TensorType:
+        dims = list(lead)
+        if dims and draw(st.booleans()):
+            dims[-1] = draw(st.sampled_from([1, 2, lead[-1]]))
+        if one_in(draw, 16):
+            return tensor(draw, 0, 4)  # anything: another rank, dtype or no batch dim
+        return TensorType((*dims, rows, last)[-max(rank, 1) :], dt)
+
+    query = operand(features, length)
+    key = operand(features if not one_in(draw, 12) else extent(), keys)
+    value = operand(value_features, keys if not one_in(draw, 12) else extent())
+    args: dict[str, Any] = {}
+    maybe(draw, args, "is_causal", st.booleans())
+    maybe(draw, args, "enable_gqa", st.booleans())
+    maybe(draw, args, "scale", st.sampled_from([0.5, 2, 0.0]))
+    maybe(draw, args, "dropout_p", st.sampled_from([0.0, 0.5]))  # the test runs in eval mode: never applied
+    if draw(st.booleans()):
+        return args, [query, key, value]
+    weights = [*lead, length, keys]
+    dims = [1 if one_in(draw, 3) else n for n in weights]
+    batched = draw(st.booleans())
+    if not batched:
+        dims = dims[draw(st.sampled_from(range(len(dims) - 1))) :] if len(dims) > 2 else dims
+        if one_in(draw, 6):
+            dims = [1, *dims]
+    if one_in(draw, 10):
+        dims = list(shape(draw, 0, 4))
+    mask_dtype = draw(st.sampled_from(["bool", "bool", "float32", dt])) if not one_in(draw, 8) else dtype(draw)
+    return args, [query, key, value, TensorType(tuple(dims) or (1,), mask_dtype, batched)]
+
+
 # -- held tensors ------------------------------------------------------------------------------
 
 
@@ -489,6 +539,7 @@ STRATEGIES: dict[str, st.SearchStrategy[Case]] = {
     "to": to(),
     "Parameter": parameter(),
     "Buffer": buffer(),
+    "scaled_dot_product_attention": scaled_dot_product_attention(),
 }
 
 
@@ -622,6 +673,40 @@ def _tile_rule(args: dict[str, Any], inputs: list[TensorType]) -> str | None:
     return None
 
 
+def _attention_weights(query: tuple[int, ...], key: tuple[int, ...], value: tuple[int, ...], gqa: bool) -> list[int]:
+    """The attention weights' per-sample shape where the leads broadcast (sizes 1 give way), heads as GQA
+    repeats them."""
+    leads = [list(t[:-2]) for t in (query, key, value)]
+    if gqa and len(query) >= 3:
+        leads[1][-1] = leads[2][-1] = query[-3]
+    lead = [next((n for n in sizes if n != 1), 1) for sizes in zip(*leads, strict=True)]
+    return [*lead, query[-2], key[-2]]
+
+
+def _attention_rule(args: dict[str, Any], inputs: list[TensorType]) -> str | None:
+    query, key, value = inputs[:3]
+    if not (query.batched and key.batched and value.batched):
+        return "a query, key or value without a batch dim: it would meet the batch as a per-sample dim"
+    if len({len(t.shape) for t in inputs[:3]}) > 1 or len(query.shape) < 2:
+        return "query, key and value of different ranks, or of rank 1 per sample: the batch would be a length"
+    if key.shape[-2] != value.shape[-2]:
+        return "key and value of different lengths: torch's fused CPU kernel reads value without checking"
+    if len(inputs) > 3 and inputs[3].batched and len(inputs[3].shape) != len(query.shape):
+        return "a batched mask of another rank than the query: the batch would meet a per-sample dim"
+    if any(0 in t.shape for t in inputs[:3]):
+        return "an empty query, key or value: torch's kernels special-case it each their own way"
+    if len(inputs) < 4:
+        return None
+    mask = inputs[3]
+    if len(mask.shape) + mask.batched < 2:
+        return "a mask of fewer than 2 dims: torch reads its last two, and only some kernels take fewer"
+    weights = [-1, *_attention_weights(query.shape, key.shape, value.shape, bool(args.get("enable_gqa")))]
+    full = [-1, *mask.shape] if mask.batched else list(mask.shape)
+    if len(full) > len(weights) or any(w == 1 and m != 1 for m, w in zip(full[::-1], weights[::-1], strict=False)):
+        return "a mask that broadcasting would enlarge beyond the attention weights: torch's kernels disagree"
+    return None
+
+
 INTEGER_AND_BOOL = ("uint8", "int8", "int16", "int32", "int64", "bool")
 
 STRICTER: dict[str, Stricter] = {
@@ -656,5 +741,6 @@ STRICTER: dict[str, Stricter] = {
     "sub": _broadcast_rule,
     "div": _broadcast_rule,
     **{name: _compare_rule for name in ("eq", "ne", "lt", "le", "gt", "ge")},
+    "scaled_dot_product_attention": _attention_rule,
 }
 """Per type: why archspec refuses a case torch runs (None: not refused on purpose)."""

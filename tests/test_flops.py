@@ -25,14 +25,15 @@ from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
 
 import archspec  # noqa: E402
 from archspec.backends.export import example_inputs  # noqa: E402
-from archspec.compiler.ir import CompiledSpec  # noqa: E402
 
 ROOT = Path(__file__).parent.parent
 SPECS = sorted((ROOT / "specs").glob("*.yaml"))
 
 
-def counted(model: torch.nn.Module, compiled: CompiledSpec) -> tuple[int, dict[str, int]]:
-    """FlopCounterMode's total for one sample, and its count per submodule path."""
+def counted(model: torch.nn.Module, compiled: archspec.CompiledSpec) -> tuple[int, dict[str, int]]:
+    """FlopCounterMode's total for one sample (of each input's shape, dtype and range), and its count
+    per submodule path. Recurrent layers are counted on torch's native CPU kernels (oneDNN off),
+    whose matrix products FlopCounterMode sees."""
     native = any(node.layer.family == "recurrent" for node in compiled.nodes)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -64,7 +65,8 @@ def test_static_flops_equal_flop_counter_mode(spec: Path, one_thread: None) -> N
                 f"{spec.name}: node {node.path}: torch {expected}, archspec {node.result.flops}"
             )
             checked += 1
-    assert checked >= len(compiled.nodes) // 2  # most nodes are modules: the per-node check is not vacuous
+    modules = [n for n in compiled.nodes if not (n.layer.functional or n.layer.stored)]
+    assert checked == len(modules) > 0  # every module node is checked on its own
 
 
 def test_resnet18_flops_are_torchs_published_figure() -> None:

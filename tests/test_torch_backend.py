@@ -113,7 +113,7 @@ def load(text_or_path: str | Path, **overrides: Any) -> CompiledSpec:
 
 
 def batch(compiled: CompiledSpec, n: int = 2) -> torch.Tensor:
-    """A batch of the spec's input, at its dtype (token ids within their declared range)."""
+    """A batch of the (first) input: its shape, dtype and declared range (token ids for an Embedding)."""
     return example_inputs(compiled, batch=n, seed=0)[0]
 
 
@@ -246,15 +246,22 @@ def test_build_refuses_overrides_with_a_compiled_spec() -> None:
 # -- static shapes equal runtime shapes -------------------------------------------------------
 
 
-def _leaf_and_module_shapes(model: nn.Module, x: torch.Tensor) -> dict[str, Any]:
-    """Each submodule's output shape; a module that returns several tensors (an LSTM), its raw result."""
+def _leaf_and_module_shapes(
+    model: nn.Module, x: torch.Tensor, unbatched: frozenset[str] = frozenset()
+) -> dict[str, Any]:
+    """Each module's per-sample output shape; the whole shape for the ``unbatched`` paths (an
+    Embedding of position ids held in a buffer); a module that returns several tensors (an LSTM),
+    its raw result."""
     shapes: dict[str, Any] = {}
     handles = []
     for name, module in model.named_modules():
         if name:
 
             def hook(_: nn.Module, __: Any, output: Any, name: str = name) -> None:
-                shapes[name] = tuple(output.shape[1:]) if isinstance(output, torch.Tensor) else output
+                if not isinstance(output, torch.Tensor):
+                    shapes[name] = output
+                else:
+                    shapes[name] = tuple(output.shape if name in unbatched else output.shape[1:])
 
             handles.append(module.register_forward_hook(hook))
     with torch.no_grad():
@@ -349,7 +356,8 @@ def test_static_shapes_equal_the_shapes_the_built_module_produces(spec: Path | s
     compiled = load(spec)
     model = archspec.build(compiled).eval()
     x = batch(compiled, 1)
-    runtime = _leaf_and_module_shapes(model, x)
+    unbatched = frozenset(path for path, t in compiled.types.items() if not t.batched)
+    runtime = _leaf_and_module_shapes(model, x, unbatched)
     runtime.update(_functional_shapes(model, compiled, x))
     live = {c.path for m in compiled.root.modules() for c in live_children(m)}
     checked = 0

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from archspec.compiler.ir import INPUT, Module, Node, producer
-from archspec.layers.base import CALL_MODULE, OPERATORS, Arg, Op, SizeOf, Slice, Symbol
+from archspec.layers.base import CALL_MODULE, OPERATORS, Arg, InTraining, Op, SizeOf, Slice, Symbol
 
 WIDTH = 88
 """Line length of generated source (ruff's default; also clean under the project's 120)."""
@@ -200,6 +200,8 @@ def op_expression(op: Op, args: list[Any], module: str = "") -> Any:
             return Index(args[item.arg.index], item.dim, "shape")
         if isinstance(item, Symbol):
             return Name(item.text)
+        if isinstance(item, InTraining):
+            return Name(f"{literal(item.value)} if self.training else {literal(item.otherwise)}")
         if isinstance(item, Op):
             return op_expression(item, args, module)
         if isinstance(item, list | tuple) and any(isinstance(i, Arg | SizeOf | Symbol | Op) for i in item):

@@ -26,6 +26,7 @@ from archspec.layers.base import (
     PositiveInt,
     Shape,
     StrictBool,
+    Unbatched,
     bounded_number,
     weight_macs,
 )
@@ -38,6 +39,7 @@ class Embedding(Layer):
 
     family: ClassVar[str] = "linear"
     accepts: ClassVar[tuple[str, ...]] = ("int32", "int64")
+    batch_free: ClassVar[bool] = True  # a lookup per id: a buffer of position ids works too (nanoGPT's wpe(pos))
 
     type: Literal["Embedding"]
     num_embeddings: PositiveInt | Expr = Field(description="how many ids (the vocabulary size)")
@@ -58,7 +60,11 @@ class Embedding(Layer):
 
     def infer(self, inputs: list[Shape]) -> LayerResult:
         params = _table(self)
-        return LayerResult((*inputs[0], int(self.embedding_dim)), params, weight_macs(params))
+        out = (*inputs[0], int(self.embedding_dim))
+        # torchinfo counts the table once per row of the output's dim 0: the batch, or for ids
+        # without a batch dim (a buffer of positions) their first dim, whatever the batch size
+        rows = out[0] if isinstance(inputs[0], Unbatched) else 1
+        return LayerResult(out, params, weight_macs(params) * rows)
 
     def result_dtype(self, dtypes: list[str]) -> str:
         return DEFAULT_DTYPE  # the table's dtype, whatever the ids' integer type

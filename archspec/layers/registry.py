@@ -32,6 +32,7 @@ BUILTIN_MODULES = (
     "archspec.layers.tensor",
     "archspec.layers.stored",
     "archspec.layers.transformer",
+    "archspec.layers.attention_ops",
 )
 
 
