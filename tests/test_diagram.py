@@ -26,9 +26,11 @@ from archspec.backends.graphviz import (
     shape_text,
 )
 from archspec.backends.summary import key_args
+from archspec.backends.values import dtype_suffix
 from archspec.cli import main
 from archspec.compiler.ir import INPUT, CompiledSpec, Module
 from archspec.compiler.pipeline import compile_spec
+from archspec.layers.base import TensorType
 from archspec.layers.registry import layer_types
 
 ROOT = Path(__file__).parent.parent
@@ -131,7 +133,10 @@ def test_nodes_labels_and_colours(spec: Path) -> None:
         assert label[0] == node.path
         assert label[1] == f"{node.type} {key_args(node)}".strip()
         parts = node.result.parts if node.result else None
-        assert label[2] == (shape_text(node.shape) if parts is None else f"{len(parts)} x {shape_text(parts[0])}")
+        found = compiled.types.get(node.path)
+        dtype = dtype_suffix(found.dtype if isinstance(found, TensorType) else None)  # Swin's index: int64
+        text = shape_text(node.shape) + dtype if parts is None else f"{len(parts)} x {shape_text(parts[0])}"
+        assert label[2] == text
         fill = STORED_FILL[node.layer.learned] if node.layer.stored else FAMILY_COLORS[node.layer.family]
         assert dot.nodes[node.path]["fillcolor"] == fill
     assert dot.label(INPUT_ID) == ["input", shape_text(compiled.input_shape)]
@@ -153,7 +158,9 @@ def test_edges_carry_shapes_and_every_input(spec: Path) -> None:
         for source in node.sources:
             tail = INPUT_ID if source == INPUT else producer_box(compiled, source)
             part = f"[{source.rpartition('.')[2]}] " if tail != source and tail != INPUT_ID else ""
-            expected.append((tail, node.path, part + edge_text(compiled.values[source])))
+            found = compiled.types.get(source)
+            dtype = found.dtype if isinstance(found, TensorType) else None
+            expected.append((tail, node.path, part + edge_text(compiled.values[source], dtype)))
     expected.append((compiled.root.output_value, OUTPUT_ID, edge_text(compiled.output_shape)))
     actual = [(a, b, attrs["label"]) for a, b, attrs in dot.edges]
     assert sorted(actual) == sorted(expected)
