@@ -16,3 +16,18 @@ def one_thread() -> Iterator[None]:
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
+
+@pytest.fixture
+def scratch_registry() -> Iterator[None]:
+    """Register test layers without leaking them into other tests (schema staleness etc.)."""
+    from archspec.layers import registry
+
+    registry.layer_types()  # load built-ins first, or the restore would empty the registry
+    table = registry._layers
+    saved = (dict(table.classes), dict(table.pending), list(table.names), set(registry._plugins))
+    yield
+    table.classes, table.pending, table.names = saved[0], saved[1], saved[2]
+    registry._plugins.clear()
+    registry._plugins.update(saved[3])
+    registry._version += 1

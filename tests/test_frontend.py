@@ -252,6 +252,10 @@ def test_linear_on_a_feature_map_gets_a_warning_and_never_changes_the_exit_code(
     assert main(["validate", str(spec)]) == 0
     flat = HEADER + "layers:\n  - {type: Flatten}\n  - {type: Linear, out_features: 10}\n"
     assert archspec.load(flat).warnings == []
+    image = HEADER + "layers:\n  - {type: Linear, out_features: 10}\n"
+    assert [w.code for w in archspec.load(image).warnings] == ["no-flatten"]
+    sequence = "archspec: 1\nname: s\ninput: {shape: [16, 8]}\nlayers:\n  - {type: Linear, out_features: 10}\n"
+    assert archspec.load(sequence).warnings == []  # a token sequence: Linear per position is the point
 
 
 def test_totals_count_what_the_output_depends_on(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

@@ -6,7 +6,6 @@ import json
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Literal
 
@@ -17,19 +16,6 @@ from archspec.layers.base import Layer, LayerResult, Shape
 from archspec.layers.registry import layer_types, register
 
 ROOT = Path(__file__).parent.parent
-
-
-@pytest.fixture
-def scratch_registry() -> Iterator[None]:
-    """Register test layers without leaking them into other tests (schema staleness etc.)."""
-    layer_types()  # load built-ins first, or the restore would empty the registry
-    table = registry._layers
-    saved = (dict(table.classes), dict(table.pending), list(table.names), set(registry._plugins))
-    yield
-    table.classes, table.pending, table.names = saved[0], saved[1], saved[2]
-    registry._plugins.clear()
-    registry._plugins.update(saved[3])
-    registry._version += 1
 
 
 def test_duplicate_name_is_an_error(scratch_registry: None) -> None:

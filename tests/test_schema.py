@@ -21,7 +21,6 @@ from hypothesis import HealthCheck, given, settings
 from jsonschema import Draft202012Validator
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from spec_mutations import mutated_specs
-from test_registry import scratch_registry  # noqa: F401  (a fixture)
 
 from archspec.layers.base import Layer, LayerResult, PositiveInt, Shape
 from archspec.layers.registry import register

@@ -356,7 +356,8 @@ class Diagram:
             if target is None:
                 continue
             collapsed = target != node.path
-            for value in self.drawn.sources.get(node, []):
+            roles = node.layer.roles if len(node.layer.roles) > 1 else ()
+            for index, value in enumerate(self.drawn.sources.get(node, [])):
                 source = self.box(value)
                 if source is None or (collapsed and source == target):
                     continue
@@ -368,7 +369,8 @@ class Diagram:
                 if shape is None and value not in self.input_boxes:
                     graph.edge(source, target, label="?", style="dashed", color=ERROR_LINE)
                 else:
-                    graph.edge(source, target, label=self.edge_label(value))
+                    role = f"{roles[index]}: " if roles and not collapsed else ""
+                    graph.edge(source, target, label=role + self.edge_label(value))
 
 
 @contextmanager

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from archspec.compiler.ir import INPUT, Module, Node, producer
-from archspec.layers.base import OPERATORS, Arg, Op, SizeOf, Slice, Symbol
+from archspec.layers.base import CALL_MODULE, OPERATORS, Arg, Op, SizeOf, Slice, Symbol
 
 WIDTH = 88
 """Line length of generated source (ruff's default; also clean under the project's 120)."""
@@ -189,8 +189,9 @@ def _subscript(item: Any) -> str:
     return text + ("" if item.step is None else f":{item.step}")
 
 
-def op_expression(op: Op, args: list[Any]) -> Any:
-    """An :class:`~archspec.layers.base.Op` as an expression over ``args`` (the inputs' expressions)."""
+def op_expression(op: Op, args: list[Any], module: str = "") -> Any:
+    """An :class:`~archspec.layers.base.Op` as an expression over ``args`` (the inputs' expressions);
+    ``module`` is the source of the node's own module (``self.attn``), for ``CALL_MODULE``."""
 
     def value(item: Any) -> Any:
         if isinstance(item, Arg):
@@ -200,7 +201,7 @@ def op_expression(op: Op, args: list[Any]) -> Any:
         if isinstance(item, Symbol):
             return Name(item.text)
         if isinstance(item, Op):
-            return op_expression(item, args)
+            return op_expression(item, args, module)
         if isinstance(item, list | tuple) and any(isinstance(i, Arg | SizeOf | Symbol | Op) for i in item):
             return Seq(tuple(value(i) for i in item), "[]" if isinstance(item, list) else "()")
         return item
@@ -213,7 +214,7 @@ def op_expression(op: Op, args: list[Any]) -> Any:
         return Index(positional[0], ", ".join(_subscript(item) for item in op.args[1]))
     if op.target.startswith("Tensor."):
         return Method(positional[0], op.target.removeprefix("Tensor."), positional[1:], named)
-    return Call(op.target, positional, named)
+    return Call(module if op.target == CALL_MODULE else op.target, positional, named)
 
 
 def forward(module: Module) -> Forward:
@@ -236,7 +237,12 @@ def forward(module: Module) -> Forward:
 
     def read(value: str) -> Any:
         base, _, part = value.partition(".")
-        return Index(Name(names[base]), int(part)) if part else Name(names[value])
+        if not part:
+            return Name(names[value])
+        reader = modules[base].part(int(part)) if base in modules else None
+        return Index(Name(names[base]), int(part)) if reader is None else op_expression(reader, [Name(names[base])])
+
+    modules = {c.name: c.layer for c in module.children if isinstance(c, Node) and not c.layer.functional}
 
     for child in children:
         args = [read(i) for i in child.inputs]
@@ -253,6 +259,9 @@ def forward(module: Module) -> Forward:
                 names[child.name] = target
                 continue
             value = functional_expression(child, args)
+        elif isinstance(child, Node):
+            call = child.layer.forward_call(child.input_shapes or [])
+            value = None if call is None else op_expression(call, args, attribute(child.name))
         else:
             value = None
         if value is None:

@@ -39,7 +39,7 @@ from archspec.backends.limits import (
 )
 from archspec.compiler.ir import CompiledSpec, Module
 from archspec.errors import SpecError
-from archspec.layers.base import OPERATORS, Arg, Op, SizeOf, Slice, Symbol
+from archspec.layers.base import CALL_MODULE, OPERATORS, Arg, Op, SizeOf, Slice, Symbol
 
 GENERATED_MODULE = "archspec.generated"
 """``__module__`` of generated classes. They are not importable; they pickle by value (:func:`_restore`)."""
@@ -157,8 +157,9 @@ def _graph_class(name: str, source: str) -> type[nn.Module]:
     return _classes[key]
 
 
-def run_op(op: Op, args: list[Any]) -> Any:
-    """Evaluate an :class:`~archspec.layers.base.Op` with torch (the generated code does the same)."""
+def run_op(op: Op, args: list[Any], module: Any = None) -> Any:
+    """Evaluate an :class:`~archspec.layers.base.Op` with torch (the generated code does the same);
+    ``module`` is what :data:`~archspec.layers.base.CALL_MODULE` calls."""
 
     def value(item: Any) -> Any:
         if isinstance(item, Arg):
@@ -168,7 +169,7 @@ def run_op(op: Op, args: list[Any]) -> Any:
         if isinstance(item, Symbol):
             return _torch_attribute(item.text)
         if isinstance(item, Op):
-            return run_op(item, args)
+            return run_op(item, args, module)
         if isinstance(item, Slice):
             return slice(item.start, item.end, item.step)
         if isinstance(item, list | tuple):
@@ -181,6 +182,8 @@ def run_op(op: Op, args: list[Any]) -> Any:
         return functools.reduce(getattr(operator, OPERATORS[op.target]), positional)
     if op.target == "[]":
         return positional[0][positional[1]]
+    if op.target == CALL_MODULE:
+        return module(*positional, **named)
     if op.target.startswith("Tensor."):
         return getattr(positional[0], op.target.removeprefix("Tensor."))(*positional[1:], **named)
     return _torch_attribute(op.target)(*positional, **named)

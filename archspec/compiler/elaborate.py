@@ -202,7 +202,7 @@ class Elaborator:
 
     def _dropped(self, node: ValidNode, path: Path_, scope: Scope) -> None:
         """A dropped node passes its first input through, for explicit and implicit readers alike."""
-        source = self.inputs(node, path, scope, None)[0][0]
+        source = self.inputs(node, path, scope, None)[0][0]  # the first one written
         if node.id is None or node.repeat is not None:
             name = _literal_id(node)  # a repeat's id may name copies by an index that is not bound here
         else:
@@ -334,17 +334,42 @@ class Elaborator:
             raise _Skip
         return name, spec_id
 
-    def inputs(self, node: ValidNode, path: Path_, scope: Scope, self_name: str | None) -> tuple[list[Ref], bool]:
-        """The node's input refs, and whether they were implicit (the previous node)."""
+    def inputs(
+        self, node: ValidNode, path: Path_, scope: Scope, self_name: str | None
+    ) -> tuple[list[Ref], bool, list[str] | None]:
+        """The node's input refs, whether they were implicit (the previous node), and the names they
+        were given by (``inputs: {query: x, key: memory}``), or None for a list."""
         names = node.inputs
         if names is None:
-            return [scope.last], True
+            return [scope.last], True, None
         where = (*path, "inputs")
         names = self.evaluate(names, scope.vars, where)
+        if isinstance(names, dict) and names:
+            keys = [str(key) for key in names]
+            return [self.lookup(n, (*where, k), scope, self_name) for k, n in names.items()], False, keys
         if not isinstance(names, list) or not names:
-            self.error("bad-inputs", f"'inputs' must be a non-empty list of node ids, got {names!r}", where)
+            message = f"'inputs' must be a non-empty list of node ids (or a mapping of names to ids), got {names!r}"
+            self.error("bad-inputs", message, where)
             raise _Skip
-        return [self.lookup(n, (*where, i), scope, self_name) for i, n in enumerate(names)], False
+        return [self.lookup(n, (*where, i), scope, self_name) for i, n in enumerate(names)], False, None
+
+    def by_name(
+        self, sources: list[Ref], keys: list[str] | None, names: tuple[str, ...] | list[str], what: str, path: Path_
+    ) -> tuple[list[Ref], tuple[str, ...]]:
+        """Inputs given by name, put in ``names``' order; and the name of each (the first ones of
+        ``names`` for a list). ``what`` says whose names they are, for errors."""
+        if keys is None:
+            return sources, tuple(names[: len(sources)])
+        if not names:
+            self.error("bad-inputs", f"{what} takes its inputs as a list, not by name", (*path, "inputs"))
+            raise _Skip
+        for key in keys:
+            if key not in names:
+                hint = did_you_mean(key, names, what="input") or f"its inputs are: {', '.join(names)}"
+                self.error("bad-inputs", f"{what} has no input named '{key}'", (*path, "inputs", key), hint, key=True)
+                raise _Skip
+        order = sorted(range(len(keys)), key=lambda i: names.index(keys[i]))
+        return [sources[i] for i in order], tuple(keys[i] for i in order)
 
     def lookup(self, name: Any, path: Path_, scope: Scope, self_name: str | None) -> Ref:
         name = str(name) if isinstance(name, int) and not isinstance(name, bool) else name
@@ -395,7 +420,13 @@ class Elaborator:
             if source.value in self.parts:
                 count = self.parts[source.value]
                 shown = source.local if listed is not None else "the previous node"
-                where = (*path, "inputs", index) if listed is not None else path
+                where = (
+                    path
+                    if listed is None
+                    else (*path, "inputs", index)
+                    if isinstance(listed, list)
+                    else (*path, "inputs")
+                )
                 self.error(
                     "bad-inputs",
                     f"{shown} has {count} outputs; a node takes one of them",
@@ -412,10 +443,14 @@ class Elaborator:
     # -- layers ------------------------------------------------------------------------------
     def layer(self, typed: Layer | DeferredLayer, path: Path_, scope: Scope) -> None:
         name, spec_id = self.name(typed, path, scope)
-        sources, implicit = self.inputs(typed, path, scope, spec_id)
+        sources, implicit, keys = self.inputs(typed, path, scope, spec_id)
         layer = self.resolve(typed, scope.vars, path)
         if implicit and layer.max_inputs == 0:
             sources = []  # a learned tensor or buffer reads nothing
+        sources, roles = self.by_name(sources, keys, layer.input_roles, f"'{layer.type_name()}'", path)
+        if layer.input_roles:
+            self._check_roles(layer, roles, path)
+            layer = layer.with_roles(roles)
         self._check_arity(layer, len(sources), path)
         types = self._input_types(sources, typed.inputs, path)
         node = Node(
@@ -466,6 +501,19 @@ class Elaborator:
             self.error("unknown-layer", f"unknown layer type {name!r}", (*path, "type"), hint)
             raise _Skip
         return cls
+
+    def _check_roles(self, layer: Layer, roles: tuple[str, ...], path: Path_) -> None:
+        """The required inputs (the first ``min_inputs`` roles) are all there."""
+        missing = [role for role in layer.input_roles[: layer.min_inputs] if role not in roles]
+        if missing:
+            wanted = ", ".join(layer.input_roles[: layer.min_inputs])
+            self.error(
+                "bad-inputs",
+                f"'{layer.type_name()}' needs its input '{missing[0]}'",
+                (*path, "inputs"),
+                f"give {wanted}, e.g. 'inputs: {{{missing[0]}: x}}'",
+            )
+            raise _Skip
 
     def _check_arity(self, layer: Layer, count: int, path: Path_) -> None:
         low, high = layer.min_inputs, layer.max_inputs
@@ -519,8 +567,10 @@ class Elaborator:
         """A group or block instance: a child module, or spliced in place with ``inline: true``."""
         inline = self._inline(node, scope.vars, path)
         name, spec_id = (None, _literal_id(node)) if inline else self.name(node, path, scope)
-        sources, implicit = self.inputs(node, path, scope, spec_id)
+        sources, implicit, keys = self.inputs(node, path, scope, spec_id)
         input_names = self._input_names(block) if block else [INPUT]
+        if keys is not None:
+            sources, _ = self.by_name(sources, keys, input_names if block else (), f"'{block or 'a group'}'", path)
         if len(sources) != len(input_names):
             self._input_count_error(block, input_names, len(sources), path)
         vars = self._block_vars(node, path, scope, block, sources) if block else scope.vars

@@ -125,6 +125,8 @@ class Module:
         for child in self.children:
             if child.inputs != [previous]:
                 return False
+            if isinstance(child, Node) and child.layer.forward_call(child.input_shapes or []) is not None:
+                return False  # called with more than its input (``self.attn(x, x, x)``)
             previous = child.name
         return self.output == previous
 

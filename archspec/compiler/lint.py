@@ -91,7 +91,8 @@ def _layout_warnings(compiled: CompiledSpec) -> Iterator[Diagnostic]:
 
 
 def _is_feature_map(compiled: CompiledSpec, value: str) -> bool:
-    """Whether a value still has the (channels, *spatial) layout of convolutions and pooling."""
+    """Whether a value still has the (channels, *spatial) layout of convolutions and pooling, or
+    of an image input (``{channels, size}``; a sequence's ``{shape: [L, E]}`` has no such layout)."""
     while value != INPUT:
         node = compiled.by_path.get(value)
         if node is None:
@@ -101,7 +102,8 @@ def _is_feature_map(compiled: CompiledSpec, value: str) -> bool:
         if node.layer.family not in LAYOUT_KEEPING or not node.sources:
             return False
         value = node.sources[0]
-    return len(compiled.input_shape) >= 2
+    declared = getattr(compiled.spec, "input", None)
+    return declared is not None and declared.channels is not None and len(compiled.input_shape) >= 2
 
 
 def _warning(compiled: CompiledSpec, code: str, message: str, where: Path_, hint: str) -> Diagnostic:

@@ -16,6 +16,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     StrictFloat,
     StrictInt,
     StrictStr,
@@ -233,6 +234,8 @@ class Slice:
 
 
 OPERATORS = {"+": "add", "-": "sub", "*": "mul", "/": "truediv", "**": "pow"}
+CALL_MODULE = "module"
+"""An :class:`Op` target: the node's own module, in a layer's :meth:`Layer.forward_call`."""
 """Python operators an :class:`Op` may name, with their ``operator`` module functions."""
 
 
@@ -243,10 +246,11 @@ class Op:
     ``target`` is a function of the torch namespace (``"torch.cat"``,
     ``"torch.nn.functional.pad"``), a tensor method (``"Tensor.permute"``: called on the
     first argument), an operator from :data:`OPERATORS` (folded left over two or more
-    arguments: ``a + b + c``), or ``"[]"``: the first argument subscripted by the second, a
-    tuple of ints and :class:`Slice` (``x[:, 0::2]``). Arguments hold plain values, :class:`Arg` and
-    :class:`SizeOf` placeholders, :class:`Symbol` names, nested ops (``torch.empty(...)``
-    inside an initialiser), and lists or tuples of them. Layers describe; the
+    arguments: ``a + b + c``), ``"[]"``: the first argument subscripted by the second, a
+    tuple of ints and :class:`Slice` (``x[:, 0::2]``), or :data:`CALL_MODULE`: the node's
+    module. Arguments hold plain values, :class:`Arg` and :class:`SizeOf` placeholders,
+    :class:`Symbol` names, nested ops (``torch.empty(...)`` inside an initialiser), and lists
+    or tuples of them. Layers describe; the
     backends (``pysource`` for generated code, ``torch.fx`` through it) interpret.
     """
 
@@ -316,10 +320,11 @@ class NodeFields(BaseModel):
         "nn.Module.add_module accepts (no '.'), e.g. 'conv1', 'block1-0', 0. Unnamed nodes are numbered like "
         "nn.Sequential children.",
     )
-    inputs: list[NodeId] | Expr | None = Field(
+    inputs: list[NodeId] | dict[str, NodeId] | Expr | None = Field(
         default=None,
         description="ids of earlier nodes in the same scope (or 'input', or the enclosing block's input names); "
-        "default: the previous node. A block use lists its block's inputs in order",
+        "default: the previous node. A block use lists its block's inputs in order, or maps their names to ids; "
+        "a layer with named arguments (MultiheadAttention: query, key, value, ...) takes a mapping by those names",
     )
     repeat: PositiveInt | Expr | Repeat | None = Field(
         default=None,
@@ -358,6 +363,11 @@ class Layer(NodeFields):
     elementwise and broadcasting operations."""
     stored: ClassVar[bool] = False
     """True for learned tensors and buffers: the node is a tensor the module holds, not a call."""
+    input_roles: ClassVar[tuple[str, ...]] = ()
+    """The names of the forward's tensor arguments, in order (``MultiheadAttention``: query, key,
+    value, key_padding_mask, attn_mask). A node may then name its inputs by role,
+    ``inputs: {query: x, attn_mask: causal}``; a list gives the first ones in order."""
+    _roles: tuple[str, ...] = PrivateAttr(default=())
     last_dim_only: ClassVar[bool] = False
     """True when the layer acts on the last dimension only (``Linear``): the lint pass warns when
     its input still has a feature map's layout, the usual sign of a forgotten ``Flatten``."""
@@ -404,6 +414,28 @@ class Layer(NodeFields):
 
         module = importlib.import_module(self.torch_module)
         return getattr(module, self.torch_name or self.type_name())(**self.torch_kwargs(inputs))
+
+    @property
+    def roles(self) -> tuple[str, ...]:
+        """The role of each input, in order (from :attr:`input_roles`), once :meth:`with_roles` bound them."""
+        return self._roles
+
+    def with_roles(self, roles: tuple[str, ...]) -> "Layer":
+        """This layer reading its inputs as ``roles`` (a copy: one spec node may make many nodes)."""
+        bound = self.model_copy()
+        bound._roles = roles
+        return bound
+
+    def forward_call(self, inputs: list[Shape]) -> "Op | None":
+        """How the generated forward calls this layer's module, where ``module(*inputs)`` is not it:
+        an :class:`Op` over the inputs whose innermost call targets :data:`CALL_MODULE`, e.g.
+        ``self.attn(x, x, x, need_weights=False)[0]``. None: the plain call."""
+        return None
+
+    def part(self, index: int) -> "Op | None":
+        """For a module returning several outputs (``LayerResult.parts``): how output ``index`` is read
+        from the call's result ``Arg(0)`` (an LSTM's ``result[1][0]``). None: ``result[index]``."""
+        return None
 
     def call(self, inputs: list[Shape]) -> "Op":
         """A functional layer's operation on inputs of these shapes, described once for every backend
