@@ -37,6 +37,10 @@ SMALL = {
         "image_size": [56, 56], "embed_dim": 12, "depths": [1, 2], "num_heads": [1, 3],
         "window_size": [7, 7], "num_classes": 5,
     },
+    "padded maps": {
+        "image_size": [44, 36], "embed_dim": 16, "depths": [2, 2, 2], "num_heads": [2, 2, 4],
+        "window_size": [3, 5], "num_classes": 10,
+    },  # 11x9 patches: windows and patch merging pad (odd sizes), the mask covers the padding
 }  # fmt: skip
 
 
@@ -194,9 +198,17 @@ def test_small_variant_scripts_and_traces() -> None:
         torch.testing.assert_close(torch.fx.symbolic_trace(model)(x), expected)
 
 
-def test_an_image_size_the_windows_do_not_tile_is_a_clear_error() -> None:
-    from archspec.errors import SpecError
-
-    with pytest.raises(SpecError) as error:
-        archspec.load(SPEC, image_size=[200, 200])  # 50x50 patches: not a multiple of 7
-    assert "window_grid" in str(error.value) and "swin_t.yaml:" in str(error.value)
+def test_maps_the_windows_do_not_tile_are_padded_where_torchvision_pads() -> None:
+    compiled = archspec.load(SPEC, **SMALL["padded maps"])
+    pads = {node.path for node in compiled.nodes if node.path.endswith(".pad")}
+    # 11x9 pads to 12x10 for 3x5 windows and for merging (to 6x5); 6x5 needs no window padding, but
+    # merging it pads to 6x6 (to 3x3); 3x3 pads to 3x5 for the windows
+    assert pads == {"features.1.0.attn.pad", "features.1.1.attn.pad", "features.2.pad", "features.4.pad"} | {
+        "features.5.0.attn.pad",
+        "features.5.1.attn.pad",
+    }
+    assert compiled.values["features.1.0.attn.pad"] == (12, 10, 16)
+    assert compiled.values["features.1.0.attn"] == (11, 9, 16)  # cropped back
+    full = archspec.load(SPEC)  # 224x224 tiles exactly: no padding node at all
+    assert not [node.path for node in full.nodes if node.path.endswith(".pad")]
+    assert full.node("features.1.0.attn.window_grid").sources == ["features.1.0.norm1"]
