@@ -212,3 +212,34 @@ def test_maps_the_windows_do_not_tile_are_padded_where_torchvision_pads() -> Non
     full = archspec.load(SPEC)  # 224x224 tiles exactly: no padding node at all
     assert not [node.path for node in full.nodes if node.path.endswith(".pad")]
     assert full.node("features.1.0.attn.window_grid").sources == ["features.1.0.norm1"]
+
+
+@pytest.mark.slow
+def test_padded_small_variant_exports_with_a_dynamic_batch_to_onnx_and_compiles() -> None:
+    """torch.export with a dynamic batch, ONNX from it (checked, run by ONNX's reference evaluator; its
+    exporter decomposes roll) and torch.compile(fullgraph=True) compute what the model computes."""
+    import shutil
+
+    onnx = pytest.importorskip("onnx")
+    pytest.importorskip("onnxscript")
+    from onnx.reference import ReferenceEvaluator
+
+    overrides = SMALL["padded maps"]
+    torch.manual_seed(0)
+    model = archspec.build(SPEC, **overrides).eval()
+    x = torch.randn(2, 3, *overrides["image_size"], generator=torch.Generator().manual_seed(1))
+    bigger = torch.randn(5, 3, *overrides["image_size"], generator=torch.Generator().manual_seed(2))
+    with torch.no_grad():
+        expected, expected_bigger = model(x), model(bigger)
+    program = torch.export.export(model, (x,), dynamic_shapes=({0: torch.export.Dim("batch")},))
+    torch.testing.assert_close(program.module()(bigger), expected_bigger)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        proto = torch.onnx.export(program, dynamo=True, verbose=False).model_proto
+    onnx.checker.check_model(proto, full_check=True)
+    (actual,) = ReferenceEvaluator(proto).run(None, {proto.graph.input[0].name: x.numpy()})
+    torch.testing.assert_close(torch.from_numpy(actual), expected, rtol=1e-4, atol=1e-5)
+    if shutil.which("cc") or shutil.which("gcc") or shutil.which("clang"):
+        torch._dynamo.reset()
+        with torch.no_grad():
+            torch.testing.assert_close(torch.compile(model, fullgraph=True)(x), expected, rtol=1e-4, atol=1e-5)
