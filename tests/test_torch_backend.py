@@ -250,8 +250,9 @@ def _leaf_and_module_shapes(model: nn.Module, x: torch.Tensor) -> dict[str, tupl
     for name, module in model.named_modules():
         if name:
 
-            def hook(_: nn.Module, __: Any, output: torch.Tensor, name: str = name) -> None:
-                shapes[name] = tuple(output.shape[1:])
+            def hook(_: nn.Module, __: Any, output: Any, name: str = name) -> None:
+                if isinstance(output, torch.Tensor):  # a module called with forward_call is read from the frame
+                    shapes[name] = tuple(output.shape[1:])
 
             handles.append(module.register_forward_hook(hook))
     with torch.no_grad():
@@ -291,7 +292,8 @@ def _functional_shapes(model: nn.Module, compiled: CompiledSpec, x: torch.Tensor
             else:
                 target = statement.targets[0]
             assert isinstance(target, ast.Name)
-            if isinstance(child, Node) and child.layer.functional:
+            called = isinstance(child, Node) and child.layer.forward_call(child.input_shapes or []) is not None
+            if isinstance(child, Node) and (child.layer.functional or called):
                 value = frames[module.path][target.id]
                 shapes[child.path] = value if isinstance(child.shape, Unbatched) else _per_sample(value, child)
         assert not statements, module.path

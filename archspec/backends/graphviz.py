@@ -57,6 +57,7 @@ FAMILY_COLORS = {
     "shape": "#fccde5",
     "merge": "#8dd3c7",
     "tensor": "#ccebc5",
+    "attention": "#bc80bd",
     "other": "#ffffff",
 }
 """Fill colour of each layer family (ColorBrewer Set3); layers of unknown families use ``other``."""

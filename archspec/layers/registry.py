@@ -24,6 +24,7 @@ BUILTIN_MODULES = (
     "archspec.layers.activation",
     "archspec.layers.linear",
     "archspec.layers.embedding",
+    "archspec.layers.attention",
     "archspec.layers.dropout",
     "archspec.layers.shape",
     "archspec.layers.rearrange",
