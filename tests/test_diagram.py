@@ -233,6 +233,7 @@ def test_every_family_has_its_own_colour() -> None:
         "merge",
         "tensor",
         "recurrent",
+        "attention",
         "other",
     }
     assert len(set(FAMILY_COLORS.values())) == len(FAMILY_COLORS)

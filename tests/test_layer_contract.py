@@ -61,6 +61,7 @@ COVERED_ELSEWHERE = {
         ],
         "test_transformer_contract.py",  # sequences and masks by role
     ),
+    "MultiheadAttention": "test_attention_contract.py",
 }
 """Module types with several or non-float inputs or several outputs, and the file whose torch contract covers each."""
 

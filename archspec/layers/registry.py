@@ -25,6 +25,7 @@ BUILTIN_MODULES = (
     "archspec.layers.linear",
     "archspec.layers.embedding",
     "archspec.layers.recurrent",
+    "archspec.layers.attention",
     "archspec.layers.dropout",
     "archspec.layers.shape",
     "archspec.layers.rearrange",
