@@ -14,6 +14,7 @@ torch = pytest.importorskip("torch")
 
 import archspec  # noqa: E402
 from archspec.backends.codegen import generate_source  # noqa: E402
+from archspec.backends.export import example_inputs  # noqa: E402
 from archspec.cli import main  # noqa: E402
 from archspec.errors import UsageError  # noqa: E402
 
@@ -129,9 +130,9 @@ def check_generated(spec: Path | str, tmp_path: Path, name: str, *, long_lines: 
     generated = getattr(module, class_name)().eval()
     assert list(generated.state_dict()) == list(built.state_dict())
     generated.load_state_dict(built.state_dict(), strict=True)
-    x = torch.randn(1, *compiled.input_shape, generator=torch.Generator().manual_seed(1))
+    x = example_inputs(compiled, batch=1, seed=1)
     with torch.no_grad():
-        torch.testing.assert_close(generated(x), built(x), rtol=0, atol=0)
+        torch.testing.assert_close(generated(*x), built(*x), rtol=0, atol=0)
     return source
 
 

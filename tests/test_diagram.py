@@ -26,6 +26,7 @@ from archspec.backends.graphviz import (
     shape_text,
 )
 from archspec.backends.summary import key_args
+from archspec.backends.values import dtype_suffix
 from archspec.cli import main
 from archspec.compiler.ir import INPUT, CompiledSpec, Module
 from archspec.compiler.pipeline import compile_spec
@@ -125,17 +126,32 @@ def innermost_module(compiled: CompiledSpec) -> dict[str, str]:
 def test_nodes_labels_and_colours(spec: Path) -> None:
     compiled = compile_spec(spec)
     dot = drawn(compiled)
-    assert set(dot.nodes) == {n.path for n in compiled.nodes} | {INPUT_ID, OUTPUT_ID}
+    boxes = input_boxes(compiled)
+    assert set(dot.nodes) == {n.path for n in compiled.nodes} | set(boxes.values()) | {OUTPUT_ID}
     for node in compiled.nodes:
         label = dot.label(node.path)
         assert label[0] == node.path
         assert label[1] == f"{node.type} {key_args(node)}".strip()
         parts = node.result.parts if node.result else None
-        assert label[2] == (shape_text(node.shape) if parts is None else f"{len(parts)} x {shape_text(parts[0])}")
+        if parts is None:
+            shapes = shape_text(node.shape)
+        elif len(set(parts)) == 1:
+            shapes = f"{len(parts)} x {shape_text(parts[0])}"
+        else:  # an LSTM: output, h_n, c_n
+            shapes = ", ".join(shape_text(p) for p in parts)
+        assert label[2] == shapes + dtype_suffix(node.dtype)  # the dtype where it is not float32
         fill = STORED_FILL[node.layer.learned] if node.layer.stored else FAMILY_COLORS[node.layer.family]
         assert dot.nodes[node.path]["fillcolor"] == fill
-    assert dot.label(INPUT_ID) == ["input", shape_text(compiled.input_shape)]
+    for value, box in boxes.items():
+        found = compiled.inputs[value]
+        bounds = [f"values in [{found.low}, {found.high})"] if found.low is not None else []  # token ids
+        assert dot.label(box) == [value, shape_text(found.shape) + dtype_suffix(found.dtype), *bounds]
     assert dot.label(OUTPUT_ID) == ["output", shape_text(compiled.output_shape)]
+
+
+def input_boxes(compiled: CompiledSpec) -> dict[str, str]:
+    """Each model input's box: ``_input`` for a spec's one ``input``, ``_input_<name>`` for named ones."""
+    return {INPUT: INPUT_ID} if list(compiled.inputs) == [INPUT] else {n: f"{INPUT_ID}_{n}" for n in compiled.inputs}
 
 
 def producer_box(compiled: CompiledSpec, value: str) -> str:
@@ -149,11 +165,15 @@ def test_edges_carry_shapes_and_every_input(spec: Path) -> None:
     compiled = compile_spec(spec)
     dot = drawn(compiled)
     expected = []
+    boxes = input_boxes(compiled)
     for node in compiled.nodes:
-        for source in node.sources:
-            tail = INPUT_ID if source == INPUT else producer_box(compiled, source)
-            part = f"[{source.rpartition('.')[2]}] " if tail != source and tail != INPUT_ID else ""
-            expected.append((tail, node.path, part + edge_text(compiled.values[source])))
+        roles = node.layer.roles if len(node.layer.roles) > 1 else ()  # attention's query, key, value
+        for index, source in enumerate(node.sources):
+            tail = boxes.get(source) or producer_box(compiled, source)
+            part = f"[{source.rpartition('.')[2]}] " if tail != source and source not in boxes else ""
+            role = f"{roles[index]}: " if roles else ""
+            found = compiled.types[source]
+            expected.append((tail, node.path, role + part + edge_text(found.shape, found.dtype)))
     expected.append((compiled.root.output_value, OUTPUT_ID, edge_text(compiled.output_shape)))
     actual = [(a, b, attrs["label"]) for a, b, attrs in dot.edges]
     assert sorted(actual) == sorted(expected)
@@ -212,6 +232,7 @@ def test_every_family_has_its_own_colour() -> None:
         "shape",
         "merge",
         "tensor",
+        "recurrent",
         "attention",
         "other",
     }

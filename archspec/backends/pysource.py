@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from archspec.compiler.ir import INPUT, Module, Node, producer
-from archspec.layers.base import CALL_MODULE, OPERATORS, Arg, Op, SizeOf, Slice, Symbol
+from archspec.layers.base import CALL_MODULE, OPERATORS, Arg, InTraining, Op, SizeOf, Slice, Symbol
 
 WIDTH = 88
 """Line length of generated source (ruff's default; also clean under the project's 120)."""
@@ -200,6 +200,8 @@ def op_expression(op: Op, args: list[Any], module: str = "") -> Any:
             return Index(args[item.arg.index], item.dim, "shape")
         if isinstance(item, Symbol):
             return Name(item.text)
+        if isinstance(item, InTraining):
+            return Name(f"{literal(item.value)} if self.training else {literal(item.otherwise)}")
         if isinstance(item, Op):
             return op_expression(item, args, module)
         if isinstance(item, list | tuple) and any(isinstance(i, Arg | SizeOf | Symbol | Op) for i in item):
@@ -447,10 +449,11 @@ def statement_lines(prefix: str, expr: Any, indent: int, suffix: str = "", width
     text = prefix if expr is None else prefix + flat(expr)
     if expr is None or len(pad) + len(text) + len(suffix) <= width:
         return [pad + text + suffix]
+    items: list[tuple[str | None, Any]]  # (keyword or None, value): a tuple argument is no keyword pair
     if isinstance(expr, Call | Method):
-        opening, items, closing = f"{_head(expr)}(", [*expr.args, *expr.kwargs], ")"
+        opening, items, closing = f"{_head(expr)}(", [(None, a) for a in expr.args] + list(expr.kwargs), ")"
     elif isinstance(expr, Seq):
-        opening, items, closing = expr.brackets[0], list(expr.items), expr.brackets[1]
+        opening, items, closing = expr.brackets[0], [(None, i) for i in expr.items], expr.brackets[1]
     elif isinstance(expr, Mapping):
         lines = [pad + prefix + "{"]
         for key, value in expr.items:
@@ -468,10 +471,6 @@ def statement_lines(prefix: str, expr: Any, indent: int, suffix: str = "", width
         inner = statement_lines("", expr, indent + 1, width=width)
         return [pad + prefix + "(", *inner, pad + ")" + suffix]
     lines = [pad + prefix + opening]
-    for item in items:
-        if isinstance(item, tuple):
-            key, value = item
-            lines += statement_lines(f"{key}=", value, indent + 1, ",", width)
-        else:
-            lines += statement_lines("", item, indent + 1, ",", width)
+    for name, item in items:
+        lines += statement_lines("" if name is None else f"{name}=", item, indent + 1, ",", width)
     return [*lines, pad + closing + suffix]

@@ -39,7 +39,7 @@ from archspec.backends.limits import (
 )
 from archspec.compiler.ir import CompiledSpec, Module
 from archspec.errors import SpecError
-from archspec.layers.base import CALL_MODULE, OPERATORS, Arg, Op, SizeOf, Slice, Symbol
+from archspec.layers.base import CALL_MODULE, OPERATORS, Arg, InTraining, Op, SizeOf, Slice, Symbol
 
 GENERATED_MODULE = "archspec.generated"
 """``__module__`` of generated classes. They are not importable; they pickle by value (:func:`_restore`)."""
@@ -157,9 +157,9 @@ def _graph_class(name: str, source: str) -> type[nn.Module]:
     return _classes[key]
 
 
-def run_op(op: Op, args: list[Any], module: Any = None) -> Any:
+def run_op(op: Op, args: list[Any], module: Any = None, *, training: bool = False) -> Any:
     """Evaluate an :class:`~archspec.layers.base.Op` with torch (the generated code does the same);
-    ``module`` is what :data:`~archspec.layers.base.CALL_MODULE` calls."""
+    ``module`` is what :data:`~archspec.layers.base.CALL_MODULE` calls; eval mode unless ``training``."""
 
     def value(item: Any) -> Any:
         if isinstance(item, Arg):
@@ -168,8 +168,10 @@ def run_op(op: Op, args: list[Any], module: Any = None) -> Any:
             return args[item.arg.index].shape[item.dim]
         if isinstance(item, Symbol):
             return _torch_attribute(item.text)
+        if isinstance(item, InTraining):
+            return item.value if training else item.otherwise
         if isinstance(item, Op):
-            return run_op(item, args, module)
+            return run_op(item, args, module, training=training)
         if isinstance(item, Slice):
             return slice(item.start, item.end, item.step)
         if isinstance(item, list | tuple):
@@ -181,7 +183,8 @@ def run_op(op: Op, args: list[Any], module: Any = None) -> Any:
     if op.target in OPERATORS:
         return functools.reduce(getattr(operator, OPERATORS[op.target]), positional)
     if op.target == "[]":
-        return positional[0][positional[1]]
+        index = positional[1]  # x[1] is x[(1,)] for a tensor, not for the tuple a module may return
+        return positional[0][index[0] if len(index) == 1 else index]
     if op.target == CALL_MODULE:
         return module(*positional, **named)
     if op.target.startswith("Tensor."):

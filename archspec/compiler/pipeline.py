@@ -133,5 +133,21 @@ def _input_type(written: InputSpec, where: Path_, params: dict[str, Any], source
         isinstance(d, int) and not isinstance(d, bool) and 1 <= d <= MAX_SIZE for d in dims
     ):
         raise SpecError([source.diagnostic("bad-value", f"input shape {dims} must be positive integers", where)])
-    low, high = written.range or (None, None)
+    low, high = _input_range(written, where, params, source, budget)
     return TensorType(tuple(dims), written.dtype, low=low, high=high)
+
+
+def _input_range(
+    written: InputSpec, where: Path_, params: dict[str, Any], source: Source, budget: Budget
+) -> tuple[int | None, int | None]:
+    """An integer input's ``[low, high)``, its expressions evaluated (``[0, "${vocab_size}"]``)."""
+    if written.range is None:
+        return None, None
+    try:
+        low, high = substitute(written.range, params, budget=budget)
+    except ExpressionError as exc:
+        raise SpecError([source.diagnostic("expression", str(exc), (*where, "range"), hint=exc.hint)]) from None
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in (low, high)) or low >= high:
+        message = f"input range [{low!r}, {high!r}] must be two integers low < high"
+        raise SpecError([source.diagnostic("bad-value", message, (*where, "range"), hint="[low, high): ids lie in it")])
+    return low, high

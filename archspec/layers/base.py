@@ -233,6 +233,16 @@ class Slice:
     step: int | None = None
 
 
+@dataclass(frozen=True)
+class InTraining:
+    """Placeholder in an :class:`Op`: ``value`` in training mode, ``otherwise`` in eval mode
+    (``dropout_p if self.training else 0.0``): a functional op's dropout follows the module's
+    mode, as ``nn.Dropout`` does."""
+
+    value: Any
+    otherwise: Any = 0.0
+
+
 OPERATORS = {"+": "add", "-": "sub", "*": "mul", "/": "truediv", "**": "pow"}
 CALL_MODULE = "module"
 """An :class:`Op` target: the node's own module, in a layer's :meth:`Layer.forward_call`."""
@@ -248,9 +258,9 @@ class Op:
     first argument), an operator from :data:`OPERATORS` (folded left over two or more
     arguments: ``a + b + c``), ``"[]"``: the first argument subscripted by the second, a
     tuple of ints and :class:`Slice` (``x[:, 0::2]``), or :data:`CALL_MODULE`: the node's
-    module. Arguments hold plain values, :class:`Arg` and :class:`SizeOf` placeholders,
-    :class:`Symbol` names, nested ops (``torch.empty(...)`` inside an initialiser), and lists
-    or tuples of them. Layers describe; the
+    module. Arguments hold plain values, :class:`Arg`, :class:`SizeOf` and :class:`InTraining`
+    placeholders, :class:`Symbol` names, nested ops (``torch.empty(...)`` inside an initialiser),
+    and lists or tuples of them. Layers describe; the
     backends (``pysource`` for generated code, ``torch.fx`` through it) interpret.
     """
 
@@ -357,7 +367,10 @@ class Layer(NodeFields):
     in_place_sum: ClassVar[bool] = False
     """True for ``add``: generated code may write ``a += b`` into a ``fresh_output`` operand."""
     accepts: ClassVar[tuple[str, ...]] = ("float",)
-    """The dtype kinds (``float``, ``int``, ``bool``) the layer takes: torch's modules compute in float."""
+    """The dtype kinds (``float``, ``int``, ``bool``) or exact dtypes (``int64``) the layer takes:
+    torch's modules compute in float; lookups take int32 or int64 ids only."""
+    accepts_by_role: ClassVar[dict[str, tuple[str, ...]]] = {}
+    """Where an input named by role takes other dtypes than :attr:`accepts` (a mask: bool or float)."""
     batch_free: ClassVar[bool] = False
     """True when the layer also takes tensors without a batch dim (learned tensors, buffers):
     elementwise and broadcasting operations."""

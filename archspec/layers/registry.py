@@ -24,6 +24,7 @@ BUILTIN_MODULES = (
     "archspec.layers.activation",
     "archspec.layers.linear",
     "archspec.layers.embedding",
+    "archspec.layers.recurrent",
     "archspec.layers.attention",
     "archspec.layers.dropout",
     "archspec.layers.shape",
@@ -31,6 +32,8 @@ BUILTIN_MODULES = (
     "archspec.layers.merge",
     "archspec.layers.tensor",
     "archspec.layers.stored",
+    "archspec.layers.transformer",
+    "archspec.layers.attention_ops",
 )
 
 

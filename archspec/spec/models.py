@@ -135,9 +135,10 @@ class InputSpec(BaseModel):
         default=None, description="the per-sample shape, any rank ([] for one number per sample)"
     )
     dtype: DType = Field(default="float32", description="the tensor's dtype: a float type, an integer type or bool")
-    range: Annotated[list[StrictInt], Field(min_length=2, max_length=2)] = Field(
+    range: Annotated[list[StrictInt | Expr], Field(min_length=2, max_length=2)] = Field(
         default=None,  # type: ignore[arg-type]
-        description="integer inputs: the values lie in [low, high), like torch.randint (token ids: [0, vocab_size])",
+        description="integer inputs: the values lie in [low, high), like torch.randint (token ids: "
+        "[0, '${vocab_size}'])",
     )
 
     @model_validator(mode="after")
@@ -148,7 +149,9 @@ class InputSpec(BaseModel):
             raise ValueError("'size' goes with 'channels'; with 'shape', write the whole shape")
         if self.channels is not None and self.dtype != "float32":
             raise ValueError("an image input is float32; write {shape, dtype} for other dtypes")
-        if self.range is not None and (DTYPES[self.dtype] != "int" or self.range[0] >= self.range[1]):
+        if self.range is not None and DTYPES[self.dtype] != "int":
+            raise ValueError("'range' is [low, high) with low < high, for integer dtypes")
+        if self.range is not None and all(isinstance(v, int) for v in self.range) and self.range[0] >= self.range[1]:
             raise ValueError("'range' is [low, high) with low < high, for integer dtypes")
         return self
 
@@ -209,9 +212,13 @@ class TrainConfig(BaseModel):
 
     model_config = CLOSED
 
+    task: Literal["classify", "lm"] | None = Field(
+        default=None, description="classify (default: one label per sample) or lm (the next token at every position)"
+    )
     data: StrictStr | None = Field(
         default=None,
-        description="mnist5k (default, embedded), mnist, fashion-mnist, cifar10, imagefolder:PATH, fake[:N]",
+        description="mnist5k (default, embedded), mnist, fashion-mnist, cifar10, imagefolder:PATH, tokens:FILE, "
+        "fake[:N]",
     )
     data_root: StrictStr | None = Field(default=None, description="folder of torchvision's datasets (default: data)")
     epochs: PositiveInt | None = Field(default=None, description="default 10")
