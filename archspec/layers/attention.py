@@ -73,7 +73,10 @@ class MultiheadAttention(Layer):
     max_inputs: ClassVar[int | None] = 5
     input_roles: ClassVar[tuple[str, ...]] = ROLES
     inferred_fields: ClassVar[tuple[str, ...]] = ("embed_dim",)
-    accepts: ClassVar[tuple[str, ...]] = ("float", "bool")
+    accepts_by_role: ClassVar[dict[str, tuple[str, ...]]] = {  # query, key, value: float (accepts)
+        "key_padding_mask": ("float", "bool"),
+        "attn_mask": ("float", "bool"),
+    }
     batch_free: ClassVar[bool] = True
     """An ``attn_mask`` may be a buffer without a batch dim; the other inputs are checked in ``infer``."""
 
