@@ -876,7 +876,8 @@ def _einsum_flops(operands: list[str], inputs: list[Shape], output: str) -> int:
     contracted = [k for k in left.keys() & right.keys() if k not in output and 1 not in (left[k], right[k])]
     if not contracted:
         return 0
-    kept = math.prod(max(left.get(k, 1), right.get(k, 1)) for k in output[1:])
+    # a letter's size broadcasts from 1 (a size 0 wins over a 1, so no max())
+    kept = math.prod(right.get(k, 1) if left.get(k, 1) == 1 else left[k] for k in output[1:])
     return 2 * kept * math.prod(left[k] for k in contracted)
 
 
