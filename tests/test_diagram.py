@@ -227,6 +227,7 @@ def test_every_family_has_its_own_colour() -> None:
         "shape",
         "merge",
         "tensor",
+        "attention",
         "other",
     }
     assert len(set(FAMILY_COLORS.values())) == len(FAMILY_COLORS)
