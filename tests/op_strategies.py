@@ -15,6 +15,7 @@ comparison with torch. Each entry is one sentence of ``docs/tensor-ops.md``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -27,6 +28,8 @@ ALL_DTYPES = tuple(DTYPES)
 FLOATS = ("float16", "bfloat16", "float32", "float64")
 MAX_SIZE = 4
 """Largest drawn size: below the test's batch, so the batch never meets an equal size by chance."""
+HELD = 4
+"""One layout or selecting case in this many gets a held tensor (no batch dim), which those types take."""
 
 
 # -- building blocks -------------------------------------------------------------------------
@@ -51,10 +54,11 @@ def dtype(draw: st.DrawFn, usual: tuple[str, ...] = FLOATS) -> str:
     return draw(st.sampled_from(ALL_DTYPES)) if one_in(draw, 4) else draw(st.sampled_from(usual))
 
 
-def tensor(draw: st.DrawFn, low: int = 0, high: int = 3, usual: tuple[str, ...] = FLOATS) -> TensorType:
-    """A batched tensor, now and then one without a batch dim (every type must refuse or handle it)."""
+def tensor(draw: st.DrawFn, low: int = 0, high: int = 3, usual: tuple[str, ...] = FLOATS, held: int = 12) -> TensorType:
+    """A batched tensor, one time in ``held`` one without a batch dim (every type must refuse or handle it;
+    the layout and selecting types take it, so their strategies draw it more often)."""
     dims = shape(draw, low, high)
-    if one_in(draw, 12):
+    if one_in(draw, held):
         return TensorType(dims or (1,), dtype(draw, usual), batched=False)
     return TensorType(dims, dtype(draw, usual))
 
@@ -96,9 +100,9 @@ def touches_batch(dims: Any, rank: int) -> bool:
 
 @st.composite
 def permute(draw: st.DrawFn) -> Case:
-    x = tensor(draw, 0, 4)
-    order = list(range(len(x.shape) + 1))
-    moved = one_in(draw, 6)  # a permutation that may move the batch
+    x = tensor(draw, 0, 4, held=HELD)
+    order = list(range(len(x.shape) + (1 if x.batched else 0)))
+    moved = one_in(draw, 6) or not x.batched  # a permutation that may move the batch; a held tensor has none
     order = draw(st.permutations(order)) if moved else [0, *draw(st.permutations(order[1:]))]
     order = [d - len(order) if draw(st.booleans()) else d for d in order]
     if one_in(draw, 10) and len(order) > 1:
@@ -108,13 +112,13 @@ def permute(draw: st.DrawFn) -> Case:
 
 @st.composite
 def transpose(draw: st.DrawFn) -> Case:
-    x = tensor(draw, 0, 4)
+    x = tensor(draw, 0, 4, held=HELD)
     return {"dim0": dim(draw, len(x.shape)), "dim1": dim(draw, len(x.shape))}, [x]
 
 
 @st.composite
 def reshape(draw: st.DrawFn) -> Case:
-    x = tensor(draw, 0, 3)
+    x = tensor(draw, 0, 3, held=HELD)
     elements = 1
     for n in x.shape:
         elements *= n
@@ -136,14 +140,14 @@ def reshape(draw: st.DrawFn) -> Case:
 
 @st.composite
 def squeeze(draw: st.DrawFn) -> Case:
-    x = tensor(draw, 0, 4)
+    x = tensor(draw, 0, 4, held=HELD)
     x = TensorType(tuple(1 if draw(st.booleans()) else n for n in x.shape), x.dtype, x.batched)
     return {"dim": dims_arg(draw, len(x.shape))}, [x]
 
 
 @st.composite
 def unsqueeze(draw: st.DrawFn) -> Case:
-    x = tensor(draw, 0, 4)
+    x = tensor(draw, 0, 4, held=HELD)
     return {"dim": dim(draw, len(x.shape), extra=1)}, [x]
 
 
@@ -187,13 +191,13 @@ def unbind(draw: st.DrawFn) -> Case:
 
 @st.composite
 def select(draw: st.DrawFn) -> Case:
-    x = tensor(draw, 1, 3)
+    x = tensor(draw, 1, 3, held=HELD)
     return {"dim": dim(draw, len(x.shape)), "index": draw(st.sampled_from(range(-5, 5)))}, [x]
 
 
 @st.composite
 def narrow(draw: st.DrawFn) -> Case:
-    x = tensor(draw, 1, 3)
+    x = tensor(draw, 1, 3, held=HELD)
     args = {
         "dim": dim(draw, len(x.shape)),
         "start": draw(st.sampled_from(range(-5, 6))),
@@ -204,7 +208,7 @@ def narrow(draw: st.DrawFn) -> Case:
 
 @st.composite
 def slice_(draw: st.DrawFn) -> Case:
-    x = tensor(draw, 1, 3)
+    x = tensor(draw, 1, 3, held=HELD)
     args: dict[str, Any] = {"dim": dim(draw, len(x.shape))}
     maybe(draw, args, "start", st.sampled_from(range(-6, 7)))
     maybe(draw, args, "end", st.sampled_from(range(-6, 7)))
@@ -255,9 +259,21 @@ def tile(draw: st.DrawFn) -> Case:
 
 @st.composite
 def index_select(draw: st.DrawFn) -> Case:
-    x = tensor(draw, 1, 3)
-    index = draw(st.lists(st.integers(0, 5), max_size=4))  # the schema takes no negative index
-    return {"dim": dim(draw, len(x.shape)), "index": index}, [x]
+    x = tensor(draw, 1, 3, held=HELD)
+    args: dict[str, Any] = {"dim": dim(draw, len(x.shape))}
+    if draw(st.booleans()):
+        args["index"] = draw(st.lists(st.integers(0, 5), max_size=4))  # the schema takes no negative index
+        return args, [x]
+    # the indices as a second input: its values lie in [low, high) (the contract test draws them so)
+    index_dtype = draw(st.sampled_from(ALL_DTYPES)) if one_in(draw, 5) else draw(st.sampled_from(["int64", "int32"]))
+    index_shape = draw(st.sampled_from([(size(draw),), (size(draw),), (), (2, 2)]))
+    count = math.prod(index_shape)
+    low = -1 if one_in(draw, 10) else 0
+    high = low + draw(st.sampled_from(range(1, max(count, 1) + 1)))  # a range the values fill: a tight one
+    index = TensorType(index_shape, index_dtype, batched=one_in(draw, 8), low=low, high=high)
+    if one_in(draw, 10):
+        args["index"] = [0]  # both: refused
+    return args, [x, index]
 
 
 @st.composite
@@ -274,7 +290,7 @@ def stack(draw: st.DrawFn) -> Case:
 
 @st.composite
 def roll(draw: st.DrawFn) -> Case:
-    x = tensor(draw, 1, 3, usual=ALL_DTYPES)
+    x = tensor(draw, 1, 3, usual=ALL_DTYPES, held=HELD)
     count = draw(st.sampled_from([1, 1, 2]))
     dims = [dim(draw, len(x.shape)) for _ in range(count)]
     shifts = [draw(st.sampled_from(range(-5, 6))) for _ in range(count + (1 if one_in(draw, 10) else 0))]
@@ -499,6 +515,17 @@ def buffer(draw: st.DrawFn) -> Case:
     maybe(draw, args, "value", st.sampled_from([0, 1, -1.5, True]))
     maybe(draw, args, "diagonal", st.sampled_from([-1, 0, 2]))
     maybe(draw, args, "persistent", st.booleans())
+    if draw(st.sampled_from(range(4))) == 0:  # a window's relative position index (Swin, BEiT)
+        args["fill"] = "relative_position_index"
+        odd = one_in(draw, 6)
+        args["dtype"] = draw(st.sampled_from(ALL_DTYPES if odd else ("int64", "int32")))
+        window = draw(st.lists(st.sampled_from([1, 2, 3]), min_size=1, max_size=3))
+        positions = math.prod(window)
+        args["shape"] = draw(st.sampled_from([[positions * positions], [positions, positions], args["shape"]]))
+        if not one_in(draw, 10):
+            args["window_size"] = window
+    elif one_in(draw, 20):
+        args["window_size"] = [2, 2]
     return args, []
 
 
@@ -548,11 +575,18 @@ STRATEGIES: dict[str, st.SearchStrategy[Case]] = {
 Stricter = Callable[[dict[str, Any], list[TensorType]], str | None]
 
 
+def _batch_rank(t: TensorType) -> int:
+    """The rank torch sees: a batched tensor's with its batch dim, a held tensor's own."""
+    return len(t.shape) + (1 if t.batched else 0)
+
+
 def _dim_rule(*keys: str, extra: int = 0, default: int | None = None) -> Stricter:
     """Refused: a dim argument (written, or its default) that names the batch dim: archspec models
     one sample at a time."""
 
     def rule(args: dict[str, Any], inputs: list[TensorType]) -> str | None:
+        if not inputs[0].batched:
+            return None  # a held tensor has no batch dim: its dims are its own
         rank = len(inputs[0].shape) + 1 + extra
         for key in keys:
             value = args.get(key, default)
@@ -586,7 +620,8 @@ def _unbind_rule(args: dict[str, Any], inputs: list[TensorType]) -> str | None:
 
 def _permute_rule(args: dict[str, Any], inputs: list[TensorType]) -> str | None:
     dims, rank = args["dims"], len(inputs[0].shape) + 1
-    return "moves the batch dim" if len(dims) == rank and _axis(dims[0], rank) != 0 else None
+    moved = inputs[0].batched and len(dims) == rank and _axis(dims[0], rank) != 0
+    return "moves the batch dim" if moved else None
 
 
 def _matmul_rule(args: dict[str, Any], inputs: list[TensorType]) -> str | None:
@@ -607,7 +642,7 @@ def _compare_rule(args: dict[str, Any], inputs: list[TensorType]) -> str | None:
 
 
 def _roll_rule(args: dict[str, Any], inputs: list[TensorType]) -> str | None:
-    dims, rank = args["dims"], len(inputs[0].shape) + 1
+    dims, rank = args["dims"], _batch_rank(inputs[0])
     if 0 in inputs[0].shape and any(_axis(d, rank) is None for d in (dims if isinstance(dims, list) else [dims])):
         return "a dim out of range: torch checks none on an empty tensor"
     return _dim_rule("dims")(args, inputs)
@@ -636,6 +671,16 @@ def _buffer_rule(args: dict[str, Any], inputs: list[TensorType]) -> str | None:
         return "fill: sinusoidal in an integer or bool dtype: torch computes it, truncated to nonsense"
     if args.get("fill") == "arange" and len(args["shape"]) != 1:
         return "fill: arange with a shape that is not [n]: torch.arange takes no shape"
+    if args.get("fill") != "relative_position_index":
+        return "window_size with another fill: torch ignores it" if "window_size" in args else None
+    window = args.get("window_size")
+    if window is None:
+        return "fill: relative_position_index without window_size: which window it indexes is unknown"
+    positions = math.prod(window)
+    if args["shape"] not in ([positions * positions], [positions, positions]):
+        return "a relative position index whose shape is not [N * N] or [N, N]: a reshape of it is another tensor"
+    if args.get("dtype", "float32") not in ("int64", "int32"):
+        return "a relative position index in a dtype torch does not index with"
     return None
 
 
@@ -665,6 +710,21 @@ def _joining(extra: int) -> Stricter:
         return _dim_rule("dim", extra=extra, default=1)(args, inputs)
 
     return rule
+
+
+def _index_select_rule(args: dict[str, Any], inputs: list[TensorType]) -> str | None:
+    if len(inputs) == 2:
+        index, x = inputs[1], inputs[0]
+        if args.get("index") is not None:
+            return "both an index list and an index input: which one the spec means is unclear"
+        if index.batched:
+            return "a batched index input: index_select would read the batch as the index list"
+        axis = _axis(args["dim"], _batch_rank(x))
+        axis = None if axis is None else axis - (1 if x.batched else 0)
+        fits = axis is None or axis < 0 or ((index.low or 0) >= 0 and (index.high or 0) <= x.shape[axis])
+        if index.dtype in ("int64", "int32") and 0 in index.shape and not fits:
+            return "an empty index input whose declared range does not fit: archspec checks it, torch reads no value"
+    return _dim_rule("dim")(args, inputs)
 
 
 def _tile_rule(args: dict[str, Any], inputs: list[TensorType]) -> str | None:
@@ -719,7 +779,7 @@ STRICTER: dict[str, Stricter] = {
     "unbind": _unbind_rule,
     "select": _dim_rule("dim"),
     "narrow": _dim_rule("dim"),
-    "index_select": _dim_rule("dim"),
+    "index_select": _index_select_rule,
     "tile": _tile_rule,
     "slice": _dim_rule("dim"),
     "roll": _roll_rule,

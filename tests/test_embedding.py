@@ -1,6 +1,6 @@
-"""Embedding against torch: random arguments and integer id shapes (hypothesis), comparing the
-static shape, dtype, parameters and torchinfo mult-adds with the real module, rejections with
-torch's, and the id range a spec declares with the table size."""
+"""Embedding and EmbeddingBag against torch: random arguments, id shapes and dtypes (hypothesis),
+comparing the static shape, dtype, parameters, torchinfo mult-adds and FLOPs with the real module,
+rejections with torch's, and the id range a spec declares with the table size."""
 
 from __future__ import annotations
 
@@ -15,16 +15,36 @@ from hypothesis import strategies as st
 torch = pytest.importorskip("torch")
 torchinfo = pytest.importorskip("torchinfo")
 
+from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
+
 import archspec  # noqa: E402
+from archspec.compiler.elaborate import infer_types  # noqa: E402
 from archspec.errors import LayerError, SpecError  # noqa: E402
-from archspec.layers.embedding import Embedding  # noqa: E402
+from archspec.layers.base import LayerResult, TensorType  # noqa: E402
+from archspec.layers.embedding import Embedding, EmbeddingBag  # noqa: E402
 
 EXAMPLES = int(os.environ.get("ARCHSPEC_HYPOTHESIS_EXAMPLES", "200"))
 BATCH = 2
+ID_DTYPES = ["int64", "int32", "int16", "int8", "uint8"]
+TORCH_ERRORS = (AssertionError, ValueError, RuntimeError, IndexError, NotImplementedError)
+
+
+def static(layer: Any, types: list[TensorType]) -> LayerResult | LayerError:
+    """What archspec says for these inputs: the result, or the error torch should also raise."""
+    try:
+        return infer_types(layer, types)[0]
+    except LayerError as exc:
+        return exc
+
+
+def flops(module: Any, *args: Any, **kwargs: Any) -> int:
+    with FlopCounterMode(display=False) as counter:
+        module(*args, **kwargs)
+    return counter.get_total_flops()
 
 
 @st.composite
-def cases(draw: st.DrawFn) -> tuple[dict[str, Any], tuple[int, ...]]:
+def cases(draw: st.DrawFn) -> tuple[dict[str, Any], tuple[int, ...], str]:
     count = draw(st.integers(1, 12))
     args: dict[str, Any] = {"num_embeddings": count, "embedding_dim": draw(st.integers(1, 6))}
     if draw(st.booleans()):
@@ -35,34 +55,90 @@ def cases(draw: st.DrawFn) -> tuple[dict[str, Any], tuple[int, ...]]:
     args["scale_grad_by_freq"] = draw(st.booleans())
     args["sparse"] = draw(st.booleans())
     shape = tuple(draw(st.lists(st.integers(1, 4), max_size=3)))
-    return args, shape
+    return args, shape, draw(st.sampled_from(ID_DTYPES))
 
 
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(cases())
-def test_embedding_matches_torch(case: tuple[dict[str, Any], tuple[int, ...]]) -> None:
-    args, shape = case
+def test_embedding_matches_torch(case: tuple[dict[str, Any], tuple[int, ...], str]) -> None:
+    args, shape, dtype = case
     layer = Embedding.model_validate({"type": "Embedding", **args})
-    try:
-        expected = layer.infer([shape])
-    except LayerError as exc:
-        expected = exc
+    expected = static(layer, [TensorType(shape, dtype, True)])
     try:
         module = torch.nn.Embedding(**args)
-    except (AssertionError, ValueError, RuntimeError, IndexError) as exc:
-        assert isinstance(expected, LayerError), f"{args}: torch raised {exc!r}"
+        ids = torch.randint(0, args["num_embeddings"], (BATCH, *shape), dtype=getattr(torch, dtype))
+        out = module(ids)
+    except TORCH_ERRORS as exc:
+        assert isinstance(expected, LayerError), f"{args} {dtype}: torch raised {exc!r}"
         return
-    assert not isinstance(expected, LayerError), f"{args}: archspec rejected ({expected}), torch accepts"
-    ids = torch.randint(0, args["num_embeddings"], (BATCH, *shape))
-    out = module(ids)
+    assert not isinstance(expected, LayerError), f"{args} {dtype}: archspec rejected ({expected}), torch accepts"
     assert tuple(out.shape[1:]) == expected.shape and out.dtype == torch.float32
     assert sum(p.numel() for p in module.parameters()) == expected.params
+    assert flops(module, ids) == BATCH * expected.flops
     built = layer.build([shape])
     assert {k: v.shape for k, v in built.state_dict().items()} == {k: v.shape for k, v in module.state_dict().items()}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         stats = torchinfo.summary(module, input_data=ids, verbose=0, device="cpu")
     assert stats.total_mult_adds == BATCH * expected.macs
+
+
+@st.composite
+def bag_cases(draw: st.DrawFn) -> tuple[dict[str, Any], tuple[int, ...], str, tuple[tuple[int, ...], str] | None]:
+    args, _, dtype = draw(cases())
+    args["mode"] = draw(st.sampled_from(["sum", "mean", "max"]))
+    args["include_last_offset"] = draw(st.booleans())
+    shape = tuple(draw(st.lists(st.integers(1, 5), min_size=0, max_size=2)))
+    weights = None
+    if draw(st.booleans()):
+        weights_shape = shape if draw(st.integers(0, 3)) else tuple(draw(st.lists(st.integers(1, 5), max_size=2)))
+        weights = (weights_shape, draw(st.sampled_from(["float32", "float32", "float64"])))
+    return args, shape, dtype, weights
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(bag_cases())
+def test_embedding_bag_matches_torch(
+    case: tuple[dict[str, Any], tuple[int, ...], str, tuple[tuple[int, ...], str] | None],
+) -> None:
+    args, shape, dtype, weights = case
+    roles = ("input", "per_sample_weights") if weights else ("input",)
+    layer = EmbeddingBag.model_validate({"type": "EmbeddingBag", **args}).with_roles(roles)
+    types = [TensorType(shape, dtype, True)] + ([TensorType(weights[0], weights[1], True)] if weights else [])
+    expected = static(layer, types)
+    try:
+        module = torch.nn.EmbeddingBag(**args)
+        ids = torch.randint(0, args["num_embeddings"], (BATCH, *shape), dtype=getattr(torch, dtype))
+        extra = (
+            {"per_sample_weights": torch.rand(BATCH, *weights[0], dtype=getattr(torch, weights[1]))} if weights else {}
+        )
+        out = module(ids, **extra)
+    except TORCH_ERRORS as exc:
+        assert isinstance(expected, LayerError), f"{args} {shape} {dtype} {weights}: torch raised {exc!r}"
+        return
+    assert not isinstance(expected, LayerError), f"{args} {shape} {dtype} {weights}: archspec rejected ({expected})"
+    assert tuple(out.shape[1:]) == expected.shape and out.dtype == torch.float32
+    assert sum(p.numel() for p in module.parameters()) == expected.params
+    assert flops(module, ids, **extra) == BATCH * expected.flops
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        stats = torchinfo.summary(module, input_data=ids, verbose=0, device="cpu")
+    assert stats.total_mult_adds == BATCH * expected.macs
+
+
+def test_embedding_bag_with_weights_builds_and_calls_by_keyword() -> None:
+    spec = archspec.load(
+        "archspec: 1\nname: bag\n"
+        "inputs: {ids: {shape: [7], dtype: int64, range: [0, 20]}, weights: {shape: [7]}}\n"
+        "layers:\n"
+        "  - {id: bag, type: EmbeddingBag, num_embeddings: 20, embedding_dim: 4, mode: sum,\n"
+        "     inputs: {per_sample_weights: weights, input: ids}}\n"
+        "  - {id: fc, type: Linear, out_features: 2}\n"
+    )
+    assert spec.output_shape == (2,)
+    model = archspec.build(spec)
+    ids, weights = torch.randint(0, 20, (3, 7)), torch.rand(3, 7)
+    assert torch.equal(model(ids, weights), model.fc(model.bag(ids, per_sample_weights=weights)))
 
 
 TOKENS = """
@@ -83,7 +159,7 @@ def test_declared_ids_must_fit_the_table() -> None:
 
 def test_embedding_refuses_float_input_and_a_float_layer_refuses_ids() -> None:
     spec = TOKENS.format(high=10).replace("dtype: int64, range: [0, 10]", "dtype: float32")
-    with pytest.raises(SpecError, match="takes int tensors, but its input is float32"):
+    with pytest.raises(SpecError, match="takes int32 or int64 tensors, but its input is float32"):
         archspec.load(spec)
     no_embedding = TOKENS.format(high=10).replace("  - {type: Embedding, num_embeddings: 10, embedding_dim: 4}\n", "")
     with pytest.raises(SpecError, match="takes float tensors, but its input is int64") as info:

@@ -252,7 +252,7 @@ def test_parts_and_several_outputs_are_not_reported_unused(capsys: pytest.Captur
 TOKENS = """\
 archspec: 1
 name: tok
-input: {shape: [6], dtype: int64, range: [0, 50]}
+input: {shape: [6], dtype: int64}
 layers:
   - {id: f, type: to, dtype: float32}
   - {id: head, type: Linear, out_features: 3}
@@ -272,13 +272,13 @@ output: {logits: head}
 @pytest.mark.parametrize(
     ("spec", "why"),
     [
-        (TOKENS, "its input is int64, not an image"),
+        (TOKENS, "its int64 input declares no id range"),  # token ids train once their range is declared
         (None, "this spec takes 2 inputs"),
         (DICT_OUT, "it returns a dict of outputs"),
     ],
     ids=["tokens", "two-inputs", "dict-output"],
 )
-def test_train_refuses_what_is_not_an_image_classifier(
+def test_train_refuses_what_it_cannot_train(
     spec: str | None, why: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = OPS
@@ -288,6 +288,6 @@ def test_train_refuses_what_is_not_an_image_classifier(
     code = main(["train", str(path), "--data", "fake", "--epochs", "1", "--out", str(tmp_path / "run")])
     err = capsys.readouterr().err
     assert code == 2
-    assert "error[not-trainable]: archspec train supports image classifiers with one image input" in err
+    assert "error[not-trainable]: archspec train supports classifiers of one image input" in err
     assert why in err and "Traceback" not in err
     assert not (tmp_path / "run").exists()

@@ -20,6 +20,8 @@ REFERENCE = {
     # torchvision's mobilenet_v3_small() and efficientnet_b0(), measured the same way
     "mobilenet_v3_small": ((3, 224, 224), 2_542_856, 56_527_424),
     "efficientnet_b0": ((3, 224, 224), 5_288_548, 385_867_108),
+    # torchvision's vit_b_16(): torchinfo counts no mult-adds for nn.MultiheadAttention (no leaf module)
+    "vit_b_16": ((3, 224, 224), 86_567_656, 173_232_616),
 }
 
 

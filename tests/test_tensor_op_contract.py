@@ -17,6 +17,7 @@ A functional or stored type without a strategy fails the test. Run more examples
 
 from __future__ import annotations
 
+import math
 import os
 import warnings
 from typing import Any
@@ -60,6 +61,9 @@ def sample(t: TensorType) -> Any:
         return torch.rand(full) > 0.5
     if dtype.is_floating_point:
         return torch.randn(full).to(dtype)
+    if t.high is not None:  # declared values (an index input): every value of [low, high) where there is room
+        low = t.low or 0
+        return (torch.arange(math.prod(full)) % (t.high - low) + low).reshape(full).to(dtype)
     return torch.randint(1, 5, full, dtype=dtype)
 
 

@@ -69,7 +69,7 @@ def test_outputs_have_the_static_shapes_and_dtypes(compiled: Any, expected: dict
         t = static[name]
         assert (3, *t.shape) == tuple(value.shape) and f"torch.{t.dtype}" == str(value.dtype), name
     assert set(archspec.build(compiled).state_dict()) == {
-        "class_token", "pos_embedding", "layer_scale", "temperature", "weight", "causal", "offset"
+        "class_token", "pos_embedding", "layer_scale", "temperature", "weight", "causal", "offset", "relative_index"
     }  # fmt: skip  # the non-persistent buffer 'positions' is not saved
 
 

@@ -103,3 +103,29 @@ def test_sigkill_at_any_moment_then_resume_equals_an_uninterrupted_run(tmp_path:
     best_b = torch.load(tmp_path / "killed" / "best.pt", weights_only=True)
     assert best_a["epoch"] == best_b["epoch"]
     assert all(torch.equal(best_a["model"][k], best_b["model"][k]) for k in best_a["model"])
+
+
+@pytest.mark.slow
+def test_sigkill_then_resume_of_a_language_model_equals_an_uninterrupted_run(tmp_path: Path) -> None:
+    """--task lm on a token file: killed mid-epoch twice, resumed, bit-identical to a run never stopped."""
+    import numpy as np
+    from train_helpers import token_spec, token_stream
+
+    spec = token_spec(tmp_path, lm=True)
+    np.savez(tmp_path / "stream.npz", tokens=token_stream(8 * 800 + 1))
+    args = ["train", str(spec), "--task", "lm", "--data", f"tokens:{tmp_path / 'stream.npz'}", "--epochs", "3"]
+    args += ["--batch-size", "4", "--seed", "11", "--optimizer", "adamw", "--scheduler", "onecycle", "--device", "cpu"]
+    reference = run_archspec(*args, "--out", tmp_path / "reference", cwd=tmp_path)
+    assert reference.returncode == 0, reference.stdout + reference.stderr
+    out = str(tmp_path / "killed")
+    kill_when([*args, "--out", out], tmp_path, "epoch 2/3 [")
+    assert len(metrics(tmp_path / "killed")) == 1
+    kill_when([*args, "--out", out, "--resume"], tmp_path, "resumed from", delay=random.Random().uniform(0.0, 0.3))
+    final = run_archspec(*args, "--out", out, "--resume", cwd=tmp_path)
+    assert final.returncode == 0, final.stdout + final.stderr
+    assert "best validation perplexity" in final.stdout
+    a = torch.load(tmp_path / "reference" / "last.pt", weights_only=True)
+    b = torch.load(tmp_path / "killed" / "last.pt", weights_only=True)
+    assert all(torch.equal(a["model"][k], b["model"][k]) for k in a["model"])
+    assert a["scheduler"] == b["scheduler"] and a["best"] == b["best"]
+    assert without_time(metrics(tmp_path / "reference")) == without_time(metrics(tmp_path / "killed"))

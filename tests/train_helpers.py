@@ -125,3 +125,70 @@ def write_imagefolder(root: Path, classes: int = 3, per_class: int = 8, size: in
         for i, pixels in enumerate(images):
             pixels[label * 3 : label * 3 + 3, :] = 255
             Image.fromarray(pixels).convert(mode).save(folder / f"{i}.png")
+
+
+# --- token-id data (archspec/train/tokens.py) ---
+
+TOKEN_CLASSIFIER = """\
+archspec: 1
+name: tokcls
+input: {{shape: ["${{length}}"], dtype: {dtype}, range: [0, {vocab}]}}
+params: {{num_classes: {classes}, length: {length}}}
+layers:
+  - {{type: Embedding, num_embeddings: {vocab}, embedding_dim: 8}}
+  - {{type: Dropout, p: 0.1}}
+  - {{type: mean, dim: 1}}
+  - {{type: Linear, out_features: "${{num_classes}}"}}
+{extra}"""
+
+TOKEN_LM = """\
+archspec: 1
+name: toklm
+input: {{shape: ["${{length}}"], dtype: {dtype}, range: [0, {vocab}]}}
+params: {{length: {length}}}
+layers:
+  - {{type: Embedding, num_embeddings: {vocab}, embedding_dim: 16}}
+  - {{type: Dropout, p: 0.1}}
+  - {{type: Linear, out_features: {vocab}}}
+{extra}"""
+
+
+def token_spec(
+    folder: Path,
+    *,
+    lm: bool = False,
+    vocab: int = 24,
+    length: int = 8,
+    classes: int = 3,
+    dtype: str = "int64",
+    extra: str = "",
+) -> Path:
+    """A tiny sequence classifier (Embedding -> mean -> Linear) or, with ``lm``, a per-position next-token model."""
+    path = folder / ("toklm.yaml" if lm else "tokcls.yaml")
+    template = TOKEN_LM if lm else TOKEN_CLASSIFIER
+    path.write_text(template.format(vocab=vocab, length=length, classes=classes, dtype=dtype, extra=extra))
+    return path
+
+
+def token_classes(n: int, length: int = 8, vocab: int = 24, classes: int = 3, seed: int = 0) -> dict[str, np.ndarray]:
+    """Learnable sequences: class c draws most of its ids from its own slice of the vocabulary."""
+    rng = np.random.default_rng(seed)
+    labels = np.arange(n) % classes
+    rng.shuffle(labels)
+    width = vocab // classes
+    tokens = rng.integers(0, vocab, size=(n, length))
+    own = rng.random((n, length)) < 0.7
+    tokens[own] = (labels[:, None] * width + rng.integers(0, width, size=(n, length)))[own]
+    return {"tokens": tokens.astype(np.int64), "labels": labels.astype(np.int64)}
+
+
+def token_stream(count: int, vocab: int = 24, seed: int = 0) -> np.ndarray:
+    """A learnable stream: mostly ``id + 1 (mod vocab)`` after ``id``, sometimes a random id."""
+    rng = np.random.default_rng(seed)
+    ids = np.empty(count, dtype=np.int64)
+    ids[0] = 0
+    jumps = rng.random(count) < 0.1
+    randoms = rng.integers(0, vocab, size=count)
+    for i in range(1, count):
+        ids[i] = randoms[i] if jumps[i] else (ids[i - 1] + 1) % vocab
+    return ids

@@ -57,6 +57,7 @@ FAMILY_COLORS = {
     "shape": "#fccde5",
     "merge": "#8dd3c7",
     "tensor": "#ccebc5",
+    "recurrent": "#ffed6f",
     "attention": "#bc80bd",
     "other": "#ffffff",
 }

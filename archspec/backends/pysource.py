@@ -449,10 +449,11 @@ def statement_lines(prefix: str, expr: Any, indent: int, suffix: str = "", width
     text = prefix if expr is None else prefix + flat(expr)
     if expr is None or len(pad) + len(text) + len(suffix) <= width:
         return [pad + text + suffix]
+    items: list[tuple[str | None, Any]]  # (keyword or None, value): a tuple argument is no keyword pair
     if isinstance(expr, Call | Method):
-        opening, items, closing = f"{_head(expr)}(", [*expr.args, *expr.kwargs], ")"
+        opening, items, closing = f"{_head(expr)}(", [(None, a) for a in expr.args] + list(expr.kwargs), ")"
     elif isinstance(expr, Seq):
-        opening, items, closing = expr.brackets[0], list(expr.items), expr.brackets[1]
+        opening, items, closing = expr.brackets[0], [(None, i) for i in expr.items], expr.brackets[1]
     elif isinstance(expr, Mapping):
         lines = [pad + prefix + "{"]
         for key, value in expr.items:
@@ -470,10 +471,6 @@ def statement_lines(prefix: str, expr: Any, indent: int, suffix: str = "", width
         inner = statement_lines("", expr, indent + 1, width=width)
         return [pad + prefix + "(", *inner, pad + ")" + suffix]
     lines = [pad + prefix + opening]
-    for item in items:
-        if isinstance(item, tuple):
-            key, value = item
-            lines += statement_lines(f"{key}=", value, indent + 1, ",", width)
-        else:
-            lines += statement_lines("", item, indent + 1, ",", width)
+    for name, item in items:
+        lines += statement_lines("" if name is None else f"{name}=", item, indent + 1, ",", width)
     return [*lines, pad + closing + suffix]

@@ -183,7 +183,8 @@ def run_op(op: Op, args: list[Any], module: Any = None, *, training: bool = Fals
     if op.target in OPERATORS:
         return functools.reduce(getattr(operator, OPERATORS[op.target]), positional)
     if op.target == "[]":
-        return positional[0][positional[1]]
+        index = positional[1]  # x[1] is x[(1,)] for a tensor, not for the tuple a module may return
+        return positional[0][index[0] if len(index) == 1 else index]
     if op.target == CALL_MODULE:
         return module(*positional, **named)
     if op.target.startswith("Tensor."):

@@ -51,9 +51,11 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(dumps(result))
         return 0
+    unit = result["unit"]
     print(
         f"{result['spec']} (epoch {result['epoch']}, {result['checkpoint']}) on {result['data']} "
-        f"{result['split']}: {result['images']:,} images"
+        f"{result['split']}: {result[unit]:,} {unit}"
     )
-    print(f"loss {result['loss']:.4f}  accuracy {result['accuracy']:.2%} ({result['correct']:,}/{result['images']:,})")
+    ppl = f"  perplexity {result['perplexity']:.3f}" if "perplexity" in result else ""
+    print(f"loss {result['loss']:.4f}{ppl}  accuracy {result['accuracy']:.2%} ({result['correct']:,}/{result[unit]:,})")
     return 0

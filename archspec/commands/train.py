@@ -1,4 +1,4 @@
-"""``archspec train SPEC``: train a classifier spec; metrics, curves and checkpoints go to ``--out``.
+"""``archspec train SPEC``: train a classifier (or, ``--task lm``, a next-token model); outputs go to ``--out``.
 
 Torch is imported when the command runs, never when the parser is built.
 """
@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from archspec.commands import add_max_activation_bytes_option, add_set_option, max_activation_bytes, parse_overrides
-from archspec.train.config import DEVICES, LIMITS, OPTIMIZERS, SCHEDULERS, parse_normalize, parse_resize
+from archspec.train.config import DEVICES, LIMITS, OPTIMIZERS, SCHEDULERS, TASKS, parse_normalize, parse_resize
 
 SETTING_FLAGS = (
+    "task",
     "data",
     "data_root",
     "epochs",
@@ -75,7 +76,8 @@ def add_data_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--data",
         metavar="NAME",
-        help="mnist5k (default: embedded, offline), mnist, fashion-mnist, cifar10, imagefolder:PATH, fake[:N]",
+        help="mnist5k (default: embedded, offline), mnist, fashion-mnist, cifar10, imagefolder:PATH, "
+        "tokens:FILE (.npz or .pt token ids), fake[:N]",
     )
     parser.add_argument("--data-root", metavar="DIR", help="where torchvision's data sets live (default: data)")
     parser.add_argument(
@@ -86,11 +88,16 @@ def add_data_options(parser: argparse.ArgumentParser) -> None:
 def add_parser(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser(
         "train",
-        help="train a classifier spec: metrics, curves and checkpoints in --out",
+        help="train a classifier or language-model spec: metrics, curves and checkpoints in --out",
         description="Train a spec. Settings: defaults < the spec's 'train:' section < these flags. "
         "Under torchrun (WORLD_SIZE > 1) trains with DistributedDataParallel.",
     )
     parser.add_argument("spec", metavar="SPEC")
+    parser.add_argument(
+        "--task",
+        choices=TASKS,
+        help="classify (default: one label per sample) or lm (token ids in, the next token at every position out)",
+    )
     add_data_options(parser)
     parser.add_argument("--epochs", type=ranged_int("epochs"), metavar="N", help="default 10 (at most 1,000,000)")
     parser.add_argument("--batch-size", type=ranged_int("batch_size"), metavar="B", help="per process; default 64")

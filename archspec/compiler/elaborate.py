@@ -26,7 +26,7 @@ from archspec.compiler.ir import INPUT, Module, Node
 from archspec.compiler.names import id_problem
 from archspec.compiler.params import Declared, coerce, declare
 from archspec.errors import Diagnostic, LayerError
-from archspec.layers.base import Layer, LayerResult, Repeat, TensorType
+from archspec.layers.base import DTYPES, Layer, LayerResult, Repeat, TensorType
 from archspec.layers.registry import layer_types
 from archspec.spec.budget import Budget
 from archspec.spec.expressions import ExpressionError, has_expression, is_expression, names_in, substitute
@@ -735,17 +735,26 @@ def infer_types(layer: Layer, types: list[TensorType]) -> tuple[LayerResult, Ten
 def _check_input_types(layer: Layer, types: list[TensorType]) -> None:
     """The layer takes these dtypes, and tensors without a batch dim only if it is ``batch_free``."""
     for index, found in enumerate(types):
-        which = f"input {index} is" if len(types) > 1 else "its input is"
-        if found.kind not in layer.accepts:
-            wanted = " or ".join(layer.accepts)
+        role = layer.roles[index] if index < len(layer.roles) else None
+        which = f"its {role} is" if role else f"input {index} is" if len(types) > 1 else "its input is"
+        accepts = layer.accepts_by_role.get(role or "", layer.accepts)
+        if found.kind not in accepts and found.dtype not in accepts:
+            wanted = " or ".join(accepts)
             hint = (
                 "feed integer ids to an Embedding first, or convert with {type: to, dtype: float32}"
-                if "float" in layer.accepts
+                if "float" in accepts
+                else f"convert with {{type: to, dtype: {accepts[-1]}}} first"
+                if accepts[-1] in DTYPES
                 else f"convert with {{type: to, dtype: ...}} to a {wanted} dtype first"
             )
             raise LayerError(f"takes {wanted} tensors, but {which} {found.dtype}", hint=hint)
         bound = layer.index_bound()
-        if bound is not None and found.high is not None and (found.high > bound or (found.low or 0) < 0):
+        if (
+            bound is not None
+            and found.kind == "int"
+            and found.high is not None
+            and (found.high > bound or (found.low or 0) < 0)
+        ):
             raise LayerError(
                 f"ids in [{found.low}, {found.high}) do not fit a table of {bound}: ids must lie in [0, {bound})",
                 hint=f"make the table hold {found.high} ids, or declare the input's range within [0, {bound}]",

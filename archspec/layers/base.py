@@ -367,7 +367,10 @@ class Layer(NodeFields):
     in_place_sum: ClassVar[bool] = False
     """True for ``add``: generated code may write ``a += b`` into a ``fresh_output`` operand."""
     accepts: ClassVar[tuple[str, ...]] = ("float",)
-    """The dtype kinds (``float``, ``int``, ``bool``) the layer takes: torch's modules compute in float."""
+    """The dtype kinds (``float``, ``int``, ``bool``) or exact dtypes (``int64``) the layer takes:
+    torch's modules compute in float; lookups take int32 or int64 ids only."""
+    accepts_by_role: ClassVar[dict[str, tuple[str, ...]]] = {}
+    """Where an input named by role takes other dtypes than :attr:`accepts` (a mask: bool or float)."""
     batch_free: ClassVar[bool] = False
     """True when the layer also takes tensors without a batch dim (learned tensors, buffers):
     elementwise and broadcasting operations."""

@@ -24,12 +24,15 @@ BUILTIN_MODULES = (
     "archspec.layers.activation",
     "archspec.layers.linear",
     "archspec.layers.embedding",
+    "archspec.layers.recurrent",
+    "archspec.layers.attention",
     "archspec.layers.dropout",
     "archspec.layers.shape",
     "archspec.layers.rearrange",
     "archspec.layers.merge",
     "archspec.layers.tensor",
     "archspec.layers.stored",
+    "archspec.layers.transformer",
     "archspec.layers.attention_ops",
 )
 

@@ -26,6 +26,7 @@ from archspec.layers.base import (
     NonNegativeInt,
     Number,
     Op,
+    PositiveInt,
     Shape,
     StrictBool,
     Symbol,
@@ -157,7 +158,23 @@ def _sinusoidal(length: int, features: int, dtype: tuple[tuple[str, Any], ...]) 
     return Op("Tensor.reshape", (pairs, length, features))
 
 
-BufferFill = Literal["zeros", "ones", "full", "arange", "tril", "triu", "sinusoidal"]
+def _relative_position_index(window: tuple[int, ...], shape: tuple[Any, ...], dtype: tuple[tuple[str, Any], ...]) -> Op:
+    """``sum_k (c_k[p] - c_k[q] + w_k - 1) * prod_{l > k} (2 w_l - 1)`` for positions p, q of a window
+    flattened row-major, ``c_k`` the coordinate along axis k: the row of the ``(2 w_0 - 1)(2 w_1 - 1)...``
+    offsets table that p-to-q reads, as Swin V1/V2 (torchvision, the reference code), BEiT and Video
+    Swin (3-d) compute it. Written ``f[p] - f[q] + const`` with ``f = sum_k c_k * stride_k``, built
+    axis by axis; function calls, not methods, so generated code can break the expression into lines."""
+    code = Op("torch.arange", (window[0],), dtype)
+    for size in window[1:]:
+        spread = Op("*", (Op("torch.unsqueeze", (code, 1)), 2 * size - 1))
+        code = Op("torch.flatten", (Op("+", (spread, Op("torch.arange", (size,), dtype))),))
+    strides = [math.prod(2 * w - 1 for w in window[k + 1 :]) for k in range(len(window))]
+    offset = sum((w - 1) * stride for w, stride in zip(window, strides, strict=True))
+    pairs = Op("+", (Op("-", (Op("torch.unsqueeze", (code, 1)), code)), offset))
+    return Op("torch.reshape", (pairs, shape))
+
+
+BufferFill = Literal["zeros", "ones", "full", "arange", "tril", "triu", "sinusoidal", "relative_position_index"]
 
 
 @register
@@ -168,7 +185,9 @@ class Buffer(_Stored):
     ``tril`` / ``triu`` (ones on and below / above the ``diagonal`` of a 2-d tensor: a
     causal mask), ``sinusoidal`` (the Transformer's fixed position encoding, shape ``[L, D]``
     with D even: ``sin`` at even features, ``cos`` at odd ones, of ``pos / 10000^(2i/D)``).
-    ``persistent: false`` keeps it out of the state_dict.
+    ``relative_position_index`` (for a ``window_size`` window of N positions, shape ``[N * N]`` or
+    ``[N, N]``: which entry of a ``(2 w_0 - 1)(2 w_1 - 1)...`` relative-offset table each pair of
+    positions reads; Swin, BEiT). ``persistent: false`` keeps it out of the state_dict.
     """
 
     type: Literal["Buffer"]
@@ -176,20 +195,33 @@ class Buffer(_Stored):
     value: Number | StrictBool | Expr = Field(default=0, description="the fill value of fill: full")
     diagonal: AnyInt | Expr = Field(default=0, description="tril and triu: which diagonal (torch.tril's argument)")
     persistent: StrictBool | Expr = Field(default=True, description="saved in the state_dict")
+    window_size: Annotated[list[PositiveInt | Expr], Field(min_length=1, max_length=8)] | Expr | None = Field(
+        default=None, description="relative_position_index: the window's size per axis"
+    )
 
     def infer(self, inputs: list[Shape]) -> LayerResult:
         sizes = self.sizes()
         if self.fill == "arange" and len(sizes) != 1:
             raise LayerError(f"arange makes a 1-d tensor, got shape {sizes}", hint="use shape: [n]", field="shape")
-        if self.fill == "sinusoidal" and (len(sizes) != 2 or sizes[1] % 2 or DTYPES[str(self.dtype)] != "float"):
+        # torch reshapes [L, ceil(D/2), 2] to [L, D]: D odd only works with no positions; D = 0 divides by zero
+        odd = len(sizes) == 2 and (sizes[1] == 0 or (sizes[1] % 2 and sizes[0] > 0))
+        if self.fill == "sinusoidal" and (len(sizes) != 2 or odd or DTYPES[str(self.dtype)] != "float"):
             raise LayerError(
-                f"sinusoidal positions are a float tensor [positions, features] with an even feature count, "
+                f"sinusoidal positions are a float tensor [positions, features] with an even, positive feature count, "
                 f"got shape {list(sizes)} and dtype {self.dtype}",
-                hint="use shape: [L, D] with D even and a float dtype",
+                hint="use shape: [L, D] with D even (and above 0) and a float dtype",
                 field="shape",
             )
         if self.fill == "arange" and self.dtype == "bool":
             raise LayerError("arange has no bool form in torch", hint="use an integer or float dtype", field="dtype")
+        if self.fill == "relative_position_index":
+            self._check_window(sizes)
+        elif self.window_size is not None:
+            raise LayerError(
+                "window_size belongs to fill: relative_position_index",
+                hint="drop window_size, or use fill: relative_position_index",
+                field="window_size",
+            )
         if self.fill in ("tril", "triu") and len(sizes) < 2:
             raise LayerError(
                 f"{self.fill} needs a tensor of 2 or more dims, got shape {list(sizes)}",
@@ -198,8 +230,33 @@ class Buffer(_Stored):
             )
         return LayerResult(Unbatched(sizes), batched=False)
 
+    def _check_window(self, sizes: tuple[int, ...]) -> None:
+        if self.window_size is None:
+            raise LayerError(
+                "fill: relative_position_index needs the window's size",
+                hint="add window_size: [7, 7]",
+                field="window_size",
+            )
+        positions = math.prod(int(w) for w in self.window_size)
+        if sizes not in ((positions * positions,), (positions, positions)):
+            raise LayerError(
+                f"a relative position index of a {'x'.join(map(str, self.window_size))} window ({positions} positions) "
+                f"has shape [{positions * positions}] or [{positions}, {positions}], got {list(sizes)}",
+                hint=f"use shape: [{positions * positions}] (torchvision) or [{positions}, {positions}]",
+                field="shape",
+            )
+        if self.dtype not in ("int64", "int32"):
+            raise LayerError(
+                f"a relative position index holds indices, so its dtype is int64 or int32, got {self.dtype}",
+                hint="add dtype: int64",
+                field="dtype",
+            )
+
     def creation(self) -> Op:
         shape, dtype = self.size_args(), self.dtype_kwargs()
+        if self.fill == "relative_position_index":
+            window = tuple(int(w) for w in self.window_size or ())
+            return _relative_position_index(window, self.sizes(), self.dtype_kwargs(always=True))
         if self.fill == "full":
             return Op("torch.full", (self.sizes(), self.value), self.dtype_kwargs(always=True))
         if self.fill == "arange":

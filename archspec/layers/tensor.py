@@ -7,6 +7,12 @@ of the batched tensor (dim 0 is the batch, negative dims count from the end), as
 ``torch.cat``; an operation that would touch the batch dim is refused, since archspec
 models one sample. Sizes (``reshape``'s ``shape``, ``expand``'s ``size``, ``repeat``'s
 ``repeats``) are per sample: the batch is prepended in the generated code.
+
+The layout and selecting operations (:class:`HeldLayout`) also take a held tensor (a
+``Parameter``, a ``Buffer``, or what other operations made of them): it has no batch, so
+their dims are its own dims and ``reshape``'s sizes its whole shape, exactly as torch reads
+them on that tensor. Swin's relative position bias is such a computation: a learned table,
+gathered with a fixed index buffer and permuted, at every forward.
 """
 
 import math
@@ -64,6 +70,37 @@ def sample_axes(dims: list[int], rank: int, field: str = "dim") -> list[int]:
     return axes
 
 
+def tensor_axis(dim: int, shape: Shape, field: str = "dim", extra: int = 0) -> int:
+    """A torch dim of the tensor an operation gets, as an axis of ``shape`` (0-based): a batched
+    tensor's dims count the batch as 0 (refused, :func:`sample_axis`); a held tensor
+    (:class:`Unbatched`) has no batch, so its dims are its own. ``extra`` widens the range for a
+    dim of the result (``unsqueeze``'s new dim)."""
+    if not isinstance(shape, Unbatched):
+        return sample_axis(dim, len(shape) + extra, field)
+    rank = len(shape) + extra
+    if rank == 0:
+        raise LayerError(
+            f"{field} (={dim}) names a dim of a 0-d held tensor, which has none",
+            hint="reshape it to shape [1] first",
+            field=field,
+        )
+    if not -rank <= dim < rank:
+        raise LayerError(
+            f"{field} (={dim}) is out of range for a held tensor of rank {rank} (it has no batch dim): "
+            f"expected a dim in [{-rank}, {rank - 1}]",
+            hint="a held tensor's dims are its own: dim 0 is its first",
+            field=field,
+        )
+    return dim % rank
+
+
+def tensor_axes(dims: list[int], shape: Shape, field: str = "dim") -> list[int]:
+    axes = [tensor_axis(d, shape, field) for d in dims]
+    if len(set(axes)) != len(axes):
+        raise LayerError(f"{field} {dims} names a dim more than once", hint="list each dim once", field=field)
+    return axes
+
+
 def _dims(value: Any) -> list[int]:
     return [int(v) for v in value] if isinstance(value, list) else [int(value)]
 
@@ -76,28 +113,43 @@ class TensorOp(Layer):
     accepts: ClassVar[tuple[str, ...]] = ("float", "int", "bool")
 
 
+class HeldLayout(TensorOp):
+    """A layout or selecting operation that also takes a held tensor (no batch dim): its dims are
+    then the tensor's own (:func:`tensor_axis`), and the result is held too."""
+
+    batch_free: ClassVar[bool] = True
+
+
 # -- layout --------------------------------------------------------------------------------
 
 
 @register
-class Permute(TensorOp):
-    """``x.permute(*dims)``: reorder the dims (``dims`` lists every dim of the batched tensor, 0 first)."""
+class Permute(HeldLayout):
+    """``x.permute(*dims)``: reorder the dims (``dims`` lists every dim of the batched tensor, 0 first;
+    of a held tensor, its own dims in any order)."""
 
     type: Literal["permute"]
-    dims: Dims = Field(description="a permutation of the batched tensor's dims, starting with 0 (the batch)")
+    dims: Annotated[
+        list[AnyInt | Expr],
+        Field(description="a permutation of the tensor's dims: of a batched tensor, starting with 0 (the batch)"),
+    ]
 
     def infer(self, inputs: list[Shape]) -> LayerResult:
         shape = inputs[0]
-        dims = [int(d) for d in self.dims]
-        if len(dims) != len(shape) + 1:
+        held = isinstance(shape, Unbatched)
+        dims, rank = [int(d) for d in self.dims], len(shape) + (0 if held else 1)
+        if len(dims) != rank:
+            what = "dims (a held tensor: no batch dim)" if held else "dims (batch included)"
             raise LayerError(
-                f"dims {dims} has {len(dims)} entries but the input has {len(shape) + 1} dims (batch included)",
-                hint="list every dim of the batched tensor once, e.g. [0, 2, 3, 1] for NCHW -> NHWC",
+                f"dims {dims} has {len(dims)} entries but the input has {rank} {what}",
+                hint="list every dim of the tensor once, e.g. [0, 2, 3, 1] for NCHW -> NHWC",
                 field="dims",
             )
-        wrapped = [normalize_dim(d, len(dims), "dims") for d in dims]
+        wrapped = [normalize_dim(d, rank, "dims") for d in dims] if rank else []
         if len(set(wrapped)) != len(wrapped):
             raise LayerError(f"dims {dims} repeats a dim", hint="list each dim once", field="dims")
+        if held:
+            return LayerResult(tuple(shape[d] for d in wrapped))
         if wrapped[0] != 0:
             raise LayerError(f"dims {dims} moves the batch dim", hint="keep 0 (the batch) first", field="dims")
         return LayerResult(tuple(shape[d - 1] for d in wrapped[1:]))
@@ -110,7 +162,7 @@ class Permute(TensorOp):
 
 
 @register
-class Transpose(TensorOp):
+class Transpose(HeldLayout):
     """``x.transpose(dim0, dim1)``: swap two dims."""
 
     type: Literal["transpose"]
@@ -119,8 +171,8 @@ class Transpose(TensorOp):
 
     def infer(self, inputs: list[Shape]) -> LayerResult:
         shape = list(inputs[0])
-        a = sample_axis(int(self.dim0), len(shape), "dim0")
-        b = sample_axis(int(self.dim1), len(shape), "dim1")
+        a = tensor_axis(int(self.dim0), inputs[0], "dim0")
+        b = tensor_axis(int(self.dim1), inputs[0], "dim1")
         shape[a], shape[b] = shape[b], shape[a]
         return LayerResult(tuple(shape))
 
@@ -158,8 +210,9 @@ def infer_sizes(sizes: list[int], elements: int, field: str) -> Shape:
 
 
 @register
-class Reshape(TensorOp):
+class Reshape(HeldLayout):
     """``x.reshape(x.shape[0], *shape)``: the same elements in a new per-sample shape; one size may be -1.
+    A held tensor has no batch: ``t.reshape(*shape)``, ``shape`` its whole new shape.
 
     There is no ``view``: it fails on non-contiguous tensors (after a permute), which only the
     strides tell, and a spec has no strides; ``reshape`` is ``view`` wherever ``view`` works.
@@ -172,6 +225,8 @@ class Reshape(TensorOp):
         return LayerResult(infer_sizes([int(s) for s in self.shape], math.prod(inputs[0]), "shape"))
 
     def call(self, inputs: list[Shape]) -> Op:
+        if isinstance(inputs[0], Unbatched):
+            return Op.method("reshape", *self.shape)
         return Op.method("reshape", SizeOf(Arg(0)), *self.shape)
 
     def label(self) -> str:
@@ -179,7 +234,7 @@ class Reshape(TensorOp):
 
 
 @register
-class Squeeze(TensorOp):
+class Squeeze(HeldLayout):
     """``x.squeeze(dim)``: drop the listed dims where their size is 1 (others stay, as in torch)."""
 
     type: Literal["squeeze"]
@@ -189,7 +244,7 @@ class Squeeze(TensorOp):
 
     def infer(self, inputs: list[Shape]) -> LayerResult:
         shape = inputs[0]
-        axes = sample_axes(_dims(self.dim), len(shape))
+        axes = tensor_axes(_dims(self.dim), shape)
         return LayerResult(tuple(n for i, n in enumerate(shape) if not (i in axes and n == 1)))
 
     def call(self, inputs: list[Shape]) -> Op:
@@ -197,7 +252,7 @@ class Squeeze(TensorOp):
 
 
 @register
-class Unsqueeze(TensorOp):
+class Unsqueeze(HeldLayout):
     """``x.unsqueeze(dim)``: insert a dim of size 1."""
 
     type: Literal["unsqueeze"]
@@ -205,7 +260,7 @@ class Unsqueeze(TensorOp):
 
     def infer(self, inputs: list[Shape]) -> LayerResult:
         shape = inputs[0]
-        axis = sample_axis(int(self.dim), len(shape) + 1)
+        axis = tensor_axis(int(self.dim), shape, extra=1)
         return LayerResult((*shape[:axis], 1, *shape[axis:]))
 
     def call(self, inputs: list[Shape]) -> Op:
@@ -305,7 +360,7 @@ class Unbind(TensorOp):
 
 
 @register
-class Select(TensorOp):
+class Select(HeldLayout):
     """``x.select(dim, index)``: one index along ``dim``, which disappears (ViT's ``x[:, 0]``)."""
 
     type: Literal["select"]
@@ -314,7 +369,7 @@ class Select(TensorOp):
 
     def infer(self, inputs: list[Shape]) -> LayerResult:
         shape = inputs[0]
-        axis = sample_axis(int(self.dim), len(shape))
+        axis = tensor_axis(int(self.dim), shape)
         size = shape[axis]
         if not -size <= int(self.index) < size:
             raise LayerError(
@@ -332,7 +387,7 @@ class Select(TensorOp):
 
 
 @register
-class Narrow(TensorOp):
+class Narrow(HeldLayout):
     """``x.narrow(dim, start, length)``: ``length`` consecutive indices from ``start`` (a slice)."""
 
     type: Literal["narrow"]
@@ -342,7 +397,7 @@ class Narrow(TensorOp):
 
     def infer(self, inputs: list[Shape]) -> LayerResult:
         shape = list(inputs[0])
-        axis = sample_axis(int(self.dim), len(shape))
+        axis = tensor_axis(int(self.dim), inputs[0])
         size, start, length = shape[axis], int(self.start), int(self.length)
         if not -size <= start <= size:
             raise LayerError(
@@ -368,7 +423,7 @@ class Narrow(TensorOp):
 
 
 @register
-class SliceTensor(TensorOp):
+class SliceTensor(HeldLayout):
     """``x[:, start:end:step]`` along ``dim``: Python's slicing (bounds clamp, negatives count from the end).
 
     Swin's patch merging takes ``x[:, 0::2, 0::2, :]`` as two slices.
@@ -382,7 +437,7 @@ class SliceTensor(TensorOp):
 
     def infer(self, inputs: list[Shape]) -> LayerResult:
         shape = list(inputs[0])
-        axis = sample_axis(int(self.dim), len(shape))
+        axis = tensor_axis(int(self.dim), inputs[0])
         start = None if self.start is None else int(self.start)
         end = None if self.end is None else int(self.end)
         shape[axis] = len(range(*slice(start, end, int(self.step)).indices(shape[axis])))
@@ -401,17 +456,40 @@ class SliceTensor(TensorOp):
         return f"dim={self.dim} [{start}:{end}" + ("]" if self.step == 1 else f":{self.step}]")
 
 
+INDEX_DTYPES = ("int64", "int32")
+"""The dtypes torch takes for an index tensor."""
+
+
 @register
-class IndexSelect(TensorOp):
-    """``x.index_select(dim, torch.tensor(index))``: the listed indices along ``dim``, in order, repeats allowed."""
+class IndexSelect(HeldLayout):
+    """``x.index_select(dim, index)``: the indices along ``dim``, in order, repeats allowed.
+
+    The indices are a list (``torch.tensor(index)`` in the generated code) or a second input: a
+    held 1-d ``int64``/``int32`` tensor, such as a ``Buffer`` of fixed indices. Swin gathers its
+    relative position bias so: ``table.index_select(0, relative_position_index)``. An index
+    input's values are checked statically where its range is declared, otherwise by torch.
+    """
 
     type: Literal["index_select"]
+    min_inputs: ClassVar[int] = 1
+    max_inputs: ClassVar[int | None] = 2
     dim: AnyInt | Expr
-    index: Annotated[list[NonNegativeInt | Expr], Field(description="indices in [0, size of dim)")] | Expr
+    index: Annotated[list[NonNegativeInt | Expr], Field(description="indices in [0, size of dim)")] | Expr | None = (
+        Field(default=None, description="the indices; leave out to take them from a second input")
+    )
 
     def infer(self, inputs: list[Shape]) -> LayerResult:
         shape = list(inputs[0])
-        axis = sample_axis(int(self.dim), len(shape))
+        axis = tensor_axis(int(self.dim), inputs[0])
+        if (self.index is None) == (len(inputs) == 1):
+            raise LayerError(
+                "index_select takes its indices from 'index' or from a second input, one of them",
+                hint="give index: [...] or inputs: [x, index_tensor]",
+                field="index",
+            )
+        if self.index is None:
+            shape[axis] = self._index_length(inputs[1])
+            return LayerResult(tuple(shape))
         bad = [i for i in self.index if not 0 <= int(i) < shape[axis]]
         if bad:
             raise LayerError(
@@ -422,12 +500,42 @@ class IndexSelect(TensorOp):
         shape[axis] = len(self.index)
         return LayerResult(tuple(shape))
 
+    @staticmethod
+    def _index_length(index: Shape) -> int:
+        if not isinstance(index, Unbatched) or len(index) > 1:
+            what = "a batched tensor" if not isinstance(index, Unbatched) else f"of shape {list(index)}"
+            raise LayerError(
+                f"the index input must be a held 1-d tensor (a Buffer), got {what}",
+                hint="index with a Buffer of shape [n]; a batched index would select per sample, which "
+                "index_select cannot",
+            )
+        return index[0] if index else 1
+
+    def output_dtype(self, types: list[TensorType]) -> str:
+        """The index input is an integer tensor torch indexes with, its declared values in range."""
+        if len(types) == 2:
+            index = types[1]
+            if index.dtype not in INDEX_DTYPES:
+                raise LayerError(
+                    f"the index input must be int64 or int32, got {index.dtype}",
+                    hint="declare the index Buffer with dtype: int64",
+                )
+            size = types[0].layer_shape()[tensor_axis(int(self.dim), types[0].layer_shape())]
+            if index.high is not None and ((index.low or 0) < 0 or index.high > size):
+                raise LayerError(
+                    f"the index input holds values in [{index.low}, {index.high}), but dim {self.dim} has size {size}",
+                    hint=f"indices must lie in [0, {size})",
+                )
+        return types[0].dtype
+
     def call(self, inputs: list[Shape]) -> Op:
+        if self.index is None:
+            return Op.method("index_select", self.dim, Arg(1))
         index = Op("torch.tensor", (list(self.index),), (("dtype", Symbol("torch.int64")),))
         return Op.method("index_select", self.dim, index)
 
     def label(self) -> str:
-        return f"dim={self.dim} {self.index}"
+        return f"dim={self.dim}" + ("" if self.index is None else f" {self.index}")
 
 
 # -- repeating -------------------------------------------------------------------------------
@@ -587,7 +695,7 @@ class Stack(TensorOp):
 
 
 @register
-class Roll(TensorOp):
+class Roll(HeldLayout):
     """``x.roll(shifts, dims)``: shift entries along dims, wrapping around (Swin's shifted windows)."""
 
     type: Literal["roll"]
@@ -603,7 +711,7 @@ class Roll(TensorOp):
                 field="shifts",
             )
         for d in dims:
-            sample_axis(d, len(inputs[0]), "dims")
+            tensor_axis(d, inputs[0], "dims")
         return LayerResult(inputs[0])
 
     def call(self, inputs: list[Shape]) -> Op:

@@ -212,9 +212,13 @@ class TrainConfig(BaseModel):
 
     model_config = CLOSED
 
+    task: Literal["classify", "lm"] | None = Field(
+        default=None, description="classify (default: one label per sample) or lm (the next token at every position)"
+    )
     data: StrictStr | None = Field(
         default=None,
-        description="mnist5k (default, embedded), mnist, fashion-mnist, cifar10, imagefolder:PATH, fake[:N]",
+        description="mnist5k (default, embedded), mnist, fashion-mnist, cifar10, imagefolder:PATH, tokens:FILE, "
+        "fake[:N]",
     )
     data_root: StrictStr | None = Field(default=None, description="folder of torchvision's datasets (default: data)")
     epochs: PositiveInt | None = Field(default=None, description="default 10")

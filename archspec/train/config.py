@@ -21,7 +21,9 @@ from archspec.layers.base import Number, PositiveInt, bounded_number
 OPTIMIZERS = ("adam", "adamw", "sgd")
 SCHEDULERS = ("none", "cosine", "onecycle", "step")
 DEVICES = ("auto", "cpu", "cuda", "mps")
-DATA_KINDS = ("mnist5k", "mnist", "fashion-mnist", "cifar10", "imagefolder:PATH", "fake", "fake:N")
+DATA_KINDS = ("mnist5k", "mnist", "fashion-mnist", "cifar10", "imagefolder:PATH", "tokens:PATH", "fake", "fake:N")
+TASKS = ("classify", "lm")
+"""``classify``: one label per sample; ``lm``: the next token at every position (a language model)."""
 
 MAX_WORKERS = 4 * (os.cpu_count() or 1)
 """More DataLoader workers than this only wait for each other (and 100000 of them hang the machine)."""
@@ -64,6 +66,7 @@ class TrainSettings:
     with ``lr: NaN`` or a string for ``epochs`` is refused (see :func:`settings_from`).
     """
 
+    task: Literal["classify", "lm"] = "classify"
     data: Annotated[StrictStr, Field(max_length=4096)] = "mnist5k"
     data_root: Annotated[StrictStr, Field(max_length=4096)] = "data"
     epochs: PositiveInt = 10

@@ -11,7 +11,9 @@
 * ``imagefolder:PATH``: torchvision's ``ImageFolder`` (``PATH/train`` and ``PATH/val`` or
   ``PATH/test`` when they exist, else a fixed 80/20 stratified split of ``PATH``);
 * ``fake`` / ``fake:N``: torchvision's ``FakeData`` shaped to the spec's input (N training
-  images, default 256, and N/4 validation images), for smoke runs of any spec.
+  images, default 256, and N/4 validation images), for smoke runs of any spec;
+* ``tokens:FILE``: token ids for a spec with an integer input (:mod:`archspec.train.tokens`,
+  which also makes ``fake`` token ids for such a spec).
 
 Preprocessing is explicit and recorded: pixels are scaled to [0, 1], converted to
 ``--channels`` (1: greyscale, ITU-R 601 luma as PIL; 3: RGB, a grey channel repeated),
@@ -33,15 +35,15 @@ from typing import Annotated, Any, Literal
 
 import torch
 import torch.nn.functional as F
-from pydantic import BaseModel, ConfigDict, Field, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 from torch.utils.data import Dataset, Sampler
 
-from archspec.compiler.ir import INPUT
 from archspec.errors import Diagnostic, UsageError
-from archspec.layers.base import NonNegativeInt, PositiveInt
+from archspec.layers.base import DType, NonNegativeInt, PositiveInt
 from archspec.spec.suggest import did_you_mean
 from archspec.train.config import DATA_KINDS, MAX_FAKE_SIZE, Normalize, TrainSettings, usage
 from archspec.train.rng import derive
+from archspec.train.scope import output_node_path
 
 # Published per-channel statistics of the training sets (pixels in [0, 1]).
 STATS: dict[str, tuple[list[float], list[float]]] = {
@@ -74,6 +76,20 @@ class PreprocessRecord(BaseModel):
     normalize: Normalize | None
 
 
+class TokenRecord(BaseModel):
+    """:meth:`archspec.train.tokens.TokenPrep.describe`: what token ids go through (a cast, nothing else)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: Literal["token ids"]
+    source_dtype: Literal["uint8", "int8", "int16", "uint16", "int32", "uint32", "int64", "uint64"]
+    dtype: DType
+    shape: Annotated[list[PositiveInt], Field(min_length=1, max_length=8)]
+    range: Annotated[list[StrictInt], Field(min_length=2, max_length=2)]
+    target: Literal["label", "next token"]
+    windows: Literal["stream, stride length", "given"] | None = None
+
+
 class DataRecord(BaseModel):
     """:meth:`Data.describe`: the data a run trained on."""
 
@@ -86,7 +102,7 @@ class DataRecord(BaseModel):
     num_classes: PositiveInt
     classes: Annotated[list[Annotated[StrictStr, Field(max_length=4096)]], Field(max_length=1_000_000)]
     split: Annotated[StrictStr, Field(max_length=10_000)]
-    preprocess: PreprocessRecord
+    preprocess: PreprocessRecord | TokenRecord
 
 
 class DataError(ValueError):
@@ -259,15 +275,25 @@ class Data:
     train: Dataset
     val: Dataset
     classes: list[str]
-    pre: Preprocess
+    pre: Any
+    """:class:`Preprocess` (images) or :class:`archspec.train.tokens.TokenPrep` (token ids)."""
     batched: bool
     """True: ``dataset[list_of_indices]`` returns a whole preprocessed batch (in-memory data)."""
     split: str
     root: str | None = None
+    vocab: int | None = None
+    """``--task lm``: the number of token ids the model predicts among (``classes`` is empty)."""
+    unit: str = "images"
+    """What one sample is, for the log (``images``, ``sequences``, ``windows``)."""
 
     @property
     def num_classes(self) -> int:
-        return len(self.classes)
+        return self.vocab if self.vocab is not None else len(self.classes)
+
+    @property
+    def rate_unit(self) -> str:
+        """Throughput unit: images or sequences per second; predicted tokens for a language model."""
+        return {"images": "img", "sequences": "seq"}.get(self.unit, "tok")
 
     def describe(self) -> dict[str, Any]:
         return DataRecord.model_validate(self._describe()).model_dump()
@@ -321,6 +347,10 @@ def open_data(
     name = settings.data
     input_shape = tuple(compiled.input_shape)
     num_outputs = _num_outputs(compiled)
+    if next(iter(compiled.inputs.values())).kind == "int" or name.startswith("tokens:"):
+        from archspec.train.tokens import open_tokens
+
+        return open_tokens(settings, compiled, num_outputs)
     if name == "fake" or name.startswith("fake:"):
         raw = _fake(name, input_shape, num_outputs)
     elif name == "mnist5k":
@@ -610,13 +640,18 @@ def _imagefolder(path: str) -> _Raw:
     )
 
 
-def _fake(name: str, input_shape: tuple[int, ...], num_outputs: int | None) -> _Raw:
+def fake_size(name: str) -> int:
+    """N of ``fake:N`` (``fake``: the default 256), or a usage error."""
     count_text = name.partition(":")[2]
     if count_text and not re.fullmatch(r"[1-9][0-9]*", count_text):
         raise usage("usage", f"--data {name}: N must be a positive integer (fake:N)")
     if len(count_text) > len(str(MAX_FAKE_SIZE)) or int(count_text or FAKE_SIZE) > MAX_FAKE_SIZE:
         raise usage("usage", f"--data {name}: N must be at most {MAX_FAKE_SIZE:,} (fake:N)")
-    size = int(count_text) if count_text else FAKE_SIZE
+    return int(count_text) if count_text else FAKE_SIZE
+
+
+def _fake(name: str, input_shape: tuple[int, ...], num_outputs: int | None) -> _Raw:
+    size = fake_size(name)
     classes = num_outputs or 10
     channels, spatial = input_shape[0], tuple(input_shape[1:])
     val_size = max(1, size // 4)
@@ -736,7 +771,8 @@ def check_fit(raw: _Raw, pre: Preprocess, compiled: Any, name: str, num_outputs:
         problems.append(
             source.diagnostic(
                 "data-mismatch",
-                f"--data {name} gives {len(got) - 1}-d images {_dims(got)}, but the spec's input is {_dims(expected)}",
+                f"--data {name} gives {len(got) - 1}-d images {dims_text(got)}, "
+                f"but the spec's input is {dims_text(expected)}",
                 ("input",),
                 hint="train this spec on --data fake (shaped to any input), or give it an image input "
                 "{channels: C, size: [H, W]}",
@@ -747,7 +783,7 @@ def check_fit(raw: _Raw, pre: Preprocess, compiled: Any, name: str, num_outputs:
             fixes = []
             if {got[0], expected[0]} <= {1, 3}:
                 fixes.append(f"--channels {expected[0]} converts the images")
-            param = _param_of(getattr(spec.input, "channels", None))
+            param = param_of(getattr(spec.input, "channels", None))
             if param:
                 fixes.append(f"--set {param}={got[0]} changes the spec")
             problems.append(
@@ -761,16 +797,16 @@ def check_fit(raw: _Raw, pre: Preprocess, compiled: Any, name: str, num_outputs:
         if tuple(got[1:]) != tuple(expected[1:]):
             fixes = [f"--resize {','.join(map(str, expected[1:]))} resizes the images"] if len(got) == 3 else []
             size_field = getattr(spec.input, "size", None)
-            params = [p for p in ([_param_of(size_field)] if isinstance(size_field, str) else []) if p]
+            params = [p for p in ([param_of(size_field)] if isinstance(size_field, str) else []) if p]
             if isinstance(size_field, list):
-                params = [p for p in (_param_of(v) for v in size_field) if p]
+                params = [p for p in (param_of(v) for v in size_field) if p]
             if params and len(got) == 3 and len(set(got[1:])) == 1:
                 fixes.append(" ".join(f"--set {p}={got[1]}" for p in dict.fromkeys(params)) + " changes the spec")
             problems.append(
                 source.diagnostic(
                     "data-mismatch",
-                    f"--data {name} gives images of size {_dims(got[1:])}, but the spec's input size is "
-                    f"{_dims(expected[1:])}",
+                    f"--data {name} gives images of size {dims_text(got[1:])}, but the spec's input size is "
+                    f"{dims_text(expected[1:])}",
                     ("input", "size"),
                     hint=" or ".join(fixes) or "change the spec's input size",
                 )
@@ -780,13 +816,14 @@ def check_fit(raw: _Raw, pre: Preprocess, compiled: Any, name: str, num_outputs:
         problems.append(
             source.diagnostic(
                 "not-a-classifier",
-                f"archspec train fits classifiers: the model's output must be [num_classes], not {_dims(output or ())}",
-                _output_node_path(compiled),
+                "archspec train fits classifiers: the model's output must be [num_classes], "
+                f"not {dims_text(output or ())}",
+                output_node_path(compiled),
                 hint="end the spec with Flatten (or a global pool) and Linear(out_features: NUM_CLASSES)",
             )
         )
     elif num_outputs != len(raw.classes):
-        param = _class_param(compiled, num_outputs)
+        param = class_param(compiled, num_outputs)
         fix = f"--set {param}={len(raw.classes)}" if param else f"make the last layer's out_features {len(raw.classes)}"
         problems.append(
             source.diagnostic(
@@ -800,17 +837,11 @@ def check_fit(raw: _Raw, pre: Preprocess, compiled: Any, name: str, num_outputs:
         raise UsageError(problems)
 
 
-def _output_node_path(compiled: Any) -> tuple[str | int, ...]:
-    """Where the spec says what the model outputs: its last (or ``output:``) top-level node."""
-    root = compiled.root
-    return root.child(root.output).source_path if root.children and root.output != INPUT else ("layers",)
-
-
-def _dims(shape: Sequence[int]) -> str:
+def dims_text(shape: Sequence[int]) -> str:
     return "[" + ", ".join(str(d) for d in shape) + "]"
 
 
-def _param_of(value: Any) -> str | None:
+def param_of(value: Any) -> str | None:
     if isinstance(value, str):
         match = re.fullmatch(r"\$\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}", value)
         if match:
@@ -818,7 +849,7 @@ def _param_of(value: Any) -> str | None:
     return None
 
 
-def _class_param(compiled: Any, num_outputs: int) -> str | None:
+def class_param(compiled: Any, num_outputs: int) -> str | None:
     """The parameter that most likely sets the number of classes."""
     params = compiled.params
     candidates = [k for k, v in params.items() if v == num_outputs and not isinstance(v, bool)]

@@ -50,9 +50,11 @@ def train_one_epoch(
     amp_dtype: torch.dtype | None = None,
     reporter: Reporter | None = None,
 ) -> torch.Tensor:
-    """Train for one pass over ``loader``; returns ``[sum of losses, correct, images]`` (float64, on ``device``).
+    """Train for one pass over ``loader``; returns ``[sum of losses, correct, count]`` (float64, on ``device``).
 
-    Nothing here synchronises with the device per batch: the per-batch statistics stay
+    ``count`` is the number of predictions: one per sample for a classifier, one per position
+    for a next-token model (outputs ``[B, L, V]``, targets ``[B, L]``: the loss is the mean over
+    every position). Nothing here synchronises with the device per batch: the per-batch statistics stay
     tensors until the epoch ends (or until the progress display asks for them).
     """
     loss_fn = loss_fn or nn.CrossEntropyLoss()
@@ -75,8 +77,9 @@ def train_one_epoch(
         inputs = inputs.to(device, non_blocking=non_blocking)
         targets = targets.to(device, non_blocking=non_blocking)
         optimizer.zero_grad(set_to_none=True)
+        targets = targets.flatten()  # [B] or, for a next-token model, [B * L]
         with _autocast(device, amp_dtype):
-            outputs = model(inputs)
+            outputs = model(inputs).flatten(0, -2)  # [B, classes] or [B * L, vocabulary]
             loss = loss_fn(outputs, targets)
         if scaler is not None:
             scaler.scale(loss).backward()
@@ -113,17 +116,19 @@ def evaluate(
     num_classes: int | None = None,
     amp_dtype: torch.dtype | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """``([sum of losses, correct, images], confusion)``; a confusion matrix (rows: truth) with ``num_classes``."""
+    """``([sum of losses, correct, count], confusion)``; a confusion matrix (rows: truth) with ``num_classes``.
+
+    Like :func:`train_one_epoch`, a next-token model counts one prediction per position."""
     model.eval()
     totals = torch.zeros(3, dtype=torch.float64, device=device)
     confusion = torch.zeros(num_classes * num_classes, dtype=torch.int64, device=device) if num_classes else None
     non_blocking = device.type == "cuda"
     for inputs, targets in loader:
         inputs = inputs.to(device, non_blocking=non_blocking)
-        targets = targets.to(device, non_blocking=non_blocking)
+        targets = targets.to(device, non_blocking=non_blocking).flatten()
         with _autocast(device, amp_dtype):
             outputs = model(inputs)
-        outputs = outputs.float()
+        outputs = outputs.float().flatten(0, -2)
         predictions = outputs.argmax(1)
         totals[0] += F.cross_entropy(outputs, targets, reduction="sum").double()
         totals[1] += (predictions == targets).sum()
@@ -184,6 +189,8 @@ class Trainer:
         if dist.enabled:
             ids = [self.device.index] if self.device.type == "cuda" else None
             self.net = nn.parallel.DistributedDataParallel(self.model, device_ids=ids)
+        self.lm = settings.task == "lm"
+        self.reporter.unit = data.rate_unit
         pin = self.device.type == "cuda"
         n_train = len(data.train)  # type: ignore[arg-type]
         n_val = len(data.val)  # type: ignore[arg-type]
@@ -320,38 +327,57 @@ class Trainer:
             if self.scheduler is not None and not self.per_batch:
                 self.scheduler.step()
             t_loss, t_correct, t_n, v_loss, v_correct, v_n = totals.tolist()
-            row = {
+            row: dict[str, Any] = {
                 "epoch": epoch,
                 "train_loss": t_loss / max(t_n, 1),
                 "train_acc": t_correct / max(t_n, 1),
                 "val_loss": v_loss / max(v_n, 1),
                 "val_acc": v_correct / max(v_n, 1),
-                "lr": lr,
-                "seconds": round(seconds, 3),
             }
+            if self.lm:
+                row.update(train_ppl=perplexity(row["train_loss"]), val_ppl=perplexity(row["val_loss"]))
+            row.update(lr=lr, seconds=round(seconds, 3))
             self.history.append(row)
             self.epoch = epoch
-            is_best = row["val_acc"] > self.best["val_acc"]
+            # a language model's best epoch has the lowest validation loss (perplexity), a classifier's the best
+            # accuracy
+            is_best = row["val_loss"] < self.best["val_loss"] if self.lm else row["val_acc"] > self.best["val_acc"]
             if is_best:
                 self.best = {"epoch": epoch, "val_acc": row["val_acc"], "val_loss": row["val_loss"]}
             self.write_outputs(best=is_best)
-            self.reporter.info(
-                f"{label}  train loss {row['train_loss']:.4f} acc {row['train_acc']:.2%}  "
-                f"val loss {row['val_loss']:.4f} acc {row['val_acc']:.2%}  lr {lr:.3g}  "
-                f"{seconds:.1f}s ({t_n / max(seconds, 1e-9):,.0f} img/s)"
-            )
+            self.reporter.info(self._epoch_line(label, row, t_n / max(seconds, 1e-9)))
             dist.barrier()
         return self.summary()
 
+    def _epoch_line(self, label: str, row: dict[str, Any], rate: float) -> str:
+        ppl = {part: f" ppl {row[f'{part}_ppl']:.2f}" if self.lm else "" for part in ("train", "val")}
+        return (
+            f"{label}  train loss {row['train_loss']:.4f}{ppl['train']} acc {row['train_acc']:.2%}  "
+            f"val loss {row['val_loss']:.4f}{ppl['val']} acc {row['val_acc']:.2%}  lr {row['lr']:.3g}  "
+            f"{row['seconds']:.1f}s ({rate:,.0f} {self.reporter.unit}/s)"
+        )
+
     def summary(self) -> dict[str, Any]:
-        return {
+        found = bool(self.best["epoch"])
+        summary = {
             "epochs": self.epoch,
             "best_epoch": self.best["epoch"],
-            "best_val_acc": self.best["val_acc"] if self.best["epoch"] else None,
-            "best_val_loss": self.best.get("val_loss") if self.best["epoch"] else None,
+            "best_val_acc": self.best["val_acc"] if found else None,
+            "best_val_loss": self.best.get("val_loss") if found else None,
             "last": self.history[-1] if self.history else None,
             "out": str(self.out) if self.out else None,
         }
+        if self.lm:
+            summary["best_val_ppl"] = perplexity(self.best["val_loss"]) if found else None
+        return summary
+
+
+def perplexity(loss: float) -> float:
+    """``exp(mean cross-entropy per token)``; infinite when that overflows a float (a diverged run)."""
+    try:
+        return math.exp(loss)
+    except OverflowError:
+        return math.inf
 
 
 def _check_like(saved: dict[str, Any], fresh: dict[str, Any], what: str) -> None:

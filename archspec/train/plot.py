@@ -1,4 +1,4 @@
-"""``curves.png``: loss and accuracy per epoch, train and validation (matplotlib's Agg backend)."""
+"""``curves.png``: loss and accuracy (and a language model's perplexity) per epoch, train and validation (Agg)."""
 
 from __future__ import annotations
 
@@ -16,9 +16,11 @@ def write_curves(path: str | Path, history: list[dict[str, Any]], title: str = "
     from matplotlib.figure import Figure
 
     epochs = [row["epoch"] for row in history]
-    figure = Figure(figsize=(10, 4), dpi=100)
-    loss_ax, acc_ax = figure.subplots(1, 2)
-    for ax, key, label in ((loss_ax, "loss", "loss"), (acc_ax, "acc", "accuracy")):
+    panels = [("loss", "loss"), ("acc", "accuracy")]
+    if all("val_ppl" in row for row in history):  # a next-token model: perplexity, and next-token accuracy
+        panels = [("loss", "loss per token"), ("ppl", "perplexity"), ("acc", "next-token accuracy")]
+    figure = Figure(figsize=(5 * len(panels), 4), dpi=100)
+    for ax, (key, label) in zip(figure.subplots(1, len(panels)), panels, strict=True):
         ax.plot(epochs, [row[f"train_{key}"] for row in history], marker="o", label="train")
         ax.plot(epochs, [row[f"val_{key}"] for row in history], marker="o", label="validation")
         ax.set_xlabel("epoch")

@@ -34,6 +34,8 @@ class Reporter:
         self._total = 0
         self._done = 0
         self._images = 0
+        self.unit = "img"
+        """What ``step`` counts, for the rate: ``img``, ``seq`` (sequences) or ``tok`` (predicted tokens)."""
         self._start = 0.0
         self._next_report = 0.0
         self._totals: Callable[[], tuple[float, float]] | None = None
@@ -81,11 +83,12 @@ class Reporter:
         loss, acc = self._totals() if self._totals else (float("nan"), float("nan"))
         rate = self._images / max(now - self._start, 1e-9)
         if self._bar is not None:
-            self._bar.set_postfix_str(f"loss {loss:.4f} acc {acc:.2%} {rate:,.0f} img/s", refresh=False)
+            self._bar.set_postfix_str(f"loss {loss:.4f} acc {acc:.2%} {rate:,.0f} {self.unit}/s", refresh=False)
             self._next_report = now + POSTFIX_INTERVAL_S
         else:
             self.info(
-                f"{self._epoch_label} [{self._done}/{self._total}] loss {loss:.4f} acc {acc:.2%} {rate:,.0f} img/s"
+                f"{self._epoch_label} [{self._done}/{self._total}] loss {loss:.4f} acc {acc:.2%} "
+                f"{rate:,.0f} {self.unit}/s"
             )
             self._next_report = now + _plain_interval()
 

@@ -21,7 +21,7 @@ from archspec.train.config import ENVIRONMENT_SETTINGS, TrainSettings, check_res
 from archspec.train.data import Data, DataError, ShardSampler, make_loader, open_data
 from archspec.train.distributed import Dist, choose_device, setup
 from archspec.train.lock import run_lock
-from archspec.train.loop import Trainer, autocast_dtype, evaluate
+from archspec.train.loop import Trainer, autocast_dtype, evaluate, perplexity
 from archspec.train.progress import Reporter
 from archspec.train.scope import check_trainable
 
@@ -66,8 +66,8 @@ def train(
     A training step whose activations (:func:`~archspec.backends.limits.activation_bytes` for one
     batch) would exceed ``max_activation_bytes`` is refused before any data is loaded.
     """
-    check_trainable(compiled)
     settings = resolve(compiled.spec.train if compiled.spec is not None else None, flags)
+    check_trainable(compiled, task=settings.task)
     dist, device = setup(settings.device)
     try:
         limit = activation_limit(max_activation_bytes, device)
@@ -187,7 +187,13 @@ def _train_locked(
     if dist.is_main:
         _write_run_json(out_dir / "run.json", compiled, data, settings, device, dist)
     summary = trainer.fit()
-    if summary["best_val_acc"] is not None:
+    if summary.get("best_val_ppl") is not None:
+        reporter.info(
+            f"best validation perplexity: {summary['best_val_ppl']:.3f} at epoch {summary['best_epoch']} "
+            f"(val loss {summary['best_val_loss']:.4f}, next-token accuracy {summary['best_val_acc']:.2%}); "
+            f"checkpoints in {out_dir}"
+        )
+    elif summary["best_val_acc"] is not None:
         reporter.info(
             f"best validation accuracy: {summary['best_val_acc']:.2%} at epoch {summary['best_epoch']} "
             f"(val loss {summary['best_val_loss']:.4f}); checkpoints in {out_dir}"
@@ -266,9 +272,11 @@ def _header(
     out_dir: Path,
 ) -> None:
     params = sum(p.numel() for p in model.parameters())
+    targets = f"vocabulary {data.num_classes:,}" if data.vocab is not None else f"{data.num_classes} classes"
     reporter.info(
         f"archspec train: {compiled.name} ({params:,} params) on {data.name}: "
-        f"{len(data.train):,} train / {len(data.val):,} validation images, {data.num_classes} classes"  # type: ignore[arg-type]
+        f"{len(data.train):,} train / {len(data.val):,} validation {data.unit}, {targets}"  # type: ignore[arg-type]
+        + (" (--task lm: next-token prediction)" if settings.task == "lm" else "")
     )
     reporter.info(f"  data: {data.split}")
     reporter.info(f"  preprocessing: {data.pre.text()}")
@@ -330,9 +338,9 @@ def evaluate_checkpoint(
     params = {k: v for k, v in saved_params.items() if k in probe.params}
     params.update(overrides)
     compiled = compile_spec(Path(spec), overrides=params) if params != overrides else probe
-    check_trainable(compiled, "evaluate")
-    checkpoint.check_spec(payload, compiled, checkpoint_path, exact=False)
     saved = TrainSettings.from_dict(payload["settings"])
+    check_trainable(compiled, "evaluate", saved.task)
+    checkpoint.check_spec(payload, compiled, checkpoint_path, exact=False)
     recorded = payload["data"].get("preprocess") or {}
     changes: dict[str, Any] = {
         "data": data_name or saved.data,
@@ -368,18 +376,22 @@ def evaluate_checkpoint(
         workers=workers,
         pin_memory=device.type == "cuda",
     )
+    lm = settings.task == "lm"
     try:
-        totals, confusion = evaluate(model, loader, device, num_classes=data.num_classes)
+        totals, confusion = evaluate(model, loader, device, num_classes=None if lm else data.num_classes)
     except DataError as exc:
         raise _data_usage(exc) from None
     loss_sum, correct, count = totals.tolist()
-    return {
+    unit = "tokens" if lm else data.unit  # what was counted: images, sequences, or predicted tokens
+    result = {
         "spec": compiled.name,
         "checkpoint": str(checkpoint_path),
         "epoch": payload["epoch"],
         "data": data.name,
+        "task": settings.task,
         "split": "validation" if split == "val" else "train",
-        "images": int(count),
+        "unit": unit,
+        unit: int(count),
         "loss": loss_sum / max(count, 1),
         "accuracy": correct / max(count, 1),
         "correct": int(correct),
@@ -387,3 +399,6 @@ def evaluate_checkpoint(
         "confusion_matrix": confusion.tolist() if confusion is not None else None,
         "preprocess": data.pre.describe(),
     }
+    if lm:
+        result["perplexity"] = perplexity(result["loss"])
+    return result

@@ -1,0 +1,611 @@
+"""Token-id data for ``archspec train``: a file of ids (and labels), fake ids, and the data/spec check.
+
+A spec whose input is integer token ids (``input: {shape: [L], dtype: int64, range: [0, V]}``)
+trains on ``--data tokens:FILE`` or ``--data fake[:N]``. ``FILE`` is a ``.npz`` (read with
+``numpy.load(allow_pickle=False)``) or a ``.pt`` holding a dict of tensors (read with
+``torch.load(weights_only=True)``), with these keys:
+
+* ``--task classify``: ``tokens`` integers ``[N, *shape]`` (``[N, L]`` for sequences of the spec's
+  length) and ``labels`` integers ``[N]`` in ``[0, num_classes)``; optional ``val_tokens`` and
+  ``val_labels`` (the validation split; without them a fixed stratified 80/20 split, seed 0, as
+  for images) and ``classes`` (the class names; default ``"0"`` ... ``"C-1"``).
+* ``--task lm``: ``tokens``, either a stream ``[T]`` cut into windows of ``L + 1`` ids with
+  stride ``L`` (window ``i`` is ``ids[i*L : i*L + L + 1]``: the model reads its first ``L`` ids
+  and predicts its last ``L``) or windows ``[N, L + 1]`` as given; optional ``val_tokens`` (same
+  forms; without it the last 20% of the windows, at least one, are the validation set).
+
+Before the first step every id is checked against the spec's ``range: [low, high)``, the
+sequence length and dtype against its input, and the labels against its outputs; a mismatch
+is a usage error naming the file, the offending value and where it is, and the fix.
+Nothing is converted except the cast of the ids to the input's dtype (lossless once in range).
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from archspec.backends.limits import format_bytes
+from archspec.errors import Diagnostic, UsageError
+from archspec.spec.suggest import did_you_mean
+from archspec.train.config import TrainSettings, usage
+from archspec.train.data import (
+    Data,
+    TokenRecord,
+    class_param,
+    dims_text,
+    fake_size,
+    param_of,
+    stratified_split,
+)
+from archspec.train.scope import TOKEN_INPUT, output_node_path
+
+KEYS = {
+    "classify": ("tokens", "labels", "val_tokens", "val_labels", "classes"),
+    "lm": ("tokens", "val_tokens"),
+}
+"""The keys a token file may hold, per task."""
+SUFFIXES = (".npz", ".pt")
+IMAGE_DATA = ("mnist5k", "mnist", "fashion-mnist", "cifar10")
+VAL_FRACTION = 0.2
+TOKEN_DOCS = "docs/training.md#token-data"
+
+
+@dataclass(frozen=True)
+class TokenPrep:
+    """What token ids go through before the model sees them (recorded like an image's preprocessing)."""
+
+    source_dtype: str
+    dtype: str
+    shape: tuple[int, ...]
+    low: int
+    high: int
+    target: str
+    """``label`` (``--task classify``) or ``next token`` (``--task lm``)."""
+    windows: str | None = None
+    """``--task lm``: ``stream, stride length`` (a 1-d stream was cut) or ``given`` ([N, L+1] windows)."""
+
+    def describe(self) -> dict[str, Any]:
+        return TokenRecord.model_validate(self._describe()).model_dump()
+
+    def _describe(self) -> dict[str, Any]:
+        return {
+            "kind": "token ids",
+            "source_dtype": self.source_dtype,
+            "dtype": self.dtype,
+            "shape": list(self.shape),
+            "range": [self.low, self.high],
+            "target": self.target,
+            "windows": self.windows,
+        }
+
+    def text(self) -> str:
+        cast = self.dtype if self.source_dtype == self.dtype else f"{self.source_dtype} cast to {self.dtype}"
+        target = "one label per sequence"
+        if self.target == "next token":
+            target = "the next token at every position"
+            if self.windows == "stream, stride length":
+                target += f" (windows of {self.shape[0] + 1} ids cut from a stream, stride {self.shape[0]})"
+        return f"token ids {dims_text(self.shape)} in [{self.low}, {self.high}), {cast}; target: {target}"
+
+
+class TokenSet(Dataset):
+    """Token ids in memory, a whole batch per index list: ``[N, *shape]`` with labels, or lm windows ``[N, L+1]``."""
+
+    def __init__(self, ids: torch.Tensor, labels: torch.Tensor | None, dtype: torch.dtype) -> None:
+        self.ids, self.labels, self.dtype = ids, labels, dtype
+
+    def __len__(self) -> int:
+        return int(self.ids.shape[0])
+
+    def __getitem__(self, index: int | list[int]) -> tuple[torch.Tensor, torch.Tensor]:
+        if isinstance(index, int):
+            x, y = self[[index]]
+            return x[0], y[0]
+        rows = self.ids[torch.as_tensor(index, dtype=torch.long)]
+        if self.labels is None:  # a window: the first L ids in, the last L ids (each one's next) as targets
+            return rows[:, :-1].to(self.dtype).contiguous(), rows[:, 1:].contiguous()
+        return rows.to(self.dtype), self.labels[torch.as_tensor(index, dtype=torch.long)]
+
+
+class FakeTokens(Dataset):
+    """FakeData's recipe for token ids: per-index seeded ids in ``[low, high)`` and a random label (or next ids)."""
+
+    def __init__(
+        self, size: int, shape: tuple[int, ...], span: tuple[int, int], classes: int | None, offset: int, dtype: Any
+    ) -> None:
+        self.size, self.shape, self.span, self.offset, self.dtype = size, shape, span, offset, dtype
+        self.classes = classes
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, Any]:
+        if index >= self.size:
+            raise IndexError(index)
+        generator = torch.Generator().manual_seed(index + self.offset)
+        low, high = self.span
+        if self.classes is None:
+            ids = torch.randint(low, high, (self.shape[0] + 1,), generator=generator)
+            return ids[:-1].to(self.dtype), ids[1:]
+        ids = torch.randint(low, high, self.shape, generator=generator)
+        return ids.to(self.dtype), int(torch.randint(0, self.classes, (1,), generator=generator))
+
+
+# ----------------------------------------------------------------------------- the entry point
+
+
+def open_tokens(settings: TrainSettings, compiled: Any, num_outputs: int | None) -> Data:
+    """Token data for ``compiled`` (one integer input with a declared range), checked against it."""
+    name, task = settings.data, settings.task
+    value = next(iter(compiled.inputs.values()))
+    where = _input_path(compiled)
+    if value.kind != "int":
+        raise UsageError(
+            [
+                compiled.source.diagnostic(
+                    "data-mismatch",
+                    f"--data {name} gives token ids, but the spec's input is {value.dtype} {dims_text(value.shape)}",
+                    where,
+                    hint=f"give the spec a token input ({TOKEN_INPUT}), or choose image data (--data mnist5k, ...)",
+                )
+            ]
+        )
+    image_data = name in IMAGE_DATA or name.startswith("imagefolder:")
+    if not (image_data or name == "fake" or name.startswith(("fake:", "tokens:"))):
+        file_hint = f"--data tokens:{name} reads that file; " if name.endswith(SUFFIXES) else ""
+        raise usage(
+            "unknown-data",
+            f"unknown data '{name}'",
+            hint=f"{file_hint}a spec with a token input trains on --data tokens:FILE (.npz or .pt) or --data fake[:N]",
+        )
+    if image_data:
+        raise UsageError(
+            [
+                compiled.source.diagnostic(
+                    "data-mismatch",
+                    f"--data {name} gives images, but the spec's input is token ids ({value.dtype} "
+                    f"{dims_text(value.shape)} in [{value.low}, {value.high}))",
+                    where,
+                    hint=f"--data tokens:FILE (.npz or .pt, see {TOKEN_DOCS}) or --data fake",
+                )
+            ]
+        )
+    if settings.resize or settings.channels or isinstance(settings.normalize, dict):
+        raise usage(
+            "usage",
+            f"--data {name} gives token ids: --resize, --channels and --normalize apply to images",
+            hint="drop them (token ids are only cast to the spec's input dtype)",
+        )
+    if task == "classify" and num_outputs is None:
+        raise UsageError([_not_a_classifier(compiled)])
+    if name.startswith("tokens:"):
+        return _from_file(Path(name.partition(":")[2]), settings, compiled, num_outputs)
+    return _fake(name, task, compiled, num_outputs)
+
+
+def _input_path(compiled: Any) -> tuple[str, ...]:
+    spec_inputs = getattr(compiled.spec, "inputs", None)
+    return ("inputs", next(iter(compiled.inputs))) if spec_inputs else ("input",)
+
+
+def _not_a_classifier(compiled: Any) -> Diagnostic:
+    output = compiled.output_shape or ()
+    return compiled.source.diagnostic(
+        "not-a-classifier",
+        f"archspec train fits classifiers: the model's output must be [num_classes], not {dims_text(output)}",
+        output_node_path(compiled),
+        hint="end the spec with a reduction over the sequence (mean, or the last position) and "
+        "Linear(out_features: NUM_CLASSES); a model with logits at every position trains with --task lm",
+    )
+
+
+def _fake(name: str, task: str, compiled: Any, num_outputs: int | None) -> Data:
+    value = next(iter(compiled.inputs.values()))
+    size = fake_size(name)
+    val_size = max(1, size // 4)
+    shape, span, dtype = tuple(value.shape), (int(value.low), int(value.high)), getattr(torch, value.dtype)
+    classes = num_outputs if task == "classify" else None
+    unit = "sequences" if task == "classify" else "windows"
+    pre = TokenPrep(value.dtype, value.dtype, shape, *span, target="label" if classes else "next token")
+    return Data(
+        name=name,
+        train=FakeTokens(size, shape, span, classes, 0, dtype),
+        val=FakeTokens(val_size, shape, span, classes, size, dtype),
+        classes=[str(i) for i in range(classes)] if classes else [],
+        pre=pre,
+        batched=False,
+        split=f"random token ids in [{span[0]}, {span[1]}): {size} train / {val_size} validation {unit}",
+        vocab=None if classes else _vocab(compiled),
+        unit=unit,
+    )
+
+
+def _vocab(compiled: Any) -> int:
+    return int(compiled.output_shape[-1])
+
+
+# ----------------------------------------------------------------------------- reading a file
+
+
+def read_arrays(path: Path, task: str) -> dict[str, Any]:
+    """The named arrays of a ``.npz`` or ``.pt`` token file (numpy arrays; ``classes`` a list of str)."""
+    where = str(path)
+    if path.suffix not in SUFFIXES:
+        raise usage(
+            "data",
+            f"--data tokens:{path}: a token file is .npz or .pt, not '{path.suffix or path.name}'",
+            file=where,
+            hint=f"save the ids with numpy.savez or torch.save (see {TOKEN_DOCS})",
+        )
+    if not path.is_file():
+        what = "does not exist" if not path.exists() else "is not a file"
+        raise usage("data-not-found", f"--data tokens:{path}: '{path}' {what}", file=where)
+    _check_unpacked_size(path)
+    try:
+        arrays = _read_npz(path) if path.suffix == ".npz" else _read_pt(path)
+    except UsageError:
+        raise
+    except Exception as exc:  # numpy and torch raise many kinds for a damaged file
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        problem = f"it is corrupt, truncated or not one ({reason})"
+        if "allow_pickle" in reason or "Weights only load failed" in str(exc):
+            problem = "it holds Python objects, not just arrays (refused unread: unpickling them could run code)"
+        raise usage(
+            "data",
+            f"cannot read '{path}' as a {path.suffix} token file: {problem}",
+            file=where,
+            hint=f"save plain integer arrays with numpy.savez or torch.save (see {TOKEN_DOCS})",
+        ) from None
+    allowed = KEYS[task]
+    unknown = [key for key in arrays if key not in allowed]
+    if unknown:
+        suggestion = did_you_mean(unknown[0], list(allowed), what="key")
+        suggestion = suggestion if suggestion and suggestion.startswith("did you mean") else None
+        other = "--task classify" if task == "lm" else "--task lm"
+        known_elsewhere = all(key in KEYS["classify"] + KEYS["lm"] for key in unknown)
+        raise usage(
+            "data",
+            f"'{path}' holds {', '.join(repr(k) for k in unknown)}, which --task {task} does not read",
+            file=where,
+            hint=(suggestion + "; " if suggestion else "")
+            + f"--task {task} reads {', '.join(allowed)}"
+            + (f" (is it data for {other}?)" if known_elsewhere else ""),
+        )
+    needed = ("tokens", "labels") if task == "classify" else ("tokens",)
+    missing = [key for key in needed if key not in arrays]
+    if missing:
+        raise usage(
+            "data",
+            f"'{path}' has no {' or '.join(repr(k) for k in missing)} (it holds {', '.join(arrays) or 'nothing'})",
+            file=where,
+            hint=f"--task {task} reads {', '.join(allowed)} (see {TOKEN_DOCS})",
+        )
+    return arrays
+
+
+def memory_bytes() -> int:
+    """This machine's RAM (0 when unknown: then nothing is refused)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return 0
+
+
+def _check_unpacked_size(path: Path) -> None:
+    """A ``.npz`` (and a ``.pt``) is a zip: refuse one whose members unpack to more than this machine's memory.
+
+    A few kilobytes of compressed zeros can claim gigabytes; numpy and torch would allocate them
+    before finding out. The sizes come from the zip's directory, which bounds what they read.
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return  # not a zip (a legacy .pt, a damaged file): the reader says what is wrong
+    memory = memory_bytes()
+    if memory and unpacked > memory:
+        raise usage(
+            "data",
+            f"'{path}' unpacks to {format_bytes(unpacked)}, more than this machine's memory ({format_bytes(memory)})",
+            file=str(path),
+            hint="split the ids into smaller files, or train on a machine with more memory",
+        )
+
+
+def _read_npz(path: Path) -> dict[str, Any]:
+    loaded = np.load(path, allow_pickle=False)
+    if not isinstance(loaded, np.lib.npyio.NpzFile):
+        raise usage(
+            "data",
+            f"'{path}' holds one unnamed array, not named arrays",
+            file=str(path),
+            hint="save with numpy.savez(path, tokens=..., labels=...)",
+        )
+    with loaded:
+        return {key: _array(loaded[key], key, path) for key in loaded.files}
+
+
+def _read_pt(path: Path) -> dict[str, Any]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    if not isinstance(payload, dict) or not all(isinstance(key, str) for key in payload):
+        raise usage(
+            "data",
+            f"'{path}' holds a {type(payload).__name__}, not a dict of named tensors",
+            file=str(path),
+            hint="save with torch.save({'tokens': ..., 'labels': ...}, path)",
+        )
+    return {key: _array(value, key, path) for key, value in payload.items()}
+
+
+def _array(value: Any, key: str, path: Path) -> Any:
+    """A numpy array (ids and labels) or a list of str (``classes``)."""
+    if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+        return [str(v) for v in value]
+    if isinstance(value, np.ndarray) and value.dtype.kind == "U" and value.ndim == 1:
+        return [str(v) for v in value.tolist()]
+    if isinstance(value, torch.Tensor):
+        dtype = str(value.dtype).removeprefix("torch.")
+        if value.layout != torch.strided:
+            raise _not_ids(path, key, f"a {str(value.layout).removeprefix('torch.')} {dtype} tensor")
+        if value.dtype.is_floating_point or value.dtype.is_complex or value.dtype == torch.bool:
+            raise _not_ids(path, key, f"{dtype} values")
+        return value.numpy()
+    if isinstance(value, np.ndarray):
+        return value
+    raise _not_ids(path, key, f"a {type(value).__name__}")
+
+
+def _not_ids(path: Path, key: str, what: str) -> UsageError:
+    return usage(
+        "data",
+        f"'{path}': '{key}' holds {what}, not integer {'labels' if 'labels' in key else 'token ids'}",
+        file=str(path),
+        hint="save token ids and labels as integer arrays (int64, int32, uint16, ...)",
+    )
+
+
+def _ids(arrays: dict[str, Any], key: str, path: Path) -> np.ndarray:
+    value = arrays[key]
+    if isinstance(value, list):
+        raise _not_ids(path, key, "strings")
+    if value.dtype.kind not in "iu":
+        raise _not_ids(path, key, f"{value.dtype} values")
+    if value.size == 0:
+        raise usage("data", f"'{path}': '{key}' is empty {dims_text(value.shape)}", file=str(path))
+    return value
+
+
+# ----------------------------------------------------------------------------- the checks
+
+
+@dataclass
+class _File:
+    """A token file being checked against a spec."""
+
+    path: Path
+    compiled: Any
+    arrays: dict[str, Any]
+
+    @property
+    def value(self) -> Any:
+        return next(iter(self.compiled.inputs.values()))
+
+    def mismatch(self, message: str, path: tuple[str | int, ...], hint: str) -> UsageError:
+        diagnostic = self.compiled.source.diagnostic(
+            "data-mismatch", f"--data tokens:{self.path}: {message}", path, hint=hint
+        )
+        return UsageError([diagnostic])
+
+    def check_range(self, key: str, ids: np.ndarray) -> None:
+        """Every id in the spec's ``[low, high)``: the first one outside, by value and position."""
+        low, high = int(self.value.low), int(self.value.high)
+        top, bottom = int(ids.max()), int(ids.min())
+        if bottom >= low and top < high:
+            return
+        bad = top if top >= high else bottom
+        position = ", ".join(str(int(i)) for i in np.unravel_index(int(np.argmax(ids == bad)), ids.shape))
+        raise self.mismatch(
+            f"token id {bad} ({key}[{position}]) is outside the spec's input range [{low}, {high})",
+            (*_input_path(self.compiled), "range"),
+            hint=f"the ids must lie in [{low}, {high}): widen the input's range (and the Embedding's "
+            "num_embeddings) to the vocabulary, or tokenise with a vocabulary that fits",
+        )
+
+    def length_hint(self, got: int) -> str:
+        """``--set PARAM=got`` when the spec's sequence length is a parameter."""
+        shape = getattr(getattr(self.compiled.spec, "input", None), "shape", None)
+        param = param_of(shape[0]) if isinstance(shape, list) and shape else None
+        change = f"--set {param}={got} changes the spec" if param else f"change the spec's input shape to [{got}]"
+        return f"{change}, or cut the sequences to {self.value.shape[0]} ids"
+
+
+def _from_file(path: Path, settings: TrainSettings, compiled: Any, num_outputs: int | None) -> Data:
+    file = _File(path, compiled, read_arrays(path, settings.task))
+    if settings.task == "lm":
+        return _lm(file, settings.data)
+    assert num_outputs is not None  # open_tokens refused a model that is not a classifier
+    return _classify(file, settings.data, num_outputs)
+
+
+def _sequences(file: _File, key: str) -> np.ndarray:
+    """``key``'s ids as ``[N, *shape]`` of the spec's input, range-checked."""
+    ids = _ids(file.arrays, key, file.path)
+    expected = tuple(file.value.shape)
+    if tuple(ids.shape[1:]) != expected:
+        got = ids.shape[1:]
+        hint = (
+            file.length_hint(got[0])
+            if len(got) == len(expected) == 1
+            else f"give '{key}' the shape [N, {', '.join(map(str, expected))}]"
+        )
+        raise file.mismatch(
+            f"'{key}' is {dims_text(ids.shape)}: samples of {dims_text(got)}, but the spec's input is "
+            f"{dims_text(expected)}",
+            (*_input_path(file.compiled), "shape"),
+            hint=hint,
+        )
+    file.check_range(key, ids)
+    return ids
+
+
+def _labels(file: _File, key: str, count: int, classes: int, tokens_key: str) -> np.ndarray:
+    labels = _ids(file.arrays, key, file.path)
+    if labels.ndim != 1 or len(labels) != count:
+        raise usage(
+            "data",
+            f"'{file.path}': '{key}' is {dims_text(labels.shape)}, but '{tokens_key}' holds {count} samples",
+            file=str(file.path),
+            hint=f"give one integer label per sample: '{key}' of shape [{count}]",
+        )
+    top, bottom = int(labels.max()), int(labels.min())
+    if bottom < 0 or top >= classes:
+        bad = top if top >= classes else bottom
+        index = int(np.argmax(labels == bad))
+        param = class_param(file.compiled, classes)
+        fix = f"--set {param}={top + 1}" if param and bad >= classes else "labels are class numbers from 0"
+        raise file.mismatch(
+            f"label {bad} ({key}[{index}]) is outside the model's {classes} classes [0, {classes})",
+            ("params", param) if param else output_node_path(file.compiled),
+            hint=fix if bad < 0 else f"{fix}, or make the last layer's out_features {top + 1}",
+        )
+    return labels
+
+
+def _classify(file: _File, name: str, num_outputs: int) -> Data:
+    arrays, path = file.arrays, file.path
+    classes = arrays.get("classes")
+    if classes is not None:
+        if not isinstance(classes, list):
+            raise usage("data", f"'{path}': 'classes' must be a list of names (strings)", file=str(path))
+        if len(classes) != num_outputs:
+            param = class_param(file.compiled, num_outputs)
+            fix = f"--set {param}={len(classes)}" if param else f"make the last layer's out_features {len(classes)}"
+            raise file.mismatch(
+                f"has {len(classes)} classes, but the model outputs {num_outputs} logits",
+                ("params", param) if param else ("layers",),
+                hint=fix,
+            )
+    names = classes or [str(i) for i in range(num_outputs)]
+    tokens = _sequences(file, "tokens")
+    labels = _labels(file, "labels", len(tokens), num_outputs, "tokens")
+    has_val = [key for key in ("val_tokens", "val_labels") if key in arrays]
+    if len(has_val) == 1:
+        other = "val_labels" if has_val[0] == "val_tokens" else "val_tokens"
+        raise usage(
+            "data", f"'{path}' has '{has_val[0]}' but no '{other}'", file=str(path), hint="give both, or neither"
+        )
+    dtype = getattr(torch, file.value.dtype)
+    all_ids, all_labels = torch.from_numpy(tokens.astype(np.int64)), torch.from_numpy(labels.astype(np.int64))
+    if has_val:
+        val_tokens = _sequences(file, "val_tokens")
+        val_labels = _labels(file, "val_labels", len(val_tokens), num_outputs, "val_tokens")
+        train = TokenSet(all_ids, all_labels, dtype)
+        val_ids, val_targets = (torch.from_numpy(a.astype(np.int64)) for a in (val_tokens, val_labels))
+        val = TokenSet(val_ids, val_targets, dtype)
+        split = f"{path}: tokens/labels, validation val_tokens/val_labels"
+    else:
+        train_idx, val_idx = stratified_split(all_labels, VAL_FRACTION)
+        if not len(val_idx):
+            raise usage(
+                "data",
+                f"'{path}' has {len(all_labels)} sequence(s), too few for a validation split "
+                "(the 80/20 split takes none from a class of 1 or 2 samples)",
+                file=str(path),
+                hint="add samples (3 or more per class), or give val_tokens and val_labels",
+            )
+        train = TokenSet(all_ids[train_idx], all_labels[train_idx], dtype)
+        val = TokenSet(all_ids[val_idx], all_labels[val_idx], dtype)
+        split = f"{path}: stratified {len(train_idx):,}/{len(val_idx):,} split (seed 0)"
+    value = file.value
+    pre = TokenPrep(str(tokens.dtype), value.dtype, tuple(value.shape), int(value.low), int(value.high), "label")
+    return Data(
+        name=name,
+        train=train,
+        val=val,
+        classes=names,
+        pre=pre,
+        batched=True,
+        split=split,
+        root=str(path),
+        unit="sequences",
+    )
+
+
+def _windows(file: _File, key: str) -> tuple[torch.Tensor, str]:
+    """``key``'s ids as lm windows ``[N, L + 1]`` (a view of a stream, or the given windows), range-checked."""
+    ids = _ids(file.arrays, key, file.path)
+    length = file.value.shape[0]
+    if ids.ndim == 2 and ids.shape[1] != length + 1:
+        raise file.mismatch(
+            f"'{key}' holds windows of {ids.shape[1]} ids {dims_text(ids.shape)}, but the spec's input [{length}] "
+            f"takes windows of length + 1 = {length + 1} ids (the inputs, then the next token of the last one)",
+            (*_input_path(file.compiled), "shape"),
+            hint=file.length_hint(ids.shape[1] - 1).replace("cut the sequences to", "cut the windows to one more than")
+            + f", or give '{key}' as a 1-d stream of ids",
+        )
+    if ids.ndim not in (1, 2):
+        raise usage(
+            "data",
+            f"'{file.path}': '{key}' is {dims_text(ids.shape)}; --task lm reads a stream [T] or windows [N, L + 1]",
+            file=str(file.path),
+        )
+    if ids.ndim == 1 and len(ids) < length + 1:
+        raise usage(
+            "data",
+            f"'{file.path}': '{key}' holds {len(ids)} ids, fewer than one window of length + 1 = {length + 1}",
+            file=str(file.path),
+            hint="give a longer stream of ids",
+        )
+    file.check_range(key, ids)
+    tensor = torch.from_numpy(ids.astype(np.int64))
+    if ids.ndim == 1:
+        return tensor.unfold(0, length + 1, length), "stream, stride length"
+    return tensor, "given"
+
+
+def _lm(file: _File, name: str) -> Data:
+    path = file.path
+    windows, how = _windows(file, "tokens")
+    if "val_tokens" in file.arrays:
+        val, _ = _windows(file, "val_tokens")
+        train = windows
+        split = f"{path}: tokens, validation val_tokens ({len(train):,}/{len(val):,} windows)"
+    else:
+        if len(windows) < 2:
+            raise usage(
+                "data",
+                f"'{path}' holds {len(windows)} window(s) of {file.value.shape[0] + 1} ids, too few for a "
+                "validation split",
+                file=str(path),
+                hint="give more ids, or a val_tokens stream",
+            )
+        n_val = max(1, round(len(windows) * VAL_FRACTION))
+        train, val = windows[: len(windows) - n_val], windows[len(windows) - n_val :]
+        split = f"{path}: the first {len(train):,} windows train, the last {len(val):,} validate"
+    value = file.value
+    dtype = getattr(torch, value.dtype)
+    source = str(file.arrays["tokens"].dtype)
+    pre = TokenPrep(source, value.dtype, tuple(value.shape), int(value.low), int(value.high), "next token", how)
+    return Data(
+        name=name,
+        train=TokenSet(train, None, dtype),
+        val=TokenSet(val, None, dtype),
+        classes=[],
+        pre=pre,
+        batched=True,
+        split=split,
+        root=str(path),
+        vocab=_vocab(file.compiled),
+        unit="windows",
+    )
