@@ -144,12 +144,12 @@ layers:
 TOKEN_LM = """\
 archspec: 1
 name: toklm
-input: {{shape: ["${{length}}"], dtype: {dtype}, range: [0, {vocab}]}}
-params: {{length: {length}}}
+input: {{shape: ["${{length}}"], dtype: {dtype}, range: [0, "${{vocab_size}}"]}}
+params: {{length: {length}, vocab_size: {vocab}}}
 layers:
-  - {{type: Embedding, num_embeddings: {vocab}, embedding_dim: 16}}
+  - {{type: Embedding, num_embeddings: "${{vocab_size}}", embedding_dim: 16}}
   - {{type: Dropout, p: 0.1}}
-  - {{type: Linear, out_features: {vocab}}}
+  - {{type: Linear, out_features: "${{vocab_size}}"}}
 {extra}"""
 
 
