@@ -22,7 +22,7 @@ from archspec.backends import torch_backend  # noqa: E402
 from archspec.backends.pysource import live_children  # noqa: E402
 from archspec.compiler.ir import CompiledSpec, Module, Node  # noqa: E402
 from archspec.errors import UsageError  # noqa: E402
-from archspec.layers.base import Op, Unbatched  # noqa: E402
+from archspec.layers.base import Op  # noqa: E402
 from archspec.layers.merge import Add  # noqa: E402
 
 ROOT = Path(__file__).parent.parent
@@ -293,7 +293,8 @@ def _functional_shapes(model: nn.Module, compiled: CompiledSpec, x: torch.Tensor
             assert isinstance(target, ast.Name)
             if isinstance(child, Node) and child.layer.functional:
                 value = frames[module.path][target.id]
-                shapes[child.path] = value if isinstance(child.shape, Unbatched) else _per_sample(value, child)
+                held = not (compiled.types.get(child.path) or compiled.types[f"{child.path}.0"]).batched
+                shapes[child.path] = value if held else _per_sample(value, child)
         assert not statements, module.path
     return shapes
 
