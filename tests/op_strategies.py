@@ -620,6 +620,9 @@ def _buffer_rule(args: dict[str, Any], inputs: list[TensorType]) -> str | None:
         return "fill: sinusoidal in an integer or bool dtype: torch computes it, truncated to nonsense"
     if args.get("fill") == "arange" and len(args["shape"]) != 1:
         return "fill: arange with a shape that is not [n]: torch.arange takes no shape"
+    shape = args["shape"]
+    if args.get("fill") == "sinusoidal" and len(shape) == 2 and shape[1] % 2 and not shape[0]:
+        return "fill: sinusoidal with an odd feature count: torch makes it only when there are no positions"
     if args.get("fill") != "relative_position_index":
         return "window_size with another fill: torch ignores it" if "window_size" in args else None
     window = args.get("window_size")
