@@ -159,9 +159,14 @@ def test_every_shipped_spec_has_a_receptive_field_for_every_node() -> None:
     for spec in SPECS:
         compiled = compile_spec(spec)
         rfs = receptive_fields(compiled)
-        # a held tensor, and what is computed from held tensors alone (the GPT's position embeddings),
-        # has no position on the input
-        held = {n.path for n in compiled.nodes if n.layer.stored or not compiled.types.get(n.path, INPUT_TYPE).batched}
+        # a held tensor, and what is computed from held tensors alone (the GPT's position embeddings,
+        # Swin's bias), has no position on the input
+        held = {
+            n.path
+            for n in compiled.nodes
+            if n.layer.stored
+            or not (compiled.types.get(n.path) or compiled.types.get(f"{n.path}.0") or INPUT_TYPE).batched
+        }
         parts = {
             f"{n.path}.{k}" for n in compiled.nodes if n.result and n.result.parts for k in range(len(n.result.parts))
         }

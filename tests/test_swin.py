@@ -243,3 +243,29 @@ def test_padded_small_variant_exports_with_a_dynamic_batch_to_onnx_and_compiles(
         torch._dynamo.reset()
         with torch.no_grad():
             torch.testing.assert_close(torch.compile(model, fullgraph=True)(x), expected, rtol=1e-4, atol=1e-5)
+
+
+def test_a_bias_table_too_small_for_its_index_is_a_static_error(tmp_path: Path) -> None:
+    """The index buffer's values are known ([0, 25) for a 3x3 window): a table of fewer rows is refused
+    by validation, at the index_select, not by torch at the first forward."""
+    from archspec.errors import SpecError
+
+    def spec(rows: int) -> Path:
+        path = tmp_path / f"bias_{rows}.yaml"
+        path.write_text(
+            "archspec: 1\nname: bias\ninput: {shape: [2, 9, 9]}\nlayers:\n"
+            f"  - {{id: table, type: Parameter, shape: [{rows}, 2]}}\n"
+            "  - {id: index, type: Buffer, fill: relative_position_index, window_size: [3, 3], shape: [81],"
+            " dtype: int64}\n"
+            "  - {id: rows, type: index_select, dim: 0, inputs: [table, index]}\n"
+            "  - {id: pairs, type: reshape, shape: [9, 9, 2]}\n"
+            "  - {id: bias, type: permute, dims: [2, 0, 1]}\n"
+            "  - {id: biased, type: add, inputs: [input, bias]}\n"
+        )
+        return path
+
+    assert archspec.load(spec(25)).output_shape == (2, 9, 9)
+    with pytest.raises(SpecError) as error:
+        archspec.load(spec(24))
+    message = str(error.value)
+    assert "bias_24.yaml:" in message and "'rows'" in message and "[0, 25)" in message and "size 24" in message

@@ -136,7 +136,11 @@ def check_case(name: str, args: dict[str, Any], inputs: list[TensorType]) -> str
         assert got == static, f"{case}: torch {got}, archspec {static}"
     else:
         got = observed(out, static.batched)
+        low, high = static.low, static.high  # values known statically (an index buffer): torch's lie within
+        static = static._replace(low=None, high=None)
         assert got == static, f"{case}: torch {tuple(out.shape)} {out.dtype}, archspec {static}"
+        if high is not None and out.numel():
+            assert low <= out.min().item() and out.max().item() < high, f"{case}: values beyond [{low}, {high})"
     scale = BATCH if static_batched(static) else 1
     assert flops * scale == counted, f"{case}: FlopCounterMode counts {counted}, archspec {flops} per sample"
     return "ok"

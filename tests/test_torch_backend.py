@@ -23,7 +23,7 @@ from archspec.backends.export import example_inputs  # noqa: E402
 from archspec.backends.pysource import live_children  # noqa: E402
 from archspec.compiler.ir import CompiledSpec, Module, Node  # noqa: E402
 from archspec.errors import UsageError  # noqa: E402
-from archspec.layers.base import Arg, Op, Unbatched  # noqa: E402
+from archspec.layers.base import Arg, Op  # noqa: E402
 from archspec.layers.merge import Add  # noqa: E402
 
 ROOT = Path(__file__).parent.parent
@@ -304,7 +304,8 @@ def _functional_shapes(model: nn.Module, compiled: CompiledSpec, x: torch.Tensor
             called = isinstance(child, Node) and child.layer.forward_call(child.input_shapes or []) is not None
             if isinstance(child, Node) and (child.layer.functional or called):
                 value = frames[module.path][target.id]
-                shapes[child.path] = value if isinstance(child.shape, Unbatched) else _per_sample(value, child)
+                held = not (compiled.types.get(child.path) or compiled.types[f"{child.path}.0"]).batched
+                shapes[child.path] = value if held else _per_sample(value, child)
         assert not statements, module.path
     return shapes
 

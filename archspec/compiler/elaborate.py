@@ -728,7 +728,8 @@ def infer_types(layer: Layer, types: list[TensorType]) -> tuple[LayerResult, Ten
     dtype = layer.output_dtype(types)
     batched = result.batched if result.batched is not None else any(t.batched for t in types)
     if result.parts is None:
-        return result, TensorType(result.shape, dtype, batched)
+        low, high = result.values or (None, None)
+        return result, TensorType(result.shape, dtype, batched, low, high)
     return result, tuple(TensorType(part, dtype, batched) for part in result.parts)
 
 

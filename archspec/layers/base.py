@@ -295,6 +295,9 @@ class LayerResult:
     ``id.1``...; ``shape`` is then the first."""
     batched: bool | None = None
     """False for a tensor without a batch dim; None: batched when any input is."""
+    values: tuple[int, int] | None = None
+    """For an integer tensor whose values are known statically (a held index): they lie in
+    ``[low, high)``, so a node that indexes with it (``index_select``) checks them against its table."""
 
     @property
     def trainable(self) -> int:

@@ -228,7 +228,18 @@ class Buffer(_Stored):
                 hint="use shape: [n, n] for a mask",
                 field="shape",
             )
-        return LayerResult(Unbatched(sizes), batched=False)
+        return LayerResult(Unbatched(sizes), batched=False, values=self._values(sizes))
+
+    def _values(self, sizes: tuple[int, ...]) -> tuple[int, int] | None:
+        """Where an index buffer's values lie (``int64``/``int32``, what torch indexes with), so that
+        ``index_select`` can check them against the table it reads: Swin's index against its bias table."""
+        if self.dtype not in ("int64", "int32"):
+            return None
+        if self.fill == "relative_position_index":
+            return 0, math.prod(2 * int(w) - 1 for w in self.window_size or ())
+        if self.fill == "arange":
+            return 0, sizes[0]
+        return {"zeros": (0, 1), "ones": (1, 2), "tril": (0, 2), "triu": (0, 2)}.get(str(self.fill))
 
     def _check_window(self, sizes: tuple[int, ...]) -> None:
         if self.window_size is None:
