@@ -671,7 +671,6 @@ def _buffer_rule(args: dict[str, Any], inputs: list[TensorType]) -> str | None:
         return "fill: sinusoidal in an integer or bool dtype: torch computes it, truncated to nonsense"
     if args.get("fill") == "arange" and len(args["shape"]) != 1:
         return "fill: arange with a shape that is not [n]: torch.arange takes no shape"
-    shape = args["shape"]
     if args.get("fill") != "relative_position_index":
         return "window_size with another fill: torch ignores it" if "window_size" in args else None
     window = args.get("window_size")
