@@ -8,8 +8,8 @@ reads a padding mask given as a model input, mean-pooled into a linear head. ``s
 Each is built and run; its parameters and FLOPs (``FlopCounterMode``, eval, autograd on) equal the
 static ones; the transformer node is torch's own module with torch's state_dict keys and gives
 what a ``torch.nn`` module made by hand gives; it scripts, fx-traces, exports with a dynamic batch
-(``torch.export``, ONNX) and compiles with ``fullgraph=True``; codegen writes the ``Transformer``
-spec and refuses the stack with a clear error.
+(``torch.export``, ONNX) and compiles with ``fullgraph=True``; codegen writes both specs,
+the stacks as torch constructs them (a layer, then ``num_layers`` copies).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from archspec.backends.codegen import generate_source  # noqa: E402
 from archspec.backends.export import example_inputs, io_names  # noqa: E402
 from archspec.cli import main  # noqa: E402
 from archspec.compiler.pipeline import compile_spec  # noqa: E402
-from archspec.errors import SpecError, UsageError  # noqa: E402
+from archspec.errors import SpecError  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent))
 from test_codegen import import_file, ruff_clean  # noqa: E402
@@ -155,12 +155,17 @@ def test_codegen_writes_the_transformer(tmp_path: Path) -> None:
     torch.testing.assert_close(run(generated, inputs), run(model, inputs), rtol=0, atol=0)
 
 
-def test_codegen_refuses_a_stack_with_a_clear_error(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    with pytest.raises(UsageError, match="cannot write source for 'encoder'"):
-        generate_source(compile_spec(ENCODER))
-    assert main(["codegen", str(ENCODER), "-o", str(tmp_path / "x.py")]) == 2
-    err = capsys.readouterr().err
-    assert "use archspec.build()" in err and "Traceback" not in err
+def test_codegen_writes_a_stack_as_torch_constructs_it(tmp_path: Path) -> None:
+    compiled, model = built(ENCODER)
+    source = generate_source(compiled, origin=ENCODER.name)
+    assert "nn.TransformerEncoder(\n" in source and "nn.TransformerEncoderLayer(" in source
+    file = tmp_path / "encoder.py"
+    file.write_text(source)
+    ruff_clean(file)
+    generated = import_file(file).TextEncoder().eval()
+    generated.load_state_dict(model.state_dict(), strict=True)
+    inputs = example_inputs(compiled, batch=3, seed=1)
+    torch.testing.assert_close(run(generated, inputs), run(model, inputs), rtol=0, atol=0)
 
 
 # -- errors in specs --------------------------------------------------------------------------

@@ -151,6 +151,9 @@ class _Writer:
     def layer_call(self, node: Node) -> Call:
         layer = node.layer
         torch_name = layer.torch_name or layer.type_name()
+        construction = layer.construction(node.input_shapes or [])
+        if construction is not None:
+            return _nn_names(pysource.op_expression(construction, []))
         if type(layer).build is not Layer.build:
             self.unsupported(node, "builds a custom module (its layer type overrides build())")
         # torch.nn classes read as nn.Conv2d, as in hand-written models; others by their module path
@@ -202,6 +205,14 @@ class _Writer:
         doc = getattr(block, "doc", None)
         head = f"{module.block}({args})."
         return f"{head}\n\n{doc}" if doc else head
+
+
+def _nn_names(call: Any) -> Any:
+    """``torch.nn.X(...)`` calls written ``nn.X(...)``, as in hand-written models."""
+    if not isinstance(call, Call):
+        return call
+    func = "nn." + call.func.removeprefix("torch.nn.") if call.func.startswith("torch.nn.") else call.func
+    return Call(func, tuple(_nn_names(a) for a in call.args), tuple((k, _nn_names(v)) for k, v in call.kwargs))
 
 
 def _is_positional(parameter: inspect.Parameter) -> bool:

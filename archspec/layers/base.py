@@ -422,12 +422,23 @@ class Layer(NodeFields):
         kwargs = {**self.inferred(inputs), **self.args()}
         return {k: tuple(v) if isinstance(v, list) else v for k, v in kwargs.items()}
 
+    def construction(self, inputs: list[Shape]) -> "Op | None":
+        """Where the module is not ``torch_name(**torch_kwargs)``: its constructor call as an
+        :class:`Op` (``nn.TransformerEncoder(nn.TransformerEncoderLayer(...), num_layers=6)``), which
+        the builder runs and codegen writes. None: the plain call."""
+        return None
+
     def build(self, inputs: list[Shape]) -> "nn.Module":
         """Construct the torch module (imports torch, or ``torch_module``, lazily)."""
         if self.functional:
             raise TypeError(f"'{self.type_name()}' is a function in the generated forward, not a module")
         import importlib
 
+        construction = self.construction(inputs)
+        if construction is not None:
+            from archspec.backends.torch_backend import run_op
+
+            return run_op(construction, [])  # type: ignore[no-any-return]
         module = importlib.import_module(self.torch_module)
         return getattr(module, self.torch_name or self.type_name())(**self.torch_kwargs(inputs))
 

@@ -389,22 +389,21 @@ class _Stack(_TransformerArgs):
     def label(self) -> str:
         return f"{self.num_layers}x {super().label()}"
 
-    def build(self, inputs: list[Shape]) -> "nn.Module":
-        """The layer, then the stack of ``num_layers`` copies (torch deep-copies it)."""
-        from torch import nn
-
+    def construction(self, inputs: list[Shape]) -> Op:
+        """The layer, then the stack of ``num_layers`` copies of it (torch deep-copies it)."""
         kwargs = self.torch_kwargs(inputs)
-        layer = getattr(nn, self.layer_class)(**kwargs)
-        norm = None
+        layer = Op(f"torch.nn.{self.layer_class}", (), tuple(kwargs.items()))
+        stack = tuple((k, v) for k, v in self.args().items() if k in self.stack_kwargs())
         if self.norm is True:
-            norm = nn.LayerNorm(
-                kwargs["d_model"], eps=kwargs.get("layer_norm_eps", 1e-5), bias=kwargs.get("bias", True)
-            )
-        stack = {k: v for k, v in self.args().items() if k in self.stack_kwargs()}
+            options = (("eps", kwargs.get("layer_norm_eps", 1e-5)), ("bias", kwargs.get("bias", True)))
+            stack += (("norm", Op("torch.nn.LayerNorm", (kwargs["d_model"],), options)),)
+        return Op(f"torch.nn.{self.type_name()}", (layer,), stack)
+
+    def build(self, inputs: list[Shape]) -> "nn.Module":
         with warnings.catch_warnings():
             # torch notes that a pre-norm stack never packs nested tensors (its default asks it to)
             warnings.filterwarnings("ignore", message="enable_nested_tensor is True")
-            return getattr(nn, self.type_name())(layer, norm=norm, **stack)
+            return super().build(inputs)
 
 
 @register
