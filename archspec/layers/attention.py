@@ -60,6 +60,21 @@ FORWARD_FIELDS = frozenset({"need_weights", "average_attn_weights", "is_causal"}
 """Fields that are arguments of ``forward``, not of the constructor."""
 
 
+def attention_params(embed: int, kdim: int, vdim: int, *, bias: bool, bias_kv: bool = False) -> int:
+    """``nn.MultiheadAttention``'s parameters: one packed ``in_proj_weight`` (3E, E) when key and value
+    have E features (else three projections), ``out_proj``, the biases, ``bias_k``/``bias_v``."""
+    packed = kdim == embed and vdim == embed
+    params = (3 * embed * embed if packed else embed * (embed + kdim + vdim)) + embed * embed
+    return params + (4 * embed if bias else 0) + (2 * embed if bias_kv else 0)
+
+
+def attention_flops(target: int, source: int, embed: int, kdim: int, vdim: int) -> int:
+    """What FlopCounterMode counts for one call on CPU with ``need_weights=False``: the query and
+    output projections over ``target`` rows, key and value over ``source`` rows; torch's fused
+    attention kernel, which FlopCounterMode has no formula for, counts nothing."""
+    return 4 * target * embed * embed + 2 * source * (kdim + vdim) * embed
+
+
 def _mask_error(message: str, hint: str, field: str | None = None) -> LayerError:
     return LayerError(message, hint=hint, field=field)
 
@@ -162,11 +177,8 @@ class MultiheadAttention(Layer):
         return self._result(length, source, embed, kdim, vdim, heads)
 
     def _result(self, length: int, source: int, embed: int, kdim: int, vdim: int, heads: int) -> LayerResult:
-        packed = kdim == embed and vdim == embed
-        params = (3 * embed * embed if packed else embed * (embed + kdim + vdim)) + embed * embed
-        params += 4 * embed if self.bias else 0
-        params += 2 * embed if self.add_bias_kv else 0
-        flops = 2 * length * embed * embed * 2 + 2 * source * (kdim + vdim) * embed
+        params = attention_params(embed, kdim, vdim, bias=bool(self.bias), bias_kv=bool(self.add_bias_kv))
+        flops = attention_flops(length, source, embed, kdim, vdim)
         output = (length, embed)
         if not self.need_weights:
             return LayerResult(output, params, 0, flops=flops)

@@ -48,6 +48,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from pydantic import Field
 
 from archspec.errors import LayerError
+from archspec.layers.attention import attention_flops, attention_params
 from archspec.layers.base import (
     CALL_MODULE,
     Arg,
@@ -80,18 +81,6 @@ ATTENTION_MASKS = frozenset({"src_mask", "mask", "tgt_mask", "memory_mask"})
 
 
 # -- counts ---------------------------------------------------------------------------------
-
-
-def attention_params(embed: int, bias: bool) -> int:
-    """``nn.MultiheadAttention(embed, nhead, bias=bias)``: ``in_proj_weight`` (3E, E), ``out_proj`` (E, E), biases."""
-    return 4 * embed * embed + (4 * embed if bias else 0)
-
-
-def attention_flops(target: int, source: int, embed: int) -> int:
-    """What FlopCounterMode counts for one ``nn.MultiheadAttention`` call on CPU (``need_weights=False``):
-    the query projection over ``target`` rows, key and value over ``source`` rows, the output over
-    ``target``; the fused attention kernel counts nothing."""
-    return 2 * embed * embed * (2 * target + 2 * source)
 
 
 def _norm_params(embed: int, bias: bool) -> int:
@@ -283,20 +272,22 @@ class _TransformerArgs(Layer):
 
 def _encoder_layer_counts(width: int, hidden: int, bias: bool) -> tuple[int, int]:
     macs = _feedforward_params(width, hidden, bias) + 2 * _norm_params(width, bias)
-    return attention_params(width, bias) + macs, macs
+    return attention_params(width, width, width, bias=bias) + macs, macs
 
 
 def _decoder_layer_counts(width: int, hidden: int, bias: bool) -> tuple[int, int]:
     macs = _feedforward_params(width, hidden, bias) + 3 * _norm_params(width, bias)
-    return 2 * attention_params(width, bias) + macs, macs
+    return 2 * attention_params(width, width, width, bias=bias) + macs, macs
 
 
 def _encoder_layer_flops(length: int, width: int, hidden: int) -> int:
-    return attention_flops(length, length, width) + 4 * length * width * hidden
+    return attention_flops(length, length, width, width, width) + 4 * length * width * hidden
 
 
 def _decoder_layer_flops(target: int, source: int, width: int, hidden: int) -> int:
-    attention = attention_flops(target, target, width) + attention_flops(target, source, width)
+    attention = attention_flops(target, target, width, width, width) + attention_flops(
+        target, source, width, width, width
+    )
     return attention + 4 * target * width * hidden
 
 
