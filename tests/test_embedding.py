@@ -165,3 +165,45 @@ def test_embedding_refuses_float_input_and_a_float_layer_refuses_ids() -> None:
     with pytest.raises(SpecError, match="takes float tensors, but its input is int64") as info:
         archspec.load(no_embedding)
     assert "Embedding" in str(info.value)
+
+
+BAGS = """
+archspec: 1
+name: bags
+inputs: {ids: {shape: [7], dtype: int64, range: [0, 20]}, weights: {shape: [7]}}
+layers:
+  - {id: weighted, type: EmbeddingBag, num_embeddings: 20, embedding_dim: 4, mode: sum,
+     inputs: {input: ids, per_sample_weights: weights}}
+  - {id: averaged, type: EmbeddingBag, num_embeddings: 20, embedding_dim: 4, inputs: [ids]}
+  - {id: both, type: add, inputs: [weighted, averaged]}
+  - {id: fc, type: Linear, out_features: 2}
+"""
+
+
+def test_embedding_bags_script_trace_and_export() -> None:
+    model = archspec.build(archspec.load(BAGS)).eval()
+    inputs = (torch.randint(0, 20, (3, 7)), torch.rand(3, 7))
+    expected = model(*inputs)
+    torch.testing.assert_close(torch.jit.script(model)(*inputs), expected)
+    torch.testing.assert_close(torch.fx.symbolic_trace(model)(*inputs), expected)
+    torch.testing.assert_close(torch.export.export(model, inputs).module()(*inputs), expected)
+
+
+@pytest.mark.slow
+def test_embedding_bags_export_to_onnx() -> None:
+    onnx = pytest.importorskip("onnx")
+    pytest.importorskip("onnxscript")
+    from onnx.reference import ReferenceEvaluator
+
+    from archspec.backends.export import onnx_bytes
+
+    model = archspec.build(archspec.load(BAGS)).eval()
+    inputs = (torch.randint(0, 20, (3, 7)), torch.rand(3, 7))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        proto = onnx.load_from_string(onnx_bytes(model, inputs))
+    onnx.checker.check_model(proto, full_check=True)
+    feeds = {i.name: t.numpy() for i, t in zip(proto.graph.input, inputs, strict=True)}
+    (actual,) = ReferenceEvaluator(proto).run(None, feeds)
+    with torch.no_grad():
+        torch.testing.assert_close(torch.from_numpy(actual), model(*inputs), rtol=1e-4, atol=1e-5)
