@@ -157,3 +157,5 @@ def test_a_patch_size_that_does_not_divide_the_image_is_refused() -> None:
     with pytest.raises(archspec.SpecError) as info:
         archspec.load(SPEC, image_size=30, patch_size=8)
     assert "patch_remainder" in str(info.value) and "image_size % patch_size" in str(info.value)
+    (diagnostic,) = info.value.diagnostics
+    assert diagnostic.hint == "image_size must be a multiple of patch_size"  # the declaration's doc says the fix

@@ -694,7 +694,7 @@ class Elaborator:
                 value = self.evaluate(decl.default, vars, where)
             if problem := decl.check(value):
                 line = self.source.position(("blocks", block, "params", key))[0]
-                hint = f"'{key}' is declared on line {line} as {decl.type}"
+                hint = f"'{key}' is declared on line {line} as {decl.type}" + (f" ({decl.doc})" if decl.doc else "")
                 self.error("bad-value", f"block '{block}' parameter '{key}': {problem}", where, hint)
                 raise _Skip
             vars[key] = coerce(decl, value)

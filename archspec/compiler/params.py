@@ -45,6 +45,8 @@ class Declared:
     choices: list[Any] | None = None
     minimum: float | None = None
     maximum: float | None = None
+    doc: str | None = None
+    """What the parameter means: the hint when a value does not fit."""
 
     def check(self, value: Any) -> str | None:
         """None when ``value`` fits the declaration, else what was expected."""
@@ -64,7 +66,14 @@ def declare(name: str, written: Any) -> Declared:
     if isinstance(written, ParamDecl):
         kind = written.type or _type_of(written.default)
         return Declared(
-            name, written.default, kind, written.default is None, written.choices, written.minimum, written.maximum
+            name,
+            written.default,
+            kind,
+            written.default is None,
+            written.choices,
+            written.minimum,
+            written.maximum,
+            written.doc,
         )
     return Declared(name, written, _type_of(written), written is None)
 
@@ -161,7 +170,7 @@ def bind_params(
                 errors.append(source.diagnostic("expression", str(exc), where, hint=exc.hint))
                 continue
             if problem := decl.check(value):
-                errors.append(source.diagnostic("bad-param", f"parameter '{name}': {problem}", where))
+                errors.append(source.diagnostic("bad-param", f"parameter '{name}': {problem}", where, hint=decl.doc))
                 continue
         values[name] = coerce(decl, value)
     if errors:
@@ -192,7 +201,8 @@ def _override(decl: Declared, given: Any) -> tuple[Any, str | None]:
 
 def _declared_hint(decl: Declared) -> str:
     extra = f", choices {', '.join(map(_show, decl.choices))}" if decl.choices else ""
-    return f"'{decl.name}' is declared here as {decl.type}{extra}"
+    meaning = f" ({decl.doc})" if decl.doc else ""
+    return f"'{decl.name}' is declared here as {decl.type}{extra}{meaning}"
 
 
 def _check_override_names(overrides: dict[str, Any], declared: dict[str, Declared], source: Source) -> None:
