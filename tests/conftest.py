@@ -7,15 +7,27 @@ from collections.abc import Iterator
 import pytest
 
 
-@pytest.fixture
-def one_thread() -> Iterator[None]:
-    """Run torch on one thread (the trainer tests compare runs bit for bit, and CI has 2 cores)."""
+def _torch_on_one_thread() -> Iterator[None]:
     import torch
 
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
+
+@pytest.fixture
+def one_thread() -> Iterator[None]:
+    """Run torch on one thread (the trainer tests compare runs bit for bit, and CI has 2 cores)."""
+    yield from _torch_on_one_thread()
+
+
+@pytest.fixture(scope="module")
+def module_one_thread() -> Iterator[None]:
+    """One torch thread for a whole contract module: on tiny tensors torch's thread pool only adds
+    wake-up latency (and oversubscribes the cores under xdist). Use with
+    ``pytestmark = pytest.mark.usefixtures("module_one_thread")``."""
+    yield from _torch_on_one_thread()
 
 
 @pytest.fixture

@@ -66,13 +66,7 @@ COVERED_ELSEWHERE = {
 """Module types with several or non-float inputs or several outputs, and the file whose torch contract covers each."""
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread() -> Any:
-    """Tiny tensors: torch's thread pool only adds wake-up latency (and oversubscribes under xdist)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("module_one_thread")
 
 
 def single_input(cls: type[Layer]) -> bool:

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -48,12 +47,7 @@ Case = tuple[str, dict[str, Any], tuple[int, ...], str, dict[str, tuple[int, ...
 """(type, arguments, per-sample input shape, its dtype, initial states by role: per-sample shapes)."""
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread() -> Iterator[None]:
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("module_one_thread")
 
 
 def one_in(draw: st.DrawFn, n: int) -> bool:

@@ -45,12 +45,7 @@ BATCH = 7
 OPS = sorted(n for n, c in layer_types().items() if c.functional or c.stored)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread() -> Any:
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("module_one_thread")
 
 
 def sample(t: TensorType) -> Any:

@@ -64,12 +64,7 @@ Inputs = dict[str, TensorType]
 Case = tuple[str, dict[str, Any], Inputs]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread() -> Any:
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("module_one_thread")
 
 
 # -- the strategy ----------------------------------------------------------------------------
