@@ -238,9 +238,13 @@ def _small_model(spec: str) -> tuple[torch.nn.Module, torch.Tensor]:
 def test_tensor_op_specs_script_and_trace(spec: str) -> None:
     """Chunks, transposes, permutes, a mean over dims and a learned layer scale: the exported TorchScript
     is scripted (not traced), and it and fx's trace compute what the model computes (on a small input)."""
+    assert_scripts_and_traces(*_small_model(spec))
+
+
+def assert_scripts_and_traces(model: torch.nn.Module, x: torch.Tensor) -> None:
+    """The exported TorchScript is scripted (not traced); it and fx's trace compute what the model does."""
     from archspec.backends.export import torchscript_bytes
 
-    model, x = _small_model(spec)
     data, how = torchscript_bytes(model, x)
     assert how == "scripted"
     with warnings.catch_warnings():

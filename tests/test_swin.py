@@ -179,23 +179,13 @@ def test_small_variant_trains_like_torchvision() -> None:
 
 def test_small_variant_scripts_and_traces() -> None:
     """The held-tensor operations (the bias gather, the mask) script and fx-trace like any other node."""
-    from archspec.backends.export import torchscript_bytes
+    from test_export import assert_scripts_and_traces
 
     overrides = SMALL["two stages"]
     torch.manual_seed(0)
     model = archspec.build(SPEC, **overrides).eval()
     x = torch.randn(2, 3, *overrides["image_size"], generator=torch.Generator().manual_seed(1))
-    data, how = torchscript_bytes(model, x)
-    assert how == "scripted"
-    import io
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        scripted = torch.jit.load(io.BytesIO(data))
-    with torch.no_grad():
-        expected = model(x)
-        torch.testing.assert_close(scripted(x), expected)
-        torch.testing.assert_close(torch.fx.symbolic_trace(model)(x), expected)
+    assert_scripts_and_traces(model, x)
 
 
 def test_maps_the_windows_do_not_tile_are_padded_where_torchvision_pads() -> None:
