@@ -161,12 +161,15 @@ async def test_hover_on_a_block_use_shows_its_parameters(client: LanguageClient,
     uri = uri_of("hover-block.yaml")
     await open_buffer(client, uri, RESNET18)
     shown = await _hover(client, uri, where(RESNET18, "id: layer2", offset=5))
-    rows = {line.split(" | ")[0].strip("| "): line for line in shown.splitlines() if line.startswith("| layer2")}
-    assert set(rows) == {"layer2", "layer2.0", "layer2.1"}
-    assert "channels=128, stride=2" in rows["layer2.0"] and "channels=128, stride=1" in rows["layer2.1"]
-    assert "[64, 56, 56] | [128, 28, 28]" in rows["layer2.0"]
     layer2 = [n for n in resnet18.nodes if n.path.startswith("layer2.")]
-    assert f"{sum(n.result.params for n in layer2):,}" in rows["layer2"]
+    head, _, copies = shown.partition("2 copies of `block BasicBlock`:")
+    assert head.startswith("**layer2** `group`") and "input `[64, 56, 56]` → output `[128, 28, 28]`" in head
+    assert f"params {sum(n.result.params for n in layer2):,} · mult-adds {sum(n.result.macs for n in layer2):,}" in head
+    rows = {line.split(" | ")[0].strip("| "): line for line in copies.splitlines() if line.startswith("| layer2")}
+    assert set(rows) == {"layer2.0", "layer2.1"}
+    assert "| block BasicBlock" not in rows["layer2.0"]  # the kind is in the header
+    assert "channels=128, stride=2 | [64, 56, 56] | [128, 28, 28]" in rows["layer2.0"]
+    assert "channels=128, stride=1 | [128, 28, 28] | [128, 28, 28]" in rows["layer2.1"]
     close(client, uri)
 
 

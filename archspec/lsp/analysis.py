@@ -41,8 +41,6 @@ class Analysis:
     is_spec: bool
     diagnostics: list[Diagnostic] = field(default_factory=list)
     compiled: CompiledSpec | None = None
-    data: Any = None
-    """The plain YAML data (None when the YAML does not parse)."""
     tokens: Tokens = field(default_factory=Tokens)
     evaluated: dict[Path_, list[Any]] = field(default_factory=dict)
     """What each ``${...}`` evaluated to, by the data path it was written at (one entry per instance)."""
@@ -51,6 +49,11 @@ class Analysis:
     internal_error: str | None = None
     cache: dict[str, Any] = field(default_factory=dict)
     """What the features derive from the analysis once (the index of names)."""
+
+    @cached_property
+    def data(self) -> Any:
+        """The plain YAML data (None when the YAML does not parse); read when a feature first needs it."""
+        return _parse(self.text, self.file)
 
     @cached_property
     def text_lines(self) -> list[str]:
@@ -73,12 +76,20 @@ class RecordingElaborator(Elaborator):
         return result
 
 
-def is_spec_text(text: str, data: Any) -> bool:
-    """An archspec spec: a mapping with an ``archspec`` key; a buffer that does not parse counts when a
-    line starts with ``archspec:`` (a spec being typed keeps its diagnostics)."""
-    if isinstance(data, dict):
-        return "archspec" in data
-    return data is None and _SPEC_KEY.search(text) is not None
+def is_spec_text(text: str) -> bool:
+    """An archspec spec: a mapping with an ``archspec`` key. A line that starts with ``archspec:`` says so
+    without parsing, also while the rest is half-typed (a spec being typed keeps its diagnostics)."""
+    if _SPEC_KEY.search(text):
+        return True
+    data = _parse(text, "<buffer>")
+    return isinstance(data, dict) and "archspec" in data
+
+
+def _parse(text: str, file: str) -> Any:
+    try:
+        return parse_yaml(text, file)[0]
+    except ArchspecError:
+        return None
 
 
 def analyze(text: str, file: str, *, budget: Budget = DEFAULT_BUDGET) -> Analysis:
@@ -90,11 +101,7 @@ def analyze(text: str, file: str, *, budget: Budget = DEFAULT_BUDGET) -> Analysi
 
 
 def _analyze(text: str, file: str, budget: Budget) -> Analysis:
-    try:
-        data = parse_yaml(text, file, budget=budget)[0]
-    except ArchspecError:
-        data = None
-    analysis = Analysis(text, file, is_spec_text(text, data), data=data)
+    analysis = Analysis(text, file, is_spec_text(text))
     if not analysis.is_spec:
         return analysis
     analysis.tokens = index_tokens(text, limit=2 * budget.max_yaml_values)

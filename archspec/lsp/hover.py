@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from archspec.compiler.ir import CompiledSpec
-from archspec.lsp.analysis import Analysis
-from archspec.lsp.facts import Facts, facts, spec_node
+from archspec.lsp.analysis import Analysis, Instance
+from archspec.lsp.facts import Facts, facts, outermost, spec_node
 from archspec.lsp.text import Pos, Span, Token
 from archspec.spec.expressions import EXPRESSION, ExpressionError, substitute
 from archspec.spec.source import Path_
@@ -34,28 +34,37 @@ def hover(analysis: Analysis, pos: Pos) -> tuple[str, Span] | None:
     return node_hover(analysis.compiled, instances), analysis.tokens.values.get(path, token.span)
 
 
-def node_hover(compiled: CompiledSpec, instances: list[Any]) -> str:
-    rows = [facts(compiled, i) for i in instances]
-    first = rows[0]
-    if len(rows) == 1:
+def node_hover(compiled: CompiledSpec, instances: list[Instance]) -> str:
+    """One instance: its facts. A repeat's group: its facts, then one row per copy. A node of a block
+    (or inside a repeat): one row per instance, then the totals."""
+    outer = outermost(instances)
+    if len(outer) == 1:
+        first = facts(compiled, outer[0])
         lines = [f"**{first.path}** `{first.kind}`"]
         if first.args:
             lines.append(f"parameters: `{first.args}`")
-        lines.append(f"input `{first.inputs}` → output `{first.output}`")
-        lines.append(_counts(first))
+        lines += [f"input `{first.inputs}` → output `{first.output}`", _counts(first)]
+        copies = [i for i in instances if i is not outer[0]]
+        if copies:
+            kinds = ", ".join(sorted({facts(compiled, c).kind for c in copies}))
+            lines.append(f"{len(copies)} copies of `{kinds}`:\n\n" + _table(compiled, copies))
         return "\n\n".join(lines)
-    kinds = sorted({r.kind for r in rows})
-    lines = [f"`{', '.join(kinds)}`: {len(rows)} instances", ""]
+    rows = [facts(compiled, i) for i in outer]
+    kinds = ", ".join(sorted({r.kind for r in rows}))
+    total = Facts("", "", "", "", sum(r.params for r in rows), sum(r.macs for r in rows), sum(r.flops for r in rows))
+    return f"`{kinds}`: {len(rows)} instances\n\n" + _table(compiled, outer) + "\n\nall instances: " + _counts(total)
+
+
+def _table(compiled: CompiledSpec, instances: list[Instance]) -> str:
+    rows = [facts(compiled, i) for i in instances]
     has_args = any(r.args for r in rows)
     header = ["instance", *(["parameters"] if has_args else []), "input", "output", "params", "mult-adds", "FLOPs"]
-    lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for row in rows[:MAX_ROWS]:
         cells = [row.path, *([row.args] if has_args else []), row.inputs, row.output]
         lines.append("| " + " | ".join([*cells, f"{row.params:,}", f"{row.macs:,}", f"{row.flops:,}"]) + " |")
     if len(rows) > MAX_ROWS:
         lines.append(f"\n… and {len(rows) - MAX_ROWS} more")
-    total = Facts("", "", "", "", sum(r.params for r in rows), sum(r.macs for r in rows), sum(r.flops for r in rows))
-    lines.append("\nall instances: " + _counts(total))
     return "\n".join(lines)
 
 

@@ -80,7 +80,7 @@ class ArchspecServer(LanguageServer):
             version, text = document.version, document.text
             analysis = await loop.run_in_executor(self.compiler, analyze, text, document.file)
             document.analysis, document.analyzed = analysis, version
-            if analysis.data is not None or not analysis.is_spec:
+            if analysis.tokens.complete or not analysis.is_spec:
                 document.structure = analysis
             if analysis.internal_error:
                 self.window_log_message(types.LogMessageParams(types.MessageType.Error, analysis.internal_error))
