@@ -41,14 +41,33 @@ class Analysis:
     is_spec: bool
     diagnostics: list[Diagnostic] = field(default_factory=list)
     compiled: CompiledSpec | None = None
-    tokens: Tokens = field(default_factory=Tokens)
-    evaluated: dict[Path_, list[Any]] = field(default_factory=dict)
-    """What each ``${...}`` evaluated to, by the data path it was written at (one entry per instance)."""
+    recorded: list[tuple[Path_, Any]] = field(default_factory=list)
+    """Each ``${...}`` evaluation, in order: the data path it was written at, and its value."""
     instances: dict[Path_, list[Instance]] = field(default_factory=dict)
     """The nodes and modules each spec node became, by its data path (a block's nodes: one per use)."""
     internal_error: str | None = None
     cache: dict[str, Any] = field(default_factory=dict)
     """What the features derive from the analysis once (the index of names)."""
+
+    @cached_property
+    def tokens(self) -> Tokens:
+        """Every token's span and path: diagnostics' ranges, and where the cursor is (made on first use)."""
+        return index_tokens(self.text, limit=2 * DEFAULT_BUDGET.max_yaml_values) if self.is_spec else Tokens()
+
+    @cached_property
+    def evaluated(self) -> dict[Path_, list[Any]]:
+        """What each ``${...}`` evaluated to, by data path: one value per instance (the first :data:`MAX_RECORDED`)."""
+        found: dict[Path_, list[Any]] = {}
+        for path, value in self.recorded:
+            kept = found.setdefault(path, [])
+            if len(kept) < MAX_RECORDED:
+                kept.append(value)
+        return found
+
+    def warm(self) -> Analysis:
+        """Make what the features read, off the event loop (after the diagnostics went out)."""
+        _ = self.tokens, self.data, self.evaluated, self.text_lines
+        return self
 
     @cached_property
     def data(self) -> Any:
@@ -64,15 +83,13 @@ class Analysis:
 class RecordingElaborator(Elaborator):
     """The elaboration pass, remembering each evaluated expression's value by data path."""
 
-    def __init__(self, *args: Any, values: dict[Path_, list[Any]], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, record: list[tuple[Path_, Any]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.values = values
+        self.keep = record.append
 
     def evaluate(self, value: Any, vars: dict[str, Any], path: Path_) -> Any:
         result = super().evaluate(value, vars, path)
-        kept = self.values.setdefault(path, [])
-        if len(kept) < MAX_RECORDED:
-            kept.append(result)
+        self.keep((path, result))  # bounded: the budget bounds evaluations
         return result
 
 
@@ -104,9 +121,8 @@ def _analyze(text: str, file: str, budget: Budget) -> Analysis:
     analysis = Analysis(text, file, is_spec_text(text))
     if not analysis.is_spec:
         return analysis
-    analysis.tokens = index_tokens(text, limit=2 * budget.max_yaml_values)
     try:
-        compiled = compile_text(text, file, allow_errors=True, budget=budget, elaborator=_recorder(analysis.evaluated))
+        compiled = compile_text(text, file, allow_errors=True, budget=budget, elaborator=_recorder(analysis.recorded))
     except ArchspecError as exc:
         analysis.diagnostics = exc.diagnostics
         return analysis
@@ -116,9 +132,9 @@ def _analyze(text: str, file: str, budget: Budget) -> Analysis:
     return analysis
 
 
-def _recorder(record: dict[Path_, list[Any]]) -> Any:
+def _recorder(record: list[tuple[Path_, Any]]) -> Any:
     def make(*args: Any, **kwargs: Any) -> Elaborator:
-        return RecordingElaborator(*args, values=record, **kwargs)
+        return RecordingElaborator(*args, record=record, **kwargs)
 
     return make
 

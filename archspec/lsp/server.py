@@ -29,8 +29,9 @@ from archspec.lsp.diagnostics import to_lsp, to_range
 from archspec.lsp.hover import hover
 from archspec.lsp.text import Lines, Pos, Span
 
-DEBOUNCE_S = 0.01
-"""Wait this long after an edit before compiling, so a burst of keystrokes compiles once."""
+DEBOUNCE_S = 0.0
+"""Wait this long after an edit before compiling. Zero: the compile starts at once, and the edits that
+arrive while it runs are coalesced into the next one (a burst of keystrokes compiles twice, not per key)."""
 WAIT_S = 2.0
 """How long a request waits for the compile of its text before answering from the latest one."""
 WARM_UP = (
@@ -79,13 +80,14 @@ class ArchspecServer(LanguageServer):
         while document.analyzed != document.version and self.documents.get(document.uri) is document:
             version, text = document.version, document.text
             analysis = await loop.run_in_executor(self.compiler, analyze, text, document.file)
+            if version == document.version:
+                self.publish(document, analysis, version)
+            await loop.run_in_executor(self.compiler, analysis.warm)
             document.analysis, document.analyzed = analysis, version
             if analysis.tokens.complete or not analysis.is_spec:
                 document.structure = analysis
             if analysis.internal_error:
                 self.window_log_message(types.LogMessageParams(types.MessageType.Error, analysis.internal_error))
-            if version == document.version:
-                self.publish(document, analysis, version)
             self._wake(document)
 
     def publish(self, document: Document, analysis: Analysis, version: int) -> None:
