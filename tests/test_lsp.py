@@ -256,6 +256,20 @@ async def test_completion_in_block_style_nodes(client: LanguageClient) -> None:
     text = RESNET18.replace("          - {type: BatchNorm2d}", "          - type: BatchNorm2d\n            |")
     arguments = await _complete_in(client, text, "|")
     assert {"eps", "momentum", "affine"} <= set(arguments) and arguments["eps"].detail == "default: 1e-05"
+    text = RESNET18.replace("  - {id: fc,", "  - |\n  - {id: fc,")  # a new item: its own keys, not flatten's
+    assert set(await _complete_in(client, text, "|")) == {
+        "type",
+        "use",
+        "layers",
+        "id",
+        "inputs",
+        "repeat",
+        "when",
+        "doc",
+    }
+    attention = "  - {id: attn, type: MultiheadAttention, num_heads: 2, inputs: {query: flatten, |}}\n  - {id: fc,"
+    roles = await _complete_in(client, RESNET18.replace("  - {id: fc,", attention), "|")
+    assert set(roles) == {"key", "value", "key_padding_mask", "attn_mask"}
 
 
 async def test_completion_of_blocks_and_their_parameters(client: LanguageClient) -> None:

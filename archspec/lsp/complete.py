@@ -25,6 +25,7 @@ from archspec.spec.source import Path_
 
 _TYPE_VALUE = re.compile(r"""(?:^|[\s{,])type:\s*["']?[A-Za-z0-9_]*$""")
 _USE_VALUE = re.compile(r"""(?:^|[\s{,])use:\s*["']?[A-Za-z0-9_]*$""")
+_ROLE_KEY = re.compile(r"""(?:^|[\s{,])inputs:\s*\{(?:[^}:]*:[^},]*,)*\s*[A-Za-z_]*$""")
 _FLOW_INPUTS = re.compile(r"""(?:^|[\s{,])inputs:\s*(?:\[[^\]]*|\{[^}]*:\s*["']?[\w.-]*)$""")
 _BLOCK_ITEM = re.compile(r"""^\s*-\s+["']?[\w.-]*$""")
 _BLOCK_KEY = re.compile(r"""^(\s*)(?:-\s+)?[A-Za-z_]\w*$|^(\s*)(?:-\s+)?$""")
@@ -59,6 +60,8 @@ def complete(lines: list[str], pos: Pos, structure: Analysis | None) -> list[Ite
     if _USE_VALUE.search(before):
         blocks = data.get("blocks")
         return [Item(str(name), "block", _doc(block)) for name, block in (blocks or {}).items()]
+    if _ROLE_KEY.search(before):
+        return _roles(lines, pos, before)
     if _FLOW_INPUTS.search(before) or (_BLOCK_ITEM.match(before) and _under_inputs(lines, pos[0])):
         return _node_ids(data, where, pos, structure)
     return _keys(lines, pos, before, data)
@@ -154,6 +157,16 @@ def _keys(lines: list[str], pos: Pos, before: str, data: dict[str, Any]) -> list
     return [_with_colon(i) for i in items if i.label not in written]
 
 
+def _roles(lines: list[str], pos: Pos, before: str) -> list[Item]:
+    """The names a layer takes its inputs by (``inputs: {query: ..., key: ...}``)."""
+    node = before[: before.rfind("inputs:")]
+    kind = dict(_KIND_OF.findall(_node_text(lines, pos, node, node.rfind("{") > node.rfind("}"))))
+    cls = layer_types().get(kind.get("type", ""))
+    roles = cls.input_roles if cls is not None else ()
+    written = set(re.findall(r"(\w+)\s*:", before[before.rfind("inputs:") + 7 :]))
+    return [Item(role, "key", "an input by name", insert=f"{role}: ") for role in roles if role not in written]
+
+
 def _arguments(type_name: str) -> list[Item]:
     """A layer type's arguments, with torch's defaults, as its Pydantic fields declare them."""
     cls = layer_types().get(type_name)
@@ -180,7 +193,8 @@ def _node_text(lines: list[str], pos: Pos, before: str, flow: bool) -> str:
         return line[before.rfind("{") :]
     indent = len(before) - len(before.lstrip(" -"))
     collected = [line]
-    for number in range(pos[0] - 1, -1, -1):  # up to the line that starts the item
+    starts_item = line.lstrip().startswith("-")
+    for number in range(pos[0] - 1, -1 if not starts_item else pos[0] - 1, -1):  # up to the item's first line
         above = lines[number]
         depth = len(above) - len(above.lstrip(" -"))
         if above.strip() and depth < indent:

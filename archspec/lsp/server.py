@@ -76,19 +76,26 @@ class ArchspecServer(LanguageServer):
 
     async def _compile_loop(self, document: Document) -> None:
         await asyncio.sleep(DEBOUNCE_S)
-        loop = asyncio.get_running_loop()
         while document.analyzed != document.version and self.documents.get(document.uri) is document:
-            version, text = document.version, document.text
-            analysis = await loop.run_in_executor(self.compiler, analyze, text, document.file)
-            if version == document.version:
-                self.publish(document, analysis, version)
-            await loop.run_in_executor(self.compiler, analysis.warm)
-            document.analysis, document.analyzed = analysis, version
-            if analysis.tokens.complete or not analysis.is_spec:
-                document.structure = analysis
-            if analysis.internal_error:
-                self.window_log_message(types.LogMessageParams(types.MessageType.Error, analysis.internal_error))
+            version = document.version
+            try:
+                await self._compile(document, version)
+            except Exception:  # a bug in this module: logged, and the document still gets answers
+                self.window_log_message(types.LogMessageParams(types.MessageType.Error, traceback.format_exc()))
+                document.analyzed = version
             self._wake(document)
+
+    async def _compile(self, document: Document, version: int) -> None:
+        loop = asyncio.get_running_loop()
+        analysis = await loop.run_in_executor(self.compiler, analyze, document.text, document.file)
+        if version == document.version and self.documents.get(document.uri) is document:
+            self.publish(document, analysis, version)
+        await loop.run_in_executor(self.compiler, analysis.warm)
+        document.analysis, document.analyzed = analysis, version
+        if analysis.tokens.complete or not analysis.is_spec:
+            document.structure = analysis
+        if analysis.internal_error:
+            self.window_log_message(types.LogMessageParams(types.MessageType.Error, analysis.internal_error))
 
     def publish(self, document: Document, analysis: Analysis, version: int) -> None:
         found = to_lsp(analysis, self.lines(analysis)) if analysis.is_spec else []
