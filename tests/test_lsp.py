@@ -101,6 +101,20 @@ async def test_diagnostics_underline_the_token(client: LanguageClient) -> None:
     close(client, uri)
 
 
+async def test_ranges_count_utf16_code_units(client: LanguageClient) -> None:
+    """LSP columns are UTF-16 code units by default: an emoji before the token counts twice."""
+    line = '  - {doc: "😀 é", id: c, type: Conv2d, out_channels: 4, kernel_size: 700}'
+    text = f"archspec: 1\nname: u\ninput: {{channels: 3, size: 8}}\nlayers:\n{line}\n"
+    uri = uri_of("utf16.yaml")
+    (published,) = await open_buffer(client, uri, text)
+    start = line.index("700")
+    assert (published.range.start.line, published.range.start.character) == (4, start + 1)  # + the emoji's 2nd unit
+    assert published.range.end.character - published.range.start.character == 3
+    hover = await _hover(client, uri, types.Position(4, line.index("Conv2d") + 1))
+    assert "`Conv2d`" in hover
+    close(client, uri)
+
+
 async def test_every_error_not_the_first(client: LanguageClient) -> None:
     text = RESNET18.replace("out_channels: 64, kernel_size: 7", "out_channels: 64, kernel_size: 7, strid: 2")
     text = text.replace("type: AdaptiveAvgPool2d", "type: AdaptiveAvgPool3x")
