@@ -137,6 +137,18 @@ async def test_half_typed_buffer_gets_a_yaml_diagnostic_then_clears(client: Lang
     close(client, uri)
 
 
+async def test_positions_past_the_text_get_empty_answers(client: LanguageClient) -> None:
+    uri = uri_of("past.yaml")
+    await open_buffer(client, uri, RESNET18)
+    far = types.Position(10_000, 10_000)
+    assert await client.text_document_hover_async(types.HoverParams(_doc(uri), far)) is None
+    assert await client.text_document_definition_async(types.DefinitionParams(_doc(uri), far)) is None
+    completion = await client.text_document_completion_async(types.CompletionParams(_doc(uri), far))
+    assert completion is not None and isinstance(completion, types.CompletionList)  # the top-level keys
+    assert {i.label for i in completion.items} >= {"archspec", "layers"}
+    close(client, uri)
+
+
 async def test_other_yaml_is_left_alone(client: LanguageClient) -> None:
     uri = uri_of("ci.yaml")
     text = "name: build\njobs: {test: {runs-on: linux, steps: [{uses: checkout}]}}\nlayers: 3\n"

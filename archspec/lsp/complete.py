@@ -58,8 +58,7 @@ def complete(lines: list[str], pos: Pos, structure: Analysis | None) -> list[Ite
     if _TYPE_VALUE.search(before):
         return [Item(name, "type") for name in layer_types()]
     if _USE_VALUE.search(before):
-        blocks = data.get("blocks")
-        return [Item(str(name), "block", _doc(block)) for name, block in (blocks or {}).items()]
+        return [Item(str(name), "block", _doc(block)) for name, block in _mapping(data.get("blocks")).items()]
     if _ROLE_KEY.search(before):
         return _roles(lines, pos, before)
     if _FLOW_INPUTS.search(before) or (_BLOCK_ITEM.match(before) and _under_inputs(lines, pos[0])):
@@ -188,7 +187,7 @@ def _arguments(type_name: str) -> list[Item]:
 
 def _node_text(lines: list[str], pos: Pos, before: str, flow: bool) -> str:
     """The text of the node the cursor is in: its flow mapping, or its block mapping's lines."""
-    line = lines[pos[0]]
+    line = lines[pos[0]] if pos[0] < len(lines) else ""
     if flow:
         return line[before.rfind("{") :]
     indent = len(before) - len(before.lstrip(" -"))
