@@ -4,6 +4,8 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 NODE_STAMP := $(VENV)/node/.installed
 PYTEST_ARGS ?=
+# a pip index with CPU-only torch wheels (PyTorch's install page names it); empty: pip's default index
+TORCH_INDEX ?=
 
 .PHONY: setup test test-fast demo lint format schema docs bench clean
 
@@ -12,6 +14,7 @@ setup: $(STAMP) $(NODE_STAMP)
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
+	$(if $(TORCH_INDEX),$(PY) -m pip install -q --index-url '$(TORCH_INDEX)' 'torch>=2.4' 'torchvision>=0.19')
 	$(PY) -m pip install -q -e '.[all,dev]'
 	@command -v dot >/dev/null 2>&1 || { (apt-get update -qq && apt-get install -y -qq graphviz) >/dev/null 2>&1 \
 		|| echo "warning: could not install Graphviz's 'dot'; archspec diagram will write .dot files only"; }

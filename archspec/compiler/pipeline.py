@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import gc
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -38,20 +35,7 @@ def compile_spec(
     literal parameter values (never expressions), checked against the declarations.
     """
     text, file = _read(spec, budget)
-    with _no_gc():
-        return _compile(text, file, overrides or {}, allow_errors, budget)
-
-
-@contextmanager
-def _no_gc() -> Iterator[None]:
-    """Compiling allocates many small, acyclic objects; the cyclic GC would make big specs superlinear."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
+    return _compile(text, file, overrides or {}, allow_errors, budget)
 
 
 def _compile(text: str, file: str, overrides: dict[str, Any], allow_errors: bool, budget: Budget) -> CompiledSpec:
