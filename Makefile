@@ -7,7 +7,7 @@ PYTEST_ARGS ?=
 # a pip index with CPU-only torch wheels (PyTorch's install page names it); empty: pip's default index
 TORCH_INDEX ?=
 
-.PHONY: setup test test-fast demo lint format schema docs bench clean
+.PHONY: setup test test-fast test-thorough demo lint format schema docs bench clean
 
 setup: $(STAMP) $(NODE_STAMP)
 
@@ -32,6 +32,10 @@ test: setup
 	$(PY) -m ruff format --check archspec tests bench
 	$(PY) -m mypy archspec
 	$(PY) -m pytest -q -n 2 $(PYTEST_ARGS)
+
+# every property test with ten times the examples (tests/hypothesis_profiles.py): before a release
+test-thorough: setup
+	ARCHSPEC_HYPOTHESIS_PROFILE=thorough $(PY) -m pytest -q -n 2 $(PYTEST_ARGS)
 
 test-fast: setup
 	$(PY) -m pytest -q -n 2 -m "not slow" $(PYTEST_ARGS)

@@ -18,6 +18,7 @@ from typing import Annotated, Any, Literal
 import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
+from hypothesis_profiles import examples
 from jsonschema import Draft202012Validator
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from spec_mutations import mutated_specs
@@ -104,7 +105,7 @@ def test_both_accept_shipped_specs(path: Path) -> None:
     assert pydantic_valid(data) and schema_valid(data)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(mutated_specs())
 def test_json_schema_and_pydantic_agree(data: Any) -> None:
     assert pydantic_valid(data) == schema_valid(data), json.dumps(data)[:2000]
