@@ -56,8 +56,7 @@ format: setup
 	$(PY) -m ruff check --fix archspec tests bench
 
 schema: setup
-	$(VENV)/bin/archspec schema -o schemas/archspec.schema.json
-	cp schemas/archspec.schema.json archspec/spec/archspec.schema.json
+	$(VENV)/bin/archspec schema -o archspec/spec/archspec.schema.json  # schemas/ links to it
 
 docs: setup
 	$(VENV)/bin/archspec docs specs -o docs/models
