@@ -200,7 +200,9 @@ def _toy_data(n: int = 256) -> InMemory:
     labels = torch.randint(0, 2, (n,), generator=generator)
     images = (torch.rand(n, 1, 4, 4, generator=generator) * 80).to(torch.uint8)
     images[labels == 1] += 150
-    pre = Preprocess(source_channels=1, source_size=[4, 4], channels=1, size=[4, 4], normalize={"mean": [0.5], "std": [0.5]})
+    pre = Preprocess(
+        source_channels=1, source_size=[4, 4], channels=1, size=[4, 4], normalize={"mean": [0.5], "std": [0.5]}
+    )
     return InMemory(images, labels, pre.pipeline())
 
 
@@ -273,3 +275,27 @@ def test_building_the_parser_does_not_import_torch() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=Path(__file__).parent.parent
     )
     assert result.stdout.strip() == "[]", result.stderr
+
+
+def test_tensorboard_scalars_beside_metrics_follow_the_checkpoint(tmp_path: Path) -> None:
+    pytest.importorskip("tensorboard")
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    spec = tiny_spec(tmp_path)
+    out = tmp_path / "out"
+    args = ["train", spec, "--data", "fake:32", "--epochs", "2", "--out", out, "--device", "cpu", "--tensorboard"]
+    assert cli(*args) == 0
+    assert cli(*args[:5], "3", *args[6:], "--resume") == 0  # one more epoch: the folder restarts from last.pt
+
+    def scalars() -> dict[str, list[tuple[int, float]]]:
+        (events,) = (out / "tensorboard").glob("events.out.tfevents.*")  # the resumed run replaced the old file
+        board = EventAccumulator(str(events))
+        board.Reload()
+        return {tag: [(e.step, e.value) for e in board.Scalars(tag)] for tag in board.Tags()["scalars"]}
+
+    found = scalars()
+    rows = metrics(out)
+    assert {"loss/train", "loss/val", "acc/train", "acc/val", "lr"} <= set(found)
+    for tag, key in (("loss/train", "train_loss"), ("loss/val", "val_loss"), ("acc/val", "val_acc")):
+        assert [step for step, _ in found[tag]] == [1, 2, 3]
+        assert [value for _, value in found[tag]] == pytest.approx([row[key] for row in rows], rel=1e-6)

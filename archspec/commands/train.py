@@ -110,11 +110,11 @@ def flags_of(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from archspec.compiler.pipeline import compile_spec
+    from archspec.api import load
     from archspec.train.runner import Interrupted, train
 
     limit = max_activation_bytes(args.max_activation_bytes, auto=True)
-    compiled = compile_spec(Path(args.spec), overrides=parse_overrides(args.overrides))
+    compiled = load(Path(args.spec), **parse_overrides(args.overrides))
     try:
         train(compiled, flags_of(args), out=args.out, resume=args.resume, max_activation_bytes=limit)
     except Interrupted as stop:

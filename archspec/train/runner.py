@@ -75,7 +75,14 @@ def train(
     dist, device = setup(settings.device)
     try:
         limit = activation_limit(max_activation_bytes, device)
-        return _train(compiled, settings, flags, dist, device, out=out, resume=resume, bar=bar, limit=limit)
+        out_dir = _out_dir(compiled.name, out, resume, dist, compiled.source.file)
+        with run_lock(out_dir, enabled=dist.is_main):
+            try:
+                return _train_locked(
+                    compiled, settings, flags, dist, device, out_dir=out_dir, resume=resume, bar=bar, limit=limit
+                )
+            except KeyboardInterrupt:
+                raise Interrupted(out_dir, _saved_epoch(out_dir / "last.pt")) from None
     except DataError as exc:
         raise _data_usage(exc) from None
     finally:
@@ -87,28 +94,6 @@ def _data_usage(exc: DataError) -> UsageError:
     message = str(exc).strip().splitlines()
     reason = next((line for line in reversed(message) if line.startswith(("DataError", "archspec"))), message[0])
     return usage("data", reason.removeprefix("archspec.train.data.DataError: "), file="<data>")
-
-
-def _train(
-    compiled: CompiledSpec,
-    settings: TrainConfig,
-    flags: dict[str, Any],
-    dist: Dist,
-    device: torch.device,
-    *,
-    out: str | None,
-    resume: bool,
-    bar: bool | None,
-    limit: int | None,
-) -> dict[str, Any]:
-    out_dir = _out_dir(compiled.name, out, resume, dist, compiled.source.file)
-    with run_lock(out_dir, enabled=dist.is_main):
-        try:
-            return _train_locked(
-                compiled, settings, flags, dist, device, out_dir=out_dir, resume=resume, bar=bar, limit=limit
-            )
-        except KeyboardInterrupt:
-            raise Interrupted(out_dir, _saved_epoch(out_dir / "last.pt")) from None
 
 
 class Interrupted(KeyboardInterrupt):
@@ -334,14 +319,12 @@ def evaluate_checkpoint(
 
     The checkpoint's stored parameters are literal values, passed as overrides under ``overrides``.
     """
-    from archspec.compiler.pipeline import compile_spec
+    from archspec.api import build, load
 
     payload = checkpoint.load(checkpoint_path)
-    saved_params = payload["spec"].get("params") or {}
-    probe = compile_spec(Path(spec) if not isinstance(spec, Path) else spec, overrides=overrides)
-    params = {k: v for k, v in saved_params.items() if k in probe.params}
-    params.update(overrides)
-    compiled = compile_spec(Path(spec), overrides=params) if params != overrides else probe
+    probe = load(Path(spec), **overrides)
+    params = {k: v for k, v in (payload["spec"].get("params") or {}).items() if k in probe.params} | overrides
+    compiled = load(Path(spec), **params) if params != overrides else probe
     saved = TrainConfig.model_validate(payload["settings"])
     check_trainable(compiled, "evaluate", saved.task)
     checkpoint.check_spec(payload, compiled, checkpoint_path, exact=False)
@@ -360,8 +343,6 @@ def evaluate_checkpoint(
     limit = activation_limit(max_activation_bytes, device)
     check_activation_memory(compiled, limit, batch=settings.batch_size, what="an evaluation batch")
     data = open_data(settings, compiled)
-    from archspec.api import build
-
     model = build(compiled, max_activation_bytes=None)  # checked above for the whole batch
     try:
         model.load_state_dict(payload["model"])
