@@ -68,9 +68,6 @@ class Preprocess(BaseModel):
     resize_mode: Literal["bilinear, antialias"] | None = None
     normalize: Normalize | None = None
 
-    def describe(self) -> dict[str, Any]:
-        return self.model_dump()
-
     def text(self) -> str:
         steps = ["pixels/255", self.convert or ""]
         if self.resize:
@@ -112,9 +109,6 @@ class TokenPrep(BaseModel):
     target: Literal["label", "next token"]
     windows: Literal["stream, stride length", "given"] | None = None
     """``--task lm``: a 1-d stream was cut into windows (stride: the length), or ``[N, L+1]`` windows were given."""
-
-    def describe(self) -> dict[str, Any]:
-        return self.model_dump()
 
     def text(self) -> str:
         cast = self.dtype if self.source_dtype == self.dtype else f"{self.source_dtype} cast to {self.dtype}"
@@ -238,7 +232,7 @@ class Data:
         sizes = {"train_size": len(self.train), "val_size": len(self.val)}  # type: ignore[arg-type]
         return DataRecord.model_validate(
             {"name": self.name, "root": self.root, **sizes, "num_classes": self.num_classes}
-            | {"classes": list(self.classes), "split": self.split, "preprocess": self.pre.describe()}
+            | {"classes": list(self.classes), "split": self.split, "preprocess": self.pre.model_dump()}
         ).model_dump()
 
 
@@ -680,7 +674,7 @@ def _adapt(values: list[float], channels: int) -> list[float]:
 
 def check_fit(raw: _Raw, pre: Preprocess, compiled: CompiledSpec, name: str, num_outputs: int | None) -> None:
     """Stop before the first step when the data does not fit the spec; each message names its fix."""
-    spec = compiled.spec
+    spec_input = compiled.spec.input if compiled.spec is not None else None
     source = compiled.source
     expected = tuple(compiled.input_shape)
     problems: list[Diagnostic] = []
@@ -701,7 +695,7 @@ def check_fit(raw: _Raw, pre: Preprocess, compiled: CompiledSpec, name: str, num
             fixes = []
             if {got[0], expected[0]} <= {1, 3}:
                 fixes.append(f"--channels {expected[0]} converts the images")
-            param = param_of(getattr(spec.input, "channels", None))
+            param = param_of(getattr(spec_input, "channels", None))
             if param:
                 fixes.append(f"--set {param}={got[0]} changes the spec")
             problems.append(
@@ -714,7 +708,7 @@ def check_fit(raw: _Raw, pre: Preprocess, compiled: CompiledSpec, name: str, num
             )
         if tuple(got[1:]) != tuple(expected[1:]):
             fixes = [f"--resize {','.join(map(str, expected[1:]))} resizes the images"] if len(got) == 3 else []
-            size_field = getattr(spec.input, "size", None)
+            size_field = getattr(spec_input, "size", None)
             params = [p for p in ([param_of(size_field)] if isinstance(size_field, str) else []) if p]
             if isinstance(size_field, list):
                 params = [p for p in (param_of(v) for v in size_field) if p]

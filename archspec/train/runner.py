@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import importlib.util
 import json
-import os
 import time
 from pathlib import Path
 from typing import Any, Literal
@@ -19,7 +17,7 @@ from archspec.errors import UsageError
 from archspec.fileio import check_output_dir, check_outputs, make_dir, write_bytes_atomic, write_text_atomic
 from archspec.spec.models import TrainConfig
 from archspec.train import checkpoint
-from archspec.train.config import ENVIRONMENT_SETTINGS, check_resume_settings, resolve, usage
+from archspec.train.config import ENVIRONMENT_SETTINGS, check_resume_settings, memory_bytes, resolve, usage
 from archspec.train.data import Data, DataError, make_loader, open_data
 from archspec.train.distributed import Dist, choose_device, setup
 from archspec.train.lock import run_lock
@@ -36,12 +34,8 @@ def activation_limit(limit: int | Literal["auto"] | None, device: torch.device) 
     """``auto``: the device's memory (CUDA's, else the machine's RAM), and never below the 4 GiB default."""
     if limit != "auto":
         return limit
-    memory = 0
-    if device.type == "cuda":
-        memory = torch.cuda.get_device_properties(device).total_memory
-    else:
-        with contextlib.suppress(ValueError, OSError, AttributeError):
-            memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    cuda = device.type == "cuda"
+    memory = torch.cuda.get_device_properties(device).total_memory if cuda else memory_bytes()
     return max(DEFAULT_MAX_ACTIVATION_BYTES, memory)
 
 
@@ -377,7 +371,7 @@ def evaluate_checkpoint(
         "correct": int(correct),
         "classes": data.classes,
         "confusion_matrix": confusion.tolist() if confusion is not None else None,
-        "preprocess": data.pre.describe(),
+        "preprocess": data.pre.model_dump(),
     }
     if lm:
         result["perplexity"] = perplexity(result["loss"])

@@ -1,28 +1,16 @@
 """Token-id data for ``archspec train``: a file of ids (and labels), fake ids, and the data/spec check.
 
-A spec whose input is integer token ids (``input: {shape: [L], dtype: int64, range: [0, V]}``)
-trains on ``--data tokens:FILE`` or ``--data fake[:N]``. ``FILE`` is a ``.npz`` (read with
-``numpy.load(allow_pickle=False)``) or a ``.pt`` holding a dict of tensors (read with
-``torch.load(weights_only=True)``), with these keys:
-
-* ``--task classify``: ``tokens`` integers ``[N, *shape]`` (``[N, L]`` for sequences of the spec's
-  length) and ``labels`` integers ``[N]`` in ``[0, num_classes)``; optional ``val_tokens`` and
-  ``val_labels`` (the validation split; without them a fixed stratified 80/20 split, seed 0, as
-  for images) and ``classes`` (the class names; default ``"0"`` ... ``"C-1"``).
-* ``--task lm``: ``tokens``, either a stream ``[T]`` cut into windows of ``L + 1`` ids with
-  stride ``L`` (window ``i`` is ``ids[i*L : i*L + L + 1]``: the model reads its first ``L`` ids
-  and predicts its last ``L``) or windows ``[N, L + 1]`` as given; optional ``val_tokens`` (same
-  forms; without it the last 20% of the windows, at least one, are the validation set).
-
-Before the first step every id is checked against the spec's ``range: [low, high)``, the
-sequence length and dtype against its input, and the labels against its outputs; a mismatch
-is a usage error naming the file, the offending value and where it is, and the fix.
-Nothing is converted except the cast of the ids to the input's dtype (lossless once in range).
+A spec whose input is integer token ids (``input: {shape: [L], dtype: int64, range: [0, V]}``) trains on
+``--data fake[:N]`` or ``--data tokens:FILE``, a ``.npz`` (``numpy.load(allow_pickle=False)``) or a ``.pt``
+dict of tensors (``torch.load(weights_only=True)``) whose keys (:data:`KEYS`) and layouts -- labelled
+sequences for ``--task classify``, a stream or windows of ``L + 1`` ids for ``--task lm`` -- are described
+in docs/training.md#token-data. Before the first step every id is checked against the spec's range, the
+shapes against its input and the labels against its outputs; a mismatch is a usage error naming the file,
+the value, where it is, and the fix. Nothing is converted but the cast of the ids to the input's dtype.
 """
 
 from __future__ import annotations
 
-import os
 import warnings
 import zipfile
 from dataclasses import dataclass
@@ -38,7 +26,7 @@ from archspec.errors import Diagnostic, UsageError
 from archspec.layers.base import TensorType
 from archspec.spec.models import TrainConfig
 from archspec.spec.suggest import did_you_mean
-from archspec.train.config import usage
+from archspec.train.config import memory_bytes, usage
 from archspec.train.data import (
     Data,
     InMemory,
@@ -256,14 +244,6 @@ def read_arrays(path: Path, task: str) -> dict[str, Any]:
             hint=f"--task {task} reads {', '.join(allowed)} (see {TOKEN_DOCS})",
         )
     return arrays
-
-
-def memory_bytes() -> int:
-    """This machine's RAM (0 when unknown: then nothing is refused)."""
-    try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (ValueError, OSError, AttributeError):
-        return 0
 
 
 def _check_unpacked_size(path: Path) -> None:
