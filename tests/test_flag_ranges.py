@@ -69,7 +69,8 @@ def test_spec_train_section_out_of_range(tmp_path: Path, capsys: pytest.CaptureF
     assert main(["train", str(spec), "--data", "fake:8", "--out", str(tmp_path / "run")]) == 1
     err = capsys.readouterr().err
     line = text.count("\n")
-    assert f"{spec}:{line}:15: error[bad-value]: invalid value {HUGE} for 'seed': expected an integer" in err
+    expected = "expected an integer >= -9223372036854775808 and <= 18446744073709551615"
+    assert f"{spec}:{line}:15: error[bad-value]: invalid value {HUGE} for 'seed': {expected}" in err
     assert "invalid value 5000 for 'workers': expected an integer >= 0 and <= 1024" in err
     assert not (tmp_path / "run").exists()
 
