@@ -299,3 +299,26 @@ def test_tensorboard_scalars_beside_metrics_follow_the_checkpoint(tmp_path: Path
     for tag, key in (("loss/train", "train_loss"), ("loss/val", "val_loss"), ("acc/val", "val_acc")):
         assert [step for step, _ in found[tag]] == [1, 2, 3]
         assert [value for _, value in found[tag]] == pytest.approx([row[key] for row in rows], rel=1e-6)
+
+
+def test_every_setting_is_a_flag_generated_from_the_model() -> None:
+    import argparse
+
+    from archspec.commands.train import add_setting_flags
+
+    train = argparse.ArgumentParser()
+    add_setting_flags(train)
+    flags = {action.dest: action for action in train._actions}
+    for name, field in TrainConfig.model_fields.items():
+        action = flags[name]
+        assert action.option_strings[0] == "--" + name.replace("_", "-") and action.default is None
+        assert field.description and field.description in (action.help or "")
+    assert flags["channels"].choices == (1, 3) and flags["optimizer"].choices == ("adam", "adamw", "sgd")
+    assert "--no-tensorboard" in flags["tensorboard"].option_strings  # booleans: --x / --no-x
+    seed = flags["seed"].type
+    assert seed(str(2**64 - 1)) == 2**64 - 1  # the model's range
+    with pytest.raises(Exception, match="expected an integer from"):
+        seed(str(2**64))
+    with pytest.raises(Exception, match="greater than 0"):
+        flags["lr"].type("0")
+    assert flags["weight_decay"].type("0") == 0.0
