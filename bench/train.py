@@ -37,8 +37,8 @@ from torch import nn  # noqa: E402
 from torch.utils.data import DataLoader, TensorDataset  # noqa: E402
 
 import archspec  # noqa: E402
-from archspec.train.config import TrainSettings  # noqa: E402
-from archspec.train.data import EpochSampler, make_loader, open_data  # noqa: E402
+from archspec.train.config import resolve  # noqa: E402
+from archspec.train.data import make_loader, open_data, train_sampler  # noqa: E402
 from archspec.train.loop import train_one_epoch  # noqa: E402
 from archspec.train.progress import Reporter  # noqa: E402
 
@@ -74,13 +74,13 @@ def main() -> int:
         torch.set_num_threads(args.threads)
 
     compiled = archspec.load(SPEC)
-    data = open_data(TrainSettings(), compiled)
+    data = open_data(resolve(None, {}), compiled)
     images, labels = data.train[list(range(len(data.train)))]  # the same preprocessed tensors for both loops
     bare_loader = DataLoader(
         TensorDataset(images, labels), batch_size=BATCH, shuffle=True, generator=torch.Generator().manual_seed(0)
     )
-    sampler = EpochSampler(len(data.train), seed=0)
-    archspec_loader = make_loader(data.train, sampler, BATCH, batched=data.batched)
+    sampler = train_sampler(data.train, 0)
+    archspec_loader = make_loader(data.train, BATCH, batched=data.batched, sampler=sampler)
 
     torch.manual_seed(0)
     bare_model = archspec.build(compiled)

@@ -62,11 +62,25 @@ def test_fake_data_size_is_bounded(tmp_path: Path, capsys: pytest.CaptureFixture
 
 
 def test_spec_train_section_out_of_range(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The spec's train: section is the flags' model: its ranges make an invalid spec (exit 1), at the value."""
+    spec = tmp_path / "s.yaml"
+    text = Path(LENET).read_text() + f"train: {{seed: {HUGE}, workers: 5000}}\n"
+    spec.write_text(text)
+    assert main(["train", str(spec), "--data", "fake:8", "--out", str(tmp_path / "run")]) == 1
+    err = capsys.readouterr().err
+    line = text.count("\n")
+    expected = "expected an integer >= -9223372036854775808 and <= 18446744073709551615"
+    assert f"{spec}:{line}:15: error[bad-value]: invalid value {HUGE} for 'seed': {expected}" in err
+    assert "invalid value 5000 for 'workers': expected an integer >= 0 and <= 1024" in err
+    assert not (tmp_path / "run").exists()
+
+
+def test_spec_train_workers_beyond_this_machine(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     pytest.importorskip("torch")
     spec = tmp_path / "s.yaml"
-    spec.write_text(Path(LENET).read_text() + f"train: {{seed: {HUGE}}}\n")
+    spec.write_text(Path(LENET).read_text() + f"train: {{workers: {MAX_WORKERS + 1}}}\n")
     err = _usage(capsys, "train", str(spec), "--data", "fake:8", "--out", str(tmp_path / "run"))
-    assert f"seed: expected an integer from -9,223,372,036,854,775,808 to 18,446,744,073,709,551,615, got {HUGE}" in err
+    assert f"workers: expected an integer from 0 to {MAX_WORKERS:,}, got {MAX_WORKERS + 1}" in err
 
 
 @pytest.mark.parametrize(

@@ -38,7 +38,7 @@ def test_checkpoint_holds_everything_and_loads_weights_only(trained: tuple[Path,
     assert payload["spec"]["text"] == spec.read_text()
     assert payload["spec"]["params"] == {"num_classes": 10, "channels": 1, "size": 28}
     assert payload["epoch"] == 2 and len(payload["history"]) == 2
-    assert set(payload["rng"]) >= {"torch", "python", "numpy", "data_order"}
+    assert set(payload["rng"]) >= {"torch", "python", "numpy"}  # the data order is a function of (seed, epoch)
     assert payload["scheduler"]["T_max"] == 2
     assert payload["optimizer"]["state"]  # Adam moments
     assert payload["settings"]["seed"] == 0 and payload["settings"]["lr"] == 0.001
@@ -172,18 +172,16 @@ def test_atomic_save_keeps_the_old_file_when_writing_fails(tmp_path: Path, monke
 
 
 def test_rng_states_round_trip_through_a_weights_only_file() -> None:
-    order = torch.Generator().manual_seed(3)
     rng.seed_epoch(5, 2)
     buffer = io.BytesIO()
-    torch.save(rng.capture(order), buffer)
-    expected = (random.random(), np.random.rand(), torch.rand(2).tolist(), torch.randperm(9, generator=order).tolist())
+    torch.save(rng.capture(), buffer)
+    expected = (random.random(), np.random.rand(), torch.rand(2).tolist())
     random.seed(0)
     np.random.seed(0)
     torch.manual_seed(0)
-    order.manual_seed(0)
     buffer.seek(0)
-    rng.restore(torch.load(buffer, weights_only=True), order)
-    got = (random.random(), np.random.rand(), torch.rand(2).tolist(), torch.randperm(9, generator=order).tolist())
+    rng.restore(torch.load(buffer, weights_only=True))
+    got = (random.random(), np.random.rand(), torch.rand(2).tolist())
     assert got == expected
 
 

@@ -38,11 +38,15 @@ def test_mnist5k_is_mlxtends_digits_split_4000_1000() -> None:
     assert torch.equal(images.reshape(5000, -1).double(), torch.from_numpy(features))
     assert torch.equal(labels, torch.from_numpy(targets))
     raw = _mnist5k()
-    _, train_labels = raw.train
-    _, val_labels = raw.val
+    train_images, train_labels = raw.train
+    val_images, val_labels = raw.val
     assert len(train_labels) == 4000 and len(val_labels) == 1000
     assert torch.bincount(val_labels).tolist() == [100] * 10  # stratified
-    # disjoint and fixed: the same split every time
+    # disjoint (the 5,000 digits are 5,000 distinct images) and fixed: the same split every time
+    assert len({bytes(image.numpy()) for image in images}) == 5000
+    train_set = {bytes(image.numpy()) for image in train_images}
+    val_set = {bytes(image.numpy()) for image in val_images}
+    assert len(train_set) == 4000 and len(val_set) == 1000 and not train_set & val_set
     assert _mnist5k().val[1].tolist() == val_labels.tolist()
 
 
@@ -145,15 +149,27 @@ def test_fake_data_for_a_vector_input(tmp_path: Path) -> None:
     assert checkpoint_data(out)["preprocess"]["normalize"] is None
 
 
-def test_channel_conversion_and_resize_of_in_memory_data(tmp_path: Path) -> None:
+def test_one_pipeline_for_uint8_batches_and_pil_images(tmp_path: Path) -> None:
+    from PIL import Image
+
     from archspec.train.data import Preprocess
 
-    pre = Preprocess(1, (28, 28), 3, (32, 32), (32, 32), [0.5, 0.5, 0.5], [0.25, 0.25, 0.25])
-    batch = torch.full((2, 1, 28, 28), 255, dtype=torch.uint8)
-    x = pre.batch(batch)
-    assert x.shape == (2, 3, 32, 32) and torch.allclose(x, torch.full_like(x, 2.0))
-    grey = Preprocess(3, (4, 4), 1, (4, 4), None, None, None).batch(torch.full((1, 3, 4, 4), 100, dtype=torch.uint8))
-    assert torch.allclose(grey, torch.full((1, 1, 4, 4), 100 / 255))
+    normalize = {"mean": [0.5, 0.5, 0.5], "std": [0.25, 0.25, 0.25]}
+    pre = Preprocess(source_channels=1, source_size=[28, 28], channels=3, size=[32, 32], resize=[32, 32])
+    pipeline = pre.model_copy(update={"normalize": normalize}).pipeline()
+    x = pipeline(torch.full((2, 1, 28, 28), 255, dtype=torch.uint8))
+    assert x.shape == (2, 3, 32, 32) and type(x) is torch.Tensor and torch.allclose(x, torch.full_like(x, 2.0))
+    image = pipeline(Image.new("L", (28, 28), 255))  # the same steps for a PIL image, one at a time
+    assert image.shape == (3, 32, 32) and torch.allclose(image, x[0])
+    grey = Preprocess(source_channels=3, source_size=[4, 4], channels=1, size=[4, 4]).pipeline()
+    batch = torch.zeros((1, 3, 4, 4), dtype=torch.uint8)
+    batch[:, 1] = 255  # pure green: ITU-R 601 luma 0.587
+    assert torch.allclose(grey(batch), torch.full((1, 1, 4, 4), 0.587))
+    assert torch.allclose(grey(Image.new("RGB", (4, 4), (0, 255, 0))), torch.full((1, 4, 4), 0.587))
+    from archspec.train.data import DataError
+
+    with pytest.raises(DataError, match="after preprocessing, not 1x4x4"):
+        grey(Image.new("RGB", (5, 4)))
 
 
 # --- the data/spec check: before the first step, with the fix ---

@@ -26,7 +26,7 @@ from train_helpers import cli, run_archspec, subprocess_env, tiny_spec, write_im
 
 import archspec  # noqa: E402
 from archspec.errors import UsageError  # noqa: E402
-from archspec.train.config import TrainSettings  # noqa: E402
+from archspec.spec.models import TrainConfig  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -371,7 +371,7 @@ def test_train_settings_refuse_what_torch_would_take_silently(values: dict[str, 
     from pydantic import ValidationError
 
     with pytest.raises(ValidationError) as info:
-        TrainSettings.from_dict(values)
+        TrainConfig.model_validate(values)
     assert info.value.errors()[0]["loc"][0] == field
 
 

@@ -13,9 +13,10 @@ torch = pytest.importorskip("torch")
 from torch import nn  # noqa: E402
 from train_helpers import cli, metrics, tiny_spec, without_time  # noqa: E402
 
+from archspec.spec.models import TrainConfig  # noqa: E402
 from archspec.train import progress  # noqa: E402
-from archspec.train.config import TrainSettings, resolve  # noqa: E402
-from archspec.train.data import EpochSampler, TensorImages, make_loader  # noqa: E402
+from archspec.train.config import resolve  # noqa: E402
+from archspec.train.data import InMemory, make_loader, train_sampler  # noqa: E402
 from archspec.train.loop import evaluate, train_one_epoch  # noqa: E402
 
 EPOCH_KEYS = {"epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr", "seconds"}
@@ -130,13 +131,12 @@ def test_spec_train_section_is_validated(tmp_path: Path, capsys) -> None:
 
 
 def test_resolve_order() -> None:
-    from archspec.spec.models import TrainConfig
-
     settings = resolve(TrainConfig(epochs=3, resize=32, normalize={"mean": [0.5], "std": [0.2]}), {"epochs": 5})
     assert settings.epochs == 5 and settings.resize == (32, 32)
     assert settings.normalize == {"mean": [0.5], "std": [0.2]}
-    assert resolve(None, {}) == TrainSettings()
-    assert TrainSettings.from_dict(settings.to_dict()).to_dict() == settings.to_dict()
+    assert resolve(None, {}) == TrainConfig(lr=0.001, weight_decay=0.0)  # the optimizer's defaults, made concrete
+    assert resolve(None, {"optimizer": "adamw"}).weight_decay == 0.01
+    assert TrainConfig.model_validate(settings.model_dump()) == settings  # the checkpoint's record reads back
 
 
 def test_default_out_folder_and_resume_without_out(tmp_path: Path, monkeypatch, capsys) -> None:
@@ -193,21 +193,24 @@ def test_in_process_resume_matches_an_uninterrupted_run(tmp_path: Path, monkeypa
 # --- the loop functions on hand-made modules ---
 
 
-def _toy_data(n: int = 256) -> TensorImages:
+def _toy_data(n: int = 256) -> InMemory:
     from archspec.train.data import Preprocess
 
     generator = torch.Generator().manual_seed(0)
     labels = torch.randint(0, 2, (n,), generator=generator)
     images = (torch.rand(n, 1, 4, 4, generator=generator) * 80).to(torch.uint8)
     images[labels == 1] += 150
-    return TensorImages(images, labels, Preprocess(1, (4, 4), 1, (4, 4), None, [0.5], [0.5]))
+    pre = Preprocess(
+        source_channels=1, source_size=[4, 4], channels=1, size=[4, 4], normalize={"mean": [0.5], "std": [0.5]}
+    )
+    return InMemory(images, labels, pre.pipeline())
 
 
 def test_train_one_epoch_and_evaluate_on_a_hand_made_model() -> None:
     torch.manual_seed(0)
     model = nn.Sequential(nn.Flatten(), nn.Linear(16, 2))
     data = _toy_data()
-    loader = make_loader(data, EpochSampler(len(data), 0), 32, batched=True)
+    loader = make_loader(data, 32, batched=True, sampler=train_sampler(data, 0))
     optimizer = torch.optim.Adam(model.parameters(), lr=0.05)
     totals = train_one_epoch(model, loader, optimizer, torch.device("cpu"))
     assert totals[2].item() == 256 and 0 <= totals[1].item() <= 256
@@ -216,14 +219,20 @@ def test_train_one_epoch_and_evaluate_on_a_hand_made_model() -> None:
     assert confusion is not None and confusion.sum().item() == 256
 
 
-def test_epoch_sampler_order_depends_only_on_seed_and_epoch() -> None:
-    a, b = EpochSampler(50, 1), EpochSampler(50, 1)
+def test_data_order_depends_only_on_seed_and_epoch() -> None:
+    data = list(range(50))
+    a, b = train_sampler(data, 1), train_sampler(data, 1)  # type: ignore[arg-type]
     a.set_epoch(3)
     list(b)
     b.set_epoch(3)
     assert list(a) == list(b) == list(a)
     b.set_epoch(4)
-    assert list(a) != list(b) and sorted(b) == list(range(50))
+    assert list(a) != list(b) and sorted(b) == data
+    assert list(a) != list(train_sampler(data, 2))  # type: ignore[arg-type]
+    ranks = [train_sampler(data, 1, rank=r, world=2) for r in (0, 1)]  # torchrun: the same shuffle, in shards
+    for sampler in ranks:
+        sampler.set_epoch(3)
+    assert sorted([*ranks[0], *ranks[1]]) == data and list(ranks[0]) == list(a)[0::2]
 
 
 def test_plain_progress_lines_when_not_a_terminal(monkeypatch) -> None:
@@ -266,3 +275,50 @@ def test_building_the_parser_does_not_import_torch() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=Path(__file__).parent.parent
     )
     assert result.stdout.strip() == "[]", result.stderr
+
+
+def test_tensorboard_scalars_beside_metrics_follow_the_checkpoint(tmp_path: Path) -> None:
+    pytest.importorskip("tensorboard")
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    spec = tiny_spec(tmp_path)
+    out = tmp_path / "out"
+    args = ["train", spec, "--data", "fake:32", "--epochs", "2", "--out", out, "--device", "cpu", "--tensorboard"]
+    assert cli(*args) == 0
+    assert cli(*args[:5], "3", *args[6:], "--resume") == 0  # one more epoch: the folder restarts from last.pt
+
+    def scalars() -> dict[str, list[tuple[int, float]]]:
+        (events,) = (out / "tensorboard").glob("events.out.tfevents.*")  # the resumed run replaced the old file
+        board = EventAccumulator(str(events))
+        board.Reload()
+        return {tag: [(e.step, e.value) for e in board.Scalars(tag)] for tag in board.Tags()["scalars"]}
+
+    found = scalars()
+    rows = metrics(out)
+    assert {"loss/train", "loss/val", "acc/train", "acc/val", "lr"} <= set(found)
+    for tag, key in (("loss/train", "train_loss"), ("loss/val", "val_loss"), ("acc/val", "val_acc")):
+        assert [step for step, _ in found[tag]] == [1, 2, 3]
+        assert [value for _, value in found[tag]] == pytest.approx([row[key] for row in rows], rel=1e-6)
+
+
+def test_every_setting_is_a_flag_generated_from_the_model() -> None:
+    import argparse
+
+    from archspec.commands.train import add_setting_flags
+
+    train = argparse.ArgumentParser()
+    add_setting_flags(train)
+    flags = {action.dest: action for action in train._actions}
+    for name, field in TrainConfig.model_fields.items():
+        action = flags[name]
+        assert action.option_strings[0] == "--" + name.replace("_", "-") and action.default is None
+        assert field.description and field.description in (action.help or "")
+    assert flags["channels"].choices == (1, 3) and flags["optimizer"].choices == ("adam", "adamw", "sgd")
+    assert "--no-tensorboard" in flags["tensorboard"].option_strings  # booleans: --x / --no-x
+    seed = flags["seed"].type
+    assert seed(str(2**64 - 1)) == 2**64 - 1  # the model's range
+    with pytest.raises(Exception, match="expected an integer from"):
+        seed(str(2**64))
+    with pytest.raises(Exception, match="greater than 0"):
+        flags["lr"].type("0")
+    assert flags["weight_decay"].type("0") == 0.0

@@ -6,9 +6,8 @@ import argparse
 from pathlib import Path
 
 from archspec.commands import add_max_activation_bytes_option, add_set_option, max_activation_bytes, parse_overrides
-from archspec.commands.train import add_data_options, ranged_int
+from archspec.commands.train import add_setting_flags
 from archspec.jsontext import dumps
-from archspec.train.config import DEVICES
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -20,11 +19,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("spec", metavar="SPEC")
     parser.add_argument("--checkpoint", required=True, metavar="FILE", help="best.pt or last.pt of a run")
-    add_data_options(parser)
+    add_setting_flags(parser, ("data", "data_root", "download"))
     parser.add_argument("--split", choices=("val", "train"), default="val", help="default val (held-out)")
-    parser.add_argument("--batch-size", type=ranged_int("batch_size"), metavar="B")
-    parser.add_argument("--device", choices=DEVICES, default="auto")
-    parser.add_argument("--workers", type=ranged_int("workers"), default=0, metavar="W")
+    add_setting_flags(parser, ("batch_size", "device", "workers"))
     parser.add_argument("--format", choices=("text", "json"), default="text")
     add_max_activation_bytes_option(parser, default="auto")
     add_set_option(parser)
@@ -43,8 +40,8 @@ def run(args: argparse.Namespace) -> int:
         data_root=args.data_root,
         split=args.split,
         batch_size=args.batch_size,
-        device_name=args.device,
-        workers=args.workers,
+        device_name=args.device or "auto",
+        workers=args.workers or 0,
         download=bool(args.download),
         max_activation_bytes=limit,
     )

@@ -6,50 +6,55 @@ Torch is imported when the command runs, never when the parser is built.
 from __future__ import annotations
 
 import argparse
-import math
 import shlex
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args, get_origin
 
 from archspec.commands import add_max_activation_bytes_option, add_set_option, max_activation_bytes, parse_overrides
-from archspec.train.config import DEVICES, LIMITS, OPTIMIZERS, SCHEDULERS, TASKS, parse_normalize, parse_resize
+from archspec.spec.models import TrainConfig
+from archspec.train.config import LIMITS, parse_normalize, parse_resize
 
-SETTING_FLAGS = (
-    "task",
-    "data",
-    "data_root",
-    "epochs",
-    "batch_size",
-    "lr",
-    "optimizer",
-    "weight_decay",
-    "scheduler",
-    "seed",
-    "device",
-    "amp",
-    "workers",
-    "resize",
-    "channels",
-    "normalize",
-    "download",
-)
+TEXT_FORMS: dict[str, tuple[Callable[[str], Any], str]] = {
+    "resize": (parse_resize, "H,W"),
+    "normalize": (parse_normalize, "dataset|none|MEAN/STD"),
+}
+"""The flags' text for the settings that are not one scalar: a size (``32``, ``32,48``) and ``MEAN/STD``."""
 
 
-def _bounded(cast: Callable[[str], float], *, allow_zero: bool, what: str) -> Callable[[str], Any]:
-    """An argparse type: ``cast`` the text, refusing non-finite values and values below the bound."""
+def add_setting_flags(parser: argparse.ArgumentParser, names: Iterable[str] = tuple(TrainConfig.model_fields)) -> None:
+    """One flag per :class:`TrainConfig` field: its name, its description as help, its type, range and choices.
 
-    def parse(text: str) -> Any:
-        try:
-            value = cast(text)
-        except ValueError:
-            value = math.nan
-        if not (value >= 0 if allow_zero else value > 0) or math.isinf(value):
-            raise argparse.ArgumentTypeError(f"expected {what}, got '{text}'")
-        return value
+    Every default is None (not given), so that the spec's ``train:`` and a resumed run's settings show through.
+    """
+    for name in names:
+        field = TrainConfig.model_fields[name]
+        help_text = field.description or ""
+        if field.default is not None and not isinstance(field.default, bool):
+            help_text += f"{'; ' if help_text else ''}default {field.default}"
+        options: dict[str, Any] = {"default": None, "help": help_text}
+        choices = _choices(field.annotation)
+        if name in TEXT_FORMS:
+            options.update(type=TEXT_FORMS[name][0], metavar=TEXT_FORMS[name][1])
+        elif field.annotation is bool:
+            options["action"] = argparse.BooleanOptionalAction
+        elif choices:
+            options.update(choices=choices, type=type(choices[0]))
+        elif field.annotation is int:
+            options.update(type=ranged_int(name), metavar=name.upper())
+        elif field.annotation is str:
+            options["metavar"] = name.upper()
+        else:  # a finite number with a bound
+            options.update(type=number(field.rebuild_annotation()), metavar=name.upper())
+        parser.add_argument(f"--{name.replace('_', '-')}", **options)
 
-    return parse
+
+def _choices(annotation: Any) -> tuple[Any, ...]:
+    """The values of a ``Literal`` inside ``annotation`` (through ``Annotated`` and ``| None``), else ()."""
+    if get_origin(annotation) is Literal:
+        return get_args(annotation)
+    return next((c for a in get_args(annotation) if (c := _choices(a))), ())
 
 
 def ranged_int(name: str) -> Callable[[str], int]:
@@ -68,21 +73,20 @@ def ranged_int(name: str) -> Callable[[str], int]:
     return parse
 
 
-positive_float = _bounded(float, allow_zero=False, what="a positive number")
-non_negative_float = _bounded(float, allow_zero=True, what="a number >= 0")
+def number(annotation: Any) -> Callable[[str], float]:
+    """An argparse type: a float that the setting's own annotation accepts (finite, and within its bound)."""
+    from pydantic import TypeAdapter, ValidationError
 
+    adapter = TypeAdapter(annotation)
 
-def add_data_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--data",
-        metavar="NAME",
-        help="mnist5k (default: embedded, offline), mnist, fashion-mnist, cifar10, imagefolder:PATH, "
-        "tokens:FILE (.npz or .pt token ids), fake[:N]",
-    )
-    parser.add_argument("--data-root", metavar="DIR", help="where torchvision's data sets live (default: data)")
-    parser.add_argument(
-        "--download", action="store_true", default=None, help="let torchvision download mnist/fashion-mnist/cifar10"
-    )
+    def parse(text: str) -> float:
+        try:
+            return float(adapter.validate_python(float(text)))
+        except (ValueError, ValidationError) as exc:
+            reason = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else "Input should be a number"
+            raise argparse.ArgumentTypeError(f"{reason[0].lower()}{reason[1:]}, got '{text}'") from None
+
+    return parse
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -93,42 +97,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "Under torchrun (WORLD_SIZE > 1) trains with DistributedDataParallel.",
     )
     parser.add_argument("spec", metavar="SPEC")
-    parser.add_argument(
-        "--task",
-        choices=TASKS,
-        help="classify (default: one label per sample) or lm (token ids in, the next token at every position out)",
-    )
-    add_data_options(parser)
-    parser.add_argument("--epochs", type=ranged_int("epochs"), metavar="N", help="default 10 (at most 1,000,000)")
-    parser.add_argument("--batch-size", type=ranged_int("batch_size"), metavar="B", help="per process; default 64")
-    parser.add_argument("--lr", type=positive_float, metavar="LR", help="default 1e-3 (adam, adamw), 1e-2 (sgd)")
-    parser.add_argument("--optimizer", choices=OPTIMIZERS, help="default adam")
-    parser.add_argument("--weight-decay", type=non_negative_float, metavar="WD", help="default 0 (adamw: 0.01)")
-    parser.add_argument("--scheduler", choices=SCHEDULERS, help="default none")
-    parser.add_argument("--seed", type=ranged_int("seed"), metavar="S", help="default 0 (-2**63 to 2**64-1)")
-    parser.add_argument("--device", choices=DEVICES, help="default auto: cuda, else mps, else cpu")
-    parser.add_argument(
-        "--amp",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="mixed precision: float16 on CUDA (with a grad scaler), bfloat16 on CPU",
-    )
-    parser.add_argument(
-        "--workers",
-        type=ranged_int("workers"),
-        metavar="W",
-        help="DataLoader worker processes (default 0; at most 4 per CPU core)",
-    )
-    parser.add_argument("--resize", type=parse_resize, metavar="H,W", help="resize images (bilinear, antialiased)")
-    parser.add_argument(
-        "--channels", type=int, choices=(1, 3), help="convert images to 1 (greyscale) or 3 (RGB) channels"
-    )
-    parser.add_argument(
-        "--normalize",
-        type=parse_normalize,
-        metavar="dataset|none|MEAN/STD",
-        help="default dataset (its published mean/std); MEAN/STD like 0.5/0.25 or 0.5,0.5,0.5/0.2,0.2,0.2",
-    )
+    add_setting_flags(parser)
     parser.add_argument("--out", metavar="DIR", help="output folder (default runs/<spec name>/<timestamp>)")
     parser.add_argument("--resume", action="store_true", help="continue the run in --out from its last.pt")
     add_max_activation_bytes_option(parser, default="auto")
@@ -137,15 +106,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def flags_of(args: argparse.Namespace) -> dict[str, Any]:
-    return {name: getattr(args, name, None) for name in SETTING_FLAGS}
+    return {name: getattr(args, name, None) for name in TrainConfig.model_fields}
 
 
 def run(args: argparse.Namespace) -> int:
-    from archspec.compiler.pipeline import compile_spec
+    from archspec.api import load
     from archspec.train.runner import Interrupted, train
 
     limit = max_activation_bytes(args.max_activation_bytes, auto=True)
-    compiled = compile_spec(Path(args.spec), overrides=parse_overrides(args.overrides))
+    compiled = load(Path(args.spec), **parse_overrides(args.overrides))
     try:
         train(compiled, flags_of(args), out=args.out, resume=args.resume, max_activation_bytes=limit)
     except Interrupted as stop:

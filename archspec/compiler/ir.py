@@ -15,11 +15,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from archspec.errors import Diagnostic
 from archspec.layers.base import Layer, LayerResult, Shape, TensorType
 from archspec.spec.source import Path_, Source
+
+if TYPE_CHECKING:
+    from archspec.spec.models import Spec
 
 INPUT = "input"
 """The name of a scope's input, and the value path of the model's input."""
@@ -150,7 +153,7 @@ class CompiledSpec:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     warnings: list[Diagnostic] = field(default_factory=list)
     """Legal but suspicious (unused outputs, in-place hazards): reported, never fatal."""
-    spec: Any = None
+    spec: Spec | None = None
     """The validated :class:`archspec.spec.models.Spec`."""
     unreachable: frozenset[str] = frozenset()
     """Paths of nodes the output does not depend on (GoogLeNet's auxiliary heads in eval mode)."""

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import gc
 import os
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -53,20 +51,7 @@ def compile_text(
     """:func:`compile_spec` of YAML text that is never taken for a path (an editor's buffer, where a
     half-typed one-line text may name a file); ``elaborator`` lets a tool watch the pass (the
     language server records what each ``${...}`` evaluated to)."""
-    with _no_gc():
-        return _compile(text, file, overrides or {}, allow_errors, budget, elaborator)
-
-
-@contextmanager
-def _no_gc() -> Iterator[None]:
-    """Compiling allocates many small, acyclic objects; the cyclic GC would make big specs superlinear."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
+    return _compile(text, file, overrides or {}, allow_errors, budget, elaborator)
 
 
 def _compile(

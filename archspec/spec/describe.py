@@ -100,7 +100,7 @@ def _bounds(schema: dict[str, Any]) -> str:
         parts.append(f">= {_number(schema['minimum'])}")
     if "exclusiveMinimum" in schema:
         parts.append(f"> {_number(schema['exclusiveMinimum'])}")
-    if "maximum" in schema and schema["maximum"] < MAX_SIZE:
+    if "maximum" in schema and schema["maximum"] != MAX_SIZE:
         parts.append(f"<= {_number(schema['maximum'])}")
     if "exclusiveMaximum" in schema:
         parts.append(f"< {_number(schema['exclusiveMaximum'])}")

@@ -19,6 +19,7 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 from archspec.spec.budget import DEFAULT_BUDGET, Budget
@@ -122,8 +123,15 @@ def _parse(text: str, budget: Budget) -> ast.expr:
             f"expression is longer than {budget.max_expression_length:,} characters",
             hint="split it into parameters",
         )
+    return _parse_text(text.strip())
+
+
+@lru_cache(maxsize=4096)
+def _parse_text(text: str) -> ast.expr:
+    """The parsed expression: a spec repeats the same few texts in every copy of a block, and the
+    interpreter only reads the tree, so one parse serves them all."""
     try:
-        return ast.parse(text.strip(), mode="eval").body
+        return ast.parse(text, mode="eval").body
     except SyntaxError as exc:
         raise ExpressionError(f"invalid expression '{text}': {exc.msg}") from None
     except (ValueError, MemoryError) as exc:

@@ -19,6 +19,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -26,6 +27,7 @@ from pydantic import (
     Field,
     GetCoreSchemaHandler,
     GetJsonSchemaHandler,
+    PlainSerializer,
     StrictBool,
     StrictFloat,
     StrictInt,
@@ -37,9 +39,11 @@ from pydantic import (
     ValidatorFunctionWrapHandler,
     WrapValidator,
     model_validator,
+    with_config,
 )
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, PydanticCustomError, core_schema
+from typing_extensions import TypedDict
 
 from archspec.layers.base import DTYPES, DType, Expr, Layer, NodeFields, Number, PositiveInt, bounded_number
 from archspec.layers.registry import layer_types, registry_version
@@ -196,54 +200,77 @@ class BlockDef(BaseModel):
     doc: str | None = None
 
 
-class NormalizeConfig(BaseModel):
+@with_config(ConfigDict(extra="forbid"))
+class Normalize(TypedDict):
     """Explicit per-channel normalisation: ``(x - mean) / std`` on pixels scaled to [0, 1]."""
 
-    model_config = CLOSED
+    mean: Annotated[list[Number], Field(min_length=1, max_length=4, description="one value, or one per channel")]
+    std: Annotated[
+        list[bounded_number(gt=0)],  # type: ignore[valid-type]
+        Field(min_length=1, max_length=4, description="one value, or one per channel"),
+    ]
 
-    mean: list[Number] = Field(min_length=1, max_length=4, description="one value, or one per channel")
-    std: list[bounded_number(gt=0)] = Field(  # type: ignore[valid-type]
-        min_length=1, max_length=4, description="one value, or one per channel"
-    )
+
+def _square(value: int | list[int]) -> tuple[int, int]:
+    return (value, value) if isinstance(value, int) else (value[0], value[1])
+
+
+def _ranged(low: int, high: int) -> Any:
+    return Annotated[StrictInt, Field(ge=low, le=high)]
+
+
+def _text(description: str) -> Any:
+    return Annotated[StrictStr, Field(max_length=4096, description=description)]
 
 
 class TrainConfig(BaseModel):
-    """Defaults for ``archspec train``; command-line flags override them."""
+    """The settings of ``archspec train``: a spec's ``train:`` section, the command's flags (generated from these
+    fields), a checkpoint's ``settings`` and ``run.json``'s. Built-in defaults < ``train:`` < flags."""
 
     model_config = CLOSED
 
-    task: Literal["classify", "lm"] | None = Field(
-        default=None, description="classify (default: one label per sample) or lm (the next token at every position)"
+    task: Literal["classify", "lm"] = Field(
+        "classify", description="classify (one label per sample) or lm (token ids in, the next token at every position)"
     )
-    data: StrictStr | None = Field(
-        default=None,
-        description="mnist5k (default, embedded), mnist, fashion-mnist, cifar10, imagefolder:PATH, tokens:FILE, "
-        "fake[:N]",
-    )
-    data_root: StrictStr | None = Field(default=None, description="folder of torchvision's datasets (default: data)")
-    epochs: PositiveInt | None = Field(default=None, description="default 10")
-    batch_size: PositiveInt | None = Field(default=None, description="per process; default 64")
+    data: _text(  # type: ignore[valid-type]
+        "mnist5k (embedded, offline), mnist, fashion-mnist, cifar10, imagefolder:PATH, tokens:FILE (.npz or .pt "
+        "token ids), fake[:N]"
+    ) = "mnist5k"
+    data_root: _text("where torchvision's data sets live") = "data"  # type: ignore[valid-type]
+    download: StrictBool = Field(False, description="let torchvision download mnist, fashion-mnist and cifar10")
+    epochs: _ranged(1, 1_000_000) = Field(10, description="passes over the training data")  # type: ignore[valid-type]
+    batch_size: _ranged(1, 2**31 - 1) = Field(64, description="per process")  # type: ignore[valid-type]
     lr: bounded_number(gt=0) | None = Field(  # type: ignore[valid-type]
-        default=None, description="learning rate; default 0.001 (adam, adamw), 0.01 (sgd)"
+        None, description="learning rate; default 0.001 (adam, adamw), 0.01 (sgd)"
     )
-    optimizer: Literal["adam", "adamw", "sgd"] | None = Field(default=None, description="default adam")
-    weight_decay: bounded_number(ge=0) | None = Field(  # type: ignore[valid-type]
-        default=None, description="default 0 (adamw: 0.01)"
+    optimizer: Literal["adam", "adamw", "sgd"] = Field("adam", description="adam, adamw or sgd (with momentum 0.9)")
+    weight_decay: bounded_number(ge=0) | None = Field(None, description="default 0 (adamw: 0.01)")  # type: ignore[valid-type]
+    scheduler: Literal["none", "cosine", "onecycle", "step"] = Field(
+        "none", description="learning-rate schedule: cosine and step per epoch, onecycle per batch"
     )
-    scheduler: Literal["none", "cosine", "onecycle", "step"] | None = Field(default=None, description="default none")
-    seed: StrictInt | None = Field(default=None, description="default 0")
-    device: Literal["auto", "cpu", "cuda", "mps"] | None = None
-    amp: StrictBool | None = Field(default=None, description="mixed precision (float16 on CUDA, bfloat16 elsewhere)")
-    workers: Annotated[StrictInt, Field(ge=0)] | None = Field(default=None, description="DataLoader worker processes")
-    resize: PositiveInt | Annotated[list[PositiveInt], Field(min_length=2, max_length=2)] | None = Field(
-        default=None, description="resize images to [H, W] (an int: square) before they reach the model"
+    seed: _ranged(-(2**63), 2**64 - 1) = Field(  # type: ignore[valid-type]
+        0, description="initial weights, data order, dropout (what torch.manual_seed accepts)"
     )
+    device: Literal["auto", "cpu", "cuda", "mps"] = Field("auto", description="auto: cuda, else mps, else cpu")
+    amp: StrictBool = Field(False, description="mixed precision: float16 on CUDA (with a grad scaler), bfloat16 on CPU")
+    workers: _ranged(0, 1024) = Field(  # type: ignore[valid-type]
+        0, description="DataLoader worker processes (at most 4 per CPU core)"
+    )
+    resize: (
+        Annotated[
+            PositiveInt | Annotated[list[PositiveInt], Field(min_length=2, max_length=2)],
+            AfterValidator(_square),
+            PlainSerializer(list),
+        ]
+        | None
+    ) = Field(None, description="resize images to [H, W] (an int: square; bilinear, antialiased)")
     channels: Annotated[Literal[1, 3], NOT_A_BOOL] | None = Field(
-        default=None, description="convert images to 1 (greyscale) or 3 (RGB) channels"
+        None, description="convert images to 1 (greyscale) or 3 (RGB) channels"
     )
-    normalize: Literal["dataset", "none"] | NormalizeConfig | None = Field(
-        default=None, description="'dataset' (default: the data set's published mean/std), 'none', or {mean, std}"
+    normalize: Literal["dataset", "none"] | Normalize = Field(
+        "dataset", description="dataset (its published mean/std), none, or {mean, std}"
     )
+    tensorboard: StrictBool = Field(False, description="also write TensorBoard event files (OUT/tensorboard)")
 
 
 class Spec(BaseModel):

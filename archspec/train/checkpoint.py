@@ -4,7 +4,7 @@ Layout (``FORMAT``/``VERSION`` identify it)::
 
     format, version, archspec_version, torch_version
     spec:      {name, file, text, sha256, params}
-    settings:  TrainSettings.to_dict()
+    settings:  TrainConfig (concrete lr and weight_decay)
     data:      Data.describe() (the preprocessing included)
     epoch:     completed epochs
     model, optimizer, scheduler (or None), scaler (or None): state dicts
@@ -14,7 +14,7 @@ Layout (``FORMAT``/``VERSION`` identify it)::
     world_size
 
 On load, :class:`CheckpointRecord` (the same models that wrote the entries: ``SpecRecord``,
-``TrainSettings``, ``DataRecord``) validates the whole file: a wrong type, ``lr: NaN``, a
+``TrainConfig``, ``DataRecord``) validates the whole file: a wrong type, ``lr: NaN``, a
 recursive structure or a stored expression is a usage error naming the file and the field.
 
 ``last.pt`` is the source of truth of a run; ``best.pt`` is a copy of ``last.pt`` as it was
@@ -34,10 +34,12 @@ from typing_extensions import TypedDict
 
 from archspec.backends.records import SpecRecord, short, validated
 from archspec.backends.records import text_hash as text_hash
+from archspec.compiler.ir import CompiledSpec
 from archspec.errors import UsageError
 from archspec.fileio import write_bytes_atomic
 from archspec.layers.base import NonNegativeInt, Number, PositiveInt
-from archspec.train.config import TrainSettings, usage
+from archspec.spec.models import TrainConfig
+from archspec.train.config import usage
 from archspec.train.data import DataRecord
 
 FORMAT = "archspec-checkpoint"
@@ -64,7 +66,7 @@ class _NumpyRng(TypedDict):
 
 
 class RngRecord(TypedDict, total=False):
-    """:func:`archspec.train.rng.capture`'s states (``data_order`` only with a data-order generator)."""
+    """:func:`archspec.train.rng.capture`'s states (``data_order``: only in older checkpoints)."""
 
     torch: Tensor
     python: _PythonRng
@@ -105,7 +107,7 @@ class CheckpointRecord(BaseModel):
     archspec_version: Annotated[StrictStr, Field(max_length=100)]
     torch_version: Annotated[StrictStr, Field(max_length=100)]
     spec: SpecRecord
-    settings: TrainSettings
+    settings: TrainConfig
     data: DataRecord
     epoch: Annotated[StrictInt, Field(ge=0, le=MAX_EPOCHS_RECORDED)]
     model: dict[StrictStr, Tensor]
@@ -161,7 +163,7 @@ def load(path: str | Path) -> dict[str, Any]:
     return payload
 
 
-def check_spec(payload: dict[str, Any], compiled: Any, path: str | Path, *, exact: bool = True) -> None:
+def check_spec(payload: dict[str, Any], compiled: CompiledSpec, path: str | Path, *, exact: bool = True) -> None:
     """Refuse a checkpoint of another spec (or, with ``exact``, of other text or parameters)."""
     spec = payload["spec"]  # validated by load(): name, sha256 and params are there
     if spec["name"] != compiled.name:

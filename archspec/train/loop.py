@@ -20,10 +20,12 @@ import torch.nn.functional as F
 from torch import nn
 
 from archspec.fileio import write_bytes_atomic, write_text_atomic
+from archspec.spec.models import TrainConfig
 from archspec.train import checkpoint, rng
-from archspec.train.config import SGD_MOMENTUM, TrainSettings
-from archspec.train.data import Data, EpochSampler, ShardSampler, make_loader
+from archspec.train.config import SGD_MOMENTUM
+from archspec.train.data import Data, make_loader, shard, train_sampler
 from archspec.train.distributed import Dist
+from archspec.train.plot import Board, write_curves
 from archspec.train.progress import Reporter
 
 
@@ -139,8 +141,9 @@ def evaluate(
     return totals, matrix
 
 
-def make_optimizer(settings: TrainSettings, parameters: Any) -> torch.optim.Optimizer:
-    lr, decay = settings.learning_rate, settings.decay
+def make_optimizer(settings: TrainConfig, parameters: Any) -> torch.optim.Optimizer:
+    lr, decay = settings.lr, settings.weight_decay or 0.0
+    assert lr is not None  # resolve() made it concrete
     if settings.optimizer == "adam":
         return torch.optim.Adam(parameters, lr=lr, weight_decay=decay)
     if settings.optimizer == "adamw":
@@ -148,7 +151,7 @@ def make_optimizer(settings: TrainSettings, parameters: Any) -> torch.optim.Opti
     return torch.optim.SGD(parameters, lr=lr, momentum=SGD_MOMENTUM, weight_decay=decay)
 
 
-def make_scheduler(settings: TrainSettings, optimizer: torch.optim.Optimizer, steps: int) -> tuple[Any, bool]:
+def make_scheduler(settings: TrainConfig, optimizer: torch.optim.Optimizer, steps: int) -> tuple[Any, bool]:
     """``(scheduler or None, steps per batch?)``: cosine and step per epoch, onecycle per batch."""
     sched = torch.optim.lr_scheduler
     if settings.scheduler == "cosine":
@@ -157,7 +160,7 @@ def make_scheduler(settings: TrainSettings, optimizer: torch.optim.Optimizer, st
         return sched.StepLR(optimizer, step_size=max(1, settings.epochs // 3), gamma=0.1), False
     if settings.scheduler == "onecycle":
         total = max(1, settings.epochs * max(1, steps))
-        return sched.OneCycleLR(optimizer, max_lr=settings.learning_rate, total_steps=total), True
+        return sched.OneCycleLR(optimizer, max_lr=float(optimizer.param_groups[0]["lr"]), total_steps=total), True
     return None, False
 
 
@@ -171,7 +174,7 @@ class Trainer:
 
     model: nn.Module
     data: Data
-    settings: TrainSettings
+    settings: TrainConfig
     device: torch.device
     out: Path | None
     meta: dict[str, Any]
@@ -191,63 +194,38 @@ class Trainer:
             self.net = nn.parallel.DistributedDataParallel(self.model, device_ids=ids)
         self.lm = settings.task == "lm"
         self.reporter.unit = data.rate_unit
-        pin = self.device.type == "cuda"
-        n_train = len(data.train)  # type: ignore[arg-type]
-        n_val = len(data.val)  # type: ignore[arg-type]
-        if dist.enabled:
-            from torch.utils.data.distributed import DistributedSampler
-
-            self.sampler: Any = DistributedSampler(
-                data.train,
-                num_replicas=dist.world,
-                rank=dist.rank,
-                shuffle=True,
-                seed=rng.derive(settings.seed, "order"),
-                drop_last=False,
-            )
-        else:
-            self.sampler = EpochSampler(n_train, settings.seed)
+        pin, workers = self.device.type == "cuda", settings.workers
+        self.sampler = train_sampler(data.train, settings.seed, rank=dist.rank, world=dist.world)
         self.train_loader = make_loader(
-            data.train,
-            self.sampler,
-            settings.batch_size,
-            batched=data.batched,
-            workers=settings.workers,
-            pin_memory=pin,
+            data.train, settings.batch_size, batched=data.batched, sampler=self.sampler, workers=workers, pin_memory=pin
         )
-        self.val_loader = make_loader(
-            data.val,
-            ShardSampler(n_val, dist.rank, dist.world),
-            settings.batch_size,
-            batched=data.batched,
-            workers=settings.workers,
-            pin_memory=pin,
-        )
+        val = shard(data.val, dist.rank, dist.world)
+        self.val_loader = make_loader(val, settings.batch_size, batched=data.batched, workers=workers, pin_memory=pin)
         self.optimizer = make_optimizer(settings, self.model.parameters())
         self.scheduler, self.per_batch = make_scheduler(settings, self.optimizer, len(self.train_loader))
         self.amp_dtype = autocast_dtype(self.device, settings.amp)
         self.scaler = (
             torch.amp.GradScaler("cuda") if self.amp_dtype == torch.float16 and self.device.type == "cuda" else None
         )
+        self.board = Board(self.out / "tensorboard") if settings.tensorboard and dist.is_main and self.out else None
 
     # --- checkpoints ---
 
     def state(self) -> dict[str, Any]:
-        order = getattr(self.sampler, "generator", None)
         return {
             "format": checkpoint.FORMAT,
             "version": checkpoint.VERSION,
             "archspec_version": _archspec_version(),
             "torch_version": str(torch.__version__),
             "spec": self.meta,
-            "settings": self.settings.to_dict(),
+            "settings": self.settings.model_dump(),
             "data": self.data.describe(),
             "epoch": self.epoch,
             "model": self.model.state_dict(),
             "optimizer": self.optimizer.state_dict(),
             "scheduler": self.scheduler.state_dict() if self.scheduler is not None else None,
             "scaler": self.scaler.state_dict() if self.scaler is not None else None,
-            "rng": rng.capture(order),
+            "rng": rng.capture(),
             "history": [dict(row) for row in self.history],
             "best": dict(self.best),
             "world_size": self.dist.world,
@@ -263,7 +241,7 @@ class Trainer:
                 self.scheduler.load_state_dict(payload["scheduler"])
             if self.scaler is not None and payload.get("scaler") is not None:
                 self.scaler.load_state_dict(payload["scaler"])
-            rng.restore(payload["rng"], getattr(self.sampler, "generator", None))
+            rng.restore(payload["rng"])
         except (RuntimeError, KeyError, ValueError, TypeError, IndexError, AttributeError) as exc:
             # the record checked the types; torch checks the shapes and the optimizer's structure
             reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
@@ -287,9 +265,9 @@ class Trainer:
         if not self.dist.is_main or self.out is None:
             return
         write_text_atomic(self.out / "metrics.jsonl", metrics_text(self.history))
+        if self.board is not None:
+            self.board.write(self.history)
         if self.history:
-            from archspec.train.plot import write_curves
-
             write_curves(
                 self.out / "curves.png", self.history, title=f"{self.meta.get('name', '')} on {self.data.name}"
             )
@@ -297,57 +275,64 @@ class Trainer:
     # --- the loop ---
 
     def fit(self) -> dict[str, Any]:
-        settings, dist = self.settings, self.dist
-        for epoch in range(self.epoch + 1, settings.epochs + 1):
-            rng.seed_epoch(settings.seed, epoch, dist.rank)
-            self.sampler.set_epoch(epoch)
-            for loader in (self.train_loader, self.val_loader):
-                loader.generator.manual_seed(rng.derive(settings.seed, "workers", epoch, dist.rank))
-            lr = float(self.optimizer.param_groups[0]["lr"])
-            label = f"epoch {epoch}/{settings.epochs}"
-            start = time.perf_counter()
-            self.reporter.start_epoch(label, len(self.train_loader))
-            try:
-                train = train_one_epoch(
-                    self.net,
-                    self.train_loader,
-                    self.optimizer,
-                    self.device,
-                    batch_scheduler=self.scheduler if self.per_batch else None,
-                    scaler=self.scaler,
-                    amp_dtype=self.amp_dtype,
-                    reporter=self.reporter if self.reporter.enabled else None,
-                )
-            finally:
-                self.reporter.end_epoch()
-            dist.broadcast_buffers(self.model)  # every rank evaluates rank 0's model: the one saved
-            val, _ = evaluate(self.model, self.val_loader, self.device, amp_dtype=self.amp_dtype)
-            totals = dist.all_reduce_sum(torch.cat([train, val]))
-            seconds = time.perf_counter() - start
-            if self.scheduler is not None and not self.per_batch:
-                self.scheduler.step()
-            t_loss, t_correct, t_n, v_loss, v_correct, v_n = totals.tolist()
-            row: dict[str, Any] = {
-                "epoch": epoch,
-                "train_loss": t_loss / max(t_n, 1),
-                "train_acc": t_correct / max(t_n, 1),
-                "val_loss": v_loss / max(v_n, 1),
-                "val_acc": v_correct / max(v_n, 1),
-            }
-            if self.lm:
-                row.update(train_ppl=perplexity(row["train_loss"]), val_ppl=perplexity(row["val_loss"]))
-            row.update(lr=lr, seconds=round(seconds, 3))
-            self.history.append(row)
-            self.epoch = epoch
-            # a language model's best epoch has the lowest validation loss (perplexity), a classifier's the best
-            # accuracy
-            is_best = row["val_loss"] < self.best["val_loss"] if self.lm else row["val_acc"] > self.best["val_acc"]
-            if is_best:
-                self.best = {"epoch": epoch, "val_acc": row["val_acc"], "val_loss": row["val_loss"]}
-            self.write_outputs(best=is_best)
-            self.reporter.info(self._epoch_line(label, row, t_n / max(seconds, 1e-9)))
-            dist.barrier()
+        try:
+            for epoch in range(self.epoch + 1, self.settings.epochs + 1):
+                self._epoch(epoch)
+        finally:
+            if self.board is not None:
+                self.board.close()
         return self.summary()
+
+    def _epoch(self, epoch: int) -> None:
+        settings, dist = self.settings, self.dist
+        rng.seed_epoch(settings.seed, epoch, dist.rank)
+        self.sampler.set_epoch(epoch)
+        for loader in (self.train_loader, self.val_loader):
+            loader.generator.manual_seed(rng.derive(settings.seed, "workers", epoch, dist.rank))
+        lr = float(self.optimizer.param_groups[0]["lr"])
+        label = f"epoch {epoch}/{settings.epochs}"
+        start = time.perf_counter()
+        self.reporter.start_epoch(label, len(self.train_loader))
+        try:
+            train = train_one_epoch(
+                self.net,
+                self.train_loader,
+                self.optimizer,
+                self.device,
+                batch_scheduler=self.scheduler if self.per_batch else None,
+                scaler=self.scaler,
+                amp_dtype=self.amp_dtype,
+                reporter=self.reporter if self.reporter.enabled else None,
+            )
+        finally:
+            self.reporter.end_epoch()
+        dist.broadcast_buffers(self.model)  # every rank evaluates rank 0's model: the one saved
+        val, _ = evaluate(self.model, self.val_loader, self.device, amp_dtype=self.amp_dtype)
+        totals = dist.all_reduce_sum(torch.cat([train, val]))
+        seconds = time.perf_counter() - start
+        if self.scheduler is not None and not self.per_batch:
+            self.scheduler.step()
+        t_loss, t_correct, t_n, v_loss, v_correct, v_n = totals.tolist()
+        row: dict[str, Any] = {
+            "epoch": epoch,
+            "train_loss": t_loss / max(t_n, 1),
+            "train_acc": t_correct / max(t_n, 1),
+            "val_loss": v_loss / max(v_n, 1),
+            "val_acc": v_correct / max(v_n, 1),
+        }
+        if self.lm:
+            row.update(train_ppl=perplexity(row["train_loss"]), val_ppl=perplexity(row["val_loss"]))
+        row.update(lr=lr, seconds=round(seconds, 3))
+        self.history.append(row)
+        self.epoch = epoch
+        # a language model's best epoch has the lowest validation loss (perplexity), a classifier's the best
+        # accuracy
+        is_best = row["val_loss"] < self.best["val_loss"] if self.lm else row["val_acc"] > self.best["val_acc"]
+        if is_best:
+            self.best = {"epoch": epoch, "val_acc": row["val_acc"], "val_loss": row["val_loss"]}
+        self.write_outputs(best=is_best)
+        self.reporter.info(self._epoch_line(label, row, t_n / max(seconds, 1e-9)))
+        dist.barrier()
 
     def _epoch_line(self, label: str, row: dict[str, Any], rate: float) -> str:
         ppl = {part: f" ppl {row[f'{part}_ppl']:.2f}" if self.lm else "" for part in ("train", "val")}

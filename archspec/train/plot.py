@@ -35,3 +35,32 @@ def write_curves(path: str | Path, history: list[dict[str, Any]], title: str = "
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
     write_bytes_atomic(path, buffer.getvalue())
+
+
+class Board:
+    """TensorBoard scalars beside ``metrics.jsonl``: ``OUT/tensorboard``, one point per epoch (``--tensorboard``).
+
+    Like ``curves.png`` it follows ``last.pt``: a run (fresh or resumed) starts the folder again from the
+    checkpoint's history, so an epoch that a kill cut short never shows twice.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        from torch.utils.tensorboard import SummaryWriter
+
+        for old in folder.glob("events.out.tfevents.*"):
+            old.unlink()
+        self.writer = SummaryWriter(log_dir=str(folder))
+        self.logged = 0
+
+    def write(self, history: list[dict[str, Any]]) -> None:
+        """The rows not logged yet: ``train_loss`` as ``loss/train`` (train and validation on one chart), ``lr``..."""
+        for row in history[self.logged :]:
+            for key, value in row.items():
+                split, _, metric = key.partition("_")
+                if key != "epoch":
+                    self.writer.add_scalar(f"{metric}/{split}" if metric else key, value, row["epoch"])
+        self.logged = len(history)
+        self.writer.flush()
+
+    def close(self) -> None:
+        self.writer.close()

@@ -1,8 +1,8 @@
 """Randomness as a function of (seed, epoch): what makes a killed-and-resumed run bit-identical.
 
 Every epoch reseeds torch (dropout), Python's ``random`` and NumPy's global generator
-from ``derive(seed, "epoch", epoch, rank)``, and the data order comes from its own
-generator seeded with ``derive(seed, "order", epoch)``. Nothing random carries over
+from ``derive(seed, "epoch", epoch, rank)``, and the data order is the DistributedSampler's
+for seed ``derive(seed, "order")`` and the epoch. Nothing random carries over
 from one epoch to the next except through the checkpointed model and optimizer, so a
 run resumed at an epoch boundary continues exactly as if it had never stopped. The
 states are still checkpointed (as tensors, so ``torch.load(weights_only=True)`` reads
@@ -33,7 +33,7 @@ def seed_epoch(seed: int, epoch: int, rank: int = 0) -> None:
     np.random.seed(value % 2**32)
 
 
-def capture(order: torch.Generator | None = None) -> dict[str, Any]:
+def capture() -> dict[str, Any]:
     """Every RNG state, as tensors and plain numbers."""
     version, state, gauss = random.getstate()
     name, keys, pos, has_gauss, cached = np.random.get_state()
@@ -49,12 +49,10 @@ def capture(order: torch.Generator | None = None) -> dict[str, Any]:
         },
         "cuda": list(torch.cuda.get_rng_state_all()) if torch.cuda.is_available() else [],
     }
-    if order is not None:
-        states["data_order"] = order.get_state()
     return states
 
 
-def restore(states: dict[str, Any], order: torch.Generator | None = None) -> None:
+def restore(states: dict[str, Any]) -> None:
     torch.set_rng_state(states["torch"])
     py = states["python"]
     random.setstate((py["version"], tuple(int(v) for v in py["state"].tolist()), py["gauss"]))
@@ -65,5 +63,3 @@ def restore(states: dict[str, Any], order: torch.Generator | None = None) -> Non
     cuda = states.get("cuda") or []
     if cuda and torch.cuda.is_available() and len(cuda) == torch.cuda.device_count():
         torch.cuda.set_rng_state_all(cuda)
-    if order is not None and states.get("data_order") is not None:
-        order.set_state(states["data_order"])

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
+import importlib.util
 import json
-import os
 import time
 from pathlib import Path
 from typing import Any, Literal
@@ -16,9 +15,10 @@ from archspec.backends.records import SpecRecord
 from archspec.compiler.ir import CompiledSpec
 from archspec.errors import UsageError
 from archspec.fileio import check_output_dir, check_outputs, make_dir, write_bytes_atomic, write_text_atomic
+from archspec.spec.models import TrainConfig
 from archspec.train import checkpoint
-from archspec.train.config import ENVIRONMENT_SETTINGS, TrainSettings, check_resume_settings, resolve, usage
-from archspec.train.data import Data, DataError, ShardSampler, make_loader, open_data
+from archspec.train.config import ENVIRONMENT_SETTINGS, check_resume_settings, memory_bytes, resolve, usage
+from archspec.train.data import Data, DataError, make_loader, open_data
 from archspec.train.distributed import Dist, choose_device, setup
 from archspec.train.lock import run_lock
 from archspec.train.loop import Trainer, autocast_dtype, evaluate, perplexity
@@ -34,12 +34,8 @@ def activation_limit(limit: int | Literal["auto"] | None, device: torch.device) 
     """``auto``: the device's memory (CUDA's, else the machine's RAM), and never below the 4 GiB default."""
     if limit != "auto":
         return limit
-    memory = 0
-    if device.type == "cuda":
-        memory = torch.cuda.get_device_properties(device).total_memory
-    else:
-        with contextlib.suppress(ValueError, OSError, AttributeError):
-            memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    cuda = device.type == "cuda"
+    memory = torch.cuda.get_device_properties(device).total_memory if cuda else memory_bytes()
     return max(DEFAULT_MAX_ACTIVATION_BYTES, memory)
 
 
@@ -68,10 +64,19 @@ def train(
     """
     settings = resolve(compiled.spec.train if compiled.spec is not None else None, flags)
     check_trainable(compiled, task=settings.task)
+    if settings.tensorboard and importlib.util.find_spec("tensorboard") is None:
+        raise usage("missing-package", "--tensorboard needs the 'tensorboard' package", hint="pip install tensorboard")
     dist, device = setup(settings.device)
     try:
         limit = activation_limit(max_activation_bytes, device)
-        return _train(compiled, settings, flags, dist, device, out=out, resume=resume, bar=bar, limit=limit)
+        out_dir = _out_dir(compiled.name, out, resume, dist, compiled.source.file)
+        with run_lock(out_dir, enabled=dist.is_main):
+            try:
+                return _train_locked(
+                    compiled, settings, flags, dist, device, out_dir=out_dir, resume=resume, bar=bar, limit=limit
+                )
+            except KeyboardInterrupt:
+                raise Interrupted(out_dir, _saved_epoch(out_dir / "last.pt")) from None
     except DataError as exc:
         raise _data_usage(exc) from None
     finally:
@@ -83,28 +88,6 @@ def _data_usage(exc: DataError) -> UsageError:
     message = str(exc).strip().splitlines()
     reason = next((line for line in reversed(message) if line.startswith(("DataError", "archspec"))), message[0])
     return usage("data", reason.removeprefix("archspec.train.data.DataError: "), file="<data>")
-
-
-def _train(
-    compiled: CompiledSpec,
-    settings: TrainSettings,
-    flags: dict[str, Any],
-    dist: Dist,
-    device: torch.device,
-    *,
-    out: str | None,
-    resume: bool,
-    bar: bool | None,
-    limit: int | None,
-) -> dict[str, Any]:
-    out_dir = _out_dir(compiled.name, out, resume, dist, compiled.source.file)
-    with run_lock(out_dir, enabled=dist.is_main):
-        try:
-            return _train_locked(
-                compiled, settings, flags, dist, device, out_dir=out_dir, resume=resume, bar=bar, limit=limit
-            )
-        except KeyboardInterrupt:
-            raise Interrupted(out_dir, _saved_epoch(out_dir / "last.pt")) from None
 
 
 class Interrupted(KeyboardInterrupt):
@@ -127,7 +110,7 @@ def _saved_epoch(last: Path) -> int | None:
 
 def _train_locked(
     compiled: CompiledSpec,
-    settings: TrainSettings,
+    settings: TrainConfig,
     flags: dict[str, Any],
     dist: Dist,
     device: torch.device,
@@ -142,7 +125,7 @@ def _train_locked(
     if resume and last.exists():
         payload = checkpoint.load(last)
         checkpoint.check_spec(payload, compiled, last)
-        settings = check_resume_settings(TrainSettings.from_dict(payload["settings"]), flags)
+        settings = check_resume_settings(TrainConfig.model_validate(payload["settings"]), flags)
     restart = False
     if payload is None and last.exists():
         _check_restart(last, compiled, settings, out_dir)
@@ -228,7 +211,7 @@ def _out_dir(name: str, out: str | None, resume: bool, dist: Dist, spec_file: st
     return path
 
 
-def _check_restart(last: Path, compiled: CompiledSpec, settings: TrainSettings, out_dir: Path) -> None:
+def _check_restart(last: Path, compiled: CompiledSpec, settings: TrainConfig, out_dir: Path) -> None:
     """A fresh run may replace a run in ``--out`` only if it is the same run (same spec, same settings)."""
     hint = "pass --resume to continue it, or choose another --out"
     try:
@@ -240,7 +223,7 @@ def _check_restart(last: Path, compiled: CompiledSpec, settings: TrainSettings, 
         message = f"'{out_dir}' already holds another run (last.pt)"
     else:
         saved = payload["settings"]
-        now = settings.to_dict()
+        now = settings.model_dump()
         changed = [k for k in now if k not in ENVIRONMENT_SETTINGS and saved.get(k) != now[k]]
         if not changed:
             return
@@ -266,7 +249,7 @@ def _header(
     compiled: CompiledSpec,
     model: torch.nn.Module,
     data: Data,
-    settings: TrainSettings,
+    settings: TrainConfig,
     device: torch.device,
     dist: Dist,
     out_dir: Path,
@@ -281,8 +264,8 @@ def _header(
     reporter.info(f"  data: {data.split}")
     reporter.info(f"  preprocessing: {data.pre.text()}")
     parts = [
-        f"{settings.optimizer} lr {settings.learning_rate:g}",
-        f"weight decay {settings.decay:g}" if settings.decay else "",
+        f"{settings.optimizer} lr {settings.lr:g}",
+        f"weight decay {settings.weight_decay:g}" if settings.weight_decay else "",
         f"batch {settings.batch_size}" + (" per process" if dist.enabled else ""),
         f"{settings.epochs} epochs",
         f"scheduler {settings.scheduler}",
@@ -296,11 +279,11 @@ def _header(
 
 
 def _write_run_json(
-    path: Path, compiled: CompiledSpec, data: Data, settings: TrainSettings, device: torch.device, dist: Dist
+    path: Path, compiled: CompiledSpec, data: Data, settings: TrainConfig, device: torch.device, dist: Dist
 ) -> None:
     info = {
         "spec": {"name": compiled.name, "file": compiled.source.file, "params": compiled.params},
-        "settings": settings.to_dict(),
+        "settings": settings.model_dump(),
         "data": data.describe(),
         "device": str(device),
         "world_size": dist.world,
@@ -330,15 +313,13 @@ def evaluate_checkpoint(
 
     The checkpoint's stored parameters are literal values, passed as overrides under ``overrides``.
     """
-    from archspec.compiler.pipeline import compile_spec
+    from archspec.api import build, load
 
     payload = checkpoint.load(checkpoint_path)
-    saved_params = payload["spec"].get("params") or {}
-    probe = compile_spec(Path(spec) if not isinstance(spec, Path) else spec, overrides=overrides)
-    params = {k: v for k, v in saved_params.items() if k in probe.params}
-    params.update(overrides)
-    compiled = compile_spec(Path(spec), overrides=params) if params != overrides else probe
-    saved = TrainSettings.from_dict(payload["settings"])
+    probe = load(Path(spec), **overrides)
+    params = {k: v for k, v in (payload["spec"].get("params") or {}).items() if k in probe.params} | overrides
+    compiled = load(Path(spec), **params) if params != overrides else probe
+    saved = TrainConfig.model_validate(payload["settings"])
     check_trainable(compiled, "evaluate", saved.task)
     checkpoint.check_spec(payload, compiled, checkpoint_path, exact=False)
     recorded = payload["data"].get("preprocess") or {}
@@ -351,13 +332,11 @@ def evaluate_checkpoint(
         changes["data_root"] = data_root
     if batch_size is not None:
         changes["batch_size"] = batch_size
-    settings = TrainSettings.from_dict({**saved.to_dict(), **changes})
+    settings = TrainConfig.model_validate({**saved.model_dump(), **changes})
     device = choose_device(device_name)
     limit = activation_limit(max_activation_bytes, device)
     check_activation_memory(compiled, limit, batch=settings.batch_size, what="an evaluation batch")
     data = open_data(settings, compiled)
-    from archspec.api import build
-
     model = build(compiled, max_activation_bytes=None)  # checked above for the whole batch
     try:
         model.load_state_dict(payload["model"])
@@ -369,12 +348,7 @@ def evaluate_checkpoint(
     model.to(device)
     dataset = data.val if split == "val" else data.train
     loader = make_loader(
-        dataset,
-        ShardSampler(len(dataset)),  # type: ignore[arg-type]
-        settings.batch_size,
-        batched=data.batched,
-        workers=workers,
-        pin_memory=device.type == "cuda",
+        dataset, settings.batch_size, batched=data.batched, workers=workers, pin_memory=device.type == "cuda"
     )
     lm = settings.task == "lm"
     try:
@@ -397,7 +371,7 @@ def evaluate_checkpoint(
         "correct": int(correct),
         "classes": data.classes,
         "confusion_matrix": confusion.tolist() if confusion is not None else None,
-        "preprocess": data.pre.describe(),
+        "preprocess": data.pre.model_dump(),
     }
     if lm:
         result["perplexity"] = perplexity(result["loss"])

@@ -1,28 +1,16 @@
 """Token-id data for ``archspec train``: a file of ids (and labels), fake ids, and the data/spec check.
 
-A spec whose input is integer token ids (``input: {shape: [L], dtype: int64, range: [0, V]}``)
-trains on ``--data tokens:FILE`` or ``--data fake[:N]``. ``FILE`` is a ``.npz`` (read with
-``numpy.load(allow_pickle=False)``) or a ``.pt`` holding a dict of tensors (read with
-``torch.load(weights_only=True)``), with these keys:
-
-* ``--task classify``: ``tokens`` integers ``[N, *shape]`` (``[N, L]`` for sequences of the spec's
-  length) and ``labels`` integers ``[N]`` in ``[0, num_classes)``; optional ``val_tokens`` and
-  ``val_labels`` (the validation split; without them a fixed stratified 80/20 split, seed 0, as
-  for images) and ``classes`` (the class names; default ``"0"`` ... ``"C-1"``).
-* ``--task lm``: ``tokens``, either a stream ``[T]`` cut into windows of ``L + 1`` ids with
-  stride ``L`` (window ``i`` is ``ids[i*L : i*L + L + 1]``: the model reads its first ``L`` ids
-  and predicts its last ``L``) or windows ``[N, L + 1]`` as given; optional ``val_tokens`` (same
-  forms; without it the last 20% of the windows, at least one, are the validation set).
-
-Before the first step every id is checked against the spec's ``range: [low, high)``, the
-sequence length and dtype against its input, and the labels against its outputs; a mismatch
-is a usage error naming the file, the offending value and where it is, and the fix.
-Nothing is converted except the cast of the ids to the input's dtype (lossless once in range).
+A spec whose input is integer token ids (``input: {shape: [L], dtype: int64, range: [0, V]}``) trains on
+``--data fake[:N]`` or ``--data tokens:FILE``, a ``.npz`` (``numpy.load(allow_pickle=False)``) or a ``.pt``
+dict of tensors (``torch.load(weights_only=True)``) whose keys (:data:`KEYS`) and layouts -- labelled
+sequences for ``--task classify``, a stream or windows of ``L + 1`` ids for ``--task lm`` -- are described
+in docs/training.md#token-data. Before the first step every id is checked against the spec's range, the
+shapes against its input and the labels against its outputs; a mismatch is a usage error naming the file,
+the value, where it is, and the fix. Nothing is converted but the cast of the ids to the input's dtype.
 """
 
 from __future__ import annotations
 
-import os
 import warnings
 import zipfile
 from dataclasses import dataclass
@@ -31,15 +19,19 @@ from typing import Any
 
 import numpy as np
 import torch
-from torch.utils.data import Dataset
 
 from archspec.backends.limits import format_bytes
+from archspec.compiler.ir import CompiledSpec
 from archspec.errors import Diagnostic, UsageError
+from archspec.layers.base import TensorType
+from archspec.spec.models import TrainConfig
 from archspec.spec.suggest import did_you_mean
-from archspec.train.config import TrainSettings, usage
+from archspec.train.config import memory_bytes, usage
 from archspec.train.data import (
     Data,
-    TokenRecord,
+    InMemory,
+    Seeded,
+    TokenPrep,
     class_param,
     dims_text,
     fake_size,
@@ -60,78 +52,32 @@ TOKEN_DOCS = "docs/training.md#token-data"
 
 
 @dataclass(frozen=True)
-class TokenPrep:
-    """What token ids go through before the model sees them (recorded like an image's preprocessing)."""
+class Cast:
+    """Token ids to the spec's input dtype (lossless once their range is checked)."""
 
-    source_dtype: str
-    dtype: str
+    dtype: torch.dtype
+
+    def __call__(self, ids: torch.Tensor) -> torch.Tensor:
+        return ids.to(self.dtype)
+
+
+def token_set(ids: torch.Tensor, labels: torch.Tensor | None, dtype: torch.dtype) -> InMemory:
+    """``[N, *shape]`` ids with labels, or lm windows ``[N, L+1]``: the first L ids in, each one's next id out."""
+    if labels is None:
+        return InMemory(ids[:, :-1], ids[:, 1:], Cast(dtype))
+    return InMemory(ids, labels, Cast(dtype))
+
+
+@dataclass(frozen=True)
+class _RandomIds:
+    """FakeData's recipe for token ids: ids in ``[low, high)`` and a random label (``classes`` None: the next ids)."""
+
     shape: tuple[int, ...]
-    low: int
-    high: int
-    target: str
-    """``label`` (``--task classify``) or ``next token`` (``--task lm``)."""
-    windows: str | None = None
-    """``--task lm``: ``stream, stride length`` (a 1-d stream was cut) or ``given`` ([N, L+1] windows)."""
+    span: tuple[int, int]
+    classes: int | None
+    dtype: torch.dtype
 
-    def describe(self) -> dict[str, Any]:
-        return TokenRecord.model_validate(self._describe()).model_dump()
-
-    def _describe(self) -> dict[str, Any]:
-        return {
-            "kind": "token ids",
-            "source_dtype": self.source_dtype,
-            "dtype": self.dtype,
-            "shape": list(self.shape),
-            "range": [self.low, self.high],
-            "target": self.target,
-            "windows": self.windows,
-        }
-
-    def text(self) -> str:
-        cast = self.dtype if self.source_dtype == self.dtype else f"{self.source_dtype} cast to {self.dtype}"
-        target = "one label per sequence"
-        if self.target == "next token":
-            target = "the next token at every position"
-            if self.windows == "stream, stride length":
-                target += f" (windows of {self.shape[0] + 1} ids cut from a stream, stride {self.shape[0]})"
-        return f"token ids {dims_text(self.shape)} in [{self.low}, {self.high}), {cast}; target: {target}"
-
-
-class TokenSet(Dataset):
-    """Token ids in memory, a whole batch per index list: ``[N, *shape]`` with labels, or lm windows ``[N, L+1]``."""
-
-    def __init__(self, ids: torch.Tensor, labels: torch.Tensor | None, dtype: torch.dtype) -> None:
-        self.ids, self.labels, self.dtype = ids, labels, dtype
-
-    def __len__(self) -> int:
-        return int(self.ids.shape[0])
-
-    def __getitem__(self, index: int | list[int]) -> tuple[torch.Tensor, torch.Tensor]:
-        if isinstance(index, int):
-            x, y = self[[index]]
-            return x[0], y[0]
-        rows = self.ids[torch.as_tensor(index, dtype=torch.long)]
-        if self.labels is None:  # a window: the first L ids in, the last L ids (each one's next) as targets
-            return rows[:, :-1].to(self.dtype).contiguous(), rows[:, 1:].contiguous()
-        return rows.to(self.dtype), self.labels[torch.as_tensor(index, dtype=torch.long)]
-
-
-class FakeTokens(Dataset):
-    """FakeData's recipe for token ids: per-index seeded ids in ``[low, high)`` and a random label (or next ids)."""
-
-    def __init__(
-        self, size: int, shape: tuple[int, ...], span: tuple[int, int], classes: int | None, offset: int, dtype: Any
-    ) -> None:
-        self.size, self.shape, self.span, self.offset, self.dtype = size, shape, span, offset, dtype
-        self.classes = classes
-
-    def __len__(self) -> int:
-        return self.size
-
-    def __getitem__(self, index: int) -> tuple[torch.Tensor, Any]:
-        if index >= self.size:
-            raise IndexError(index)
-        generator = torch.Generator().manual_seed(index + self.offset)
+    def __call__(self, generator: torch.Generator) -> tuple[torch.Tensor, Any]:
         low, high = self.span
         if self.classes is None:
             ids = torch.randint(low, high, (self.shape[0] + 1,), generator=generator)
@@ -143,7 +89,7 @@ class FakeTokens(Dataset):
 # ----------------------------------------------------------------------------- the entry point
 
 
-def open_tokens(settings: TrainSettings, compiled: Any, num_outputs: int | None) -> Data:
+def open_tokens(settings: TrainConfig, compiled: CompiledSpec, num_outputs: int | None) -> Data:
     """Token data for ``compiled`` (one integer input with a declared range), checked against it."""
     name, task = settings.data, settings.task
     value = next(iter(compiled.inputs.values()))
@@ -192,12 +138,12 @@ def open_tokens(settings: TrainSettings, compiled: Any, num_outputs: int | None)
     return _fake(name, task, compiled, num_outputs)
 
 
-def _input_path(compiled: Any) -> tuple[str, ...]:
+def _input_path(compiled: CompiledSpec) -> tuple[str, ...]:
     spec_inputs = getattr(compiled.spec, "inputs", None)
     return ("inputs", next(iter(compiled.inputs))) if spec_inputs else ("input",)
 
 
-def _not_a_classifier(compiled: Any) -> Diagnostic:
+def _not_a_classifier(compiled: CompiledSpec) -> Diagnostic:
     output = compiled.output_shape or ()
     return compiled.source.diagnostic(
         "not-a-classifier",
@@ -208,18 +154,19 @@ def _not_a_classifier(compiled: Any) -> Diagnostic:
     )
 
 
-def _fake(name: str, task: str, compiled: Any, num_outputs: int | None) -> Data:
+def _fake(name: str, task: str, compiled: CompiledSpec, num_outputs: int | None) -> Data:
     value = next(iter(compiled.inputs.values()))
     size = fake_size(name)
     val_size = max(1, size // 4)
-    shape, span, dtype = tuple(value.shape), (int(value.low), int(value.high)), getattr(torch, value.dtype)
+    shape, span, dtype = tuple(value.shape), (int(value.low or 0), int(value.high or 0)), getattr(torch, value.dtype)
     classes = num_outputs if task == "classify" else None
     unit = "sequences" if task == "classify" else "windows"
-    pre = TokenPrep(value.dtype, value.dtype, shape, *span, target="label" if classes else "next token")
+    pre = _prep(value.dtype, value, target="label" if classes else "next token")
+    draw = _RandomIds(shape, span, classes, dtype)
     return Data(
         name=name,
-        train=FakeTokens(size, shape, span, classes, 0, dtype),
-        val=FakeTokens(val_size, shape, span, classes, size, dtype),
+        train=Seeded(size, 0, draw),
+        val=Seeded(val_size, size, draw),
         classes=[str(i) for i in range(classes)] if classes else [],
         pre=pre,
         batched=False,
@@ -229,8 +176,15 @@ def _fake(name: str, task: str, compiled: Any, num_outputs: int | None) -> Data:
     )
 
 
-def _vocab(compiled: Any) -> int:
-    return int(compiled.output_shape[-1])
+def _prep(source_dtype: str, value: TensorType, **record: Any) -> TokenPrep:
+    shape, span = list(value.shape), [int(value.low or 0), int(value.high or 0)]
+    return TokenPrep.model_validate(
+        {"source_dtype": source_dtype, "dtype": value.dtype, "shape": shape, "range": span, **record}
+    )
+
+
+def _vocab(compiled: CompiledSpec) -> int:
+    return int((compiled.output_shape or (0,))[-1])
 
 
 # ----------------------------------------------------------------------------- reading a file
@@ -290,14 +244,6 @@ def read_arrays(path: Path, task: str) -> dict[str, Any]:
             hint=f"--task {task} reads {', '.join(allowed)} (see {TOKEN_DOCS})",
         )
     return arrays
-
-
-def memory_bytes() -> int:
-    """This machine's RAM (0 when unknown: then nothing is refused)."""
-    try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (ValueError, OSError, AttributeError):
-        return 0
 
 
 def _check_unpacked_size(path: Path) -> None:
@@ -394,7 +340,7 @@ class _File:
     """A token file being checked against a spec."""
 
     path: Path
-    compiled: Any
+    compiled: CompiledSpec
     arrays: dict[str, Any]
 
     @property
@@ -430,7 +376,7 @@ class _File:
         return f"{change}, or cut the sequences to {self.value.shape[0]} ids"
 
 
-def _from_file(path: Path, settings: TrainSettings, compiled: Any, num_outputs: int | None) -> Data:
+def _from_file(path: Path, settings: TrainConfig, compiled: CompiledSpec, num_outputs: int | None) -> Data:
     file = _File(path, compiled, read_arrays(path, settings.task))
     if settings.task == "lm":
         return _lm(file, settings.data)
@@ -510,9 +456,9 @@ def _classify(file: _File, name: str, num_outputs: int) -> Data:
     if has_val:
         val_tokens = _sequences(file, "val_tokens")
         val_labels = _labels(file, "val_labels", len(val_tokens), num_outputs, "val_tokens")
-        train = TokenSet(all_ids, all_labels, dtype)
+        train = token_set(all_ids, all_labels, dtype)
         val_ids, val_targets = (torch.from_numpy(a.astype(np.int64)) for a in (val_tokens, val_labels))
-        val = TokenSet(val_ids, val_targets, dtype)
+        val = token_set(val_ids, val_targets, dtype)
         split = f"{path}: tokens/labels, validation val_tokens/val_labels"
     else:
         train_idx, val_idx = stratified_split(all_labels, VAL_FRACTION)
@@ -524,11 +470,11 @@ def _classify(file: _File, name: str, num_outputs: int) -> Data:
                 file=str(path),
                 hint="add samples (3 or more per class), or give val_tokens and val_labels",
             )
-        train = TokenSet(all_ids[train_idx], all_labels[train_idx], dtype)
-        val = TokenSet(all_ids[val_idx], all_labels[val_idx], dtype)
+        train = token_set(all_ids[train_idx], all_labels[train_idx], dtype)
+        val = token_set(all_ids[val_idx], all_labels[val_idx], dtype)
         split = f"{path}: stratified {len(train_idx):,}/{len(val_idx):,} split (seed 0)"
     value = file.value
-    pre = TokenPrep(str(tokens.dtype), value.dtype, tuple(value.shape), int(value.low), int(value.high), "label")
+    pre = _prep(str(tokens.dtype), value, target="label")
     return Data(
         name=name,
         train=train,
@@ -596,11 +542,11 @@ def _lm(file: _File, name: str) -> Data:
     value = file.value
     dtype = getattr(torch, value.dtype)
     source = str(file.arrays["tokens"].dtype)
-    pre = TokenPrep(source, value.dtype, tuple(value.shape), int(value.low), int(value.high), "next token", how)
+    pre = _prep(source, value, target="next token", windows=how)
     return Data(
         name=name,
-        train=TokenSet(train, None, dtype),
-        val=TokenSet(val, None, dtype),
+        train=token_set(train, None, dtype),
+        val=token_set(val, None, dtype),
         classes=[],
         pre=pre,
         batched=True,
