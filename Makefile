@@ -66,6 +66,7 @@ bench: setup
 	$(PY) bench/diagram.py
 	$(PY) bench/forward.py
 	$(PY) bench/train.py
+	$(PY) bench/lsp.py
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .ruff_cache .mypy_cache .hypothesis

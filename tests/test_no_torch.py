@@ -56,3 +56,17 @@ def test_import_archspec_does_not_import_torch() -> None:
     code = "import archspec, sys; archspec.load('specs/lenet5.yaml'); print('torch' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert result.stdout.strip() == "False", result.stderr
+
+
+def test_language_server_does_not_import_torch() -> None:
+    """``archspec lsp``: the server module, a compile and every feature, in a fresh interpreter."""
+    code = (
+        "import sys\nimport archspec.commands.lsp, archspec.lsp.server\n"
+        "from archspec.lsp import analysis, complete, hover, navigate, outline\n"
+        "a = analysis.analyze(open('specs/resnet18.yaml').read(), 'resnet18.yaml')\n"
+        "assert a.compiled is not None and hover.hover(a, (35, 12)) and outline.inlay_hints(a, 0, 99)\n"
+        "outline.outline(a); navigate.occurrences(a); complete.complete(a.text_lines, (16, 30), a)\n"
+        "print(sorted(m for m in sys.modules if m == 'torch' or m.startswith('torch.')))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert result.stdout.strip() == "[]", result.stderr

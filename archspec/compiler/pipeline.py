@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -35,10 +36,27 @@ def compile_spec(
     literal parameter values (never expressions), checked against the declarations.
     """
     text, file = _read(spec, budget)
-    return _compile(text, file, overrides or {}, allow_errors, budget)
+    return compile_text(text, file, overrides=overrides, allow_errors=allow_errors, budget=budget)
 
 
-def _compile(text: str, file: str, overrides: dict[str, Any], allow_errors: bool, budget: Budget) -> CompiledSpec:
+def compile_text(
+    text: str,
+    file: str = "<spec>",
+    *,
+    overrides: dict[str, Any] | None = None,
+    allow_errors: bool = False,
+    budget: Budget = DEFAULT_BUDGET,
+    elaborator: Callable[..., Elaborator] = Elaborator,
+) -> CompiledSpec:
+    """:func:`compile_spec` of YAML text that is never taken for a path (an editor's buffer, where a
+    half-typed one-line text may name a file); ``elaborator`` lets a tool watch the pass (the
+    language server records what each ``${...}`` evaluated to)."""
+    return _compile(text, file, overrides or {}, allow_errors, budget, elaborator)
+
+
+def _compile(
+    text: str, file: str, overrides: dict[str, Any], allow_errors: bool, budget: Budget, make: Callable[..., Elaborator]
+) -> CompiledSpec:
     data, source = parse_yaml(text, file, budget=budget)
     spec, invalid = validate_document(data, source, budget=budget)
     if spec is None:
@@ -46,7 +64,7 @@ def _compile(text: str, file: str, overrides: dict[str, Any], allow_errors: bool
     params = bind_params(spec.params, overrides, source, budget=budget)
     inputs = _inputs(spec, params, source, budget)
     input_shape = next(iter(inputs.values())).shape
-    elaborator = Elaborator(source, spec.blocks, params, inputs, budget=budget, named_inputs=spec.inputs is not None)
+    elaborator = make(source, spec.blocks, params, inputs, budget=budget, named_inputs=spec.inputs is not None)
     root = elaborator.run(spec.layers, spec.output)
     diagnostics = _finish([*invalid, *elaborator.diagnostics], budget)
     if diagnostics and not allow_errors:
