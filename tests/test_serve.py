@@ -323,3 +323,15 @@ def test_an_archspec_bug_is_a_diagnostic_and_the_watch_goes_on(spec: Path, monke
     monkeypatch.undo()
     save(spec, SMALL + "# fixed\n")
     assert specs.poll() is True and specs.page(0)[1].ok is True
+
+
+@needs_dot
+def test_expand_draws_every_copy(spec: Path) -> None:
+    running = start([spec], expand=True)
+    try:
+        page = get_json(running, "/api/spec/0")
+        assert isinstance(page, dict)
+        assert "<title>units.1.conv</title>" in page["svg"] and "<title>units</title>" not in page["svg"]
+        assert page["boxes"]["units.1.conv"] == {"rows": ["units.1.conv"], "lines": [[7, 7]]}
+    finally:
+        running.stop()

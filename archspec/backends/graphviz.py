@@ -246,15 +246,15 @@ class Diagram:
 
     def _u_layout(self) -> ULayout | None:
         """The U of an encoder-decoder (see :mod:`.ushape`); None for every other network."""
-        order = list(self.input_boxes.values())
+        order = dict.fromkeys(self.input_boxes.values())  # boxes in first-drawn order, each once
         for node in self.compiled.nodes:
             box = self.drawn.owner.get(node.path)
-            if box is not None and box not in order:
-                order.append(box)
-        order += [box for box, _, _ in self._output_boxes()]
+            if box is not None:
+                order.setdefault(box)
+        order.update(dict.fromkeys(box for box, _, _ in self._output_boxes()))
         sizes = {box: spatial_size(self.shape_of(self.box_value(box))) for box in order}
         edges = [(tail, head) for tail, head, _ in self._edge_list()]
-        return u_layout(order, sizes, edges)
+        return u_layout(list(order), sizes, edges)
 
     # -- building the graph -----------------------------------------------------------------
     def build(self) -> graphviz.Digraph:

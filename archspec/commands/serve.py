@@ -26,6 +26,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("specs", nargs="+", metavar="SPEC", help="spec files to preview")
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     parser.add_argument("--port", type=_port, default=0, help="port to listen on (default 0: any free port)")
+    parser.add_argument("--expand", action="store_true", help="draw every copy of a repeated block")
     parser.set_defaults(run=run)
 
 
@@ -34,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
     from archspec.serve import start
 
     try:
-        running = start(paths, host=args.host, port=args.port)
+        running = start(paths, host=args.host, port=args.port, expand=args.expand)
     except OSError as exc:
         raise _usage(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", "try another --port") from None
     print(f"archspec serve: {running.url}  ({len(paths)} spec(s); Ctrl-C to stop)", flush=True)

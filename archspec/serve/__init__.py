@@ -7,6 +7,7 @@ library only, and no torch: the page is built from the static compile.
 
 from __future__ import annotations
 
+import functools
 import threading
 from pathlib import Path
 
@@ -35,9 +36,11 @@ class Running:
         self.thread.join(timeout=5)
 
 
-def start(paths: list[Path], *, host: str = "127.0.0.1", port: int = 0, interval: float = 0.2) -> Running:
+def start(
+    paths: list[Path], *, host: str = "127.0.0.1", port: int = 0, interval: float = 0.2, expand: bool = False
+) -> Running:
     """Build every spec's page, then serve them on ``host:port`` (0: a free port) in a background thread."""
-    specs = Specs(paths)
+    specs = Specs(paths, build=functools.partial(preview, expand=expand))
     server = PreviewServer((host, port), specs)
     stop_watching = threading.Event()
     watch(specs, stop_watching, interval)
