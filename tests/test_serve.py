@@ -335,3 +335,30 @@ def test_expand_draws_every_copy(spec: Path) -> None:
         assert page["boxes"]["units.1.conv"] == {"rows": ["units.1.conv"], "lines": [[7, 7]]}
     finally:
         running.stop()
+
+
+def test_a_diagram_dot_cannot_lay_out_in_time_leaves_a_note(spec: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    preview_module = importlib.import_module("archspec.serve.preview")
+    slow = spec.parent / "dot"
+    slow.write_text("#!/bin/sh\nexec sleep 30\n")
+    slow.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{spec.parent}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setattr(preview_module, "DOT_SECONDS", 0.5)
+    page = preview(spec)
+    assert page.svg is None and page.diagram_note is not None and "more than 0.5 s" in page.diagram_note
+    assert page.ok and len(page.rows) == 8
+    slow.write_text("#!/bin/sh\necho 'Error: syntax error in line 1' >&2\nexit 1\n")
+    page = preview(spec)
+    assert page.svg is None and page.diagram_note == "Graphviz's 'dot' failed (exit 1): Error: syntax error in line 1"
+
+
+def test_ipv6_loopback(spec: Path) -> None:
+    try:
+        running = start([spec], host="::1")
+    except OSError:
+        pytest.skip("no IPv6 loopback on this machine")
+    try:
+        assert running.url.startswith("http://[::1]:")
+        assert get(running, "/")[0] == 200
+    finally:
+        running.stop()

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import contextlib
 import re
+import shutil
+import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from archspec.backends.graphviz import Diagram, dot_available, render
+from archspec.backends.graphviz import Diagram
 from archspec.backends.summary import human_bytes, key_args
 from archspec.backends.values import io_line, node_activation_bytes, node_text
 from archspec.compiler.ir import CompiledSpec, Node
@@ -24,6 +26,8 @@ from archspec.errors import ArchspecError, Diagnostic, SpecIOError
 from archspec.spec.files import read_spec_file
 from archspec.spec.source import Path_, Source
 
+DOT_SECONDS = 30
+"""How long ``dot`` may take to lay out one diagram."""
 NO_DOT = (
     "Graphviz's 'dot' program is not installed, so the diagram cannot be drawn here; "
     "install it ('apt-get install graphviz' or 'brew install graphviz') and save the spec again. "
@@ -101,13 +105,28 @@ def _failed(path: Path, exc: ArchspecError) -> Preview:
 
 
 def _svg(diagram: Diagram) -> tuple[str | None, str | None]:
-    """The diagram as inline SVG (without the XML prolog), or why there is none."""
-    if not dot_available():
+    """The diagram as inline SVG (without the XML prolog), or why there is none.
+
+    ``dot`` runs with a time limit: a flat chain of thousands of layers can take minutes to
+    lay out, and the page (whose table and diagnostics are ready) should not wait for it.
+    """
+    dot = shutil.which("dot")
+    if dot is None:
         return None, NO_DOT
     try:
-        svg = render(diagram.build(), "svg").decode("utf-8", "replace")
-    except ArchspecError as exc:
+        source = diagram.build().source
+        done = subprocess.run([dot, "-Tsvg"], input=source.encode("utf-8"), capture_output=True, timeout=DOT_SECONDS)
+    except ArchspecError as exc:  # the graphviz Python package is missing
         return None, "; ".join(d.message for d in exc.diagnostics)
+    except subprocess.TimeoutExpired:
+        return (
+            None,
+            f"Graphviz took more than {DOT_SECONDS} s to lay the diagram out; the table and diagnostics are live",
+        )
+    if done.returncode != 0:
+        detail = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        return None, f"Graphviz's 'dot' failed (exit {done.returncode})" + (f": {detail[-1]}" if detail else "")
+    svg = done.stdout.decode("utf-8", "replace")
     start = svg.find("<svg")
     return (svg[start:] if start >= 0 else svg), None
 
