@@ -18,6 +18,8 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e '.[all,dev]'
 	@command -v dot >/dev/null 2>&1 || { (apt-get update -qq && apt-get install -y -qq graphviz) >/dev/null 2>&1 \
 		|| echo "warning: could not install Graphviz's 'dot'; archspec diagram will write .dot files only"; }
+	@command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1 || { (apt-get update -qq && apt-get install -y -qq chromium chromium-driver) \
+		>/dev/null 2>&1 || echo "note: could not install chromium; the headless-browser test of archspec serve will skip"; }
 	touch $(STAMP)
 
 # ajv-cli and the YAML language server check the JSON Schema (tests/test_schema.py); without npm those tests skip

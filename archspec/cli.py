@@ -30,6 +30,7 @@ COMMANDS = (
     "train",
     "evaluate",
     "lsp",
+    "serve",
 )
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 

@@ -35,6 +35,8 @@ class Dot:
     clusters: dict[str, Cluster]
     parent: dict[str, str]
     """Node -> the innermost cluster that declares it ('' for the top level)."""
+    same_rank: list[list[str]] = field(default_factory=list)
+    """The nodes of each ``{rank=same; a; b;}`` group."""
 
     def label(self, node: str) -> list[str]:
         return self.nodes[node].get("label", node).split("\n")
@@ -85,6 +87,7 @@ class _Parser:
         self.edges: list[tuple[str, str, dict[str, str]]] = []
         self.clusters: dict[str, Cluster] = {}
         self.parent: dict[str, str] = {}
+        self.same_rank: list[list[str]] = []
 
     def peek(self) -> str | tuple[str] | None:
         return self.toks[self.i] if self.i < len(self.toks) else None
@@ -127,7 +130,7 @@ class _Parser:
         self.expect("{")
         self.body(root, graph_attrs)
         assert self.peek() is None, "trailing tokens after the graph"
-        return Dot(name, graph_attrs, self.nodes, self.edges, root, self.clusters, self.parent)
+        return Dot(name, graph_attrs, self.nodes, self.edges, root, self.clusters, self.parent, self.same_rank)
 
     def body(self, cluster: Cluster, attrs: dict[str, str]) -> None:
         while True:
@@ -137,6 +140,10 @@ class _Parser:
                 return
             if tok == (";",):
                 self.take()
+                continue
+            if tok == ("{",):  # an anonymous group: only ``{rank=same; "a"; "b";}`` is written
+                self.take()
+                self.same_rank.append(self.rank_group())
                 continue
             if tok == "subgraph":
                 self.take()
@@ -159,12 +166,22 @@ class _Parser:
             elif self.peek() == ("->",):
                 self.take()
                 target = self.id()
-                self.edges.append((name, target, self.attr_list()))
+                attrs = self.attr_list()  # ``dir=back`` is drawn reversed: the data flows target -> name
+                self.edges.append((target, name, attrs) if attrs.get("dir") == "back" else (name, target, attrs))
             else:
                 assert name not in self.nodes, f"node {name!r} declared twice"
                 self.nodes[name] = self.attr_list()
                 cluster.nodes.append(name)
                 self.parent[name] = cluster.name
+
+    def rank_group(self) -> list[str]:
+        assert self.take() == "rank" and self.take() == ("=",) and self.take() == "same"
+        names: list[str] = []
+        while (tok := self.take()) != ("}",):
+            if tok != (";",):
+                assert isinstance(tok, str) and tok in self.nodes, f"rank=same names an undeclared node {tok!r}"
+                names.append(tok)
+        return names
 
 
 def parse_dot(text: str) -> Dot:

@@ -50,17 +50,17 @@ def test_each_named_input_is_its_own_box_with_its_dtype_and_range() -> None:
     assert graph.label(f"{INPUT_ID}_x") == ["x", "[8, 6, 4]"]
     assert graph.label(f"{INPUT_ID}_tokens") == ["tokens", "[5] int64", "values in [0, 10)"]
     assert graph.nodes[f"{INPUT_ID}_tokens"]["shape"] == "invhouse"
-    assert edge_labels(graph, f"{INPUT_ID}_x", "p") == ["8x6x4"]
-    assert edge_labels(graph, f"{INPUT_ID}_tokens", "s") == ["5 int64"]
+    assert edge_labels(graph, f"{INPUT_ID}_x", "p") == [""]
+    assert edge_labels(graph, f"{INPUT_ID}_tokens", "s") == [""]
 
 
 def test_edges_from_the_parts_of_a_several_output_node_leave_that_node() -> None:
     graph = dot(OPS)
     assert graph.label("c")[-1] == "2 x [8, 12]"
-    assert edge_labels(graph, "c", "ct") == ["[1] 8x12"]
-    assert edge_labels(graph, "c", "m") == ["[0] 8x12"]
-    assert edge_labels(graph, "c", "e") == ["[0] 8x12", "[1] 8x12"]
-    assert edge_labels(graph, "ct", "m") == ["12x8"]
+    assert edge_labels(graph, "c", "ct") == ["[1]"]
+    assert edge_labels(graph, "c", "m") == ["[0]"]
+    assert edge_labels(graph, "c", "e") == ["[0]", "[1]"]
+    assert edge_labels(graph, "ct", "m") == [""]  # the shape is in the box the edge leaves
     # every node that reads something has all its inputs drawn
     compiled = load(OPS)
     for node in compiled.nodes:
@@ -73,9 +73,9 @@ def test_a_dict_output_is_one_box_per_name() -> None:
     assert graph.label(f"{OUTPUT_ID}_a") == ["a", "[8, 8]"]
     assert graph.label(f"{OUTPUT_ID}_b") == ["b", "[] int64"]
     assert graph.label(f"{OUTPUT_ID}_c") == ["c", "[8] bool"]
-    assert edge_labels(graph, "m", f"{OUTPUT_ID}_a") == ["8x8"]
-    assert edge_labels(graph, "s", f"{OUTPUT_ID}_b") == ["scalar int64"]
-    assert edge_labels(graph, "cmp", f"{OUTPUT_ID}_c") == ["8 bool"]
+    assert edge_labels(graph, "m", f"{OUTPUT_ID}_a") == [""]
+    assert edge_labels(graph, "s", f"{OUTPUT_ID}_b") == [""]
+    assert edge_labels(graph, "cmp", f"{OUTPUT_ID}_c") == [""]
     title = graph.attrs["label"].split("\n")
     assert title[1] == "inputs x [8, 6, 4], tokens [5] int64 -> outputs a [8, 8], b [] int64, c [8] bool"
 
@@ -83,11 +83,11 @@ def test_a_dict_output_is_one_box_per_name() -> None:
 def test_a_tuple_output_is_numbered_and_block_parts_and_held_tensors_are_wired() -> None:
     graph = dot(PAIR)
     assert graph.label(f"{OUTPUT_ID}_0") == ["output 0", "[4]"]
-    assert edge_labels(graph, "left.shifted", f"{OUTPUT_ID}_0") == ["4"]
-    assert edge_labels(graph, "gated", f"{OUTPUT_ID}_1") == ["4"]
-    assert edge_labels(graph, "halves", "left.scaled") == ["[0] 4"]  # a part, into a block
-    assert edge_labels(graph, "halves", "right") == ["[1] 4"]
-    assert edge_labels(graph, f"{INPUT_ID}_mask", "keep") == ["4 bool"]
+    assert edge_labels(graph, "left.shifted", f"{OUTPUT_ID}_0") == [""]
+    assert edge_labels(graph, "gated", f"{OUTPUT_ID}_1") == [""]
+    assert edge_labels(graph, "halves", "left.scaled") == ["[0]"]  # a part, into a block
+    assert edge_labels(graph, "halves", "right") == ["[1]"]
+    assert edge_labels(graph, f"{INPUT_ID}_mask", "keep") == [""]
 
 
 def test_held_tensors_are_cylinders_with_no_input_edge() -> None:
@@ -99,10 +99,10 @@ def test_held_tensors_are_cylinders_with_no_input_edge() -> None:
     assert graph.nodes["class_token"]["fillcolor"] != graph.nodes["encoder.mask"]["fillcolor"]  # learned vs fixed
     assert graph.label("encoder.mask")[-1] == "[17, 17] bool"
     assert graph.nodes["encoder.ln"].get("shape") is None  # ordinary layers keep the default box
-    assert edge_labels(graph, "class_token", "cls") == ["1x1x16"]
+    assert edge_labels(graph, "class_token", "cls") == [""]
     # the single unnamed input and output keep their boxes
     assert graph.label(INPUT_ID) == ["input", "[3, 32, 32]"]
-    assert edge_labels(graph, "head", OUTPUT_ID) == ["10"]
+    assert edge_labels(graph, "head", OUTPUT_ID) == [""]
 
 
 def test_a_partial_diagram_keeps_every_input_and_output_box() -> None:
@@ -112,7 +112,7 @@ def test_a_partial_diagram_keeps_every_input_and_output_box() -> None:
     graph = parse_dot(dot_source(compiled))
     assert graph.attrs["label"].split("\n")[1] == "inputs x [8, 6, 4], tokens [5] int64 -> outputs a ?, b [] int64, c ?"
     assert graph.label(f"{OUTPUT_ID}_a") == ["a", "?"]
-    assert edge_labels(graph, "s", f"{OUTPUT_ID}_b") == ["scalar int64"]  # the branch that did not fail
+    assert edge_labels(graph, "s", f"{OUTPUT_ID}_b") == [""]  # the branch that did not fail
     assert edge_labels(graph, "c", "ct") == ["?"]  # from the failing node
 
 

@@ -173,4 +173,4 @@ def test_diagram_edges_name_the_roles(test_layers: None) -> None:
     from archspec.backends.graphviz import dot_source
 
     dot = dot_source(archspec.load(HEADER + GRAPH))
-    assert 'label="key: 5x8"' in dot and 'label="value: 5x8"' in dot and 'label="query: 5x8"' in dot
+    assert "label=key" in dot and "label=value" in dot and "label=query" in dot  # the shape is in the box

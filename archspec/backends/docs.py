@@ -99,12 +99,14 @@ def index_markdown(pages: list[Page]) -> str:
     return escape_controls("\n".join(lines), keep="\n")
 
 
-def write_docs(pages: list[Page], out_dir: Path, *, diagrams: bool = True, depth: int | None = None) -> Written:
+def write_docs(
+    pages: list[Page], out_dir: Path, *, diagrams: bool = True, depth: int | None = None, expand: bool = False
+) -> Written:
     """Write every page, its SVG and the index into ``out_dir``, skipping identical files."""
     written = Written()
     for page in pages:
         if diagrams:
-            svg = render(Diagram(page.compiled, depth=depth).build(), "svg")
+            svg = render(Diagram(page.compiled, depth=depth, expand=expand).build(), "svg")
             written.put(out_dir / f"{page.stem}.svg", svg)
         written.put(out_dir / f"{page.stem}.md", page_markdown(page, out_dir, diagram=diagrams).encode("utf-8"))
     written.put(out_dir / "index.md", index_markdown(pages).encode("utf-8"))

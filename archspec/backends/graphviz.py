@@ -1,9 +1,14 @@
 """Graphviz diagrams of a compiled spec (the ``graphviz`` package builds the DOT; no torch import).
 
 Every layer is a box showing its id, type, key arguments and output shape, coloured by
-its layer family; every edge carries the shape of the tensor it moves; block instances
-and named groups are labelled clusters. Modules nested deeper than ``depth`` collapse
-into one box with their input and output shapes and parameter total. A partial result
+its layer family; block instances and named groups are labelled clusters. Edges carry
+only what the boxes do not already say: the part of a several-output node (``[1]``), an
+attention input's role (``query``), ``?`` after a failed node; the shape a tensor has is
+in the box that makes it. Repeated blocks fold into one box by default (``layer1:
+BasicBlock x2``, with the shapes at the fold's input and output; :mod:`.folds`);
+``expand=True`` draws every copy. With ``depth``, modules nested deeper collapse into
+one box with their input and output shapes and parameter total (and nothing folds).
+An encoder-decoder with skips across is drawn as a U (:mod:`.ushape`). A partial result
 (``compile_spec(..., allow_errors=True)``) draws its failing nodes in red with their
 error messages, and the nodes after them dashed.
 
@@ -28,7 +33,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from archspec.backends.folds import Fold, find_folds
 from archspec.backends.summary import key_args, shape_text
+from archspec.backends.ushape import ULayout, spatial_size, u_layout
 from archspec.backends.values import dtype_suffix, io_line, node_text, type_text
 from archspec.compiler.ir import INPUT, CompiledSpec, Module, Node
 from archspec.errors import Diagnostic, UsageError
@@ -65,6 +72,7 @@ FAMILY_COLORS = {
 
 ERROR_FILL, ERROR_LINE = "#fb8072", "#c0001a"
 MODULE_FILL = "#eceff4"
+FOLD_FILL = "#dfe6f0"
 BLOCK_FILL = "#f6f8fb"
 INSTALL_HINT = (
     "install Graphviz: 'apt-get install graphviz' (Debian/Ubuntu), 'brew install graphviz' (macOS) "
@@ -141,7 +149,9 @@ class _Drawn:
 class Diagram:
     """Builds the ``graphviz.Digraph`` of one compiled spec."""
 
-    def __init__(self, compiled: CompiledSpec, *, depth: int | None = None, rankdir: str = "TB") -> None:
+    def __init__(
+        self, compiled: CompiledSpec, *, depth: int | None = None, rankdir: str = "TB", expand: bool = False
+    ) -> None:
         if rankdir not in ("TB", "LR", "BT", "RL"):
             raise UsageError(
                 [Diagnostic("usage", f"unknown rankdir '{rankdir}'", "<command line>", hint="use TB or LR")]
@@ -151,10 +161,12 @@ class Diagram:
         self.compiled = compiled
         self.depth = depth
         self.rankdir = rankdir
+        self.folds: dict[str, Fold] = {} if expand or depth is not None else find_folds(compiled.root)
         self.input_boxes = self._input_boxes()
         self.drawn = _Drawn(dict(self.input_boxes))
         first = next(iter(compiled.inputs), INPUT)
         self._walk(compiled.root, {INPUT: first, **{name: name for name in compiled.inputs}}, 0, None)
+        self.layout = self._u_layout()
 
     def _input_boxes(self) -> dict[str, str]:
         """Input value path -> its box: ``_input`` for the one unnamed input, else ``_input_<name>``."""
@@ -186,7 +198,9 @@ class Diagram:
                 }
                 child_depth = depth + 1
                 inner = collapsed
-                if inner is None and self.depth is not None and child_depth > self.depth:
+                if inner is None and child.path in self.folds:
+                    inner = self.folds[child.path].box
+                elif inner is None and self.depth is not None and child_depth > self.depth:
                     inner = child.path
                 self.drawn.module_input[child.path] = next(iter(child_inputs.values()), "")
                 self._walk(child, child_inputs, child_depth, inner)
@@ -211,11 +225,36 @@ class Diagram:
         return self.compiled.types.get(value) if value else None
 
     def edge_label(self, value: str | None) -> str:
-        """``8x12``; ``[1] 8x12`` for part 1 of a several-output node; the dtype when not float32."""
-        found = self.type_of(value)
-        text = edge_text(self.shape_of(value), found.dtype if found else None)
+        """``[1]`` for part 1 of a several-output node whose box is drawn; else nothing.
+
+        The shape (and dtype) is already in the box the edge leaves: a layer shows its
+        output, a collapsed or folded module its input and output, an input box its own.
+        """
         part = self.compiled.part_of(value) if value else None
-        return f"[{part[1]}] {text}" if part else text
+        return f"[{part[1]}]" if part and self.box(value) == part[0] else ""
+
+    def box_value(self, box: str) -> str | None:
+        """The value a box's outgoing edges carry: a layer's own, a collapsed module's output."""
+        if self.drawn.owner.get(box) == box and box in self.compiled.by_path:
+            return box
+        for value, input_box in self.input_boxes.items():
+            if input_box == box:
+                return value
+        fold = self.folds.get(box)
+        module = fold.last.path if fold else box
+        return self.drawn.module_output.get(module)
+
+    def _u_layout(self) -> ULayout | None:
+        """The U of an encoder-decoder (see :mod:`.ushape`); None for every other network."""
+        order = dict.fromkeys(self.input_boxes.values())  # boxes in first-drawn order, each once
+        for node in self.compiled.nodes:
+            box = self.drawn.owner.get(node.path)
+            if box is not None:
+                order.setdefault(box)
+        order.update(dict.fromkeys(box for box, _, _ in self._output_boxes()))
+        sizes = {box: spatial_size(self.shape_of(self.box_value(box))) for box in order}
+        edges = [(tail, head) for tail, head, _ in self._edge_list()]
+        return u_layout(list(order), sizes, edges)
 
     # -- building the graph -----------------------------------------------------------------
     def build(self) -> graphviz.Digraph:
@@ -249,8 +288,8 @@ class Diagram:
         graph.attr("edge", fontname="Helvetica", fontsize="8", fontcolor="#555555", color="#555555", arrowsize="0.6")
         self._inputs(graph)
         self._module(graph, c.root, 0)
-        self._edges(graph)
         self._outputs(graph)
+        self._edges(graph)
         loose = self.loose_diagnostics()
         if loose:
             text = [f"{len(loose)} of {len(c.diagnostics)} error(s) not on a drawn node:"]
@@ -266,21 +305,20 @@ class Diagram:
             bounds = f"values in [{found.low}, {found.high})" if found and found.low is not None else ""
             graph.node(box, _lines(value, type_text(found), bounds), shape="invhouse", fillcolor="#ffffff")
 
-    def _outputs(self, graph: graphviz.Digraph) -> None:
-        """One box per output (``_output`` for a single one), each with the edge from its node."""
+    def _output_boxes(self) -> list[tuple[str, str, str]]:
+        """``(box id, label, value)`` per output: ``_output`` for a single one, else one per name or position."""
         results = self.drawn.results or [self.drawn.module_output.get("", "")]
         names = self.compiled.root.result_names
         if len(results) == 1 and names is None:
-            boxes = [(OUTPUT_ID, "output", results[0])]
-        else:
-            keys = names or [str(i) for i in range(len(results))]
-            label = "" if names else "output "
-            boxes = [(f"{OUTPUT_ID}_{k}", f"{label}{k}", v) for k, v in zip(keys, results, strict=False)]
-        for box, label, value in boxes:
+            return [(OUTPUT_ID, "output", results[0])]
+        keys = names or [str(i) for i in range(len(results))]
+        label = "" if names else "output "
+        return [(f"{OUTPUT_ID}_{k}", f"{label}{k}", v) for k, v in zip(keys, results, strict=False)]
+
+    def _outputs(self, graph: graphviz.Digraph) -> None:
+        """One box per output (its edge is drawn with the others)."""
+        for box, label, value in self._output_boxes():
             graph.node(box, _lines(label, type_text(self.type_of(value))), shape="house", fillcolor="#ffffff")
-            source = self.box(value)
-            if source:
-                graph.edge(source, box, label=self.edge_label(value))
 
     def title(self) -> list[str]:
         c = self.compiled
@@ -302,6 +340,9 @@ class Diagram:
         for child in module.children:
             if isinstance(child, Node):
                 self._node(graph, child)
+            elif child.path in self.folds:
+                if self.folds[child.path].first is child:
+                    self._fold(graph, self.folds[child.path])
             elif self.depth is not None and depth + 1 > self.depth:
                 self._collapsed(graph, child)
             else:
@@ -351,7 +392,38 @@ class Diagram:
             attrs.update(fillcolor=ERROR_FILL, color=ERROR_LINE, penwidth="2")
         graph.node(module.path, _lines(*lines), **attrs)
 
+    def _fold(self, graph: graphviz.Digraph, fold: Fold) -> None:
+        """A run of copies of one block as one box: the copies, the shapes in and out, the total parameters."""
+        leaves = [leaf for member in fold.members for leaf in member.leaves()]
+        params = sum(n.result.params for n in leaves if n.result)
+        input_shape = self.shape_of(self.drawn.module_input.get(fold.first.path))
+        output_shape = self.shape_of(self.drawn.module_output.get(fold.last.path))
+        lines = [fold.title, f"{shape_text(input_shape)} -> {shape_text(output_shape)}", f"{params:,} params"]
+        attrs = {"shape": "box3d", "style": "filled", "fillcolor": FOLD_FILL, "margin": "0.15,0.1"}
+        attrs["tooltip"] = _escape(f"{len(fold.members)} copies of {fold.members[0].block}; --expand draws each one")
+        errors = [n for n in leaves if n.error is not None]
+        if errors:
+            lines += textwrap.wrap(f"error in {errors[0].path}: {errors[0].error.message}", WRAP)  # type: ignore[union-attr]
+            attrs.update(fillcolor=ERROR_FILL, color=ERROR_LINE, penwidth="2")
+        graph.node(fold.box, _lines(*lines), **attrs)
+
     def _edges(self, graph: graphviz.Digraph) -> None:
+        for tail, head, attrs in self._edge_list():
+            self._edge(graph, tail, head, attrs)
+        for a, b in self.layout.same_rank if self.layout else ():
+            graph.body.append(f"\t{{rank=same; {_quoted(a)}; {_quoted(b)};}}\n")
+
+    def _edge(self, graph: graphviz.Digraph, tail: str, head: str, attrs: dict[str, str]) -> None:
+        """One edge; up the decoder of a U it is written reversed (``dir=back``) so it ranks upwards."""
+        attrs = {k: v for k, v in attrs.items() if v}
+        if self.layout and self.layout.reversed(tail, head):
+            graph.edge(head, tail, dir="back", **attrs)
+        else:
+            graph.edge(tail, head, **attrs)
+
+    def _edge_list(self) -> list[tuple[str, str, dict[str, str]]]:
+        """Every edge between drawn boxes, as ``(tail, head, attributes)``, outputs last."""
+        edges: list[tuple[str, str, dict[str, str]]] = []
         seen: set[tuple[str, str]] = set()
         for node in self.compiled.nodes:
             target = self.drawn.owner.get(node.path)
@@ -369,10 +441,15 @@ class Diagram:
                     seen.add((value, target))  # type: ignore[arg-type]
                 shape = self.shape_of(value)
                 if shape is None and value not in self.input_boxes:
-                    graph.edge(source, target, label="?", style="dashed", color=ERROR_LINE)
+                    edges.append((source, target, {"label": "?", "style": "dashed", "color": ERROR_LINE}))
                 else:
-                    role = f"{roles[index]}: " if roles and not collapsed else ""
-                    graph.edge(source, target, label=role + self.edge_label(value))
+                    role = roles[index] if roles and not collapsed else ""
+                    edges.append((source, target, {"label": " ".join(filter(None, (role, self.edge_label(value))))}))
+        for box, _, value in self._output_boxes():
+            source = self.box(value)
+            if source:
+                edges.append((source, box, {"label": self.edge_label(value)}))
+        return edges
 
 
 @contextmanager
@@ -400,18 +477,24 @@ def _compact(value: Any) -> str:
     return str(value)
 
 
+def _quoted(name: str) -> str:
+    return '"' + _escape(name) + '"'
+
+
 def _dot_id(name: str) -> str:
     return name or "archspec"
 
 
-def diagram(compiled: CompiledSpec, *, depth: int | None = None, rankdir: str = "TB") -> graphviz.Digraph:
+def diagram(
+    compiled: CompiledSpec, *, depth: int | None = None, rankdir: str = "TB", expand: bool = False
+) -> graphviz.Digraph:
     """The ``graphviz.Digraph`` of a compiled (possibly partial) spec."""
-    return Diagram(compiled, depth=depth, rankdir=rankdir).build()
+    return Diagram(compiled, depth=depth, rankdir=rankdir, expand=expand).build()
 
 
-def dot_source(compiled: CompiledSpec, *, depth: int | None = None, rankdir: str = "TB") -> str:
+def dot_source(compiled: CompiledSpec, *, depth: int | None = None, rankdir: str = "TB", expand: bool = False) -> str:
     """The diagram as DOT text."""
-    return diagram(compiled, depth=depth, rankdir=rankdir).source
+    return diagram(compiled, depth=depth, rankdir=rankdir, expand=expand).source
 
 
 def render(graph: graphviz.Digraph, fmt: str) -> bytes:

@@ -1,5 +1,6 @@
 """``archspec diagram SPEC -o OUT``: draw the spec with Graphviz (.svg, .png, .pdf or .dot).
 
+Repeated blocks fold into one box unless ``--expand`` (or ``--depth``) is given.
 ``--allow-errors`` draws an invalid spec up to its failing nodes (in red, with their
 messages), writes the file, then reports the diagnostics and exits 1.
 """
@@ -31,7 +32,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         type=int,
         default=None,
         metavar="N",
-        help="draw modules nested at most N deep (0: every top-level block or group is one box); default: all",
+        help="draw modules nested at most N deep (0: every top-level block or group is one box), "
+        "with repeated blocks open; default: every layer, repeated blocks folded",
+    )
+    parser.add_argument(
+        "--expand", action="store_true", help="draw every copy of a repeated block (default: one box per run)"
     )
     parser.add_argument(
         "--rankdir", choices=("TB", "LR"), default="TB", help="top-to-bottom (default) or left-to-right"
@@ -61,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
             print("note: add --allow-errors to draw the spec up to the failing node", file=sys.stderr)
             return 1
         raise
-    graph = Diagram(compiled, depth=args.depth, rankdir=args.rankdir).build()
+    graph = Diagram(compiled, depth=args.depth, rankdir=args.rankdir, expand=args.expand).build()
     write_bytes_atomic(args.output, render(graph, fmt))
     print(f"wrote {escape_controls(args.output)}")
     if compiled.diagnostics:

@@ -30,6 +30,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("specs", nargs="+", metavar="SPEC_OR_DIR", help="spec files, or folders of *.yaml specs")
     parser.add_argument("-o", "--output", required=True, metavar="DIR", help="folder for the pages (created if needed)")
     parser.add_argument("--depth", type=int, default=None, metavar="N", help="diagram depth (see archspec diagram)")
+    parser.add_argument("--expand", action="store_true", help="draw every copy of a repeated block")
     parser.add_argument("--no-diagrams", action="store_true", help="leave out the SVG diagrams (no Graphviz needed)")
     parser.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
     parser.set_defaults(run=run)
@@ -84,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
             continue
         pages.append(Page(path.stem, path, compiled))
     out = Path(args.output)
-    written = write_docs(pages, out, diagrams=not args.no_diagrams, depth=args.depth)
+    written = write_docs(pages, out, diagrams=not args.no_diagrams, depth=args.depth, expand=args.expand)
     if not args.quiet:
         for path in written.changed:
             print(f"wrote {escape_controls(str(path))}")
