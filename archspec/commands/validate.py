@@ -7,7 +7,14 @@ import os
 import sys
 from pathlib import Path
 
-from archspec.commands import add_budget_options, add_set_option, budget_from, parse_overrides
+from archspec.commands import (
+    add_budget_options,
+    add_input_option,
+    add_set_option,
+    budget_from,
+    parse_input_shapes,
+    parse_overrides,
+)
 from archspec.compiler.ir import CompiledSpec
 from archspec.compiler.pipeline import compile_spec
 from archspec.errors import ArchspecError, Diagnostic, SpecError, UsageError
@@ -21,17 +28,19 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--format", choices=("text", "json"), default="text")
     parser.add_argument("-q", "--quiet", action="store_true", help="print nothing for valid specs")
     add_set_option(parser)
+    add_input_option(parser)
     add_budget_options(parser)
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     overrides = parse_overrides(args.overrides)
+    shapes = parse_input_shapes(args.input_shapes)
     budget = budget_from(args)
     worst, diagnostics, skipped = 0, [], 0
     for path, searched in _spec_paths(args.specs):
         try:
-            compiled = compile_spec(path, overrides=overrides, budget=budget)
+            compiled = compile_spec(path, overrides=overrides, budget=budget, input_shapes=shapes)
         except ArchspecError as exc:
             if searched and [d.code for d in exc.diagnostics] == ["not-a-spec"]:
                 skipped += 1  # other YAML in a searched folder (CI configs...), not a spec

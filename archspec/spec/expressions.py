@@ -17,6 +17,7 @@ message instead of exhausting time or memory.
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -122,6 +123,21 @@ def _parse(text: str, budget: Budget) -> ast.expr:
             f"expression is longer than {budget.max_expression_length:,} characters",
             hint="split it into parameters",
         )
+    return _parsed(text) if len(text) <= CACHED_LENGTH else _parse_text(text)
+
+
+CACHED_LENGTH = 256
+"""Expressions up to this long are parsed once per text: the interpreter only reads the tree, and
+sweeps and the input-size scan evaluate the same expressions many times (errors are not cached;
+the bound keeps the cache small whatever a spec holds)."""
+
+
+@functools.lru_cache(maxsize=4096)
+def _parsed(text: str) -> ast.expr:
+    return _parse_text(text)
+
+
+def _parse_text(text: str) -> ast.expr:
     try:
         return ast.parse(text.strip(), mode="eval").body
     except SyntaxError as exc:
