@@ -107,6 +107,12 @@ class ElaborationCache:
     layers: dict[tuple[Any, ...], Layer] = field(default_factory=dict)
     """Validated layers by typed layer and substituted values (layers are frozen: nodes share them)."""
 
+    names: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """The free names of each expression text."""
+    values: dict[tuple[Any, ...], Any] = field(default_factory=dict)
+    """Scalar expression results by text and the values of its free names."""
+    variants: dict[tuple[int, str], Any] = field(default_factory=dict)
+    """Derived copies of typed nodes (a repeat's first and later copies), made once."""
     inferred: dict[tuple[Any, ...], tuple[Layer, LayerResult, Any]] = field(default_factory=dict)
     """Inference results by layer and input types (a layer repeated on the same input infers once).
     Keyed by ``id(layer)``; the entry holds the layer, so that id is not reused while it is cached."""
@@ -115,6 +121,26 @@ class ElaborationCache:
         if len(self.layers) >= MAX_CACHED_LAYERS:
             self.layers.clear()
         self.layers[key] = layer
+
+    def substitute(self, text: str, vars: dict[str, Any], budget: Budget) -> Any:
+        """:func:`substitute` of one string, remembered by the values of the names it reads when the
+        result is a scalar (expressions are pure; lists are left uncached, so no caller shares one)."""
+        names = self.names.get(text)
+        if names is None:
+            names = self.names[text] = tuple(sorted(names_in(text)))
+        try:
+            key = (text, *(_frozen(vars.get(name, _UNBOUND)) for name in names))
+            found = self.values.get(key, _UNBOUND)
+        except TypeError:  # an unhashable value
+            return substitute(text, vars, budget=budget)
+        if found is not _UNBOUND:
+            return found
+        value = substitute(text, vars, budget=budget)
+        if value is None or isinstance(value, int | float | str):
+            if len(self.values) >= MAX_CACHED_LAYERS:
+                self.values.clear()
+            self.values[key] = value
+        return value
 
     def infer(self, layer: Layer, types: list[TensorType]) -> tuple[LayerResult, TensorType | tuple[TensorType, ...]]:
         """:func:`infer_types`, once per layer and input types (results are frozen, so nodes share them)."""
@@ -130,6 +156,7 @@ class ElaborationCache:
 
 
 MAX_CACHED_LAYERS = 100_000
+_UNBOUND = object()
 
 
 @dataclass
@@ -171,7 +198,6 @@ class Elaborator:
         self.block_params: dict[str, dict[str, Declared]] = {}
         self.repeats: list[_RepeatFrame] = []
         self.cache = ElaborationCache() if cache is None else cache
-        self.variants: dict[tuple[int, str], Any] = {}
 
     # -- entry point -------------------------------------------------------------------------
     def run(self, layers: list[TypedNode], output: str | list[str] | dict[str, str] | None) -> Module:
@@ -209,6 +235,8 @@ class Elaborator:
 
     def evaluate(self, value: Any, vars: dict[str, Any], path: Path_) -> Any:
         try:
+            if isinstance(value, str):
+                return self.cache.substitute(value, vars, self.budget)
             return substitute(value, vars, budget=self.budget)
         except ExpressionError as exc:
             self.error("expression", str(exc), path, exc.hint)
@@ -309,9 +337,10 @@ class Elaborator:
     def _variant(self, node: ValidNode, kind: str, make: Callable[[], Any]) -> Any:
         """A derived copy of a typed node, made once per node (so layer plans are reused)."""
         key = (id(node), kind)
-        if key not in self.variants:
-            self.variants[key] = make()
-        return self.variants[key]
+        variants = self.cache.variants
+        if key not in variants:
+            variants[key] = make()
+        return variants[key]
 
     def single(self, node: ValidNode, path: Path_, scope: Scope) -> None:
         if isinstance(node, Group):
@@ -484,7 +513,8 @@ class Elaborator:
         layer = self.resolve(typed, scope.vars, path)
         if implicit and layer.max_inputs == 0:
             sources = []  # a learned tensor or buffer reads nothing
-        sources, roles = self.by_name(sources, keys, layer.input_roles, f"'{layer.type_name()}'", path)
+        what = f"'{layer.type_name()}'" if keys is not None else ""  # only errors about named inputs say it
+        sources, roles = self.by_name(sources, keys, layer.input_roles, what, path)
         if layer.input_roles:
             self._check_roles(layer, roles, path)
             layer = layer.with_roles(roles)
