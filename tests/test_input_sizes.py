@@ -76,6 +76,9 @@ def test_the_smallest_size_runs_and_one_below_raises(path: Path) -> None:
                 _run(model, _inputs(small, below))
             with pytest.raises(archspec.SpecError):
                 compile_spec(path, input_shapes=below)
+        if axis.gap is not None:  # the next size up fails too (a U-Net's skips must match)
+            with pytest.raises((RuntimeError, ValueError, IndexError)):
+                _run(model, _inputs(small, _at(compiled, axis, axis.gap)))
     if path.stem in TORCHVISION_MIN:
         assert {axis.minimum for axis in axes} == {TORCHVISION_MIN[path.stem]}
 
@@ -138,8 +141,8 @@ def test_resnet_sizes_in_summary_formats() -> None:
 
     compiled = compile_spec(ROOT / "specs" / "resnet18.yaml")
     text = summary_text(compiled)
-    assert "input size H (dim 2): valid from 1; no floor rounding at multiples of 32 from 32" in text
-    assert "- input size W (dim 3): valid from 1" in summary_markdown(compiled)
+    assert "input size H (dim 2): smallest valid 1; no floor rounding at multiples of 32 from 32" in text
+    assert "- input size W (dim 3): smallest valid 1; " in summary_markdown(compiled)
     record = summary_data(compiled)["input_sizes"][0]
     assert record == {
         "input": "input",
@@ -153,7 +156,16 @@ def test_resnet_sizes_in_summary_formats() -> None:
         "exact_from": 32,
         "next_exact_valid": True,
         "inexact": None,
+        "gap": None,
     }
+
+
+def test_a_unet_says_the_size_above_its_smallest_fails() -> None:
+    axes = input_sizes(compile_spec(ROOT / "specs" / "unet.yaml"))
+    assert [a.text() for a in axes] == [
+        "input size H (dim 2): smallest valid 8 (9 fails); no floor rounding at multiples of 8 from 8",
+        "input size W (dim 3): smallest valid 8 (9 fails); no floor rounding at multiples of 8 from 8",
+    ]
 
 
 def test_alexnet_never_divides_exactly_and_says_where() -> None:

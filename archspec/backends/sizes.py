@@ -58,6 +58,8 @@ class AxisSizes:
     """Whether ``exact_from + multiple`` is valid too (False for a spec valid at one size only)."""
     inexact: str | None = None
     """Why no size is exact: the first strided node that rounds, at the declared size."""
+    gap: int | None = None
+    """A size between ``minimum`` and ``declared`` that is not valid (``minimum + 1``, the one probed), or None."""
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> AxisSizes:
@@ -71,6 +73,7 @@ class AxisSizes:
             data["exact_from"],
             data["next_exact_valid"],
             data["inexact"],
+            data.get("gap"),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -86,6 +89,7 @@ class AxisSizes:
             "exact_from": self.exact_from,
             "next_exact_valid": self.next_exact_valid,
             "inexact": self.inexact,
+            "gap": self.gap,
         }
 
     @property
@@ -97,14 +101,14 @@ class AxisSizes:
         return self.declared if self.minimum == self.declared and self.declared > 1 else None
 
     def text(self) -> str:
-        """``input size H (dim 2): valid from 1; no floor rounding at multiples of 32 from 32``."""
+        """``input size H (dim 2): smallest valid 1; no floor rounding at multiples of 32 from 32``."""
         return f"input size {self.label()}: {self.valid_text()}; {self.exact_text()}"
 
     def valid_text(self) -> str:
-        """``valid from 63``; ``valid at 224, none below``."""
+        """``smallest valid 63``; ``smallest valid 8 (9 fails)``; ``valid at 224, none below``."""
         below = self.none_below
         if below is None:
-            return f"valid from {self.minimum}"
+            return f"smallest valid {self.minimum}" + (f" ({self.gap} fails)" if self.gap is not None else "")
         if below == self.declared:
             return f"valid at {self.declared}, none below"
         return f"valid at {self.declared}, none from 1 to {below - 1}"
@@ -185,7 +189,10 @@ class _Axis:
         top = min(self.declared, SCAN_LIMIT)
         minimum = next((n for n in range(1, top + 1) if self.probe(n) is not None), None)
         multiple = _stride_multiple(self.compiled, self.axis)
-        found = AxisSizes(self.name, self.axis, self.label, self.declared, minimum, multiple, None)
+        gap = (
+            minimum + 1 if minimum is not None and minimum < self.declared and self.probe(minimum + 1) is None else None
+        )
+        found = AxisSizes(self.name, self.axis, self.label, self.declared, minimum, multiple, None, gap=gap)
         if multiple is None or multiple > MAX_MULTIPLE:
             return found
         seed = next((n for n in range(self.declared, self.declared + multiple) if self.exact(n)), None)
