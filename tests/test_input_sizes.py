@@ -157,6 +157,7 @@ def test_resnet_sizes_in_summary_formats() -> None:
         "next_exact_valid": True,
         "inexact": None,
         "gap": None,
+        "scanned": 1,
     }
 
 
@@ -166,6 +167,22 @@ def test_a_unet_says_the_size_above_its_smallest_fails() -> None:
         "input size H (dim 2): smallest valid 8 (9 fails); no floor rounding at multiples of 8 from 8",
         "input size W (dim 3): smallest valid 8 (9 fails); no floor rounding at multiples of 8 from 8",
     ]
+
+
+def test_the_scan_is_bounded_and_says_how_far_it_went(monkeypatch: pytest.MonkeyPatch) -> None:
+    from archspec.backends import sizes
+
+    compiled = compile_spec(ROOT / "specs" / "vgg16.yaml")  # smallest valid: 32
+    monkeypatch.setattr(sizes, "MAX_PROBE_NODES", 20 * len(compiled.nodes))  # 20 probes an axis
+    axis = sizes.input_sizes(compiled)[0]
+    assert (axis.minimum, axis.scanned, axis.exact_from) == (None, 20, None)
+    assert axis.text() == "input size H (dim 2): valid at 224, none from 1 to 20; exact sizes not searched"
+    monkeypatch.setattr(sizes, "SCAN_LIMIT", 10)
+    monkeypatch.setattr(sizes, "MAX_PROBE_NODES", 10**9)
+    compiled = compile_spec(ROOT / "specs" / "vgg16.yaml", input_shapes={"input": (3, 224, 223)})  # a new scan
+    axis = sizes.input_sizes(compiled)[0]
+    assert (axis.minimum, axis.scanned, axis.none_below) == (None, 10, 11)
+    assert axis.exact_from == 32  # the exact sizes are still found: they need no scan from 1
 
 
 def test_alexnet_never_divides_exactly_and_says_where() -> None:

@@ -36,6 +36,9 @@ MAX_MULTIPLE = 512
 """Stride multiples above this are reported, not searched for an exact size."""
 SCAN_LIMIT = 1024
 """Sizes tried for the smallest valid one: 1 up to the declared size, at most this many."""
+MAX_PROBE_NODES = 2_000_000
+"""Work bound per axis: probes x the spec's nodes. A 20,000-node spec gets 100 probes; what they
+did not reach is reported as not scanned, never guessed."""
 SPATIAL_NAMES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
 
 
@@ -60,6 +63,8 @@ class AxisSizes:
     """Why no size is exact: the first strided node that rounds, at the declared size."""
     gap: int | None = None
     """A size between ``minimum`` and ``declared`` that is not valid (``minimum + 1``, the one probed), or None."""
+    scanned: int = 0
+    """The smallest-size scan tried 1 to this (the declared size, or less when bounded)."""
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> AxisSizes:
@@ -74,6 +79,7 @@ class AxisSizes:
             data["next_exact_valid"],
             data["inexact"],
             data.get("gap"),
+            data.get("scanned", data["declared"]),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -90,6 +96,7 @@ class AxisSizes:
             "next_exact_valid": self.next_exact_valid,
             "inexact": self.inexact,
             "gap": self.gap,
+            "scanned": self.scanned,
         }
 
     @property
@@ -97,7 +104,7 @@ class AxisSizes:
         """N when no size below N was found valid but the declared size is (N: the declared size, or
         the scan's end + 1); None when a smaller size is valid."""
         if self.minimum is None:
-            return SCAN_LIMIT + 1
+            return self.scanned + 1
         return self.declared if self.minimum == self.declared and self.declared > 1 else None
 
     def text(self) -> str:
@@ -111,6 +118,8 @@ class AxisSizes:
             return f"smallest valid {self.minimum}" + (f" ({self.gap} fails)" if self.gap is not None else "")
         if below == self.declared:
             return f"valid at {self.declared}, none below"
+        if below == 1:
+            return f"valid at {self.declared}; smaller sizes not scanned (the spec is too large)"
         return f"valid at {self.declared}, none from 1 to {below - 1}"
 
     def label(self) -> str:
@@ -183,34 +192,56 @@ class _Axis:
         self.compiled, self.name, self.axis, self.label = compiled, name, axis, label
         self.loaded = compiled.loaded
         self.declared = compiled.inputs[name].shape[axis]
-        self.probes: dict[int, CompiledSpec | None] = {self.declared: compiled}
+        self.valid: dict[int, bool] = {self.declared: True}
+        self.probes_left = max(1, MAX_PROBE_NODES // max(1, len(compiled.nodes)))
 
     def sizes(self) -> AxisSizes:
+        minimum, scanned = self._smallest()
+        found = AxisSizes(self.name, self.axis, self.label, self.declared, minimum, None, None, scanned=scanned)
+        try:
+            if minimum is not None and minimum < self.declared and not self.probe(minimum + 1):
+                found = dataclasses.replace(found, gap=minimum + 1)
+            return self._exact(found)
+        except _Exhausted:
+            return found
+
+    def _smallest(self) -> tuple[int | None, int]:
+        """The first valid size from 1 (None when none up to the scan's end), and how far the scan went."""
         top = min(self.declared, SCAN_LIMIT)
-        minimum = next((n for n in range(1, top + 1) if self.probe(n) is not None), None)
+        for n in range(1, top + 1):
+            try:
+                if self.probe(n):
+                    return n, n
+            except _Exhausted:
+                return None, n - 1
+        return None, top
+
+    def _exact(self, found: AxisSizes) -> AxisSizes:
         multiple = _stride_multiple(self.compiled, self.axis)
-        gap = (
-            minimum + 1 if minimum is not None and minimum < self.declared and self.probe(minimum + 1) is None else None
-        )
-        found = AxisSizes(self.name, self.axis, self.label, self.declared, minimum, multiple, None, gap=gap)
+        found = dataclasses.replace(found, multiple=multiple)
         if multiple is None or multiple > MAX_MULTIPLE:
             return found
         seed = next((n for n in range(self.declared, self.declared + multiple) if self.exact(n)), None)
         if seed is None:  # one period has every residue: no size is exact
             return dataclasses.replace(found, inexact=_rounding(self.compiled, self.axis))
         start = next(n for n in range(seed % multiple or multiple, seed + 1, multiple) if self.exact(n))
-        following = self.probe(start + multiple) is not None
-        return dataclasses.replace(found, exact_from=start, next_exact_valid=following)
+        return dataclasses.replace(found, exact_from=start, next_exact_valid=self.probe(start + multiple))
 
     def exact(self, n: int) -> bool:
-        compiled = self.probe(n)
+        compiled = self.compiled if n == self.declared else None if self.valid.get(n) is False else self.compile(n)
         return compiled is not None and _rounding(compiled, self.axis) is None
 
-    def probe(self, n: int) -> CompiledSpec | None:
-        """The spec compiled with this axis at ``n``, or None where a node fails (stops at the first)."""
-        known = self.probes.get(n, False)
-        if known is not False:
-            return known  # type: ignore[return-value]
+    def probe(self, n: int) -> bool:
+        """Whether every node is valid with this axis at ``n``."""
+        if n not in self.valid:
+            self.compile(n)
+        return self.valid[n]
+
+    def compile(self, n: int) -> CompiledSpec | None:
+        """The spec compiled with this axis at ``n``, or None where a node fails (stopping at the first)."""
+        if self.probes_left <= 0:
+            raise _Exhausted
+        self.probes_left -= 1
         inputs = dict(self.compiled.inputs)
         shape = list(inputs[self.name].shape)
         shape[self.axis] = n
@@ -219,8 +250,12 @@ class _Axis:
             compiled = self.loaded.elaborate(self.compiled.params, inputs, max_errors=0, reach=False)
         except ArchspecError:
             compiled = None
-        self.probes[n] = compiled
+        self.valid[n] = compiled is not None
         return compiled
+
+
+class _Exhausted(Exception):
+    """The axis used up its probes (:data:`MAX_PROBE_NODES`): report what was found so far."""
 
 
 def _window(node: Node, rank: int, axis: int) -> tuple[int, int, int] | None:

@@ -29,7 +29,14 @@ from archspec.errors import Diagnostic, LayerError
 from archspec.layers.base import DTYPES, Layer, LayerResult, Repeat, TensorType
 from archspec.layers.registry import layer_types
 from archspec.spec.budget import Budget
-from archspec.spec.expressions import ExpressionError, has_expression, is_expression, names_in, substitute
+from archspec.spec.expressions import (
+    ExpressionError,
+    has_expression,
+    is_expression,
+    names_in,
+    names_mentioned,
+    substitute,
+)
 from archspec.spec.models import BlockDef, BlockUse, DeferredLayer, Group, InvalidNode
 from archspec.spec.source import Path_, Source
 from archspec.spec.suggest import did_you_mean
@@ -123,11 +130,11 @@ class ElaborationCache:
         self.layers[key] = layer
 
     def substitute(self, text: str, vars: dict[str, Any], budget: Budget) -> Any:
-        """:func:`substitute` of one string, remembered by the values of the names it reads when the
-        result is a scalar (expressions are pure; lists are left uncached, so no caller shares one)."""
+        """:func:`substitute` of one string, remembered by the values of every name it mentions when
+        the result is a scalar (expressions are pure; lists are left uncached, so no caller shares one)."""
         names = self.names.get(text)
         if names is None:
-            names = self.names[text] = tuple(sorted(names_in(text)))
+            names = self.names[text] = tuple(sorted(names_mentioned(text)))
         try:
             key = (text, *(_frozen(vars.get(name, _UNBOUND)) for name in names))
             found = self.values.get(key, _UNBOUND)
