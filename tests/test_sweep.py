@@ -186,3 +186,17 @@ def test_train_runs_each_kept_point_in_its_own_folder(tmp_path: Path, capsys: py
     points = json.loads((out / "sweep.json").read_text())["points"]
     assert "val_acc" in points[0]["metrics"] and "metrics" not in points[1]
     assert "val_acc" in captured.out
+
+
+def test_without_matplotlib_the_tables_are_still_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib now raises ImportError
+    assert cli("sweep", RESNET, "--grid", "num_classes=[10]", "-o", tmp_path) == 0
+    err = capsys.readouterr().err
+    assert "error[missing-dependency]: matplotlib is not installed, so the Pareto plot cannot be drawn" in err
+    assert "pip install 'archspec[train]'" in err
+    assert (tmp_path / "sweep.csv").exists() and (tmp_path / "sweep.json").exists()
+    assert not (tmp_path / "pareto.png").exists()
