@@ -4,14 +4,17 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 NODE_STAMP := $(VENV)/node/.installed
 PYTEST_ARGS ?=
+# a pip index with CPU-only torch wheels (PyTorch's install page names it); empty: pip's default index
+TORCH_INDEX ?=
 
-.PHONY: setup test test-fast demo lint format schema docs bench clean
+.PHONY: setup test test-fast test-thorough demo lint format schema docs bench clean
 
 setup: $(STAMP) $(NODE_STAMP)
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
+	$(if $(TORCH_INDEX),$(PY) -m pip install -q --index-url '$(TORCH_INDEX)' 'torch>=2.4' 'torchvision>=0.19')
 	$(PY) -m pip install -q -e '.[all,dev]'
 	@command -v dot >/dev/null 2>&1 || { (apt-get update -qq && apt-get install -y -qq graphviz) >/dev/null 2>&1 \
 		|| echo "warning: could not install Graphviz's 'dot'; archspec diagram will write .dot files only"; }
@@ -29,6 +32,10 @@ test: setup
 	$(PY) -m ruff format --check archspec tests bench
 	$(PY) -m mypy archspec
 	$(PY) -m pytest -q -n 2 $(PYTEST_ARGS)
+
+# every property test with ten times the examples (tests/hypothesis_profiles.py): before a release
+test-thorough: setup
+	ARCHSPEC_HYPOTHESIS_PROFILE=thorough $(PY) -m pytest -q -n 2 $(PYTEST_ARGS)
 
 test-fast: setup
 	$(PY) -m pytest -q -n 2 -m "not slow" $(PYTEST_ARGS)
@@ -49,8 +56,7 @@ format: setup
 	$(PY) -m ruff check --fix archspec tests bench
 
 schema: setup
-	$(VENV)/bin/archspec schema -o schemas/archspec.schema.json
-	cp schemas/archspec.schema.json archspec/spec/archspec.schema.json
+	$(VENV)/bin/archspec schema -o archspec/spec/archspec.schema.json  # schemas/ links to it
 
 docs: setup
 	$(VENV)/bin/archspec docs specs -o docs/models

@@ -19,15 +19,12 @@ from __future__ import annotations
 
 import errno
 import os
+import secrets
 import stat
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
 from archspec.errors import Diagnostic, SpecIOError
-
-_UMASK = os.umask(0)
-os.umask(_UMASK)  # read once at import: changing it per write would race with other threads' files
 
 _KINDS = (
     (stat.S_ISDIR, "a directory"),
@@ -157,20 +154,33 @@ def write_bytes_atomic(path: str | Path, data: bytes) -> None:
 def _write(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        mode = stat.S_IMODE(os.stat(path).st_mode)  # a replaced file keeps its permissions
+        mode: int | None = stat.S_IMODE(os.stat(path).st_mode)  # a replaced file keeps its permissions
     except OSError:
-        mode = 0o666 & ~_UMASK  # mkstemp makes 0600; give the usual permissions
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        mode = None  # a new file: 0666 less the umask, which the kernel applies at creation
+    fd, tmp = _temp_file(path)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(tmp, mode)
+        if mode is not None:
+            os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _temp_file(path: Path) -> tuple[int, str]:
+    """A new temp file beside ``path``, created with mode 0666 so the process umask applies as to
+    any new file (``mkstemp`` would make it 0600, and reading the umask means changing it)."""
+    for _ in range(100):
+        tmp = str(path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp")
+        try:
+            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(errno.EEXIST, "no free temporary file name", str(path.parent))
 
 
 def write_text_atomic(path: str | Path, text: str) -> None:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import hypothesis_profiles
 import pytest
+
+hypothesis_profiles.load()
 
 
 def _torch_on_one_thread() -> Iterator[None]:

@@ -20,7 +20,6 @@ A per-sample ``attn_mask`` of shape ``(num_heads, L, S)`` is handed to torch as 
 
 from __future__ import annotations
 
-import os
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -33,6 +32,7 @@ import torchinfo  # noqa: E402
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 from hypothesis.control import event  # noqa: E402
+from hypothesis_profiles import examples  # noqa: E402
 from pydantic import ValidationError  # noqa: E402
 from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
 
@@ -41,7 +41,7 @@ from archspec.errors import LayerError  # noqa: E402
 from archspec.layers.attention import MultiheadAttention  # noqa: E402
 from archspec.layers.base import LayerResult, TensorType  # noqa: E402
 
-EXAMPLES = int(os.environ.get("ARCHSPEC_HYPOTHESIS_EXAMPLES", "150"))
+EXAMPLES = examples(150)
 BATCH = 2
 DTYPES = {"bool": torch.bool, "float32": torch.float32, "float64": torch.float64, "int64": torch.int64}
 

@@ -7,7 +7,6 @@ compiler must report exactly those (code, line, column) triples, nothing else.
 from __future__ import annotations
 
 import re
-import time
 from pathlib import Path
 
 import pytest
@@ -116,11 +115,11 @@ def test_deeply_nested_groups_are_rejected() -> None:
     assert error.diagnostics[0].code == "too-deep"
 
 
-def test_billion_laughs_is_rejected_quickly() -> None:
-    started = time.perf_counter()
+def test_billion_laughs_is_rejected_before_expanding() -> None:
+    """The alias budget stops it at the first alias over the limit (tests/test_hostile_inputs.py
+    bounds its CPU time and memory in a subprocess)."""
     error = load_error((INVALID / "billion_laughs.yaml").read_text())
     assert error.diagnostics[0].code == "too-large"
-    assert time.perf_counter() - started < 5
 
 
 def test_huge_repeat_is_rejected() -> None:

@@ -164,8 +164,36 @@ def test_docs_does_not_import_torch(tmp_path: Path) -> None:
 def test_pre_commit_hook_definition() -> None:
     hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
     hook = next(h for h in hooks if h["id"] == "archspec-validate")
-    assert hook["entry"] == "archspec validate"
+    assert hook["entry"] == "archspec validate --skip-non-specs"
     assert hook["language"] == "python"
     files = re.compile(hook["files"])
     assert files.search("specs/resnet18.yaml") and files.search("model.yml")
     assert not files.search("setup.json") and not files.search("yaml.txt")
+
+
+NOT_SPECS = {
+    "workflow.yml": "name: ci\non: [push]\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps: [{run: make test}]\n",
+    ".pre-commit-config.yaml": "repos:\n  - repo: local\n    hooks: [{id: x, name: x, entry: x, language: system}]\n",
+    "gitlab-ci.yml": "include: !reference [.setup, script]\n",
+    "two-documents.yaml": "a: 1\n---\nb: 2\n",
+    "empty.yaml": "",
+}
+
+
+def test_pre_commit_hook_skips_other_yaml_and_reports_broken_specs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The hook's entry on the files a commit touches: other YAML passes untouched, a broken spec fails."""
+    for name, text in NOT_SPECS.items():
+        (tmp_path / name).write_text(text)
+    good = tmp_path / "model.yaml"
+    good.write_text((ROOT / "specs" / "lenet5.yaml").read_text())
+    others = [str(tmp_path / name) for name in NOT_SPECS]
+    assert main(["validate", "--skip-non-specs", "--quiet", *others, str(good)]) == 0
+    out, err = capsys.readouterr()
+    assert err == "" and out == ""
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("archspec: 1\nname: b\ninput: {channels: 3, size: [4, 4]}\nlayers: [{type: Conv2d}]\n")
+    assert main(["validate", "--skip-non-specs", "--quiet", *others, str(broken)]) == 1
+    assert "broken.yaml:4" in capsys.readouterr().err
+    assert main(["validate", str(tmp_path / "workflow.yml")]) == 1  # named without the flag: reported

@@ -4,13 +4,13 @@ rejections with torch's, and the id range a spec declares with the table size.""
 
 from __future__ import annotations
 
-import os
 import warnings
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from hypothesis_profiles import examples
 
 torch = pytest.importorskip("torch")
 torchinfo = pytest.importorskip("torchinfo")
@@ -23,7 +23,7 @@ from archspec.errors import LayerError, SpecError  # noqa: E402
 from archspec.layers.base import LayerResult, TensorType  # noqa: E402
 from archspec.layers.embedding import Embedding, EmbeddingBag  # noqa: E402
 
-EXAMPLES = int(os.environ.get("ARCHSPEC_HYPOTHESIS_EXAMPLES", "200"))
+EXAMPLES = examples(200)
 BATCH = 2
 ID_DTYPES = ["int64", "int32", "int16", "int8", "uint8"]
 TORCH_ERRORS = (AssertionError, ValueError, RuntimeError, IndexError, NotImplementedError)

@@ -4,8 +4,8 @@ The invariant, for ``validate`` and ``summary --format json`` run in-process by
 ``archspec.cli.main``: no exception escapes, the exit code is 0, 1 or 2 (never 3, an
 internal error), and with ``--format json`` stdout is JSON.
 
-The default run is small (``ARCHSPEC_FUZZ_EXAMPLES``, default 100 per strategy, under a
-minute in all). A big run::
+The default run is small (100 per strategy, under a minute in all; 1,000 with
+``make test-thorough``; ``ARCHSPEC_FUZZ_EXAMPLES`` sets the count). A big run::
 
     ARCHSPEC_FUZZ_EXAMPLES=5000 ARCHSPEC_FUZZ_FINDINGS=/tmp/findings pytest tests/test_fuzz_frontend.py
 
@@ -30,6 +30,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from hypothesis_profiles import examples
 
 from archspec.cli import main
 
@@ -40,7 +41,7 @@ SEEDS = [
     for p in sorted((ROOT / "specs").glob("*.yaml")) + sorted((ROOT / "tests" / "invalid").glob("*.yaml"))
 ]
 LENET = str(ROOT / "specs" / "lenet5.yaml")
-EXAMPLES = int(os.environ.get("ARCHSPEC_FUZZ_EXAMPLES", "100"))
+EXAMPLES = int(os.environ.get("ARCHSPEC_FUZZ_EXAMPLES", examples(100)))
 FINDINGS = os.environ.get("ARCHSPEC_FUZZ_FINDINGS")
 FUZZ = settings(
     max_examples=EXAMPLES,

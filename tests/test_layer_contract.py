@@ -15,13 +15,12 @@ answer against a torch module built here (the class named by the layer's ``torch
 * ``build()`` makes the same module (type, parameter and buffer shapes, output shape).
 
 A registered single-input type without a strategy fails the test. Run more examples with
-``ARCHSPEC_HYPOTHESIS_EXAMPLES=2000 pytest tests/test_layer_contract.py``.
+``ARCHSPEC_HYPOTHESIS_PROFILE=thorough pytest tests/test_layer_contract.py`` (10x).
 """
 
 from __future__ import annotations
 
 import importlib
-import os
 import re
 import warnings
 from pathlib import Path
@@ -33,15 +32,17 @@ import torchinfo
 from hypothesis import HealthCheck, Phase, find, given, settings
 from hypothesis import strategies as st
 from hypothesis.control import currently_in_test_context, event
+from hypothesis_profiles import examples
 from layer_strategies import INFERRED_FROM_SHAPE, STRATEGIES, STRICTER, Case, Shape
 from pydantic import ValidationError
 from torch.utils.flop_counter import FlopCounterMode
 
+from archspec.backends.graphviz import FAMILY_COLORS
 from archspec.errors import LayerError
 from archspec.layers.base import Layer, LayerResult
 from archspec.layers.registry import layer_types
 
-EXAMPLES = int(os.environ.get("ARCHSPEC_HYPOTHESIS_EXAMPLES", "200"))
+EXAMPLES = examples(200)
 BATCH = 2
 
 ALL_TYPES = sorted(layer_types())
@@ -274,7 +275,7 @@ def test_label_and_build(name: str) -> None:
     layer = cls.model_validate({"type": name, **args}, context={"resolved": True})
     assert isinstance(layer.label(), str)
     assert isinstance(layer.build([shape]), torch.nn.Module)
-    assert isinstance(cls.family, str) and cls.family
+    assert cls.family in FAMILY_COLORS and cls.family != "other", f"'{name}' needs its own family"
 
 
 # -- torch's corner cases, pinned ------------------------------------------------------------

@@ -196,3 +196,31 @@ def test_make_dir_on_a_read_only_file_system(tmp_path: Path, monkeypatch: pytest
     monkeypatch.setattr(Path, "mkdir", read_only)
     with pytest.raises(SpecIOError, match=r"cannot create --out '.*run': Read-only file system"):
         fileio.make_dir(tmp_path / "run")
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077, 0o002])
+def test_new_files_get_the_umask_and_archspec_never_changes_it(umask: int, tmp_path: Path) -> None:
+    """A new file gets 0666 less the process umask, like any other file the process creates; importing
+    archspec and compiling a spec leave the umask and the garbage collector as they were."""
+    code = (
+        "import gc, os, sys\n"
+        f"os.umask({umask})\n"
+        "import archspec\n"
+        "from archspec import fileio\n"
+        "archspec.load('archspec: 1\\nname: t\\ninput: {channels: 1, size: [4, 4]}\\nlayers: [{type: ReLU}]\\n')\n"
+        "fileio.write_text_atomic(sys.argv[1], 'x')\n"
+        "print(oct(os.umask(0)), gc.isenabled())\n"
+    )
+    target = tmp_path / "new.txt"
+    result = subprocess.run([sys.executable, "-c", code, str(target)], capture_output=True, text=True, check=True)
+    assert result.stdout.split() == [oct(umask), "True"]
+    assert stat.S_IMODE(target.stat().st_mode) == 0o666 & ~umask
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_a_replaced_file_keeps_its_permissions(tmp_path: Path) -> None:
+    target = tmp_path / "kept.txt"
+    target.write_text("old")
+    target.chmod(0o640)
+    fileio.write_text_atomic(target, "new")
+    assert target.read_text() == "new" and stat.S_IMODE(target.stat().st_mode) == 0o640

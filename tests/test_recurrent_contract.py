@@ -15,18 +15,18 @@ layers, with a torch module built here with ``batch_first=True`` (archspec's lay
   (RNN, GRU, an LSTM with a projection), FlopCounterMode's plain count too;
 * ``build()`` makes the same module: class, ``batch_first``, state_dict keys and shapes.
 
-Run more examples with ``ARCHSPEC_HYPOTHESIS_EXAMPLES=2000 pytest tests/test_recurrent_contract.py``.
+Run more examples with ``ARCHSPEC_HYPOTHESIS_PROFILE=thorough pytest tests/test_recurrent_contract.py`` (10x).
 """
 
 from __future__ import annotations
 
-import os
 import warnings
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from hypothesis_profiles import examples
 from pydantic import ValidationError
 
 torch = pytest.importorskip("torch")
@@ -38,7 +38,7 @@ from archspec.errors import LayerError  # noqa: E402
 from archspec.layers.base import Layer, LayerResult, TensorType  # noqa: E402
 from archspec.layers.registry import layer_types  # noqa: E402
 
-EXAMPLES = int(os.environ.get("ARCHSPEC_HYPOTHESIS_EXAMPLES", "200"))
+EXAMPLES = examples(200)
 BATCH = 2
 RECURRENT = ("RNN", "LSTM", "GRU")
 DTYPES = {"float32": torch.float32, "float64": torch.float64, "float16": torch.float16}

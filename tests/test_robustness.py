@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
+from hypothesis_profiles import examples
 from spec_mutations import mutated_specs
 
 from archspec.backends.graphviz import Diagram
@@ -19,7 +20,7 @@ from archspec.compiler.pipeline import compile_spec
 from archspec.errors import SpecError
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(mutated_specs())
 def test_a_mutated_spec_compiles_or_reports_diagnostics(data: Any) -> None:
     text = yaml.safe_dump(data, sort_keys=False)

@@ -12,13 +12,12 @@ running the node's own :class:`~archspec.layers.base.Op` on a batch of :data:`BA
   and the static FLOPs times the batch equal ``FlopCounterMode``'s count.
 
 A functional or stored type without a strategy fails the test. Run more examples with
-``ARCHSPEC_HYPOTHESIS_EXAMPLES=2000 pytest tests/test_tensor_op_contract.py``.
+``ARCHSPEC_HYPOTHESIS_PROFILE=thorough pytest tests/test_tensor_op_contract.py`` (10x).
 """
 
 from __future__ import annotations
 
 import math
-import os
 import warnings
 from typing import Any
 
@@ -29,6 +28,7 @@ torch = pytest.importorskip("torch")
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 from hypothesis.control import currently_in_test_context, event  # noqa: E402
+from hypothesis_profiles import examples  # noqa: E402
 from op_strategies import STRATEGIES, STRICTER  # noqa: E402
 from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
 
@@ -38,7 +38,7 @@ from archspec.errors import LayerError  # noqa: E402
 from archspec.layers.base import Layer, TensorType  # noqa: E402
 from archspec.layers.registry import layer_types  # noqa: E402
 
-EXAMPLES = int(os.environ.get("ARCHSPEC_HYPOTHESIS_EXAMPLES", "200"))
+EXAMPLES = examples(200)
 BATCH = 7
 """Larger than any drawn size (op_strategies.MAX_SIZE), so it never meets an equal size by chance."""
 

@@ -38,11 +38,15 @@ def test_mnist5k_is_mlxtends_digits_split_4000_1000() -> None:
     assert torch.equal(images.reshape(5000, -1).double(), torch.from_numpy(features))
     assert torch.equal(labels, torch.from_numpy(targets))
     raw = _mnist5k()
-    _, train_labels = raw.train
-    _, val_labels = raw.val
+    train_images, train_labels = raw.train
+    val_images, val_labels = raw.val
     assert len(train_labels) == 4000 and len(val_labels) == 1000
     assert torch.bincount(val_labels).tolist() == [100] * 10  # stratified
-    # disjoint and fixed: the same split every time
+    # disjoint (the 5,000 digits are 5,000 distinct images) and fixed: the same split every time
+    assert len({bytes(image.numpy()) for image in images}) == 5000
+    train_set = {bytes(image.numpy()) for image in train_images}
+    val_set = {bytes(image.numpy()) for image in val_images}
+    assert len(train_set) == 4000 and len(val_set) == 1000 and not train_set & val_set
     assert _mnist5k().val[1].tolist() == val_labels.tolist()
 
 

@@ -21,7 +21,6 @@ reads a 3-d attention mask as ``(batch * nhead, L, S)`` and a rank-2 sequence as
 
 from __future__ import annotations
 
-import os
 import warnings
 from typing import Any
 
@@ -33,6 +32,7 @@ import torchinfo  # noqa: E402
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 from hypothesis.control import currently_in_test_context, event  # noqa: E402
+from hypothesis_profiles import examples  # noqa: E402
 from pydantic import ValidationError  # noqa: E402
 from torch import nn  # noqa: E402
 from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
@@ -43,7 +43,7 @@ from archspec.layers.base import Layer, LayerResult, TensorType  # noqa: E402
 from archspec.layers.registry import layer_types  # noqa: E402
 from archspec.layers.transformer import ATTENTION_MASKS  # noqa: E402
 
-EXAMPLES = int(os.environ.get("ARCHSPEC_HYPOTHESIS_EXAMPLES", "200"))
+EXAMPLES = examples(200)
 BATCH = 7
 TYPES = [
     "TransformerEncoderLayer",

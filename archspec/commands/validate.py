@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -27,6 +28,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("specs", nargs="+", metavar="SPEC", help="spec files, or folders to search for *.yaml specs")
     parser.add_argument("--format", choices=("text", "json"), default="text")
     parser.add_argument("-q", "--quiet", action="store_true", help="print nothing for valid specs")
+    parser.add_argument(
+        "--skip-non-specs",
+        action="store_true",
+        help="skip named YAML files that are not archspec specs (no 'archspec:' key), as for a folder; "
+        "the pre-commit hook uses this so CI workflows and configs pass untouched",
+    )
     add_set_option(parser)
     add_input_option(parser)
     add_budget_options(parser)
@@ -42,8 +49,8 @@ def run(args: argparse.Namespace) -> int:
         try:
             compiled = compile_spec(path, overrides=overrides, budget=budget, input_shapes=shapes)
         except ArchspecError as exc:
-            if searched and [d.code for d in exc.diagnostics] == ["not-a-spec"]:
-                skipped += 1  # other YAML in a searched folder (CI configs...), not a spec
+            if (searched or args.skip_non_specs) and _not_a_spec(path, exc):
+                skipped += 1  # other YAML (CI configs...), not a spec
                 continue
             worst = max(worst, 1 if isinstance(exc, SpecError) else 2)
             diagnostics += exc.diagnostics
@@ -81,6 +88,24 @@ def _spec_paths(arguments: list[str]) -> list[tuple[Path, bool]]:
             )
         paths += [(p, True) for p in visible if p.is_file()]
     return paths
+
+
+SPEC_KEY = re.compile(r"""^[ \t{]*["']?archspec["']?[ \t]*:""", re.MULTILINE)
+
+
+def _not_a_spec(path: Path, exc: ArchspecError) -> bool:
+    """The file is YAML of another kind: no ``archspec:`` key, or (when it does not even load as a
+    spec: custom tags, several documents) no line that starts with one."""
+    if [d.code for d in exc.diagnostics] == ["not-a-spec"]:
+        return True
+    if not isinstance(exc, SpecError):
+        return False  # unreadable: always reported
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(1 << 20).decode("utf-8", "replace")
+    except OSError:
+        return False
+    return SPEC_KEY.search(head) is None
 
 
 def _outputs(compiled: CompiledSpec) -> str:

@@ -9,10 +9,8 @@ re-reading the file.
 from __future__ import annotations
 
 import dataclasses
-import gc
 import os
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -57,9 +55,8 @@ def compile_spec(
 def load_spec(spec: str | Path, *, budget: Budget = DEFAULT_BUDGET) -> LoadedSpec:
     """Read, parse and validate a spec once (a path or YAML text); raises SpecError when nothing is usable."""
     text, file = _read(spec, budget)
-    with _no_gc():
-        data, source = parse_yaml(text, file, budget=budget)
-        typed, invalid = validate_document(data, source, budget=budget)
+    data, source = parse_yaml(text, file, budget=budget)
+    typed, invalid = validate_document(data, source, budget=budget)
     if typed is None:
         raise SpecError(_finish(invalid, budget))
     return LoadedSpec(typed, source, invalid, budget)
@@ -91,10 +88,9 @@ class LoadedSpec:
     ) -> CompiledSpec:
         """Bind ``overrides``, then elaborate at ``input_shapes`` (see :func:`compile_spec`);
         ``warn=False`` skips the lint pass."""
-        with _no_gc():
-            params = bind_params(self.spec.params, overrides or {}, self.source, budget=self.budget)
-            inputs = self.inputs(params, input_shapes)
-            return self.elaborate(params, inputs, allow_errors=allow_errors, warn=warn)
+        params = bind_params(self.spec.params, overrides or {}, self.source, budget=self.budget)
+        inputs = self.inputs(params, input_shapes)
+        return self.elaborate(params, inputs, allow_errors=allow_errors, warn=warn)
 
     def inputs(self, params: dict[str, Any], shapes: InputShapes | None = None) -> dict[str, TensorType]:
         """The model's inputs by name (``input`` when the spec has one), shapes evaluated or replaced."""
@@ -182,18 +178,6 @@ def replace_shapes(inputs: dict[str, TensorType], shapes: InputShapes) -> dict[s
 
 def _input_problem(message: str, hint: str | None = None) -> Diagnostic:
     return Diagnostic("usage", f"--input: {message}", file="<command line>", hint=hint)
-
-
-@contextmanager
-def _no_gc() -> Iterator[None]:
-    """Compiling allocates many small, acyclic objects; the cyclic GC would make big specs superlinear."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _finish(diagnostics: list[Diagnostic], budget: Budget) -> list[Diagnostic]:

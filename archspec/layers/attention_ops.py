@@ -213,7 +213,7 @@ class ScaledDotProductAttention(Layer):
         return query
 
     def call(self, inputs: list[Shape]) -> Op:
-        kwargs = {
+        kwargs: dict[str, object] = {
             "dropout_p": InTraining(self.dropout_p) if self.dropout_p else None,
             "is_causal": True if self.is_causal else None,
             "scale": self.scale,

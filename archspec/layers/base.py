@@ -154,7 +154,11 @@ def _unresolved_only(value: str, info: ValidationInfo) -> str:
 
 
 if TYPE_CHECKING:
-    Expr = Any  # substituted before any layer method runs: to a type checker, an expression is its value
+    from typing_extensions import Never
+
+    Expr = Never
+    """Substituted before any layer method runs, so to a type checker a field holds its value:
+    ``PositiveInt | Expr`` is checked as ``int``."""
 else:
     Expr = Annotated[
         str,

@@ -4,6 +4,10 @@ Built-in families register on import with ``@register``; third-party packages
 register through the ``archspec.layers`` entry-point group (each entry point is
 a module to import, or a callable to call, that registers its layers). A
 duplicate name is an error, never a silent override.
+
+Entry points are scanned only when a name is not built in, or when every name is
+needed (iteration: did-you-mean, the JSON Schema): reading every installed
+package's metadata costs more than validating a small spec.
 """
 
 from __future__ import annotations
@@ -11,7 +15,6 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Iterator, Mapping
 from functools import partial
-from importlib.metadata import entry_points
 from typing import Any, TypeVar
 
 from archspec.layers.base import Layer, nd_variant
@@ -52,6 +55,8 @@ class _Registry(Mapping[str, type[Layer]]):
 
     def __getitem__(self, name: str) -> type[Layer]:
         if name not in self.classes:
+            if name not in self.pending and _load_plugins():
+                return self[name]
             make = self.pending.pop(name)  # KeyError for an unknown name, as a dict
             cls = make()
             if cls.type_name() != name:
@@ -60,16 +65,24 @@ class _Registry(Mapping[str, type[Layer]]):
         return self.classes[name]
 
     def __contains__(self, name: object) -> bool:
-        return name in self.classes or name in self.pending
+        if name in self.classes or name in self.pending:
+            return True
+        return _load_plugins() and name in self
 
     def __iter__(self) -> Iterator[str]:
+        _load_plugins()
         return iter(self.names)
 
     def __len__(self) -> int:
+        _load_plugins()
         return len(self.names)
 
+    def known(self, name: str) -> bool:
+        """Registered so far, without scanning plug-ins (for checks while registering)."""
+        return name in self.classes or name in self.pending
+
     def add(self, name: str, cls: type[Layer] | None, make: Callable[[], type[Layer]] | None = None) -> None:
-        if name in self:
+        if self.known(name):
             owner = self.classes[name].__module__ if name in self.classes else "a lazy registration"
             raise ValueError(f"layer type '{name}' is already registered by {owner}")
         self.names.append(name)
@@ -83,6 +96,7 @@ _layers = _Registry()
 _plugins: set[str] = set()
 """Names registered by classes outside the built-in families."""
 _loaded = False
+_plugins_loaded = False
 _version = 0
 
 L = TypeVar("L", bound=type[Layer])
@@ -116,28 +130,40 @@ def register_variant(base: type[Layer], name: str, ndim: int, **sized: tuple[Any
 
 
 def layer_types() -> Mapping[str, type[Layer]]:
-    """All registered layer types by name, loading built-ins and entry points once."""
+    """All registered layer types by name, loading built-ins once (plug-ins on first need)."""
     global _loaded
     if not _loaded:
         _loaded = True
         for module in BUILTIN_MODULES:
             importlib.import_module(module)
-        for entry in entry_points(group=ENTRY_POINT_GROUP):
-            loaded = entry.load()
-            if isinstance(loaded, type) and issubclass(loaded, Layer):
-                register(loaded)
-            elif callable(loaded):
-                loaded()
     return _layers
+
+
+def _load_plugins() -> bool:
+    """Load the entry-point plug-ins once; True when this call loaded them (a caller may retry)."""
+    global _plugins_loaded
+    if _plugins_loaded:
+        return False
+    _plugins_loaded = True
+    layer_types()
+    from importlib.metadata import entry_points
+
+    for entry in entry_points(group=ENTRY_POINT_GROUP):
+        loaded = entry.load()
+        if isinstance(loaded, type) and issubclass(loaded, Layer):
+            register(loaded)
+        elif callable(loaded):
+            loaded()
+    return True
 
 
 def registry_version() -> int:
     """Changes whenever a layer registers, so cached schemas know to rebuild."""
-    layer_types()
+    _load_plugins()
     return _version
 
 
 def only_builtin_layers() -> bool:
     """True when no plug-in registered a layer, so the packaged JSON Schema is exact."""
-    layer_types()
+    _load_plugins()
     return not _plugins

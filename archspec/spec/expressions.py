@@ -17,9 +17,9 @@ message instead of exhausting time or memory.
 from __future__ import annotations
 
 import ast
-import functools
 import re
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 from archspec.spec.budget import DEFAULT_BUDGET, Budget
@@ -136,23 +136,15 @@ def _parse(text: str, budget: Budget) -> ast.expr:
             f"expression is longer than {budget.max_expression_length:,} characters",
             hint="split it into parameters",
         )
-    return _parsed(text) if len(text) <= CACHED_LENGTH else _parse_text(text)
+    return _parse_text(text.strip())
 
 
-CACHED_LENGTH = 256
-"""Expressions up to this long are parsed once per text: the interpreter only reads the tree, and
-sweeps and the input-size scan evaluate the same expressions many times (errors are not cached;
-the bound keeps the cache small whatever a spec holds)."""
-
-
-@functools.lru_cache(maxsize=4096)
-def _parsed(text: str) -> ast.expr:
-    return _parse_text(text)
-
-
+@lru_cache(maxsize=4096)
 def _parse_text(text: str) -> ast.expr:
+    """The parsed expression: a spec repeats the same few texts in every copy of a block, and the
+    interpreter only reads the tree, so one parse serves them all."""
     try:
-        return ast.parse(text.strip(), mode="eval").body
+        return ast.parse(text, mode="eval").body
     except SyntaxError as exc:
         raise ExpressionError(f"invalid expression '{text}': {exc.msg}") from None
     except (ValueError, MemoryError) as exc:

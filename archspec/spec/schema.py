@@ -1,8 +1,8 @@
 """JSON Schema (draft 2020-12) generated from the Pydantic models, never written by hand.
 
-``schemas/archspec.schema.json`` is this output, committed so editors and tools can use it
-(``# yaml-language-server: $schema=...``, check-jsonschema, ajv). The same file ships inside
-the package (``archspec/spec/archspec.schema.json``); tests fail when either copy is stale.
+``archspec/spec/archspec.schema.json`` is this output, committed once and shipped inside the
+package; ``schemas/archspec.schema.json`` is a link to it, where editors and tools look
+(``# yaml-language-server: $schema=...``, check-jsonschema, ajv). A test fails when it is stale.
 Plug-in layers change the schema, so with plug-ins registered it is generated.
 
 Pydantic writes a tagged union as ``oneOf`` plus OpenAPI's ``discriminator``, a keyword
