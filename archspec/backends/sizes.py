@@ -31,6 +31,7 @@ from typing import Any
 from archspec.compiler.ir import CompiledSpec, Node
 from archspec.errors import ArchspecError
 from archspec.layers.base import TensorType
+from archspec.safetext import escape_controls
 
 MAX_MULTIPLE = 512
 """Stride multiples above this are reported, not searched for an exact size."""
@@ -109,7 +110,7 @@ class AxisSizes:
 
     def text(self) -> str:
         """``input size H (dim 2): smallest valid 1; no floor rounding at multiples of 32 from 32``."""
-        return f"input size {self.label()}: {self.valid_text()}; {self.exact_text()}"
+        return escape_controls(f"input size {self.label()}: {self.valid_text()}; {self.exact_text()}")
 
     def valid_text(self) -> str:
         """``smallest valid 63``; ``smallest valid 8 (9 fails)``; ``valid at 224, none below``."""
