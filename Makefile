@@ -69,6 +69,7 @@ bench: setup
 	$(PY) bench/forward.py
 	$(PY) bench/train.py
 	$(PY) bench/lsp.py
+	$(PY) bench/sweep.py
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .ruff_cache .mypy_cache .hypothesis

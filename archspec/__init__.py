@@ -6,6 +6,7 @@ never imports torch: only :func:`build`, :func:`load_model` (and the trainer) do
 
 from archspec.api import build, load, load_model
 from archspec.compiler.ir import CompiledSpec, Module, Node
+from archspec.compiler.pipeline import LoadedSpec, load_spec
 from archspec.errors import ArchspecError, Diagnostic, SpecError, SpecIOError, UsageError
 from archspec.layers.base import Layer, LayerResult
 from archspec.layers.registry import layer_types, register
@@ -16,6 +17,7 @@ __all__ = [
     "Diagnostic",
     "Layer",
     "LayerResult",
+    "LoadedSpec",
     "Module",
     "Node",
     "SpecError",
@@ -25,6 +27,7 @@ __all__ = [
     "layer_types",
     "load",
     "load_model",
+    "load_spec",
     "register",
 ]
 __version__ = "0.2.0"

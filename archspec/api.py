@@ -2,20 +2,34 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from archspec.backends.limits import DEFAULT_MAX_ACTIVATION_BYTES, DEFAULT_MAX_PARAM_BYTES
-from archspec.compiler.ir import CompiledSpec
+from archspec.compiler.ir import INPUT, CompiledSpec
 from archspec.compiler.pipeline import compile_spec
 
 if TYPE_CHECKING:
     from torch import nn
 
 
-def load(spec: str | Path, /, **overrides: Any) -> CompiledSpec:
-    """Compile a spec (a path or YAML text), overriding its ``params``; raises SpecError with every diagnostic."""
-    return compile_spec(spec, overrides=overrides)
+def load(
+    spec: str | Path,
+    /,
+    *,
+    input: Sequence[int] | Mapping[str, Sequence[int]] | None = None,
+    **overrides: Any,
+) -> CompiledSpec:
+    """Compile a spec (a path or YAML text), overriding its ``params``; raises SpecError with every diagnostic.
+
+    ``input`` evaluates the spec at another per-sample input shape without editing it:
+    ``load(path, input=(3, 299, 299))``, or by name for a spec with several inputs
+    (``input={"tokens": (64,)}``). A spec parameter that is itself called ``input`` is set
+    through :func:`archspec.load_spec`: ``load_spec(path).compile(overrides={"input": ...})``.
+    """
+    shapes = None if input is None else dict(input) if isinstance(input, Mapping) else {INPUT: tuple(input)}
+    return compile_spec(spec, overrides=overrides, input_shapes=shapes)
 
 
 def build(

@@ -31,6 +31,7 @@ COMMANDS = (
     "evaluate",
     "lsp",
     "serve",
+    "sweep",
 )
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 

@@ -24,8 +24,20 @@ sys.exit(code)
 
 @pytest.mark.parametrize(
     "args",
-    [["validate", *SPECS], ["summary", str(ROOT / "specs" / "resnet18.yaml")], ["schema"]],
-    ids=["validate", "summary", "schema"],
+    [
+        ["validate", *SPECS],
+        ["summary", str(ROOT / "specs" / "resnet18.yaml"), "--input", "3x64x64"],
+        ["schema"],
+        [
+            "sweep",
+            str(ROOT / "specs" / "resnet18.yaml"),
+            "--grid",
+            "num_classes=[10, 0]",
+            "--grid",
+            "depths=[[1,1,1,1]]",
+        ],
+    ],
+    ids=["validate", "summary", "schema", "sweep"],
 )
 def test_command_does_not_import_torch(args: list[str]) -> None:
     result = subprocess.run([sys.executable, "-c", PROBE, *args], capture_output=True, text=True, cwd=ROOT)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from archspec.backends.graphviz import Diagram, render
+from archspec.backends.sizes import AxisSizes, input_sizes
 from archspec.backends.summary import human_bytes, summary_markdown
 from archspec.backends.values import io_line, named, node_activation_bytes
 from archspec.compiler.ir import INPUT, CompiledSpec
@@ -84,19 +85,46 @@ def index_markdown(pages: list[Page]) -> str:
         "",
         "# Models",
         "",
-        "| model | description | input | output | layers | params | mult-adds | FLOPs |",
-        "|---|---|---|---|--:|--:|--:|--:|",
+        "| model | description | input | output | smallest input | no rounding at "
+        "| layers | params | mult-adds | FLOPs |",
+        "|---|---|---|---|---|---|--:|--:|--:|--:|",
     ]
     for page in pages:
         c = page.compiled
         description = _first_sentence(c.description or "").replace("|", "\\|")
         inputs, outputs = _cell(named(dict(c.inputs), INPUT)), _cell(named(c.outputs, "output"))
         lines.append(
-            f"| [{c.name}]({page.stem}.md) | {description} | `{inputs}` | `{outputs}` | "
+            f"| [{c.name}]({page.stem}.md) | {description} | `{inputs}` | `{outputs}` | {_sizes_cells(c)} | "
             f"{len(c.nodes):,} | {c.params_total:,} | {c.macs:,} | {c.flops:,} |"
         )
     lines.append("")
     return escape_controls("\n".join(lines), keep="\n")
+
+
+def _sizes_cells(compiled: CompiledSpec) -> str:
+    """Two index cells: the smallest valid size per scanned axis (``63 x 63``; ``224 (none below)`` when
+    no size below the declared one is valid), and the sizes without floor rounding (``multiples of 32``)."""
+    axes = input_sizes(compiled)
+    if not axes:
+        return "- | -"
+    smallest = " x ".join(f"{a.declared} (none below)" if a.none_below else str(a.minimum) for a in axes)
+    steps = {a.multiple if a.exact_from is not None else None for a in axes}
+    exact = "none" if steps == {None} else ", ".join(sorted({_every(a) for a in axes}))
+    return f"{smallest} | {exact}"
+
+
+def _every(axis: AxisSizes) -> str:
+    if axis.exact_from is None:
+        return "none"
+    if axis.multiple == 1:
+        return "any"
+    if not axis.next_exact_valid:
+        return f"{axis.exact_from} ({axis.exact_from + (axis.multiple or 0)} fails)"
+    return (
+        f"multiples of {axis.multiple}"
+        if axis.exact_from % (axis.multiple or 1) == 0
+        else f"{axis.exact_from} + k x {axis.multiple}"
+    )
 
 
 def write_docs(

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
+from archspec.backends.sizes import input_sizes, sizes_lines
 from archspec.backends.values import (
     input_bytes,
     io_line,
@@ -211,6 +212,7 @@ def _table(compiled: CompiledSpec) -> tuple[dict[str, Any], list[tuple[str, ...]
         "unreachable_flops": compiled.unreachable_flops,
         "activation_bytes": sum(row["activation_bytes"] for row in layers),
         "input_bytes": input_bytes(compiled),
+        "input_sizes": [axis.to_json() for axis in input_sizes(compiled)],
         "layers": layers,
     }
     return data, rows
@@ -281,6 +283,7 @@ def totals(data: dict[str, Any]) -> list[str]:
         f"FLOPs: {data['flops']:,} per sample (FlopCounterMode's count){apart('unreachable_flops')}",
         f"activation memory: {human_bytes(data['activation_bytes'])} per sample "
         f"(every layer output at its dtype, held tensors excluded; input {human_bytes(data['input_bytes'])})",
+        *sizes_lines(data.get("input_sizes") or []),
     ]
 
 

@@ -139,3 +139,31 @@ def budget_from(args: argparse.Namespace) -> Any:
             raise UsageError([Diagnostic("usage", message, file="<command line>")])
         changes[field] = int(text)
     return dataclasses.replace(DEFAULT_BUDGET, **changes)
+
+
+def add_input_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--input",
+        dest="input_shapes",
+        metavar="[NAME=]SHAPE",
+        action="append",
+        default=[],
+        help="evaluate the spec at another per-sample input shape (batch excluded), e.g. 3x299x299; "
+        "NAME= picks one of several inputs (tokens=64); repeatable",
+    )
+
+
+def parse_input_shapes(items: list[str]) -> dict[str, tuple[int, ...]]:
+    """``["3x299x299", "mask=64"]`` -> ``{"input": (3, 299, 299), "mask": (64,)}`` (``input``: the first input)."""
+    from archspec.compiler.ir import INPUT
+
+    shapes: dict[str, tuple[int, ...]] = {}
+    for item in items:
+        name, sep, text = item.rpartition("=")
+        dims = text.strip().lower().split("x")
+        if (sep and not name.strip()) or not all(d.isdigit() and len(d) <= 9 for d in dims):
+            message = f"--input {item[:60]}: expected [NAME=]SIZExSIZEx..., positive whole numbers"
+            hint = "e.g. --input 3x299x299, or --input tokens=64 for a spec with several inputs"
+            raise UsageError([Diagnostic("usage", message, file="<command line>", hint=hint)])
+        shapes[name.strip() or INPUT] = tuple(int(d) for d in dims)
+    return shapes

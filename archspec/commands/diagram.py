@@ -12,7 +12,14 @@ import sys
 from pathlib import Path
 
 from archspec.backends.graphviz import Diagram, output_format, render, require_dot
-from archspec.commands import add_budget_options, add_set_option, budget_from, parse_overrides
+from archspec.commands import (
+    add_budget_options,
+    add_input_option,
+    add_set_option,
+    budget_from,
+    parse_input_shapes,
+    parse_overrides,
+)
 from archspec.compiler.pipeline import compile_spec
 from archspec.errors import SpecError
 from archspec.fileio import check_outputs, write_bytes_atomic
@@ -47,6 +54,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="draw an invalid spec up to its failing nodes (shown in red); still exits 1",
     )
     add_set_option(parser)
+    add_input_option(parser)
     add_budget_options(parser)
     parser.set_defaults(run=run)
 
@@ -58,7 +66,11 @@ def run(args: argparse.Namespace) -> int:
     overrides = parse_overrides(args.overrides)
     try:
         compiled = compile_spec(
-            Path(args.spec), overrides=overrides, allow_errors=args.allow_errors, budget=budget_from(args)
+            Path(args.spec),
+            overrides=overrides,
+            allow_errors=args.allow_errors,
+            budget=budget_from(args),
+            input_shapes=parse_input_shapes(args.input_shapes),
         )
     except SpecError as exc:
         if not args.allow_errors:

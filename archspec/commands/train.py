@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
 
 from archspec.commands import add_max_activation_bytes_option, add_set_option, max_activation_bytes, parse_overrides
+from archspec.compiler.pipeline import load_spec
 from archspec.spec.models import TrainConfig
 from archspec.train.config import LIMITS, parse_normalize, parse_resize
 
@@ -110,11 +111,11 @@ def flags_of(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from archspec.api import load
     from archspec.train.runner import Interrupted, train
 
     limit = max_activation_bytes(args.max_activation_bytes, auto=True)
-    compiled = load(Path(args.spec), **parse_overrides(args.overrides))
+    compiled = load_spec(Path(args.spec)).compile(overrides=parse_overrides(args.overrides))  # any name, even 'input'
+
     try:
         train(compiled, flags_of(args), out=args.out, resume=args.resume, max_activation_bytes=limit)
     except Interrupted as stop:

@@ -8,7 +8,14 @@ import re
 import sys
 from pathlib import Path
 
-from archspec.commands import add_budget_options, add_set_option, budget_from, parse_overrides
+from archspec.commands import (
+    add_budget_options,
+    add_input_option,
+    add_set_option,
+    budget_from,
+    parse_input_shapes,
+    parse_overrides,
+)
 from archspec.compiler.ir import CompiledSpec
 from archspec.compiler.pipeline import compile_spec
 from archspec.errors import ArchspecError, Diagnostic, SpecError, UsageError
@@ -28,17 +35,19 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "the pre-commit hook uses this so CI workflows and configs pass untouched",
     )
     add_set_option(parser)
+    add_input_option(parser)
     add_budget_options(parser)
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     overrides = parse_overrides(args.overrides)
+    shapes = parse_input_shapes(args.input_shapes)
     budget = budget_from(args)
     worst, diagnostics, skipped = 0, [], 0
     for path, searched in _spec_paths(args.specs):
         try:
-            compiled = compile_spec(path, overrides=overrides, budget=budget)
+            compiled = compile_spec(path, overrides=overrides, budget=budget, input_shapes=shapes)
         except ArchspecError as exc:
             if (searched or args.skip_non_specs) and _not_a_spec(path, exc):
                 skipped += 1  # other YAML (CI configs...), not a spec

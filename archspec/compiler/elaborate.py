@@ -29,7 +29,14 @@ from archspec.errors import Diagnostic, LayerError
 from archspec.layers.base import DTYPES, Layer, LayerResult, Repeat, TensorType
 from archspec.layers.registry import layer_types
 from archspec.spec.budget import Budget
-from archspec.spec.expressions import ExpressionError, has_expression, is_expression, names_in, substitute
+from archspec.spec.expressions import (
+    ExpressionError,
+    has_expression,
+    is_expression,
+    names_in,
+    names_mentioned,
+    substitute,
+)
 from archspec.spec.models import BlockDef, BlockUse, DeferredLayer, Group, InvalidNode
 from archspec.spec.source import Path_, Source
 from archspec.spec.suggest import did_you_mean
@@ -97,6 +104,69 @@ class _Stop(Exception):
 
 
 @dataclass
+class ElaborationCache:
+    """Work that depends only on the typed spec and the values substituted into it: shared by every
+    compile of one :class:`~archspec.compiler.pipeline.LoadedSpec` (sweeps, the input-size scan).
+    Keys hold ``id()`` of typed nodes, so the cache must not outlive the typed spec."""
+
+    plans: dict[int, _Plan] = field(default_factory=dict)
+    """How to substitute each typed layer, worked out once."""
+    layers: dict[tuple[Any, ...], Layer] = field(default_factory=dict)
+    """Validated layers by typed layer and substituted values (layers are frozen: nodes share them)."""
+
+    names: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """The free names of each expression text."""
+    values: dict[tuple[Any, ...], Any] = field(default_factory=dict)
+    """Scalar expression results by text and the values of its free names."""
+    variants: dict[tuple[int, str], Any] = field(default_factory=dict)
+    """Derived copies of typed nodes (a repeat's first and later copies), made once."""
+    inferred: dict[tuple[Any, ...], tuple[Layer, LayerResult, Any]] = field(default_factory=dict)
+    """Inference results by layer and input types (a layer repeated on the same input infers once).
+    Keyed by ``id(layer)``; the entry holds the layer, so that id is not reused while it is cached."""
+
+    def remember(self, key: tuple[Any, ...], layer: Layer) -> None:
+        if len(self.layers) >= MAX_CACHED_LAYERS:
+            self.layers.clear()
+        self.layers[key] = layer
+
+    def substitute(self, text: str, vars: dict[str, Any], budget: Budget) -> Any:
+        """:func:`substitute` of one string, remembered by the values of every name it mentions when
+        the result is a scalar (expressions are pure; lists are left uncached, so no caller shares one)."""
+        names = self.names.get(text)
+        if names is None:
+            names = self.names[text] = tuple(sorted(names_mentioned(text)))
+        try:
+            key = (text, *(_frozen(vars.get(name, _UNBOUND)) for name in names))
+            found = self.values.get(key, _UNBOUND)
+        except TypeError:  # an unhashable value
+            return substitute(text, vars, budget=budget)
+        if found is not _UNBOUND:
+            return found
+        value = substitute(text, vars, budget=budget)
+        if value is None or isinstance(value, int | float | str):
+            if len(self.values) >= MAX_CACHED_LAYERS:
+                self.values.clear()
+            self.values[key] = value
+        return value
+
+    def infer(self, layer: Layer, types: list[TensorType]) -> tuple[LayerResult, TensorType | tuple[TensorType, ...]]:
+        """:func:`infer_types`, once per layer and input types (results are frozen, so nodes share them)."""
+        key = (id(layer), *types)
+        found = self.inferred.get(key)
+        if found is not None and found[0] is layer:
+            return found[1], found[2]
+        result, outputs = infer_types(layer, types)
+        if len(self.inferred) >= MAX_CACHED_LAYERS:
+            self.inferred.clear()
+        self.inferred[key] = (layer, result, outputs)
+        return result, outputs
+
+
+MAX_CACHED_LAYERS = 100_000
+_UNBOUND = object()
+
+
+@dataclass
 class _Plan:
     """What substituting one layer model needs, worked out once per model."""
 
@@ -115,6 +185,7 @@ class Elaborator:
         *,
         budget: Budget,
         named_inputs: bool = False,
+        cache: ElaborationCache | None = None,
     ) -> None:
         self.source = source
         self.blocks = blocks
@@ -133,8 +204,7 @@ class Elaborator:
         """Checked input names per block (None: invalid, already reported)."""
         self.block_params: dict[str, dict[str, Declared]] = {}
         self.repeats: list[_RepeatFrame] = []
-        self.plans: dict[int, _Plan] = {}
-        self.variants: dict[tuple[int, str], Any] = {}
+        self.cache = ElaborationCache() if cache is None else cache
 
     # -- entry point -------------------------------------------------------------------------
     def run(self, layers: list[TypedNode], output: str | list[str] | dict[str, str] | None) -> Module:
@@ -172,6 +242,8 @@ class Elaborator:
 
     def evaluate(self, value: Any, vars: dict[str, Any], path: Path_) -> Any:
         try:
+            if isinstance(value, str):
+                return self.cache.substitute(value, vars, self.budget)
             return substitute(value, vars, budget=self.budget)
         except ExpressionError as exc:
             self.error("expression", str(exc), path, exc.hint)
@@ -272,9 +344,10 @@ class Elaborator:
     def _variant(self, node: ValidNode, kind: str, make: Callable[[], Any]) -> Any:
         """A derived copy of a typed node, made once per node (so layer plans are reused)."""
         key = (id(node), kind)
-        if key not in self.variants:
-            self.variants[key] = make()
-        return self.variants[key]
+        variants = self.cache.variants
+        if key not in variants:
+            variants[key] = make()
+        return variants[key]
 
     def single(self, node: ValidNode, path: Path_, scope: Scope) -> None:
         if isinstance(node, Group):
@@ -447,7 +520,8 @@ class Elaborator:
         layer = self.resolve(typed, scope.vars, path)
         if implicit and layer.max_inputs == 0:
             sources = []  # a learned tensor or buffer reads nothing
-        sources, roles = self.by_name(sources, keys, layer.input_roles, f"'{layer.type_name()}'", path)
+        what = f"'{layer.type_name()}'" if keys is not None else ""  # only errors about named inputs say it
+        sources, roles = self.by_name(sources, keys, layer.input_roles, what, path)
         if layer.input_roles:
             self._check_roles(layer, roles, path)
             layer = layer.with_roles(roles)
@@ -480,19 +554,27 @@ class Elaborator:
 
     def resolve(self, typed: Layer | DeferredLayer, vars: dict[str, Any], path: Path_) -> Layer:
         """The layer with its expressions substituted and validated; the model itself when it has none."""
-        plan = self.plans.get(id(typed))
+        plans = self.cache.plans
+        plan = plans.get(id(typed))
         if plan is None:
-            plan = self.plans[id(typed)] = _plan(typed)
+            plan = plans[id(typed)] = _plan(typed)
         if plan.static is not None:
             return plan.static
-        resolved = {**plan.fixed, **{k: self.evaluate(v, vars, (*path, k)) for k, v in plan.expressions.items()}}
+        values = {k: self.evaluate(v, vars, (*path, k)) for k, v in plan.expressions.items()}
+        key = (id(typed), _frozen(values))
+        layer = self.cache.layers.get(key)
+        if layer is not None:
+            return layer
+        resolved = {**plan.fixed, **values}
         cls = self._layer_class(resolved.get("type"), path)
         try:
-            return cls.model_validate(resolved, context={"resolved": True})
+            layer = cls.model_validate(resolved, context={"resolved": True})
         except ValidationError as exc:
             for diagnostic in pydantic_diagnostics(exc, resolved, self.source, base=path, resolved=True):
                 self.record(diagnostic)
             raise _Skip from None
+        self.cache.remember(key, layer)
+        return layer
 
     def _layer_class(self, name: Any, path: Path_) -> type[Layer]:
         cls = layer_types().get(name) if isinstance(name, str) else None
@@ -529,7 +611,7 @@ class Elaborator:
 
     def _infer(self, node: Node, types: list[TensorType], path: Path_) -> None:
         try:
-            node.result, outputs = infer_types(node.layer, types)
+            node.result, outputs = self.cache.infer(node.layer, types)
         except LayerError as exc:
             shapes = ", ".join(str(list(s)) for s in node.input_shapes or [])
             where = (*path, exc.field) if exc.field in node.layer.model_fields_set else path
@@ -709,6 +791,15 @@ def _plan(typed: Layer | DeferredLayer) -> _Plan:
     fixed = {k: v for k, v in fields.items() if k not in expressions}
     static = typed if not expressions and isinstance(typed, Layer) else None
     return _Plan(fixed, expressions, static)
+
+
+def _frozen(value: Any) -> Any:
+    """A hashable form of a substituted value that keeps its type (``1``, ``1.0`` and ``True`` differ)."""
+    if isinstance(value, list | tuple):
+        return (type(value).__name__, tuple(_frozen(v) for v in value))
+    if isinstance(value, dict):
+        return ("dict", tuple((k, _frozen(v)) for k, v in value.items()))
+    return (type(value).__name__, value)
 
 
 def _literal_id(node: TypedNode | BaseModel) -> str | None:

@@ -157,6 +157,8 @@ class CompiledSpec:
     """The validated :class:`archspec.spec.models.Spec`."""
     unreachable: frozenset[str] = frozenset()
     """Paths of nodes the output does not depend on (GoogLeNet's auxiliary heads in eval mode)."""
+    loaded: Any = field(default=None, repr=False)
+    """The :class:`~archspec.compiler.pipeline.LoadedSpec` this came from: compiles it again at other input sizes."""
 
     @property
     def ok(self) -> bool:

@@ -117,6 +117,19 @@ def names_in(value: Any) -> set[str]:
     return names
 
 
+def names_mentioned(value: str) -> frozenset[str]:
+    """Every name the expressions in ``value`` mention, bound or free, constants included: a superset
+    of what evaluating it can read from a scope (a scope may shadow a constant). Unparsable: none."""
+    names: set[str] = set()
+    for match in EXPRESSION.finditer(value):
+        try:
+            tree = _parse(match.group(1), DEFAULT_BUDGET)
+        except (ExpressionError, RecursionError):
+            continue
+        names |= {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
+    return frozenset(names)
+
+
 def _parse(text: str, budget: Budget) -> ast.expr:
     if len(text) > budget.max_expression_length:
         raise ExpressionError(

@@ -1,0 +1,308 @@
+"""Valid input sizes: the smallest size along each spatial (or sequence) axis, and the sizes that divide exactly.
+
+Found by the real static inference, not by a separate model of each layer: the spec is
+elaborated again (from its :class:`~archspec.compiler.pipeline.LoadedSpec`, so nothing is
+re-read) at other sizes of one axis, the other axes at their declared sizes.
+
+* **smallest valid size**: the first size from 1 upward at which every node infers. Sizes
+  are tried in order up to the declared size (which is valid), each probe stopping at its
+  first error, so the answer is exact even where the valid sizes have gaps (a U-Net whose
+  skips must match). A spec valid only at its declared size (ViT's fixed position
+  embedding) says "none below N".
+* **exact sizes** (no floor rounding): sizes at which every strided window (a conv or pool
+  with stride ``s > 1``, read from :meth:`~archspec.layers.base.Layer.receptive`) maps
+  ``n`` inputs to exactly ``n / s`` outputs. A window is exact for every multiple of its
+  stride or for none (``floor((n + 2p - k) / s) + 1 = n / s`` iff ``k - s <= 2p < k``),
+  so the exact sizes are one residue class modulo the **stride multiple** ``M``, the least
+  common multiple over strided windows of their stride times the cumulative stride before
+  them (32 for ResNet-18). The class is found from one exact size, and its first valid
+  member by probing ``r, r + M, ...``; AlexNet's 11x11 stride-4 stem is exact nowhere.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import weakref
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+from archspec.compiler.ir import CompiledSpec, Node
+from archspec.errors import ArchspecError
+from archspec.layers.base import TensorType
+from archspec.safetext import escape_controls
+
+MAX_MULTIPLE = 512
+"""Stride multiples above this are reported, not searched for an exact size."""
+SCAN_LIMIT = 1024
+"""Sizes tried for the smallest valid one: 1 up to the declared size, at most this many."""
+MAX_PROBE_NODES = 2_000_000
+"""Work bound per axis: probes x the spec's nodes. A 20,000-node spec gets 100 probes; what they
+did not reach is reported as not scanned, never guessed."""
+SPATIAL_NAMES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
+
+
+@dataclass(frozen=True)
+class AxisSizes:
+    """What one input axis accepts, the other axes at their declared sizes."""
+
+    input: str
+    axis: int
+    """Index in the per-sample shape (the batched tensor's dim ``axis + 1``)."""
+    name: str
+    declared: int
+    minimum: int | None
+    """The smallest size at which every node is valid (at most ``declared``); None: none up to ``SCAN_LIMIT``."""
+    multiple: int | None
+    """The stride multiple ``M``; None when the exact sizes could not be found."""
+    exact_from: int | None
+    """The smallest valid size without floor rounding (then every ``M`` more); None: none found."""
+    next_exact_valid: bool = True
+    """Whether ``exact_from + multiple`` is valid too (False for a spec valid at one size only)."""
+    inexact: str | None = None
+    """Why no size is exact: the first strided node that rounds, at the declared size."""
+    gap: int | None = None
+    """A size between ``minimum`` and ``declared`` that is not valid (``minimum + 1``, the one probed), or None."""
+    scanned: int = 0
+    """The smallest-size scan tried 1 to this (the declared size, or less when bounded)."""
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> AxisSizes:
+        return cls(
+            data["input"],
+            data["axis"],
+            data["name"],
+            data["declared"],
+            data["min"],
+            data["stride_multiple"],
+            data["exact_from"],
+            data["next_exact_valid"],
+            data["inexact"],
+            data.get("gap"),
+            data.get("scanned", data["declared"]),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "input": self.input,
+            "axis": self.axis,
+            "dim": self.axis + 1,
+            "name": self.name,
+            "declared": self.declared,
+            "min": self.minimum,
+            "none_below": self.none_below,
+            "stride_multiple": self.multiple,
+            "exact_from": self.exact_from,
+            "next_exact_valid": self.next_exact_valid,
+            "inexact": self.inexact,
+            "gap": self.gap,
+            "scanned": self.scanned,
+        }
+
+    @property
+    def none_below(self) -> int | None:
+        """N when no size below N was found valid but the declared size is (N: the declared size, or
+        the scan's end + 1); None when a smaller size is valid."""
+        if self.minimum is None:
+            return self.scanned + 1
+        return self.declared if self.minimum == self.declared and self.declared > 1 else None
+
+    def text(self) -> str:
+        """``input size H (dim 2): smallest valid 1; no floor rounding at multiples of 32 from 32``."""
+        return escape_controls(f"input size {self.label()}: {self.valid_text()}; {self.exact_text()}")
+
+    def valid_text(self) -> str:
+        """``smallest valid 63``; ``smallest valid 8 (9 fails)``; ``valid at 224, none below``."""
+        below = self.none_below
+        if below is None:
+            return f"smallest valid {self.minimum}" + (f" ({self.gap} fails)" if self.gap is not None else "")
+        if below == self.declared:
+            return f"valid at {self.declared}, none below"
+        if below == 1:
+            return f"valid at {self.declared}; smaller sizes not scanned (the spec is too large)"
+        return f"valid at {self.declared}, none from 1 to {below - 1}"
+
+    def label(self) -> str:
+        return f"{self.name} (dim {self.axis + 1})"
+
+    def exact_text(self) -> str:
+        """``no floor rounding at multiples of 32 from 32``, or why there is none."""
+        if self.exact_from is None:
+            return f"no size avoids floor rounding ({self.inexact})" if self.inexact else "exact sizes not searched"
+        start, step = self.exact_from, self.multiple or 1
+        if step == 1:
+            return "no floor rounding at any valid size"
+        series = f"multiples of {step}" if start % step == 0 else f"{start}, {start + step}, {start + 2 * step}, ..."
+        if not self.next_exact_valid:
+            return f"no floor rounding at {start} ({series}; {start + step} fails)"
+        return f"no floor rounding at {series} from {start}" if start % step == 0 else f"no floor rounding at {series}"
+
+
+def sizes_lines(axes: list[dict[str, Any]]) -> list[str]:
+    """Summary lines from :meth:`AxisSizes.to_json` records (what ``summary_data`` holds)."""
+    return [AxisSizes.from_json(axis).text() for axis in axes]
+
+
+def input_sizes(compiled: CompiledSpec) -> list[AxisSizes]:
+    """Every scanned axis of every input; [] when the spec cannot be recompiled (no ``loaded``).
+
+    Kept with the loaded spec per parameter values and input shapes: a summary and a docs page
+    of the same spec scan once.
+    """
+    loaded = compiled.loaded
+    if loaded is None or compiled.diagnostics:
+        return []
+    key = (tuple((k, repr(v)) for k, v in compiled.params.items()), _shapes(compiled.inputs))
+    known = _SCANS.setdefault(loaded, {})
+    if key not in known:
+        known[key] = [_Axis(compiled, name, axis, label).sizes() for name, axis, label in scanned_axes(compiled)]
+    return known[key]
+
+
+_SCANS: weakref.WeakKeyDictionary[Any, dict[tuple[Any, ...], list[AxisSizes]]] = weakref.WeakKeyDictionary()
+
+
+def _shapes(inputs: dict[str, TensorType]) -> tuple[tuple[str, tuple[int, ...]], ...]:
+    return tuple((name, value.shape) for name, value in inputs.items())
+
+
+def scanned_axes(compiled: CompiledSpec) -> list[tuple[str, int, str]]:
+    """``(input, axis, label)``: an image's spatial axes (H, W), every axis of a tensor input."""
+    spec = compiled.spec
+    axes: list[tuple[str, int, str]] = []
+    if spec is None:
+        return axes
+    for name, value in compiled.inputs.items():
+        written = spec.input if spec.inputs is None else spec.inputs[name]
+        rank = len(value.shape)
+        if written.channels is not None:
+            names = SPATIAL_NAMES.get(rank - 1) or tuple(f"axis {a}" for a in range(1, rank))
+            axes += [(name, a, f"{_prefix(compiled, name)}{names[a - 1]}") for a in range(1, rank)]
+        else:
+            axes += [(name, a, f"{_prefix(compiled, name)}axis {a}") for a in range(rank)]
+    return axes
+
+
+def _prefix(compiled: CompiledSpec, name: str) -> str:
+    return f"{name} " if len(compiled.inputs) > 1 else ""
+
+
+class _Axis:
+    """The probes along one axis of one input."""
+
+    def __init__(self, compiled: CompiledSpec, name: str, axis: int, label: str) -> None:
+        self.compiled, self.name, self.axis, self.label = compiled, name, axis, label
+        self.loaded = compiled.loaded
+        self.declared = compiled.inputs[name].shape[axis]
+        self.valid: dict[int, bool] = {self.declared: True}
+        self.probes_left = max(1, MAX_PROBE_NODES // max(1, len(compiled.nodes)))
+
+    def sizes(self) -> AxisSizes:
+        minimum, scanned = self._smallest()
+        found = AxisSizes(self.name, self.axis, self.label, self.declared, minimum, None, None, scanned=scanned)
+        try:
+            if minimum is not None and minimum < self.declared and not self.probe(minimum + 1):
+                found = dataclasses.replace(found, gap=minimum + 1)
+            return self._exact(found)
+        except _Exhausted:
+            return found
+
+    def _smallest(self) -> tuple[int | None, int]:
+        """The first valid size from 1 (None when none up to the scan's end), and how far the scan went."""
+        top = min(self.declared, SCAN_LIMIT)
+        for n in range(1, top + 1):
+            try:
+                if self.probe(n):
+                    return n, n
+            except _Exhausted:
+                return None, n - 1
+        return None, top
+
+    def _exact(self, found: AxisSizes) -> AxisSizes:
+        multiple = _stride_multiple(self.compiled, self.axis)
+        found = dataclasses.replace(found, multiple=multiple)
+        if multiple is None or multiple > MAX_MULTIPLE:
+            return found
+        seed = next((n for n in range(self.declared, self.declared + multiple) if self.exact(n)), None)
+        if seed is None:  # one period has every residue: no size is exact
+            return dataclasses.replace(found, inexact=_rounding(self.compiled, self.axis))
+        start = next(n for n in range(seed % multiple or multiple, seed + 1, multiple) if self.exact(n))
+        return dataclasses.replace(found, exact_from=start, next_exact_valid=self.probe(start + multiple))
+
+    def exact(self, n: int) -> bool:
+        compiled = self.compiled if n == self.declared else None if self.valid.get(n) is False else self.compile(n)
+        return compiled is not None and _rounding(compiled, self.axis) is None
+
+    def probe(self, n: int) -> bool:
+        """Whether every node is valid with this axis at ``n``."""
+        if n not in self.valid:
+            self.compile(n)
+        return self.valid[n]
+
+    def compile(self, n: int) -> CompiledSpec | None:
+        """The spec compiled with this axis at ``n``, or None where a node fails (stopping at the first)."""
+        if self.probes_left <= 0:
+            raise _Exhausted
+        self.probes_left -= 1
+        inputs = dict(self.compiled.inputs)
+        shape = list(inputs[self.name].shape)
+        shape[self.axis] = n
+        inputs[self.name] = inputs[self.name]._replace(shape=tuple(shape))
+        try:
+            compiled = self.loaded.elaborate(self.compiled.params, inputs, max_errors=0, reach=False)
+        except ArchspecError:
+            compiled = None
+        self.valid[n] = compiled is not None
+        return compiled
+
+
+class _Exhausted(Exception):
+    """The axis used up its probes (:data:`MAX_PROBE_NODES`): report what was found so far."""
+
+
+def _window(node: Node, rank: int, axis: int) -> tuple[int, int, int] | None:
+    """``(input size, output size, stride)`` along ``axis`` when ``node`` is a strided window there."""
+    rule = node.layer.receptive() if node.result and node.input_shapes else None
+    if not isinstance(rule, tuple) or axis < 1:
+        return None
+    shape_in, shape_out, stride = node.input_shapes[0], node.shape, rule[1]  # type: ignore[index]
+    if len(shape_in) != rank or shape_out is None or len(shape_out) != rank or len(stride) != rank - 1:
+        return None
+    step = stride[axis - 1]
+    return (shape_in[axis], shape_out[axis], step) if isinstance(step, int) and step > 1 else None
+
+
+def _rounding(compiled: CompiledSpec, axis: int) -> str | None:
+    """The first strided window that rounds (``out * stride != in``), described; None: all exact."""
+    rank = len(compiled.input_shape)
+    for node in compiled.nodes:
+        window = _window(node, rank, axis)
+        if window is not None and window[1] * window[2] != window[0]:
+            return f"'{node.path}' maps {window[0]} to {window[1]} at stride {window[2]}"
+    return None
+
+
+def _stride_multiple(compiled: CompiledSpec, axis: int) -> int | None:
+    """lcm over strided windows of stride x the cumulative stride before them (1: nothing strided);
+    None where upsampling makes a period fractional."""
+    rank = len(compiled.input_shape)
+    jumps: dict[str, Fraction] = {}
+    multiple = 1
+    for node in compiled.nodes:
+        before = max((jumps.get(s, Fraction(1)) for s in node.sources), default=Fraction(1))
+        rule = node.layer.receptive() if node.result else None
+        step: Fraction | int = 1
+        if isinstance(rule, tuple) and 1 <= axis <= len(rule[1]):
+            step = rule[1][axis - 1]
+        window = _window(node, rank, axis)
+        if window is not None:
+            period = before * window[2]
+            if period.denominator != 1:
+                return None
+            multiple = math.lcm(multiple, int(period))
+        after = before * step
+        jumps[node.path] = after
+        for index in range(len(node.result.parts or ()) if node.result else 0):
+            jumps[f"{node.path}.{index}"] = after
+    return multiple
