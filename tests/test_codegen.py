@@ -159,7 +159,7 @@ def test_torchvision_ops_layers_are_written_with_their_module_path(tmp_path: Pat
     """StochasticDepth comes from torchvision.ops: imported by name, ``p`` a float, and training drops alike."""
     source = check_generated(DROP_PATH, tmp_path, "drop_path")
     assert "import torch\nimport torchvision.ops\nfrom torch import nn\n" in source
-    assert 'self.stochastic_depth = torchvision.ops.StochasticDepth(p=0.5, mode="row")' in source
+    assert 'self.stochastic_depth = torchvision.ops.StochasticDepth(p=p, mode="row")' in source  # Res(p=0.5)
     assert 'self.whole_batch = torchvision.ops.StochasticDepth(p=1.0, mode="batch")' in source
     generated = import_file(tmp_path / "drop_path.py").DropPath()
     built = archspec.build(DROP_PATH)

@@ -290,3 +290,14 @@ def test_codegen_with_set_makes_the_overrides_the_defaults(tmp_path: Path) -> No
     file = tmp_path / "resnet.py"
     file.write_text(source)
     _same_as_build(import_file(file).Resnet18(), ROOT / "specs" / "resnet18.yaml", {"depths": [1, 1, 1, 1]})
+
+
+def test_generated_resnet_scripts_with_its_optional_downsample(tmp_path: Path) -> None:
+    """``self.downsample = None`` unless built, ``if self.downsample is not None`` in forward: TorchScript
+    reads it as torchvision's resnet.py."""
+    module = import_file(_written(tmp_path, "resnet18"))
+    net = module.Resnet18(num_classes=4, depths=[1, 2, 1, 1]).eval()
+    scripted = torch.jit.script(net)
+    x = torch.randn(1, 3, 64, 64)
+    with torch.no_grad():
+        torch.testing.assert_close(scripted(x), net(x), rtol=0, atol=0)

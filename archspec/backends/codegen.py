@@ -3,12 +3,15 @@
 The source is written from the IR, never by printing modules: each leaf is
 ``nn.<Class>(...)`` (or ``torchvision.ops.<Class>(...)``, after the layer's ``torch_module``)
 from the layer's ``torch_kwargs`` (the sizes positional, then
-what the spec wrote, as keywords), each block (and each group that is not a
-chain) is its own class, deduplicated by structure, chains of a group are an
-inline ``nn.Sequential``, and ``forward`` is the same straight-line code that
-``archspec.build`` compiles (:mod:`archspec.backends.pysource`), without its ``del``
-lines. The model built
-from the file has the same ``state_dict`` keys and outputs as ``archspec.build``.
+what the spec wrote, as keywords). Each block definition is one class over its
+parameters, and the model class takes the spec's ``params``
+(:mod:`archspec.backends.blockgen`, checked against every instance and against variants of
+the spec, :mod:`archspec.backends.variants`). Where that cannot be written, a block (and
+each group that is not a chain) is a class per instance, deduplicated by structure, with
+a comment saying why; chains of a group are an inline ``nn.Sequential``, and ``forward``
+is the same straight-line code that ``archspec.build`` compiles
+(:mod:`archspec.backends.pysource`), without its ``del`` lines. The model built from the
+file has the same ``state_dict`` keys and outputs as ``archspec.build``.
 
 The layout is what ``ruff format`` produces (line length 88; magic trailing commas
 keep it stable at 120 too), and the file passes ``ruff check``.
