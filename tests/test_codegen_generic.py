@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
 import os
 import re
@@ -118,8 +119,14 @@ layers:
 """
 
 
+@functools.cache
+def _generated(path: Path) -> str:
+    """Each shipped spec's source, written once per test session (several tests read it)."""
+    return generate_source(archspec.load(path), origin=path.name)
+
+
 def _source(path: Path, tmp_path: Path, overrides: dict[str, Any] | None = None) -> tuple[str, Any]:
-    source = generate_source(archspec.load(path, **(overrides or {})), origin=path.name)
+    source = generate_source(archspec.load(path, **overrides), origin=path.name) if overrides else _generated(path)
     file = tmp_path / f"{path.stem}_{abs(hash(str(overrides))) % 10**8}.py"
     file.write_text(source)
     return source, import_file(file)
@@ -156,7 +163,7 @@ def test_resnet18_has_one_block_class_and_a_root_over_its_params() -> None:
 
 @pytest.mark.parametrize("path", SPECS, ids=lambda p: p.stem)
 def test_generated_source_matches_its_golden_file(path: Path) -> None:
-    source = generate_source(archspec.load(path), origin=path.name)
+    source = _generated(path)
     golden = GOLDEN / f"{path.stem}.py"
     if UPDATE:
         golden.parent.mkdir(parents=True, exist_ok=True)
@@ -168,7 +175,7 @@ def test_generated_source_matches_its_golden_file(path: Path) -> None:
 @pytest.mark.parametrize("path", SPECS, ids=lambda p: p.stem)
 def test_which_root_classes_take_the_spec_params(path: Path) -> None:
     """Pinned, so that a change that loses (or gains) a generic root shows here; the others say why."""
-    source = generate_source(archspec.load(path), origin=path.name)
+    source = _generated(path)
     root = re.findall(r"^class (\w+)", source, re.M)[-1]
     body = source[source.index(f"class {root}(") :]
     assert ("Written per instance" not in body) == (path.stem in GENERIC_ROOTS)
@@ -225,7 +232,7 @@ def test_lenet5_takes_any_number_of_classes(num_classes: int, tmp_path: Path) ->
 def _written(tmp_path: Path, name: str) -> Path:
     file = tmp_path / f"{name}.py"
     if not file.exists():
-        file.write_text(generate_source(archspec.load(ROOT / "specs" / f"{name}.yaml")))
+        file.write_text(_generated(ROOT / "specs" / f"{name}.yaml"))
     return file
 
 
