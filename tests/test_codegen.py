@@ -143,7 +143,7 @@ def check_generated(spec: Path | str, tmp_path: Path, name: str, *, long_lines: 
 )
 def test_generated_source_equals_the_built_model(path: Path, tmp_path: Path) -> None:
     source = check_generated(path, tmp_path, path.stem)
-    assert "class " in source and "def __init__(self) -> None:" in source and "def forward(" in source
+    assert "class " in source and "def __init__(self" in source and "def forward(" in source
 
 
 @pytest.mark.parametrize(
@@ -159,7 +159,7 @@ def test_torchvision_ops_layers_are_written_with_their_module_path(tmp_path: Pat
     """StochasticDepth comes from torchvision.ops: imported by name, ``p`` a float, and training drops alike."""
     source = check_generated(DROP_PATH, tmp_path, "drop_path")
     assert "import torch\nimport torchvision.ops\nfrom torch import nn\n" in source
-    assert 'self.stochastic_depth = torchvision.ops.StochasticDepth(p=0.5, mode="row")' in source
+    assert 'self.stochastic_depth = torchvision.ops.StochasticDepth(p=p, mode="row")' in source  # Res(p=0.5)
     assert 'self.whole_batch = torchvision.ops.StochasticDepth(p=1.0, mode="batch")' in source
     generated = import_file(tmp_path / "drop_path.py").DropPath()
     built = archspec.build(DROP_PATH)
@@ -188,16 +188,14 @@ def test_very_long_ids_are_laid_out_like_ruff(tmp_path: Path) -> None:
 
 def test_resnet_reads_like_a_hand_written_model() -> None:
     source = generate_source(archspec.load(ROOT / "specs" / "resnet18.yaml"))
-    # one class per distinct BasicBlock structure (7), reused where two instances are identical
-    assert source.count("class BasicBlock") == 7
-    assert "self.layer1 = nn.Sequential(BasicBlock(), BasicBlock())" in source
-    assert "self.layer2 = nn.Sequential(BasicBlock2(), BasicBlock3())" in source
+    # one class per block definition, over its parameters (tests/test_codegen_generic.py has more)
+    assert source.count("class BasicBlock") == 1
     assert "class Resnet18(nn.Module):" in source
     assert "self.conv1 = nn.Conv2d(3, 64, kernel_size=7, stride=2, padding=3, bias=False)" in source
     assert "        bn2 += downsample\n" in source
     assert "        x = self.layer4(x)\n" in source
     assert source.index("class BasicBlock(") < source.index("class Resnet18(")
-    assert '"""BasicBlock(channels=64, stride=1).' in source
+    assert '"""Two 3x3 convs and a residual' in source
 
 
 def test_named_and_unnamed_chains(tmp_path: Path) -> None:

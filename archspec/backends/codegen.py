@@ -3,12 +3,15 @@
 The source is written from the IR, never by printing modules: each leaf is
 ``nn.<Class>(...)`` (or ``torchvision.ops.<Class>(...)``, after the layer's ``torch_module``)
 from the layer's ``torch_kwargs`` (the sizes positional, then
-what the spec wrote, as keywords), each block (and each group that is not a
-chain) is its own class, deduplicated by structure, chains of a group are an
-inline ``nn.Sequential``, and ``forward`` is the same straight-line code that
-``archspec.build`` compiles (:mod:`archspec.backends.pysource`), without its ``del``
-lines. The model built
-from the file has the same ``state_dict`` keys and outputs as ``archspec.build``.
+what the spec wrote, as keywords). Each block definition is one class over its
+parameters, and the model class takes the spec's ``params``
+(:mod:`archspec.backends.blockgen`, checked against every instance and against variants of
+the spec, :mod:`archspec.backends.variants`). Where that cannot be written, a block (and
+each group that is not a chain) is a class per instance, deduplicated by structure, with
+a comment saying why; chains of a group are an inline ``nn.Sequential``, and ``forward``
+is the same straight-line code that ``archspec.build`` compiles
+(:mod:`archspec.backends.pysource`), without its ``del`` lines. The model built from the
+file has the same ``state_dict`` keys and outputs as ``archspec.build``.
 
 The layout is what ``ruff format`` produces (line length 88; magic trailing commas
 keep it stable at 120 too), and the file passes ``ruff check``.
@@ -24,6 +27,7 @@ from typing import Any, ClassVar, NoReturn
 
 from archspec import __version__
 from archspec.backends import pysource
+from archspec.backends.blockgen import ClassWriter, GenericClass, comment_lines
 from archspec.backends.pysource import INDENT, WIDTH, Call, Seq
 from archspec.backends.values import dtype_suffix
 from archspec.compiler.ir import INPUT, CompiledSpec, Module, Node
@@ -40,6 +44,8 @@ class _Class:
     base: str
     doc: str | None
     body: list[str]
+    comment: list[str] = field(default_factory=list)
+    """Why the class is written per instance, where a generic class could not be written."""
 
 
 @dataclass
@@ -53,9 +59,19 @@ class _Writer:
     uses_ordered_dict: bool = False
     imports: set[str] = field(default_factory=set)
     """Modules besides torch that leaf classes come from (``torchvision.ops``), imported by name."""
+    generic: ClassWriter | None = None
+    uses_any: bool = False
 
     # -- classes -----------------------------------------------------------------------------
-    def module_class(self, module: Module, wanted: str, doc: str | None, *, exact: bool = False) -> str:
+    def add_generic(self, cls: GenericClass) -> None:
+        """A class written over its parameters (:mod:`archspec.backends.blockgen`)."""
+        cls.name = self.unique(cls.name)
+        self.uses_any |= cls.uses_any
+        self.classes.append(_Class(cls.name, cls.base, cls.doc, cls.body))
+
+    def module_class(
+        self, module: Module, wanted: str, doc: str | None, *, exact: bool = False, why: str | None = None
+    ) -> str:
         """Write (or reuse, when the structure is identical) the class for ``module``; return its name."""
         functional = any(isinstance(c, Node) and c.layer.functional for c in module.children)
         if module.is_chain and not functional and module.children:
@@ -69,7 +85,7 @@ class _Writer:
         if exact or key not in self.by_body:
             name = wanted if exact else self.unique(wanted)
             self.by_body[key] = name
-            self.classes.append(_Class(name, base, doc, body))
+            self.classes.append(_Class(name, base, doc, body, comment_lines(why) if why else []))
         return self.by_body[key]
 
     def unique(self, wanted: str) -> str:
@@ -124,6 +140,10 @@ class _Writer:
         """The constructor expression of a child module, or None for functional layers."""
         if isinstance(child, Node):
             return None if child.layer.functional else self.layer_call(child)
+        if child.kind == "block" and child.block and self.generic is not None:
+            cls = self.generic.block_class(child.block)
+            if isinstance(cls, GenericClass):
+                return self.generic_call(child, cls)
         if (
             child.kind == "group"
             and child.is_chain
@@ -136,7 +156,30 @@ class _Writer:
         from archspec.backends.torch_backend import module_class_name
 
         wanted = module_class_name(module, "Model")
-        return self.module_class(module, wanted, self.block_doc(module))
+        why = None
+        if module.kind == "block" and module.block and self.generic is not None:
+            reason = self.generic.block_class(module.block)
+            why = reason if isinstance(reason, str) else None
+        return self.module_class(module, wanted, self.block_doc(module), why=why)
+
+    def generic_call(self, module: Module, cls: GenericClass) -> Call:
+        """``BasicBlock(64, 128, stride=2)``: a generic class called with one instance's values."""
+        assert self.generic is not None
+        shapes = self.generic.input_types[id(module)]
+        implicit = {"in_channels": shapes[0][0], "in_shape": list(shapes[0]), "in_shapes": [list(s) for s in shapes]}
+        use = spec_node(self.compiled.spec, module.source_path)
+        given = set((getattr(use, "model_extra", None) or {}).keys())
+        args: list[Any] = [implicit[name] for name in cls.implicit]
+        keywords: list[tuple[str, Any]] = []
+        for decl in cls.params:
+            if decl.name not in given and not decl.required:
+                continue
+            value = module.block_args[decl.name]
+            if decl.required:
+                args.append(value)
+            else:
+                keywords.append((decl.name, value))
+        return Call(cls.name, tuple(args), tuple(keywords))
 
     def sequential(self, module: Module) -> Call:
         items = [(child.name, self.child_expression(child)) for child in module.children]
@@ -148,7 +191,7 @@ class _Writer:
         pairs = tuple(Seq((name, expr), "()") for name, expr in items)
         return Call("nn.Sequential", (Call("OrderedDict", (Seq(pairs),)),))
 
-    def layer_call(self, node: Node) -> Call:
+    def layer_call(self, node: Node, values: dict[str, Any] | None = None) -> Call:
         layer = node.layer
         torch_name = layer.torch_name or layer.type_name()
         construction = layer.construction(node.input_shapes or [])
@@ -164,6 +207,8 @@ class _Writer:
         if layer.torch_module != "torch.nn":
             self.imports.add(layer.torch_module)
         kwargs = layer.torch_kwargs(node.input_shapes or [])
+        if values is not None:
+            kwargs = {key: values.get(key, value) for key, value in kwargs.items()}
         try:
             parameters = [p for p in inspect.signature(cls).parameters.values() if p.name not in _SKIPPED_ARGUMENTS]
         except (TypeError, ValueError):
@@ -207,6 +252,14 @@ class _Writer:
         return f"{head}\n\n{doc}" if doc else head
 
 
+def spec_node(spec: Any, path: tuple[Any, ...]) -> Any:
+    """The typed spec node at a source path (``("layers", 4)``, ``("blocks", "Up", "layers", 0)``)."""
+    node = spec
+    for key in path:
+        node = node[key] if isinstance(node, dict | list) else getattr(node, key, None)
+    return node
+
+
 def _nn_names(call: Any) -> Any:
     """``torch.nn.X(...)`` calls written ``nn.X(...)``, as in hand-written models."""
     if not isinstance(call, Call):
@@ -234,26 +287,74 @@ def generate_source(compiled: CompiledSpec, *, origin: str | None = None) -> str
     """The PyTorch source of a compiled, error-free spec, as one module's text."""
     if compiled.diagnostics:
         raise SpecError(compiled.diagnostics)
+    forced = _checked_against_variants(compiled)
     writer = _Writer(compiled)
+    writer.generic = ClassWriter(compiled, writer, writer.add_generic, forced)
     root = model_class_name(compiled)
     writer.taken.add(root)
-    writer.module_class(compiled.root, root, _root_doc(compiled), exact=True)
+    generic = writer.generic.root_class(root, _root_doc(compiled))
+    if isinstance(generic, GenericClass):
+        writer.classes.append(_Class(root, generic.base, generic.doc, generic.body))
+        writer.uses_any |= generic.uses_any
+    else:
+        writer.module_class(compiled.root, root, _root_doc(compiled), exact=True, why=generic)
     classes = writer.classes
 
     lines = _docstring(_module_doc(compiled, origin), 0)
     lines.append("")
     if writer.uses_ordered_dict:
         lines += ["from collections import OrderedDict", ""]
+    if writer.uses_any:
+        lines += ["from typing import Any", ""]
     lines += ["import torch", *(f"import {name}" for name in sorted(writer.imports)), "from torch import nn", ""]
     lines.append(f"__all__ = [{pysource.literal(root)}]")
     for cls in classes:
         lines += ["", "", f"class {cls.name}({cls.base}):"]
         if cls.doc:
             lines += [*_docstring(cls.doc, 1), ""]
+        if cls.comment:
+            lines += [*cls.comment, ""]
         lines += cls.body
     source = "\n".join(lines) + "\n"
     compile(source, f"<archspec codegen of {compiled.name}>", "exec")  # a bug here is exit 3, never a broken file
     return source
+
+
+def _generic_texts(compiled: CompiledSpec, forced: dict[str, str]) -> dict[str, str]:
+    """The body of each class written over its parameters, by block name (``""``: the root)."""
+    writer = _Writer(compiled)
+    classes = ClassWriter(compiled, writer, lambda cls: None, forced, spec_defaults=True)
+    texts = {}
+    for block in getattr(compiled.spec, "blocks", None) or {}:
+        cls = classes.block_class(block)
+        if isinstance(cls, GenericClass):
+            texts[block] = "\n".join(cls.body)
+    root = classes.root_class(model_class_name(compiled), None)
+    if isinstance(root, GenericClass):
+        texts[""] = "\n".join(root.body)
+    return texts
+
+
+def _checked_against_variants(compiled: CompiledSpec) -> dict[str, str]:
+    """Classes whose text changes when one parameter changes: written per instance, and why.
+
+    See :mod:`archspec.backends.variants`; repeated until no class changes (a class that uses
+    a class written per instance is written per instance too).
+    """
+    from archspec.backends.variants import variants
+
+    forced: dict[str, str] = {}
+    others = list(variants(compiled))
+    for _ in range(len(getattr(compiled.spec, "blocks", None) or {}) + 2):
+        texts = _generic_texts(compiled, forced)
+        before = len(forced)
+        for name, variant in others:
+            for key, text in _generic_texts(variant, forced).items():
+                if key in texts and text != texts[key] and key not in forced:
+                    forced[key] = f"a size depends on the parameter '{name}' through a step codegen cannot follow"
+        if len(forced) == before:
+            break
+    return forced
 
 
 def _root_doc(compiled: CompiledSpec) -> str:

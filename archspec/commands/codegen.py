@@ -14,8 +14,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "codegen",
         help="write the model as plain PyTorch source (a class per block)",
         description="Write a self-contained Python module with the model as nn.Module classes, formatted "
-        "like ruff format. The model built from it has the same state_dict keys and outputs as "
-        "archspec.build. Parameters are baked in; use --set to change them.",
+        "like ruff format: one class per block definition over the block's parameters, and a model class "
+        "that takes the spec's params as keyword arguments (--set changes their defaults). The model built "
+        "from it has the same state_dict keys and outputs as archspec.build.",
     )
     parser.add_argument("spec", metavar="SPEC")
     parser.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
