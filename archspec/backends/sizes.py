@@ -171,8 +171,6 @@ def scanned_axes(compiled: CompiledSpec) -> list[tuple[str, int, str]]:
     """``(input, axis, label)``: an image's spatial axes (H, W), every axis of a tensor input."""
     spec = compiled.spec
     axes: list[tuple[str, int, str]] = []
-    if spec is None:
-        return axes
     for name, value in compiled.inputs.items():
         written = spec.input if spec.inputs is None else spec.inputs[name]
         rank = len(value.shape)

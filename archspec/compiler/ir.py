@@ -148,13 +148,13 @@ class CompiledSpec:
     """Every input by name (``input`` for a spec with one)."""
     root: Module
     nodes: list[Node]
+    spec: Spec
+    """The validated :class:`archspec.spec.models.Spec`."""
     types: dict[str, TensorType] = field(default_factory=dict)
     """Shape, dtype and batch dim of every value path that inference reached."""
     diagnostics: list[Diagnostic] = field(default_factory=list)
     warnings: list[Diagnostic] = field(default_factory=list)
     """Legal but suspicious (unused outputs, in-place hazards): reported, never fatal."""
-    spec: Spec | None = None
-    """The validated :class:`archspec.spec.models.Spec`."""
     unreachable: frozenset[str] = frozenset()
     """Paths of nodes the output does not depend on (GoogLeNet's auxiliary heads in eval mode)."""
     loaded: Any = field(default=None, repr=False)

@@ -674,7 +674,7 @@ def _adapt(values: list[float], channels: int) -> list[float]:
 
 def check_fit(raw: _Raw, pre: Preprocess, compiled: CompiledSpec, name: str, num_outputs: int | None) -> None:
     """Stop before the first step when the data does not fit the spec; each message names its fix."""
-    spec_input = compiled.spec.input if compiled.spec is not None else None
+    spec_input = compiled.spec.input
     source = compiled.source
     expected = tuple(compiled.input_shape)
     problems: list[Diagnostic] = []

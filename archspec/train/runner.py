@@ -62,7 +62,7 @@ def train(
     A training step whose activations (:func:`~archspec.backends.limits.activation_bytes` for one
     batch) would exceed ``max_activation_bytes`` is refused before any data is loaded.
     """
-    settings = resolve(compiled.spec.train if compiled.spec is not None else None, flags)
+    settings = resolve(compiled.spec.train, flags)
     check_trainable(compiled, task=settings.task)
     if settings.tensorboard and importlib.util.find_spec("tensorboard") is None:
         raise usage("missing-package", "--tensorboard needs the 'tensorboard' package", hint="pip install tensorboard")

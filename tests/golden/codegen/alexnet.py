@@ -1,4 +1,4 @@
-"""Alexnet: PyTorch source written by archspec 0.1.0.
+"""Alexnet: PyTorch source written by archspec 0.2.0.
 
 Spec: alexnet.yaml. Parameters: num_classes=1000, dropout=0.5.
 """

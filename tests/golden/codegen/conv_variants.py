@@ -1,4 +1,4 @@
-"""ConvVariants: PyTorch source written by archspec 0.1.0.
+"""ConvVariants: PyTorch source written by archspec 0.2.0.
 
 Spec: conv_variants.yaml.
 """

@@ -1,4 +1,4 @@
-"""ConvnextTiny: PyTorch source written by archspec 0.1.0.
+"""ConvnextTiny: PyTorch source written by archspec 0.2.0.
 
 Spec: convnext_tiny.yaml. Parameters: num_classes=1000, dims=[96, 192, 384, 768],
 depths=[3, 3, 9, 3], layer_scale=1e-06, stochastic_depth_prob=0.1, first_block=[0, 3, 6,

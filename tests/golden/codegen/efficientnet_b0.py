@@ -1,4 +1,4 @@
-"""EfficientnetB0: PyTorch source written by archspec 0.1.0.
+"""EfficientnetB0: PyTorch source written by archspec 0.2.0.
 
 Spec: efficientnet_b0.yaml. Parameters: num_classes=1000, dropout=0.2,
 stochastic_depth_prob=0.2, stages=[[1, 3, 1, 16, 1], [6, 3, 2, 24, 2], [6, 5, 2, 40, 2],

@@ -1,4 +1,4 @@
-"""GptDecoder: PyTorch source written by archspec 0.1.0.
+"""GptDecoder: PyTorch source written by archspec 0.2.0.
 
 Spec: gpt_decoder.yaml. Parameters: vocab_size=65, block_size=64, n_layer=4, n_head=4,
 n_embd=128, dropout=0.0, bias=False.

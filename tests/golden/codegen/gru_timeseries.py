@@ -1,4 +1,4 @@
-"""GruTimeseries: PyTorch source written by archspec 0.1.0.
+"""GruTimeseries: PyTorch source written by archspec 0.2.0.
 
 Spec: gru_timeseries.yaml. Parameters: window=96, features=8, hidden_size=64,
 horizon=12.

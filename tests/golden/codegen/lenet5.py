@@ -1,4 +1,4 @@
-"""Lenet5: PyTorch source written by archspec 0.1.0.
+"""Lenet5: PyTorch source written by archspec 0.2.0.
 
 Spec: lenet5.yaml. Parameters: num_classes=10.
 """

@@ -1,4 +1,4 @@
-"""LstmClassifier: PyTorch source written by archspec 0.1.0.
+"""LstmClassifier: PyTorch source written by archspec 0.2.0.
 
 Spec: lstm_classifier.yaml. Parameters: vocab_size=10000, seq_len=100, embed_dim=128,
 hidden_size=128, num_classes=4, dropout=0.3.

@@ -1,4 +1,4 @@
-"""MnistCnn: PyTorch source written by archspec 0.1.0.
+"""MnistCnn: PyTorch source written by archspec 0.2.0.
 
 Spec: mnist_cnn.yaml. Parameters: num_classes=10.
 """

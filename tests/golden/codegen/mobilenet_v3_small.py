@@ -1,4 +1,4 @@
-"""MobilenetV3Small: PyTorch source written by archspec 0.1.0.
+"""MobilenetV3Small: PyTorch source written by archspec 0.2.0.
 
 Spec: mobilenet_v3_small.yaml. Parameters: num_classes=1000, dropout=0.2, bneck=[[3, 16,
 16, True, 'ReLU', 2], [3, 72, 24, False, 'ReLU', 2], [3, 88, 24, False, 'ReLU', 1], [5,

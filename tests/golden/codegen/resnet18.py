@@ -1,4 +1,4 @@
-"""Resnet18: PyTorch source written by archspec 0.1.0.
+"""Resnet18: PyTorch source written by archspec 0.2.0.
 
 Spec: resnet18.yaml. Parameters: num_classes=1000, depths=[2, 2, 2, 2].
 """

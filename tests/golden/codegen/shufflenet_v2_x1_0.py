@@ -1,4 +1,4 @@
-"""ShufflenetV2X10: PyTorch source written by archspec 0.1.0.
+"""ShufflenetV2X10: PyTorch source written by archspec 0.2.0.
 
 Spec: shufflenet_v2_x1_0.yaml. Parameters: num_classes=1000, stages_repeats=[4, 8, 4],
 stages_out_channels=[24, 116, 232, 464, 1024].

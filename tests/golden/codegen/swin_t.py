@@ -1,4 +1,4 @@
-"""SwinT: PyTorch source written by archspec 0.1.0.
+"""SwinT: PyTorch source written by archspec 0.2.0.
 
 Spec: swin_t.yaml. Parameters: num_classes=1000, image_size=[224, 224], patch_size=[4,
 4], embed_dim=96, depths=[2, 2, 6, 2], num_heads=[3, 6, 12, 24], window_size=[7, 7],

@@ -1,4 +1,4 @@
-"""Unet: PyTorch source written by archspec 0.1.0.
+"""Unet: PyTorch source written by archspec 0.2.0.
 
 Spec: unet.yaml. Parameters: width=16, num_classes=2.
 """

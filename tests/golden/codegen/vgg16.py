@@ -1,4 +1,4 @@
-"""Vgg16: PyTorch source written by archspec 0.1.0.
+"""Vgg16: PyTorch source written by archspec 0.2.0.
 
 Spec: vgg16.yaml. Parameters: num_classes=1000, dropout=0.5, stages=[[64, 2], [128, 2],
 [256, 3], [512, 3], [512, 3]].

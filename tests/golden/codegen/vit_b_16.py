@@ -1,4 +1,4 @@
-"""VitB16: PyTorch source written by archspec 0.1.0.
+"""VitB16: PyTorch source written by archspec 0.2.0.
 
 Spec: vit_b_16.yaml. Parameters: image_size=224, patch_size=16, hidden_dim=768,
 num_layers=12, num_heads=12, mlp_dim=3072, num_classes=1000, dropout=0.0,
