@@ -18,7 +18,19 @@ from typing import NoReturn
 
 from archspec.errors import ArchspecError, Diagnostic, SpecError, UsageError
 
-COMMANDS = ("validate", "summary", "schema", "build", "export", "codegen", "diagram", "docs", "train", "evaluate")
+COMMANDS = (
+    "validate",
+    "summary",
+    "schema",
+    "build",
+    "export",
+    "codegen",
+    "diagram",
+    "docs",
+    "train",
+    "evaluate",
+    "compat",
+)
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 
 

@@ -25,7 +25,7 @@ from torch import nn
 
 from archspec import __version__
 from archspec.backends.limits import DEFAULT_MAX_ACTIVATION_BYTES, DEFAULT_MAX_PARAM_BYTES
-from archspec.backends.ptfile import first_line, is_state_dict, read_pt
+from archspec.backends.ptfile import first_line, is_state_dict, read_pt, state_dict_of
 from archspec.backends.records import SpecRecord, short, validated
 from archspec.backends.torch_backend import build_module
 from archspec.compiler.ir import CompiledSpec
@@ -134,16 +134,6 @@ def read_payload(path: str | Path, *, mmap: bool = False) -> dict[str, Any]:
     if not isinstance(payload, dict):
         raise _usage(f"'{name}' holds a {type(payload).__name__}, not a dict of weights", name)
     return payload
-
-
-def state_dict_of(payload: dict[str, Any], name: str) -> dict[str, torch.Tensor]:
-    """The weights in an export, a trainer checkpoint, or a plain state dict."""
-    for key in ("state_dict", "model"):
-        if isinstance(payload.get(key), dict) and is_state_dict(payload[key]):
-            return payload[key]
-    if is_state_dict(payload):
-        return payload
-    raise _usage(f"'{name}' holds no state dict", name, "expected an archspec export, checkpoint or state dict")
 
 
 def load_weights(model: nn.Module, state_dict: dict[str, torch.Tensor], name: str) -> None:

@@ -81,4 +81,19 @@ def is_state_dict(value: Any) -> bool:
     )
 
 
-__all__ = ["first_line", "is_state_dict", "pt_error", "read_pt"]
+def state_dict_of(payload: dict[str, Any], name: str, code: str = "export") -> dict[str, torch.Tensor]:
+    """The weights in an export (``state_dict``), a trainer checkpoint (``model``), or a plain state dict."""
+    for key in ("state_dict", "model"):
+        if is_state_dict(payload.get(key)):
+            return payload[key]  # type: ignore[no-any-return]
+    if is_state_dict(payload):
+        return payload
+    raise pt_error(
+        code,
+        f"'{name}' holds no state dict (a mapping of names to tensors)",
+        name,
+        "expected torch.save(model.state_dict()), an archspec export or checkpoint, or a dict with 'state_dict'",
+    )
+
+
+__all__ = ["first_line", "is_state_dict", "pt_error", "read_pt", "state_dict_of"]

@@ -13,7 +13,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from archspec.commands import add_max_activation_bytes_option, add_set_option, max_activation_bytes, parse_overrides
+from archspec.commands import (
+    add_max_activation_bytes_option,
+    add_set_option,
+    add_weights_options,
+    max_activation_bytes,
+    parse_overrides,
+)
 from archspec.train.config import DEVICES, LIMITS, OPTIMIZERS, SCHEDULERS, TASKS, parse_normalize, parse_resize
 
 SETTING_FLAGS = (
@@ -131,6 +137,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--out", metavar="DIR", help="output folder (default runs/<spec name>/<timestamp>)")
     parser.add_argument("--resume", action="store_true", help="continue the run in --out from its last.pt")
+    add_weights_options(parser, "initial weights (a state dict, export or checkpoint), e.g. pretrained ones")
     add_max_activation_bytes_option(parser, default="auto")
     add_set_option(parser)
     parser.set_defaults(run=run)
@@ -147,7 +154,15 @@ def run(args: argparse.Namespace) -> int:
     limit = max_activation_bytes(args.max_activation_bytes, auto=True)
     compiled = compile_spec(Path(args.spec), overrides=parse_overrides(args.overrides))
     try:
-        train(compiled, flags_of(args), out=args.out, resume=args.resume, max_activation_bytes=limit)
+        train(
+            compiled,
+            flags_of(args),
+            out=args.out,
+            resume=args.resume,
+            max_activation_bytes=limit,
+            weights=args.weights,
+            strict=args.strict,
+        )
     except Interrupted as stop:
         print(interrupted_line(args, stop.out, stop.epoch), file=sys.stderr)
         return 130  # the shell's code for SIGINT
