@@ -89,20 +89,26 @@ def compare(
     found: dict[str, StateEntry],
     *,
     versions: dict[str, Any] | None = None,
+    current: bool = False,
 ) -> Comparison:
     """What a strict load of ``found`` into a module holding ``expected`` does, key by key.
 
     ``versions``: the file's ``state_dict._metadata`` (module prefix -> ``{"version": n}``), or None.
+    ``current``: ``found`` comes from a model of today's torch (``diff --weights-only``), whose
+    ``state_dict()`` records every module's current version: nothing is filled in.
     """
-    keys = [_judge(key, entry, found.get(key), versions) for key, entry in expected.items()]
+    keys = [_judge(key, entry, found.get(key), versions, current) for key, entry in expected.items()]
     keys += [KeyReport(key, "unexpected", None, entry) for key, entry in found.items() if key not in expected]
     keys = _pair_renames(keys)
     return Comparison(keys, _prefix_hint(keys))
 
 
-def _judge(key: str, expected: StateEntry, found: StateEntry | None, versions: dict[str, Any] | None) -> KeyReport:
+def _judge(
+    key: str, expected: StateEntry, found: StateEntry | None, versions: dict[str, Any] | None, current: bool
+) -> KeyReport:
     if found is None:
-        return KeyReport(key, "filled" if _filled(key, expected, versions) else "missing", expected, None)
+        filled = not current and _filled(key, expected, versions)
+        return KeyReport(key, "filled" if filled else "missing", expected, None)
     if found.shape == expected.shape or (expected.shape == () and found.shape == (1,)):
         return KeyReport(key, "loads", expected, found)
     return KeyReport(key, "shape", expected, found)
