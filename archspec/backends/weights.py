@@ -23,6 +23,7 @@ from archspec.compiler.ir import CompiledSpec
 from archspec.layers.base import StateEntry
 
 KINDS = {"archspec-model": "an archspec export", "archspec-checkpoint": "an archspec training checkpoint"}
+REFUSED = "does not load: "
 SHOWN_PROBLEMS = 12
 """Keys listed in a refusal of ``--weights --strict`` (the full list: ``archspec compat``)."""
 
@@ -75,7 +76,8 @@ def plan(compiled: CompiledSpec, weights: Weights, *, strict: bool) -> Compariso
         hint = comparison.prefix_hint or "pass --no-strict to load what fits, or see every key with archspec compat"
         raise pt_error(
             "weights",
-            f"the weights in '{weights.name}' do not fit the spec: {verdict(comparison)}\n" + "\n".join(shown),
+            f"the weights in '{weights.name}' do not fit the spec: {verdict(comparison).removeprefix(REFUSED)}\n"
+            + "\n".join(shown),
             weights.name,
             hint,
         )
