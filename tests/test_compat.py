@@ -136,6 +136,14 @@ def test_num_batches_tracked_follows_torchs_metadata_rule(tmp_path: Path, versio
     assert statuses == ({"loads", "filled"} if version != 2 else {"loads", "missing"})
 
 
+def test_a_key_naming_a_module_is_unexpected(tmp_path: Path) -> None:
+    state = torchvision.models.resnet18().state_dict()
+    path = tmp_path / "extra.pt"
+    for extra in ("layer1", "relu", "layer1.0.conv1", "relu.x", ""):
+        torch.save({**state, extra: torch.zeros(1)}, path)
+        assert not verdict_agrees(RESNET, path), extra
+
+
 def test_a_scalar_takes_a_one_element_vector(tmp_path: Path) -> None:
     spec = tmp_path / "s.yaml"
     spec.write_text(

@@ -14,6 +14,7 @@ import torch
 from state_check import torch_state
 
 import archspec
+from archspec.errors import UsageError
 from archspec.layers.base import Layer, LayerResult, Shape
 from archspec.layers.registry import register
 
@@ -62,5 +63,5 @@ def test_a_plugin_layer_that_does_not_describe_its_parameters_is_named(scratch_r
             return LayerResult(inputs[0], params=1)
 
     compiled = archspec.load("archspec: 1\nname: t\ninput: {channels: 3, size: [4, 4]}\nlayers: [{type: TestScaled}]\n")
-    with pytest.raises(ValueError, match="'TestScaled' at '0' has 1 parameters but its state_entries"):
+    with pytest.raises(UsageError, match="'TestScaled' at '0' has 1 parameters but its state_entries"):
         compiled.state_entries()

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from archspec.errors import Diagnostic
+from archspec.errors import Diagnostic, UsageError
 from archspec.layers.base import Layer, LayerResult, Shape, StateEntries, TensorType, prefixed
 from archspec.spec.source import Path_, Source
 
@@ -224,7 +224,13 @@ class CompiledSpec:
         order, without torch (a module's own held tensors, parameters before buffers, then its
         children in order). For an error-free spec; :meth:`Layer.state_entries` gives each node's."""
         entries: StateEntries = {}
-        _module_state(self.root, entries)
+        try:
+            _module_state(self.root, entries)
+        except ValueError as exc:  # a plug-in layer that does not describe its parameters
+            file = self.source.file
+            raise UsageError(
+                [Diagnostic("state", str(exc), file, hint="give the layer type a state_entries()")]
+            ) from None
         return entries
 
 
