@@ -288,3 +288,19 @@ def test_train_starts_from_weights(tmp_path: Path, capsys: pytest.CaptureFixture
     assert cli("train", wrong, *args[2:], "--out", tmp_path / "c", "--weights", source, "--no-strict") == 0
     log = (tmp_path / "c" / "train.log").read_text()
     assert "loaded 7 of 9 entries" in log and "shape mismatch" in log
+
+
+def test_compat_builds_no_model(resnet_files: dict[str, Path]) -> None:
+    """Nothing that builds modules is even imported: the check reads shapes only."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys\nfrom archspec.cli import main\ncode = main(sys.argv[1:])\n"
+        "print('BUILDER', 'archspec.backends.torch_backend' in sys.modules, 'torchvision' in sys.modules)\n"
+        "sys.exit(code)\n"
+    )
+    args = ["compat", str(RESNET), str(resnet_files["ten"])]
+    result = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 1, result.stderr
+    assert "BUILDER False False" in result.stdout
