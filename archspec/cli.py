@@ -32,6 +32,8 @@ COMMANDS = (
     "lsp",
     "serve",
     "sweep",
+    "compat",
+    "diff",
 )
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 
@@ -73,7 +75,7 @@ def parser(command: str | None = None) -> argparse.ArgumentParser:
     return root
 
 
-SHORT_LIVED = frozenset({"validate", "summary", "schema", "diagram", "docs"})
+SHORT_LIVED = frozenset({"validate", "summary", "schema", "diagram", "docs", "diff"})
 """Commands that only read specs and exit: as a process of their own, they run with the cyclic GC off."""
 
 

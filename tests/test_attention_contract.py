@@ -12,7 +12,8 @@ batch of :data:`BATCH` in eval mode with autograd on (the FLOPs convention of ``
   refuses on purpose;
 * when both accept: every output's per-sample shape and dtype, the parameter count, torchinfo's
   mult-adds and ``FlopCounterMode``'s FLOPs (per sample) are archspec's;
-* the layer's own ``build()`` makes a module with torch's state_dict keys and shapes.
+* the layer's own ``build()`` makes a module with torch's state_dict keys and shapes, and its static
+  ``state_entries()`` are that state_dict (keys, shapes, dtypes, kinds, order).
 
 A per-sample ``attn_mask`` of shape ``(num_heads, L, S)`` is handed to torch as the
 ``(N * num_heads, L, S)`` it takes (``mask.flatten(0, 1)``, what archspec's forward writes).
@@ -34,6 +35,7 @@ from hypothesis import strategies as st  # noqa: E402
 from hypothesis.control import event  # noqa: E402
 from hypothesis_profiles import examples  # noqa: E402
 from pydantic import ValidationError  # noqa: E402
+from state_check import assert_state_matches  # noqa: E402
 from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
 
 from archspec.compiler.elaborate import infer_types  # noqa: E402
@@ -238,6 +240,7 @@ def check_counts(case: Case, module: torch.nn.Module, layer: MultiheadAttention,
     built = layer.build(shapes)
     assert {k: v.shape for k, v in built.state_dict().items()} == {k: v.shape for k, v in module.state_dict().items()}
     assert built.batch_first
+    assert_state_matches(layer, shapes, module, str(case))
 
 
 @pytest.mark.parametrize(

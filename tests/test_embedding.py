@@ -15,6 +15,7 @@ from hypothesis_profiles import examples
 torch = pytest.importorskip("torch")
 torchinfo = pytest.importorskip("torchinfo")
 
+from state_check import assert_state_matches  # noqa: E402
 from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
 
 import archspec  # noqa: E402
@@ -77,6 +78,7 @@ def test_embedding_matches_torch(case: tuple[dict[str, Any], tuple[int, ...], st
     assert flops(module, ids) == BATCH * expected.flops
     built = layer.build([shape])
     assert {k: v.shape for k, v in built.state_dict().items()} == {k: v.shape for k, v in module.state_dict().items()}
+    assert_state_matches(layer, [shape], module, f"Embedding({args})")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         stats = torchinfo.summary(module, input_data=ids, verbose=0, device="cpu")
@@ -120,6 +122,7 @@ def test_embedding_bag_matches_torch(
     assert tuple(out.shape[1:]) == expected.shape and out.dtype == torch.float32
     assert sum(p.numel() for p in module.parameters()) == expected.params
     assert flops(module, ids, **extra) == BATCH * expected.flops
+    assert_state_matches(layer, [shape] + ([weights[0]] if weights else []), module, f"EmbeddingBag({args})")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         stats = torchinfo.summary(module, input_data=ids, verbose=0, device="cpu")

@@ -12,7 +12,8 @@ answer against a torch module built here (the class named by the layer's ``torch
   count equals torch's, the mult-adds equal torchinfo's count divided by the batch, and the
   FLOPs equal ``torch.utils.flop_counter.FlopCounterMode``'s count of that forward pass divided
   by the batch (its formulas are linear in the batch, so the division is exact);
-* ``build()`` makes the same module (type, parameter and buffer shapes, output shape).
+* ``build()`` makes the same module (type, parameter and buffer shapes, output shape);
+* ``state_entries()`` are the module's ``state_dict()``: keys, shapes, dtypes, kinds, order.
 
 A registered single-input type without a strategy fails the test. Run more examples with
 ``ARCHSPEC_HYPOTHESIS_PROFILE=thorough pytest tests/test_layer_contract.py`` (10x).
@@ -35,6 +36,7 @@ from hypothesis.control import currently_in_test_context, event
 from hypothesis_profiles import examples
 from layer_strategies import INFERRED_FROM_SHAPE, STRATEGIES, STRICTER, Case, Shape
 from pydantic import ValidationError
+from state_check import assert_state_matches
 from torch.utils.flop_counter import FlopCounterMode
 
 from archspec.backends.graphviz import FAMILY_COLORS
@@ -214,6 +216,7 @@ def check_case(name: str, args: dict[str, Any], shape: Shape) -> None:
     state = {k: tuple(v.shape) for k, v in module.state_dict().items()}
     built_state = {k: tuple(v.shape) for k, v in built.state_dict().items()}
     assert built_state == state, f"{case}: build() state_dict {built_state}, torch {state}"
+    assert_state_matches(layer, [shape], module, case)
     assert built_out.shape == out.shape, f"{case}: build() output {list(built_out.shape)}, torch {list(out.shape)}"
 
 

@@ -31,6 +31,7 @@ from pydantic import ValidationError
 
 torch = pytest.importorskip("torch")
 torchinfo = pytest.importorskip("torchinfo")
+from state_check import assert_state_matches  # noqa: E402
 from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
 
 from archspec.compiler.elaborate import infer_types  # noqa: E402
@@ -197,6 +198,7 @@ def check_case(
     assert type(built) is type(module) and built.batch_first
     state = {k: tuple(v.shape) for k, v in module.state_dict().items()}
     assert {k: tuple(v.shape) for k, v in built.state_dict().items()} == state, f"{case}: build() differs"
+    assert_state_matches(layer, [shape], module, case)
 
 
 @pytest.mark.parametrize("name", RECURRENT)

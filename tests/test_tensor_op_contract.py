@@ -30,12 +30,13 @@ from hypothesis import strategies as st  # noqa: E402
 from hypothesis.control import currently_in_test_context, event  # noqa: E402
 from hypothesis_profiles import examples  # noqa: E402
 from op_strategies import STRATEGIES, STRICTER  # noqa: E402
+from state_check import torch_state  # noqa: E402
 from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
 
 from archspec.backends.torch_backend import _stored_tensor, run_op  # noqa: E402
 from archspec.compiler.elaborate import infer_types  # noqa: E402
 from archspec.errors import LayerError  # noqa: E402
-from archspec.layers.base import Layer, TensorType  # noqa: E402
+from archspec.layers.base import Layer, TensorType, prefixed  # noqa: E402
 from archspec.layers.registry import layer_types  # noqa: E402
 
 EXAMPLES = examples(200)
@@ -138,7 +139,21 @@ def check_case(name: str, args: dict[str, Any], inputs: list[TensorType]) -> str
             assert low <= out.min().item() and out.max().item() < high, f"{case}: values beyond [{low}, {high})"
     scale = BATCH if static_batched(static) else 1
     assert flops * scale == counted, f"{case}: FlopCounterMode counts {counted}, archspec {flops} per sample"
+    state = list(prefixed("held", layer.state_entries([t.layer_shape() for t in inputs])).items())
+    assert state == torch_state(holder(layer)), f"{case}: static state_dict entries {state}"
     return "ok"
+
+
+def holder(layer: Layer) -> torch.nn.Module:
+    """A module holding the node's tensor as ``held`` the way the builder does (a functional op: nothing)."""
+    module = torch.nn.Module()
+    if layer.stored:
+        made = _stored_tensor(layer)
+        if layer.learned:  # type: ignore[attr-defined]
+            module.register_parameter("held", made)
+        else:
+            module.register_buffer("held", made.tensor, persistent=made.persistent)
+    return module
 
 
 def static_batched(static: Any) -> bool:

@@ -34,6 +34,7 @@ from hypothesis import strategies as st  # noqa: E402
 from hypothesis.control import currently_in_test_context, event  # noqa: E402
 from hypothesis_profiles import examples  # noqa: E402
 from pydantic import ValidationError  # noqa: E402
+from state_check import assert_state_matches  # noqa: E402
 from torch import nn  # noqa: E402
 from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
 
@@ -308,6 +309,10 @@ def check_case(name: str, args: dict[str, Any], inputs: Inputs) -> None:
     state = {k: tuple(v.shape) for k, v in module.state_dict().items()}
     assert {k: tuple(v.shape) for k, v in built.state_dict().items()} == state, f"{case}: build() state_dict"
     assert built_out.shape == out.shape, case
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fresh = torch_module(name, args, next(iter(inputs.values())).shape[-1])  # float32, as archspec builds
+    assert_state_matches(layer, shapes, fresh, case)
 
 
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])

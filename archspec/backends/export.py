@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import re
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,11 +25,12 @@ from torch import nn
 
 from archspec import __version__
 from archspec.backends.limits import DEFAULT_MAX_ACTIVATION_BYTES, DEFAULT_MAX_PARAM_BYTES
+from archspec.backends.ptfile import first_line, is_state_dict, read_pt, state_dict_of
 from archspec.backends.records import SpecRecord, short, validated
 from archspec.backends.torch_backend import build_module
 from archspec.compiler.ir import CompiledSpec
 from archspec.compiler.pipeline import compile_spec
-from archspec.errors import Diagnostic, SpecError, SpecIOError, UsageError
+from archspec.errors import Diagnostic, SpecError, UsageError
 from archspec.fileio import write_bytes_atomic
 from archspec.layers.base import TensorType
 
@@ -99,7 +99,7 @@ def load_pt(
     payload = read_payload(path)
     name = str(path)
     if payload.get("format") not in (FORMAT, CHECKPOINT_FORMAT) or "spec" not in payload:
-        what = "a plain state dict" if _is_state_dict(payload) else "another tool's file"
+        what = "a plain state dict" if is_state_dict(payload) else "another tool's file"
         raise _usage(
             f"'{name}' is not an archspec model export ({what})",
             name,
@@ -127,31 +127,13 @@ def _compile_stored(spec: SpecRecord, name: str) -> CompiledSpec:
         raise UsageError([Diagnostic("export", message, name), *exc.diagnostics]) from None
 
 
-def read_payload(path: str | Path) -> dict[str, Any]:
-    """``torch.load(weights_only=True)`` with OS and format errors turned into archspec errors."""
+def read_payload(path: str | Path, *, mmap: bool = False) -> dict[str, Any]:
+    """The dict in an export, checkpoint or state-dict file (:func:`~archspec.backends.ptfile.read_pt`)."""
     name = str(path)
-    try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except OSError as exc:
-        raise SpecIOError([Diagnostic("io", f"cannot read '{name}': {exc.strerror or exc}", name)]) from None
-    except Exception as exc:
-        reason = _first_line(exc)
-        if "Weights only load failed" in str(exc):
-            reason = "it holds Python objects, not just tensors and plain data"
-        raise _usage(f"cannot read '{name}': it is corrupt, truncated or not a torch file ({reason})", name) from None
+    payload = read_pt(path, code="export", what="an archspec model or weights file", mmap=mmap)
     if not isinstance(payload, dict):
         raise _usage(f"'{name}' holds a {type(payload).__name__}, not a dict of weights", name)
     return payload
-
-
-def state_dict_of(payload: dict[str, Any], name: str) -> dict[str, torch.Tensor]:
-    """The weights in an export, a trainer checkpoint, or a plain state dict."""
-    for key in ("state_dict", "model"):
-        if isinstance(payload.get(key), dict) and _is_state_dict(payload[key]):
-            return payload[key]
-    if _is_state_dict(payload):
-        return payload
-    raise _usage(f"'{name}' holds no state dict", name, "expected an archspec export, checkpoint or state dict")
 
 
 def load_weights(model: nn.Module, state_dict: dict[str, torch.Tensor], name: str) -> None:
@@ -165,10 +147,6 @@ def load_weights(model: nn.Module, state_dict: dict[str, torch.Tensor], name: st
             name,
             "export with the same spec and --set values the weights were trained with",
         ) from None
-
-
-def _is_state_dict(value: Any) -> bool:
-    return isinstance(value, dict) and bool(value) and all(isinstance(v, torch.Tensor) for v in value.values())
 
 
 # -- TorchScript and ONNX -------------------------------------------------------------------
@@ -195,9 +173,7 @@ def torchscript_bytes(model: nn.Module, example: torch.Tensor | tuple[torch.Tens
             try:
                 scripted = torch.jit.trace(model, examples, strict=False)
             except Exception as exc:
-                raise _usage(
-                    f"TorchScript cannot compile or trace this model: {_first_line(exc)}", "<export>"
-                ) from None
+                raise _usage(f"TorchScript cannot compile or trace this model: {first_line(exc)}", "<export>") from None
             how = "traced"
         buffer = io.BytesIO()
         torch.jit.save(scripted, buffer)
@@ -236,7 +212,7 @@ def onnx_bytes(
                 verbose=False,
             )
         except Exception as exc:
-            raise _usage(f"torch's ONNX exporter failed: {_first_line(exc)}", "<export>") from None
+            raise _usage(f"torch's ONNX exporter failed: {first_line(exc)}", "<export>") from None
     if program is None:  # pragma: no cover - only the legacy exporter returns None
         raise _usage("torch's ONNX exporter returned nothing", "<export>")
     return program.model_proto.SerializeToString()
@@ -267,11 +243,6 @@ def io_names(compiled: CompiledSpec) -> dict[str, list[str]]:
     if compiled.root.result_names is None and len(outputs) > 1:
         outputs = [f"output_{name}" for name in outputs]
     return {"input_names": list(compiled.inputs), "output_names": outputs}
-
-
-def _first_line(exc: BaseException) -> str:
-    text = re.sub(r"\x1b\[[0-9;]*m", "", str(exc)).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _usage(message: str, file: str, hint: str | None = None) -> UsageError:

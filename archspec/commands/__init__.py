@@ -49,6 +49,27 @@ def parse_overrides(items: list[str], *, budget: Budget = DEFAULT_BUDGET) -> dic
     return overrides
 
 
+def add_weights_options(parser: argparse.ArgumentParser, help_text: str) -> None:
+    """``--weights FILE`` and ``--strict/--no-strict`` (build, train)."""
+    parser.add_argument("--weights", metavar="FILE", help=help_text)
+    parser.add_argument(
+        "--strict",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="with --weights: every entry must load (default); --no-strict loads what fits and lists what it skipped",
+    )
+
+
+def read_and_plan(compiled: Any, args: argparse.Namespace) -> Any:
+    """``(weights, comparison)`` for ``--weights`` (checked against the spec, strictly unless --no-strict), or None."""
+    if getattr(args, "weights", None) is None:
+        return None
+    from archspec.backends.weights import plan, read_weights
+
+    weights = read_weights(args.weights)
+    return weights, plan(compiled, weights, strict=args.strict)
+
+
 def add_max_param_bytes_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--max-param-bytes",

@@ -9,9 +9,11 @@ from archspec.commands import (
     add_max_activation_bytes_option,
     add_max_param_bytes_option,
     add_set_option,
+    add_weights_options,
     max_activation_bytes,
     max_param_bytes,
     parse_overrides,
+    read_and_plan,
 )
 
 FORWARD_BATCH = 2
@@ -27,6 +29,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("spec", metavar="SPEC")
     parser.add_argument("--no-forward", action="store_true", help="only build and print; skip the forward pass")
+    add_weights_options(parser, "load these weights into the built model (a state dict, export or checkpoint)")
     add_max_param_bytes_option(parser)
     add_max_activation_bytes_option(parser)
     add_set_option(parser)
@@ -48,9 +51,14 @@ def run(args: argparse.Namespace) -> int:
 
     from archspec.backends.torch_backend import build_module
 
+    plan = read_and_plan(compiled, args)  # before allocating the model: a file that does not fit stops here
     # checked above, before importing torch
     model = build_module(compiled, max_param_bytes=None, max_activation_bytes=None)
     print(model)
+    if plan is not None:
+        from archspec.backends.weights import load_into
+
+        print("\n".join(load_into(model, *plan)))
     params = sum(p.numel() for p in model.parameters())
     line = f"{type(model).__name__}: {params:,} parameters"
     if not args.no_forward:

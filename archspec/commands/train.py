@@ -12,7 +12,13 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
 
-from archspec.commands import add_max_activation_bytes_option, add_set_option, max_activation_bytes, parse_overrides
+from archspec.commands import (
+    add_max_activation_bytes_option,
+    add_set_option,
+    add_weights_options,
+    max_activation_bytes,
+    parse_overrides,
+)
 from archspec.compiler.pipeline import load_spec
 from archspec.spec.models import TrainConfig
 from archspec.train.config import LIMITS, parse_normalize, parse_resize
@@ -101,6 +107,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add_setting_flags(parser)
     parser.add_argument("--out", metavar="DIR", help="output folder (default runs/<spec name>/<timestamp>)")
     parser.add_argument("--resume", action="store_true", help="continue the run in --out from its last.pt")
+    add_weights_options(parser, "initial weights (a state dict, export or checkpoint), e.g. pretrained ones")
     add_max_activation_bytes_option(parser, default="auto")
     add_set_option(parser)
     parser.set_defaults(run=run)
@@ -117,7 +124,15 @@ def run(args: argparse.Namespace) -> int:
     compiled = load_spec(Path(args.spec)).compile(overrides=parse_overrides(args.overrides))  # any name, even 'input'
 
     try:
-        train(compiled, flags_of(args), out=args.out, resume=args.resume, max_activation_bytes=limit)
+        train(
+            compiled,
+            flags_of(args),
+            out=args.out,
+            resume=args.resume,
+            max_activation_bytes=limit,
+            weights=args.weights,
+            strict=args.strict,
+        )
     except Interrupted as stop:
         print(interrupted_line(args, stop.out, stop.epoch), file=sys.stderr)
         return 130  # the shell's code for SIGINT

@@ -12,13 +12,14 @@ Backends only read this; nothing here is learned by running a model.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from archspec.errors import Diagnostic
-from archspec.layers.base import Layer, LayerResult, Shape, TensorType
+from archspec.errors import Diagnostic, UsageError
+from archspec.layers.base import Layer, LayerResult, Shape, StateEntries, TensorType, prefixed
 from archspec.spec.source import Path_, Source
 
 if TYPE_CHECKING:
@@ -222,3 +223,42 @@ class CompiledSpec:
 
     def node(self, path: str) -> Node:
         return self.by_path[path]
+
+    def state_entries(self) -> StateEntries:
+        """The built model's ``state_dict()``: every key with its shape, dtype and kind, in torch's
+        order, without torch (a module's own held tensors, parameters before buffers, then its
+        children in order). For an error-free spec; :meth:`Layer.state_entries` gives each node's."""
+        entries: StateEntries = {}
+        try:
+            _module_state(self.root, entries)
+        except ValueError as exc:  # a plug-in layer that does not describe its parameters
+            file = self.source.file
+            raise UsageError(
+                [Diagnostic("state", str(exc), file, hint="give the layer type a state_entries()")]
+            ) from None
+        return entries
+
+
+def node_state(node: Node) -> StateEntries:
+    """A node's entries under its path, checked against its parameter count: a layer type that
+    has parameters but does not describe them (a plug-in without ``state_entries``) is an error."""
+    local = node.layer.state_entries(node.input_shapes or [])
+    counted = sum(math.prod(e.shape) for e in local.values() if e.kind == "parameter")
+    if node.result is not None and counted != node.result.params:
+        raise ValueError(
+            f"layer type '{node.type}' at '{node.path}' has {node.result.params:,} parameters but its "
+            f"state_entries() describe {counted:,}: it must list its state_dict entries"
+        )
+    return prefixed(node.path, local)
+
+
+def _module_state(module: Module, entries: StateEntries) -> None:
+    held = [node_state(c) for c in module.children if isinstance(c, Node) and c.layer.stored]
+    for kind in ("parameter", "buffer"):  # torch saves a module's own parameters, then its buffers
+        for local in held:
+            entries.update((key, e) for key, e in local.items() if e.kind == kind)
+    for child in module.children:
+        if isinstance(child, Module):
+            _module_state(child, entries)
+        elif not child.layer.stored and not child.layer.functional:
+            entries.update(node_state(child))

@@ -26,6 +26,8 @@ from archspec.layers.base import (
     Number,
     PositiveInt,
     Shape,
+    StateEntries,
+    StateEntry,
     StrictBool,
     check_scalar,
     expect_rank,
@@ -404,6 +406,9 @@ class PReLU(_Activation):
                 field="num_parameters",
             )
         return LayerResult(shape, count, weight_macs(count))
+
+    def state_entries(self, inputs: list[Shape]) -> StateEntries:
+        return {"weight": StateEntry((int(self.num_parameters),))}
 
     def label(self) -> str:
         return "" if self.num_parameters == 1 else f"n={self.num_parameters}"

@@ -47,11 +47,15 @@ from archspec.layers.base import (
     PositiveInt,
     Receptive,
     Shape,
+    StateEntries,
+    StateEntry,
     StrictBool,
     TensorType,
     Unbatched,
     bounded_number,
     check_inferred,
+    prefixed,
+    weight_and_bias,
 )
 from archspec.layers.registry import register
 
@@ -66,6 +70,20 @@ def attention_params(embed: int, kdim: int, vdim: int, *, bias: bool, bias_kv: b
     packed = kdim == embed and vdim == embed
     params = (3 * embed * embed if packed else embed * (embed + kdim + vdim)) + embed * embed
     return params + (4 * embed if bias else 0) + (2 * embed if bias_kv else 0)
+
+
+def attention_state(embed: int, kdim: int, vdim: int, *, bias: bool, bias_kv: bool = False) -> StateEntries:
+    """``nn.MultiheadAttention``'s state_dict, in the order its ``__init__`` registers the parameters:
+    ``in_proj_weight`` (or ``q/k/v_proj_weight``), ``in_proj_bias``, ``bias_k``, ``bias_v``, then ``out_proj``."""
+    if kdim == embed and vdim == embed:
+        entries = {"in_proj_weight": StateEntry((3 * embed, embed))}
+    else:
+        entries = {f"{x}_proj_weight": StateEntry((embed, n)) for x, n in (("q", embed), ("k", kdim), ("v", vdim))}
+    if bias:
+        entries["in_proj_bias"] = StateEntry((3 * embed,))
+    if bias_kv:
+        entries["bias_k"] = entries["bias_v"] = StateEntry((1, 1, embed))
+    return {**entries, **prefixed("out_proj", weight_and_bias((embed, embed), embed if bias else None))}
 
 
 def attention_flops(target: int, source: int, embed: int, kdim: int, vdim: int) -> int:
@@ -175,6 +193,11 @@ class MultiheadAttention(Layer):
                 field="is_causal",
             )
         return self._result(length, source, embed, kdim, vdim, heads)
+
+    def state_entries(self, inputs: list[Shape]) -> StateEntries:
+        slots = self.input_slots(len(inputs))
+        embed, kdim, vdim = self._dims(inputs[slots["query"]][-1])
+        return attention_state(embed, kdim, vdim, bias=bool(self.bias), bias_kv=bool(self.add_bias_kv))
 
     def _result(self, length: int, source: int, embed: int, kdim: int, vdim: int, heads: int) -> LayerResult:
         params = attention_params(embed, kdim, vdim, bias=bool(self.bias), bias_kv=bool(self.add_bias_kv))

@@ -308,6 +308,33 @@ class LayerResult:
         return self.params if self.trainable_params is None else self.trainable_params
 
 
+class StateEntry(NamedTuple):
+    """One entry of a module's ``state_dict``: shape, dtype, and whether torch holds it as a
+    ``parameter`` (the optimiser's) or a ``buffer`` (running statistics, masks)."""
+
+    shape: tuple[int, ...]
+    dtype: str = DEFAULT_DTYPE
+    kind: Literal["parameter", "buffer"] = "parameter"
+
+
+StateEntries = dict[str, StateEntry]
+"""A module's ``state_dict`` entries by key relative to the module, in torch's order; ``""``
+is the node's own tensor (a held ``Parameter`` or ``Buffer``, whose key is its path)."""
+
+
+def weight_and_bias(weight: tuple[int, ...], bias: int | None, prefix: str = "") -> StateEntries:
+    """``weight`` and, unless ``bias`` is None, a 1-d ``bias``: most modules' parameters, in torch's order."""
+    entries = {f"{prefix}weight": StateEntry(weight)}
+    if bias is not None:
+        entries[f"{prefix}bias"] = StateEntry((bias,))
+    return entries
+
+
+def prefixed(prefix: str, entries: StateEntries) -> StateEntries:
+    """A child module's entries under ``prefix.`` (``out_proj.weight``)."""
+    return {f"{prefix}.{key}" if key else prefix: entry for key, entry in entries.items()}
+
+
 NODE_FIELDS = frozenset({"type", "id", "inputs", "repeat", "when", "doc"})
 IDENTIFIER = r"^[A-Za-z_][A-Za-z0-9_]*$"
 NodeId = StrictStr | Annotated[StrictInt, Field(ge=0)]
@@ -399,6 +426,13 @@ class Layer(NodeFields):
     def infer(self, inputs: list[Shape]) -> LayerResult:
         """Output shape, parameters, mult-adds and FLOPs for these input shapes; raise LayerError if torch would."""
         raise NotImplementedError
+
+    def state_entries(self, inputs: list[Shape]) -> StateEntries:
+        """The module's ``state_dict()`` entries for these input shapes, in torch's order, without
+        building it (``archspec compat`` and ``diff --weights-only`` compare them with a file's).
+        Default: none, right for every layer without parameters or persistent buffers;
+        :meth:`CompiledSpec.state_entries` checks that the parameters add up to :meth:`infer`'s count."""
+        return {}
 
     def index_bound(self) -> int | None:
         """For layers that index with their input (``Embedding``): ids must lie below this."""

@@ -26,12 +26,14 @@ from archspec.layers.base import (
     PositiveInt,
     Receptive,
     Shape,
+    StateEntries,
     StrictBool,
     as_tuple,
     check_inferred,
     expect_rank,
     non_negative_sizes,
     positive_sizes,
+    weight_and_bias,
     weight_macs,
 )
 from archspec.layers.registry import register_variant
@@ -138,6 +140,15 @@ class _ConvBase(Layer):
             return self.label()
         return f"{inputs[0][0]}->{output[0]} {self.label()}".strip()
 
+    transposed: ClassVar[bool] = False
+
+    def state_entries(self, inputs: list[Shape]) -> StateEntries:
+        """``weight`` ``(out, in / groups, *kernel)`` (transposed ``(in, out / groups, *kernel)``), ``bias``."""
+        channels, out = inputs[0][0], int(self.out_channels)
+        kernel = as_tuple(self.kernel_size, self.ndim)  # type: ignore[attr-defined]
+        first, second = (channels, out) if self.transposed else (out, channels)
+        return weight_and_bias((first, second // int(self.groups), *kernel), out if self.bias else None)
+
 
 class _ConvNd(_ConvBase):
     """nn.ConvNd with every argument torch accepts."""
@@ -195,6 +206,8 @@ class _ConvNd(_ConvBase):
 
 class _ConvTransposeNd(_ConvBase):
     """nn.ConvTransposeNd; torch allows only padding_mode 'zeros' and numeric padding."""
+
+    transposed: ClassVar[bool] = True
 
     kernel_size: PositiveInt | list[PositiveInt] | Expr
     stride: PositiveInt | list[PositiveInt] | Expr = 1

@@ -25,6 +25,8 @@ from archspec.layers.base import (
     Op,
     PositiveInt,
     Shape,
+    StateEntries,
+    StateEntry,
     StrictBool,
     Unbatched,
     bounded_number,
@@ -57,6 +59,9 @@ class Embedding(Layer):
     def index_bound(self) -> int:
         """Ids must lie in ``[0, num_embeddings)``."""
         return int(self.num_embeddings)
+
+    def state_entries(self, inputs: list[Shape]) -> StateEntries:
+        return {"weight": StateEntry((int(self.num_embeddings), int(self.embedding_dim)))}
 
     def infer(self, inputs: list[Shape]) -> LayerResult:
         params = _table(self)
@@ -115,6 +120,9 @@ class EmbeddingBag(Layer):
     def index_bound(self) -> int:
         """Ids must lie in ``[0, num_embeddings)``."""
         return int(self.num_embeddings)
+
+    def state_entries(self, inputs: list[Shape]) -> StateEntries:
+        return {"weight": StateEntry((int(self.num_embeddings), int(self.embedding_dim)))}
 
     def infer(self, inputs: list[Shape]) -> LayerResult:
         params = _table(self)

@@ -22,8 +22,10 @@ from archspec.layers.base import (
     LayerResult,
     PositiveInt,
     Shape,
+    StateEntries,
     StrictBool,
     check_inferred,
+    weight_and_bias,
     weight_macs,
 )
 from archspec.layers.registry import register
@@ -58,6 +60,10 @@ class Linear(Layer):
         params = shape[-1] * out + (out if self.bias else 0)
         flops = 2 * math.prod(shape[:-1]) * shape[-1] * out
         return LayerResult((*shape[:-1], out), params, weight_macs(params), flops=flops)
+
+    def state_entries(self, inputs: list[Shape]) -> StateEntries:
+        out = int(self.out_features)
+        return weight_and_bias((out, inputs[0][-1]), out if self.bias else None)
 
     def label(self) -> str:
         return f"{self.out_features}" + ("" if self.bias else " no bias")

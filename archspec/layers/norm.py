@@ -23,12 +23,15 @@ from archspec.layers.base import (
     Number,
     PositiveInt,
     Shape,
+    StateEntries,
+    StateEntry,
     StrictBool,
     bounded_number,
     check_inferred,
     check_scalar,
     expect_rank,
     nd_variant,
+    weight_and_bias,
     weight_macs,
 )
 from archspec.layers.conv import axis_names
@@ -44,6 +47,20 @@ else:
 
 def _affine_params(enabled: bool, features: int) -> int:
     return 2 * features if enabled else 0
+
+
+def _affine_state(enabled: bool, features: int) -> StateEntries:
+    return weight_and_bias((features,), features) if enabled else {}
+
+
+def _running_stats(features: int) -> StateEntries:
+    """``_NormBase``'s buffers with ``track_running_stats``: the running mean and variance, and the
+    int64 scalar count of batches seen (the default momentum of ``None`` reads it)."""
+    return {
+        "running_mean": StateEntry((features,), kind="buffer"),
+        "running_var": StateEntry((features,), kind="buffer"),
+        "num_batches_tracked": StateEntry((), "int64", "buffer"),
+    }
 
 
 class _FeatureNorm(Layer):
@@ -72,6 +89,11 @@ class _FeatureNorm(Layer):
         self._check(shape)
         params = _affine_params(bool(self.affine), shape[0])  # type: ignore[attr-defined]
         return LayerResult(shape, params, weight_macs(params))
+
+    def state_entries(self, inputs: list[Shape]) -> StateEntries:
+        features = inputs[0][0]
+        stats = _running_stats(features) if self.track_running_stats else {}  # type: ignore[attr-defined]
+        return {**_affine_state(bool(self.affine), features), **stats}  # type: ignore[attr-defined]
 
     def _check(self, shape: Shape) -> None:
         """Extra checks of the input shape."""
@@ -163,6 +185,9 @@ class GroupNorm(Layer):
         params = _affine_params(bool(self.affine), channels)
         return LayerResult(shape, params, weight_macs(params))
 
+    def state_entries(self, inputs: list[Shape]) -> StateEntries:
+        return _affine_state(bool(self.affine), inputs[0][0])
+
     def label(self) -> str:
         return f"g{self.num_groups}"
 
@@ -221,6 +246,12 @@ class LayerNorm(Layer):
         params = (size + (size if self.bias else 0)) if self.elementwise_affine else 0
         return LayerResult(shape, params, weight_macs(params))
 
+    def state_entries(self, inputs: list[Shape]) -> StateEntries:
+        if not self.elementwise_affine:
+            return {}
+        ns = _normalized(self.normalized_shape)
+        return {"weight": StateEntry(ns), **({"bias": StateEntry(ns)} if self.bias else {})}
+
     def label(self) -> str:
         return "x".join(map(str, _normalized(self.normalized_shape)))
 
@@ -248,6 +279,9 @@ class RMSNorm(Layer):
         _check_trailing(self.normalized_shape, ns, shape)
         params = math.prod(ns) if self.elementwise_affine else 0
         return LayerResult(shape, params, weight_macs(params))
+
+    def state_entries(self, inputs: list[Shape]) -> StateEntries:
+        return {"weight": StateEntry(_normalized(self.normalized_shape))} if self.elementwise_affine else {}
 
     def label(self) -> str:
         return "x".join(map(str, _normalized(self.normalized_shape)))

@@ -53,6 +53,8 @@ from archspec.layers.base import (
     PositiveInt,
     Receptive,
     Shape,
+    StateEntries,
+    StateEntry,
     StrictBool,
     TensorType,
     bounded_number,
@@ -143,6 +145,24 @@ class _Recurrent(Layer):
     def cell_state(self, states: int) -> tuple[Shape, ...]:
         """The shape of ``c_n`` for an LSTM; nothing for RNN and GRU."""
         return ()
+
+    def state_entries(self, inputs: list[Shape]) -> StateEntries:
+        """``nn.RNNBase``'s parameters, layer by layer, the reverse direction after the forward one:
+        ``weight_ih_l0`` ``(G*H, in)``, ``weight_hh_l0`` ``(G*H, H_out)``, ``bias_ih_l0``, ``bias_hh_l0``
+        ``(G*H,)``, ``weight_hr_l0`` ``(H_out, H)`` with a projection; ``_reverse`` names the second direction."""
+        hidden, out = int(self.hidden_size), self.output_size
+        gates = self.gates * hidden
+        entries: StateEntries = {}
+        for layer, size in enumerate(self.layer_inputs(inputs[0][-1])):
+            for suffix in ("", "_reverse")[: self.directions]:
+                tag = f"_l{layer}{suffix}"
+                entries[f"weight_ih{tag}"] = StateEntry((gates, size))
+                entries[f"weight_hh{tag}"] = StateEntry((gates, out))
+                if self.bias:
+                    entries[f"bias_ih{tag}"] = entries[f"bias_hh{tag}"] = StateEntry((gates,))
+                if out != hidden:
+                    entries[f"weight_hr{tag}"] = StateEntry((out, hidden))
+        return entries
 
     def state_roles(self) -> tuple[str, ...]:
         """The roles of the inputs (``input`` first, as a positional list gives them)."""

@@ -28,6 +28,8 @@ from archspec.layers.base import (
     Op,
     PositiveInt,
     Shape,
+    StateEntries,
+    StateEntry,
     StrictBool,
     Symbol,
     Unbatched,
@@ -73,6 +75,12 @@ class _Stored(Layer):
 
     def result_dtype(self, dtypes: list[str]) -> str:
         return str(self.dtype)
+
+    def state_entries(self, inputs: list[Shape]) -> StateEntries:
+        """The tensor itself, under the node's own path (``""``); a non-persistent buffer has none."""
+        if getattr(self, "persistent", True) is not True:
+            return {}
+        return {"": StateEntry(self.sizes(), str(self.dtype), "parameter" if self.learned else "buffer")}
 
     def label(self) -> str:
         return "x".join(map(str, self.shape)) or "scalar"

@@ -48,7 +48,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from pydantic import Field
 
 from archspec.errors import LayerError
-from archspec.layers.attention import attention_flops, attention_params
+from archspec.layers.attention import attention_flops, attention_params, attention_state
 from archspec.layers.base import (
     CALL_MODULE,
     Arg,
@@ -59,11 +59,14 @@ from archspec.layers.base import (
     PositiveInt,
     Receptive,
     Shape,
+    StateEntries,
     StrictBool,
     TensorType,
     Unbatched,
     bounded_number,
     check_inferred,
+    prefixed,
+    weight_and_bias,
 )
 from archspec.layers.registry import register
 
@@ -89,6 +92,39 @@ def _norm_params(embed: int, bias: bool) -> int:
 
 def _feedforward_params(embed: int, hidden: int, bias: bool) -> int:
     return 2 * embed * hidden + (hidden + embed if bias else 0)
+
+
+def _norm_state(name: str, embed: int, bias: bool) -> StateEntries:
+    return prefixed(name, weight_and_bias((embed,), embed if bias else None))
+
+
+def _layer_state(width: int, hidden: int, bias: bool, attentions: tuple[str, ...], norms: int) -> StateEntries:
+    """A transformer layer's state_dict, in its ``__init__``'s order: the attentions, ``linear1``,
+    ``linear2``, then ``norm1``... (every one with or without biases alike)."""
+    entries: StateEntries = {}
+    for name in attentions:
+        entries.update(prefixed(name, attention_state(width, width, width, bias=bias)))
+    entries.update(prefixed("linear1", weight_and_bias((hidden, width), hidden if bias else None)))
+    entries.update(prefixed("linear2", weight_and_bias((width, hidden), width if bias else None)))
+    for index in range(1, norms + 1):
+        entries.update(_norm_state(f"norm{index}", width, bias))
+    return entries
+
+
+def _encoder_layer_state(width: int, hidden: int, bias: bool) -> StateEntries:
+    return _layer_state(width, hidden, bias, ("self_attn",), 2)
+
+
+def _decoder_layer_state(width: int, hidden: int, bias: bool) -> StateEntries:
+    return _layer_state(width, hidden, bias, ("self_attn", "multihead_attn"), 3)
+
+
+def _stack_state(layer: StateEntries, count: int, norm: StateEntries) -> StateEntries:
+    """``TransformerEncoder``/``Decoder``: ``layers.0.*`` ... (deep copies of one layer), then ``norm.*``."""
+    entries: StateEntries = {}
+    for index in range(count):
+        entries.update(prefixed(f"layers.{index}", layer))
+    return {**entries, **norm}
 
 
 # -- the shared arguments --------------------------------------------------------------------
@@ -127,6 +163,13 @@ class _TransformerArgs(Layer):
 
     def stack_flops(self, lengths: dict[str, int], width: int) -> int:
         raise NotImplementedError
+
+    def stack_state(self, width: int) -> StateEntries:
+        """The state_dict entries for this width."""
+        raise NotImplementedError
+
+    def state_entries(self, inputs: list[Shape]) -> StateEntries:
+        return self.stack_state(self.bound(inputs)[self.sequences[0]][-1])
 
     def output_role(self) -> str:
         return self.sequences[0]
@@ -302,6 +345,9 @@ class _Encoder(_TransformerArgs):
     def stack_params(self, width: int) -> tuple[int, int]:
         return _encoder_layer_counts(width, int(self.dim_feedforward), bool(self.bias))
 
+    def stack_state(self, width: int) -> StateEntries:
+        return _encoder_layer_state(width, int(self.dim_feedforward), bool(self.bias))
+
     def stack_flops(self, lengths: dict[str, int], width: int) -> int:
         return _encoder_layer_flops(lengths["src"], width, int(self.dim_feedforward))
 
@@ -324,6 +370,9 @@ class _Decoder(_TransformerArgs):
 
     def stack_params(self, width: int) -> tuple[int, int]:
         return _decoder_layer_counts(width, int(self.dim_feedforward), bool(self.bias))
+
+    def stack_state(self, width: int) -> StateEntries:
+        return _decoder_layer_state(width, int(self.dim_feedforward), bool(self.bias))
 
     def stack_flops(self, lengths: dict[str, int], width: int) -> int:
         return _decoder_layer_flops(lengths["tgt"], lengths["memory"], width, int(self.dim_feedforward))
@@ -373,6 +422,10 @@ class _Stack(_TransformerArgs):
 
     def stack_flops(self, lengths: dict[str, int], width: int) -> int:
         return int(self.num_layers) * super().stack_flops(lengths, width)
+
+    def stack_state(self, width: int) -> StateEntries:
+        norm = _norm_state("norm", width, bool(self.bias)) if self.norm is True else {}
+        return _stack_state(super().stack_state(width), int(self.num_layers), norm)
 
     def stack_kwargs(self) -> set[str]:
         return {"num_layers"}
@@ -488,6 +541,13 @@ class Transformer(_TransformerArgs):
         dec, dec_macs = _decoder_layer_counts(width, hidden, bias)
         encoders, decoders = int(self.num_encoder_layers), int(self.num_decoder_layers)
         return encoders * enc + decoders * dec + 2 * norm, encoders * enc_macs + decoders * dec_macs + 2 * norm
+
+    def stack_state(self, width: int) -> StateEntries:
+        hidden, bias = int(self.dim_feedforward), bool(self.bias)
+        norm = _norm_state("norm", width, bias)
+        encoder = _stack_state(_encoder_layer_state(width, hidden, bias), int(self.num_encoder_layers), norm)
+        decoder = _stack_state(_decoder_layer_state(width, hidden, bias), int(self.num_decoder_layers), norm)
+        return {**prefixed("encoder", encoder), **prefixed("decoder", decoder)}
 
     def stack_flops(self, lengths: dict[str, int], width: int) -> int:
         hidden, src, tgt = int(self.dim_feedforward), lengths["src"], lengths["tgt"]

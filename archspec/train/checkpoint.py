@@ -24,7 +24,6 @@ after the best epoch.
 from __future__ import annotations
 
 import io
-import warnings
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -32,6 +31,7 @@ import torch
 from pydantic import BaseModel, ConfigDict, Field, InstanceOf, StrictFloat, StrictInt, StrictStr
 from typing_extensions import TypedDict
 
+from archspec.backends.ptfile import read_pt
 from archspec.backends.records import SpecRecord, short, validated
 from archspec.backends.records import text_hash as text_hash
 from archspec.compiler.ir import CompiledSpec
@@ -138,18 +138,7 @@ def load(path: str | Path) -> dict[str, Any]:
     name = str(path)
     if not path.is_file():
         raise error(f"checkpoint '{name}' does not exist" if not path.exists() else f"'{name}' is not a file", name)
-    try:
-        with warnings.catch_warnings():  # e.g. "pickle protocol 4" from a foreign pickle: refused below anyway
-            warnings.simplefilter("ignore")
-            payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        if "Weights only load failed" in str(exc):
-            reason = "it holds Python objects, not just tensors and plain data"
-        raise error(
-            f"cannot read '{name}' as an archspec checkpoint: it is corrupt, truncated or not a checkpoint ({reason})",
-            name,
-        ) from None
+    payload = read_pt(path, code="checkpoint", what="an archspec checkpoint")
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         what = "a plain state dict or another tool's file" if isinstance(payload, dict) else type(payload).__name__
         raise error(f"'{name}' is not an archspec checkpoint ({what})", name)

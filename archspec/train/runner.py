@@ -56,8 +56,15 @@ def train(
     resume: bool = False,
     bar: bool | None = None,
     max_activation_bytes: int | Literal["auto"] | None = "auto",
+    weights: str | Path | None = None,
+    strict: bool = True,
 ) -> dict[str, Any]:
     """Train ``compiled``; ``flags`` are the command-line settings (None: not given). Returns the summary.
+
+    ``weights``: a file of initial weights (a state dict, export or checkpoint), loaded after the
+    model is built with the seed's initialisation: every entry must fit (``strict``), or what fits
+    is loaded and the rest listed. A run resumed from its checkpoint ignores it (the checkpoint
+    holds the trained weights).
 
     A training step whose activations (:func:`~archspec.backends.limits.activation_bytes` for one
     batch) would exceed ``max_activation_bytes`` is refused before any data is loaded.
@@ -72,8 +79,18 @@ def train(
         out_dir = _out_dir(compiled.name, out, resume, dist, compiled.source.file)
         with run_lock(out_dir, enabled=dist.is_main):
             try:
+                start = (weights, strict) if weights is not None else None
                 return _train_locked(
-                    compiled, settings, flags, dist, device, out_dir=out_dir, resume=resume, bar=bar, limit=limit
+                    compiled,
+                    settings,
+                    flags,
+                    dist,
+                    device,
+                    out_dir=out_dir,
+                    resume=resume,
+                    bar=bar,
+                    limit=limit,
+                    weights=start,
                 )
             except KeyboardInterrupt:
                 raise Interrupted(out_dir, _saved_epoch(out_dir / "last.pt")) from None
@@ -88,6 +105,14 @@ def _data_usage(exc: DataError) -> UsageError:
     message = str(exc).strip().splitlines()
     reason = next((line for line in reversed(message) if line.startswith(("DataError", "archspec"))), message[0])
     return usage("data", reason.removeprefix("archspec.train.data.DataError: "), file="<data>")
+
+
+def _plan_weights(compiled: CompiledSpec, weights: tuple[str | Path, bool]) -> Any:
+    """Read ``--weights`` and check it against the spec before any data is loaded."""
+    from archspec.backends.weights import plan, read_weights
+
+    read = read_weights(weights[0])
+    return read, plan(compiled, read, strict=weights[1])
 
 
 class Interrupted(KeyboardInterrupt):
@@ -119,6 +144,7 @@ def _train_locked(
     resume: bool,
     bar: bool | None,
     limit: int | None,
+    weights: tuple[str | Path, bool] | None = None,
 ) -> dict[str, Any]:
     last = out_dir / "last.pt"
     payload: dict[str, Any] | None = None
@@ -131,6 +157,7 @@ def _train_locked(
         _check_restart(last, compiled, settings, out_dir)
         restart = True
     check_activation_memory(compiled, limit, batch=settings.batch_size, what="a training step")
+    initial = _plan_weights(compiled, weights) if weights is not None and payload is None else None
     data = open_data(settings, compiled, is_main=dist.is_main, barrier=dist.barrier if dist.enabled else None)
     if payload is not None:
         _check_same_data(payload, data, last)
@@ -144,6 +171,13 @@ def _train_locked(
 
     model = build(compiled, max_activation_bytes=None)  # checked above for the whole batch
     reporter = Reporter(enabled=dist.is_main, log_file=out_dir / "train.log" if dist.is_main else None, bar=bar)
+    if initial is not None:
+        from archspec.backends.weights import load_into
+
+        for line in load_into(model, *initial):
+            reporter.info(line)
+    elif weights is not None:
+        reporter.info(f"resuming from {last}: --weights {weights[0]} is not loaded (the checkpoint holds the weights)")
     trainer = Trainer(
         model=model,
         data=data,
