@@ -4,7 +4,7 @@ The public API is listed here; everything else is private. Importing archspec
 never imports torch: only :func:`build`, :func:`load_model` (and the trainer) do, when called.
 """
 
-from archspec.api import build, load, load_model
+from archspec.api import build, load, load_model, memory
 from archspec.compiler.ir import CompiledSpec, Module, Node
 from archspec.errors import ArchspecError, Diagnostic, SpecError, SpecIOError, UsageError
 from archspec.layers.base import Layer, LayerResult
@@ -25,6 +25,7 @@ __all__ = [
     "layer_types",
     "load",
     "load_model",
+    "memory",
     "register",
 ]
 __version__ = "0.1.0"

@@ -19,12 +19,15 @@ from pydantic import Field
 
 from archspec.errors import LayerError
 from archspec.layers.base import (
+    Autocast,
     Expr,
     Layer,
     LayerResult,
     NonNegativeInt,
     PositiveInt,
     Receptive,
+    Saved,
+    Saving,
     Shape,
     StrictBool,
     as_tuple,
@@ -94,6 +97,7 @@ def conv_flops(params: int, bias: int, positions: Shape) -> int:
 
 
 class _ConvBase(Layer):
+    autocast: ClassVar[Autocast] = "lower"
     family: ClassVar[str] = "conv"
     fresh_output: ClassVar[bool] = True
     ndim: ClassVar[int]
@@ -137,6 +141,12 @@ class _ConvBase(Layer):
         if not inputs or not inputs[0] or not output:
             return self.label()
         return f"{inputs[0][0]}->{output[0]} {self.label()}".strip()
+
+    def saved(self, call: Saving) -> list[Saved]:
+        """The input (the weight is the module's; under autocast, its cast copy is kept)."""
+        kernel = math.prod(as_tuple(self.kernel_size, self.ndim))  # type: ignore[attr-defined, arg-type]
+        weight = int(self.out_channels) * call.inputs[0].shape[0] // int(self.groups) * kernel
+        return [*super().saved(call), *call.weight_copy(weight)] if call.recorded else []
 
 
 class _ConvNd(_ConvBase):
@@ -185,6 +195,19 @@ class _ConvNd(_ConvBase):
     def label(self) -> str:
         n = self.ndim
         return self._label(as_tuple(self.kernel_size, n), as_tuple(self.stride, n), self.padding)  # type: ignore[arg-type]
+
+    def saved(self, call: Saving) -> list[Saved]:
+        """The input (and the weight); a ``padding_mode`` other than zeros first pads with ``F.pad``:
+        the conv keeps that padded copy, and a reflect or replicate pad keeps its own input too."""
+        if self.padding_mode == "zeros" or not call.recorded:
+            return super().saved(call)
+        own = super().saved(call)[1:]  # the weight's autocast copy
+        n, shape = self.ndim, call.inputs[0].shape
+        kernel, stride = as_tuple(self.kernel_size, n), as_tuple(self.stride, n)  # type: ignore[arg-type]
+        pads = self._pads(kernel, as_tuple(self.dilation, n), stride)  # type: ignore[arg-type]
+        padded = Saved("new", 0, shape[0] * math.prod(s + a + b for s, (a, b) in zip(shape[1:], pads, strict=True)))
+        kept = [Saved("input", 0)] if self.padding_mode != "circular" and call.grads[0] else []
+        return [*kept, padded, *own]
 
     def receptive(self) -> Receptive:
         n = self.ndim

@@ -1,0 +1,58 @@
+"""What autograd really keeps for backward: the truth ``archspec.backends.memory`` is checked against.
+
+A forward pass in train mode under ``torch.autograd.graph.saved_tensors_hooks`` sees every tensor an
+operation saves for its backward. Tensors saved twice (a conv's output saved by a following ReLU and
+by the next conv, a view of it saved by a third) share one storage: each storage counts once, with its
+whole size (``untyped_storage().nbytes()``), since that is what stays allocated. Storages of the
+model's parameters and buffers are counted apart: saving them costs nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+
+@dataclass
+class SavedBytes:
+    activations: int = 0
+    """Bytes of distinct storages saved that are neither parameters nor buffers (the input included)."""
+    params: int = 0
+    """Bytes of distinct parameter and buffer storages saved (no memory of their own)."""
+    tensors: list[tuple[tuple[int, ...], str, int]] = field(default_factory=list)
+    """Every distinct activation storage: (shape of the first tensor saved on it, dtype, bytes)."""
+
+
+def _key(tensor: torch.Tensor) -> int:
+    storage = tensor.untyped_storage()
+    return storage.data_ptr() if storage.nbytes() else id(storage)
+
+
+def measure(model: torch.nn.Module, *inputs: Any, autocast: torch.dtype | None = None) -> SavedBytes:
+    """Run ``model(*inputs)`` once in train mode and sum the storages its backward would keep."""
+    model.train()
+    state = {_key(t) for t in [*model.parameters(), *model.buffers()]}
+    seen: dict[int, tuple[torch.Tensor, int]] = {}
+    result = SavedBytes()
+
+    def pack(tensor: torch.Tensor) -> torch.Tensor:
+        key = _key(tensor)
+        if key not in seen:
+            seen[key] = (tensor, tensor.untyped_storage().nbytes())
+            if key in state:
+                result.params += seen[key][1]
+            else:
+                result.activations += seen[key][1]
+                result.tensors.append((tuple(tensor.shape), str(tensor.dtype).removeprefix("torch."), seen[key][1]))
+        return tensor
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        if autocast is None:
+            output = model(*inputs)
+        else:
+            with torch.autocast("cpu", dtype=autocast):
+                output = model(*inputs)
+    del output  # ``seen`` held every saved storage until here, so no address was reused
+    return result
