@@ -24,8 +24,13 @@ sys.exit(code)
 
 @pytest.mark.parametrize(
     "args",
-    [["validate", *SPECS], ["summary", str(ROOT / "specs" / "resnet18.yaml")], ["schema"]],
-    ids=["validate", "summary", "schema"],
+    [
+        ["validate", *SPECS],
+        ["summary", str(ROOT / "specs" / "resnet18.yaml")],
+        ["summary", str(ROOT / "specs" / "lstm_classifier.yaml"), "--memory", "--batch-size", "64", "--amp"],
+        ["schema"],
+    ],
+    ids=["validate", "summary", "summary-memory", "schema"],
 )
 def test_command_does_not_import_torch(args: list[str]) -> None:
     result = subprocess.run([sys.executable, "-c", PROBE, *args], capture_output=True, text=True, cwd=ROOT)

@@ -28,7 +28,7 @@ from typing import Any
 
 from archspec.backends import pysource
 from archspec.compiler.ir import CompiledSpec, Node
-from archspec.layers.base import DTYPE_BYTES, Saved, Saving, TensorType
+from archspec.layers.base import DTYPE_BYTES, Layer, Saved, Saving, TensorType
 from archspec.layers.layout import Strides, contiguous, follow
 from archspec.safetext import escape_controls
 
@@ -423,3 +423,36 @@ def memory_markdown(compiled: CompiledSpec, report: MemoryReport) -> str:
 def memory_data(compiled: CompiledSpec, report: MemoryReport) -> dict[str, Any]:
     """The report as plain data (bytes), with the spec's name."""
     return {"name": compiled.name, **report.to_json()}
+
+
+def call_saved(
+    layer: Layer, inputs: list[TensorType], *, grads: tuple[bool, ...], batch: int, device: str = "cpu"
+) -> int:
+    """Bytes one call of ``layer`` keeps for backward, each input being its own contiguous tensor:
+    the unit the layer contract tests check against torch (``tests/test_memory_contract.py``)."""
+    from archspec.compiler.elaborate import infer_types
+
+    result, typed = infer_types(layer, inputs)
+    outputs = [typed] if isinstance(typed, TensorType) else list(typed)
+    full = [(batch, *t.shape) if t.batched else t.shape for t in inputs]
+    strides = [contiguous(shape) for shape in full]
+    alias = layer.output_alias(inputs, training=True)
+    out_full = [(batch, *t.shape) if t.batched else t.shape for t in outputs]
+    if alias is not None and layer.view_strides(full, strides, out_full) is None:
+        alias = None
+    call = Saving(inputs, outputs[0], grads, result.trainable > 0, device, batch, None, tuple(strides))
+
+    def size(value: TensorType) -> int:
+        return math.prod(value.shape) * DTYPE_BYTES[value.dtype] * (batch if value.batched else 1)
+
+    kept: dict[object, int] = {}
+    for saved in layer.saved(call):
+        if saved.source == "new":
+            value = TensorType((saved.elements,), saved.dtype or inputs[0].dtype, saved.batched)
+            kept[object()] = size(value)
+        elif saved.source == "input" or alias is not None:
+            slot = saved.slot if saved.source == "input" else alias
+            kept[("input", slot)] = size(inputs[slot])  # type: ignore[index]
+        else:
+            kept[("output", saved.slot)] = size(outputs[saved.slot])
+    return sum(kept.values())

@@ -328,7 +328,8 @@ class MultiheadAttention(Layer):
         if fused:  # its output is laid out (L, N, E): out_proj reads it as a view
             return [*kept, Saved("new", 0, length * embed), Saved("new", 0, heads * length, "float32")]
         weights = heads * length * (source + bool(self.add_bias_kv) + bool(self.add_zero_attn))
-        kept += [Saved("new", 0, length * embed), *[Saved("new", 0, weights)] * (1 + bool(self.dropout))]
+        scaled = [Saved("new", 0, length * embed), Saved("new", 0, source * embed)]  # q and k times sqrt(scale)
+        kept += [*scaled, *[Saved("new", 0, weights)] * (1 + 2 * bool(self.dropout))]  # softmax; noise, dropped
         return [*kept, Saved("new", 0, length * embed)]
 
 

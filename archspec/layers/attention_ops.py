@@ -249,8 +249,8 @@ class ScaledDotProductAttention(Layer):
                 converted = Saved("new", 0, math.prod(held.shape), call.inputs[0].dtype, held.batched)
                 kept.append(converted if held.dtype == "bool" else Saved("input", index))
             return kept
-        weights = math.prod(lead) * rows * key[-2]
-        return [call.like(0), call.like(1), Saved("new", 0, weights), Saved("input", 2)]
+        weights = Saved("new", 0, math.prod(lead) * rows * key[-2])  # softmax's output; dropout's noise and output
+        return [call.like(0), call.like(1), *[weights] * (1 + 2 * bool(self.dropout_p)), Saved("input", 2)]
 
     def receptive(self) -> Receptive:
         return "global"  # every query position sees every key

@@ -51,8 +51,10 @@ def _affine_params(enabled: bool, features: int) -> int:
 
 def _stats(call: Saving, elements: int, count: int = 2, *, batched: bool = True) -> list[Saved]:
     """The input and ``count`` statistics (mean, inverse std) of ``elements`` each (per sample when
-    ``batched``), float32 for half inputs too (the accumulation type)."""
-    dtype = "float64" if call.inputs[0].dtype == "float64" else "float32"
+    ``batched``): in the input's dtype on CPU, in the accumulation type (float32 for half inputs) on CUDA."""
+    dtype = call.inputs[0].dtype
+    if call.device == "cuda" and dtype in ("float16", "bfloat16"):
+        dtype = "float32"
     return [Saved("input", 0), *[Saved("new", 0, elements, dtype, batched)] * count]
 
 
