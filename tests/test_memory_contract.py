@@ -92,6 +92,17 @@ HALF_ON_CPU = {
 """Operations whose saved bytes are exact for float32 only, and why."""
 
 
+def _sums_first(equation: str) -> bool:
+    """Whether torch's einsum sums an index of one operand away before the product (``bij,bkl->b``
+    sums ``ij`` and ``kl`` first), and keeps those sums instead of the operands: archspec's rule
+    covers products whose every index meets the other operand or the output."""
+    operands, _, output = equation.replace(" ", "").partition("->")
+    terms = operands.split(",")
+    return len(terms) == 2 and any(
+        i not in terms[1 - k] and i not in output for k, term in enumerate(terms) for i in term
+    )
+
+
 @pytest.mark.parametrize("name", FUNCTIONAL)
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
@@ -99,6 +110,8 @@ def test_operation_saves_what_torch_saves(name: str, data: st.DataObject) -> Non
     args, inputs = data.draw(OP_STRATEGIES[name], label="args, inputs")
     if name in HALF_ON_CPU and inputs[0].dtype in ("float16", "bfloat16"):
         return  # approximate by design (HALF_ON_CPU)
+    if name == "einsum" and _sums_first(args["equation"]):
+        return  # approximate by design (_sums_first)
     cls = layer_types()[name]
     layer = cls.model_validate({"type": name, **args}, context={"resolved": True})
     if stricter(name, cls, args, inputs) is not None:

@@ -388,7 +388,8 @@ def memory_totals(report: MemoryReport) -> list[str]:
         f"{report.device} kernels",
         f"parameters: {human_bytes(t['params'])}, gradients: {human_bytes(t['grads'])}, "
         f"optimizer state: {human_bytes(t['optimizer_state'])}",
-        f"saved for backward: {human_bytes(t['saved_activations'])} (input {human_bytes(report.input)} included)",
+        f"saved for backward: {human_bytes(t['saved_activations'])} (each storage once; the input "
+        f"({human_bytes(report.input)}) too where a layer keeps it)",
         f"training step peak: {human_bytes(t['train_peak'])} (all of the above + the largest gradient pair, "
         f"{human_bytes(t['backward_transient'])}: an estimate, see docs/analysis.md)",
         f"inference peak: {human_bytes(t['inference_peak'])} (parameters + {human_bytes(t['inference_activations'])} "

@@ -231,26 +231,32 @@ class ScaledDotProductAttention(Layer):
         return Op("torch.nn.functional.scaled_dot_product_attention", (Arg(0), Arg(1), Arg(2)), written)
 
     def saved(self, call: Saving) -> list[Saved]:
-        """CPU's flash kernel keeps query, key, value, the output and a float32 log-sum-exp per query
-        row (a bool mask becomes a new float mask, kept too); the math kernel keeps the scaled query
-        and key (new tensors), the attention weights and the value."""
+        """CPU's flash kernel (no dropout) keeps query, key, value, the output and a float32 (float64 for float64)
+        log-sum-exp per query row (a bool mask becomes a new float mask, kept too); the math kernel
+        keeps the scaled query and key (new tensors), the attention weights (with dropout, its noise
+        and result too) and the value."""
         if not call.recorded:
             return []
         shapes = [t.layer_shape() for t in call.inputs]
         query, key, value = shapes[:3]
         mask = self._mask(shapes)
         lead, rows = call.output.shape[:-2], query[-2]
-        if call.device == "cpu" and _fused(query, key, value, mask, bool(self.enable_gqa)):
+        if call.device == "cpu" and not self.dropout_p and _fused(query, key, value, mask, bool(self.enable_gqa)):
             kept = [Saved("input", 0), Saved("input", 1), Saved("input", 2), Saved("output")]
-            kept.append(Saved("new", 0, math.prod(lead) * rows, "float32"))
+            accumulate = "float64" if call.inputs[0].dtype == "float64" else "float32"
+            kept.append(Saved("new", 0, math.prod(lead) * rows, accumulate))
             index = self._mask(list(range(len(shapes))))
             if index is not None:
                 held = call.inputs[index]
                 converted = Saved("new", 0, math.prod(held.shape), call.inputs[0].dtype, held.batched)
                 kept.append(converted if held.dtype == "bool" else Saved("input", index))
             return kept
-        weights = Saved("new", 0, math.prod(lead) * rows * key[-2])  # softmax's output; dropout's noise and output
-        return [call.like(0), call.like(1), *[weights] * (1 + 2 * bool(self.dropout_p)), Saved("input", 2)]
+        weights = Saved("new", 0, math.prod(lead) * rows * key[-2])
+        scores, dropout = call.grads[0] or call.grads[1], bool(self.dropout_p)
+        kept = [call.like(1)] * call.grads[0] + [call.like(0)] * call.grads[1]  # scaled key; scaled query
+        kept += [weights] * (scores * (1 + dropout))  # softmax's output; dropout's noise
+        kept += [weights] * (call.grads[2] and (dropout or not scores))  # the weights the last product keeps
+        return kept + [Saved("input", 2)] * scores
 
     def receptive(self) -> Receptive:
         return "global"  # every query position sees every key

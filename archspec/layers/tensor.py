@@ -993,7 +993,9 @@ class Einsum(TensorOp):
     type: Literal["einsum"]
 
     def saved(self, call: Saving) -> list[Saved]:
-        """Of two operands, each operand's gradient needs the other; one operand alone is a sum or a view."""
+        """Of two operands, each operand's gradient needs the other; one operand alone is a sum or a view.
+        Where torch sums an index of one operand away first (``bij,bkl->b``), it keeps those sums:
+        this rule then over-counts (docs/analysis.md)."""
         return _each_other(call) if len(call.inputs) == 2 else []
 
     min_inputs: ClassVar[int] = 1
