@@ -251,12 +251,17 @@ class ScaledDotProductAttention(Layer):
                 converted = Saved("new", 0, math.prod(held.shape), call.inputs[0].dtype, held.batched)
                 kept.append(converted if held.dtype == "bool" else Saved("input", index))
             return kept
-        weights = Saved("new", 0, math.prod(lead) * rows * key[-2])
+        paired = broadcast([query[:-2], key[:-2]])  # the scores' leading dims; the value may broadcast further
+        weights = Saved("new", 0, math.prod(paired) * rows * key[-2])
+        expanded = Saved("new", 0, math.prod(lead) * rows * key[-2])  # bmm's copy of weights broadcast to the value
         scores, dropout = call.grads[0] or call.grads[1], bool(self.dropout_p)
         kept = [call.like(1)] * call.grads[0] + [call.like(0)] * call.grads[1]  # scaled key; scaled query
         kept += [weights] * (scores * (1 + dropout))  # softmax's output; dropout's noise
-        kept += [weights] * (call.grads[2] and (dropout or not scores))  # the weights the last product keeps
-        return kept + [Saved("input", 2)] * scores
+        if call.grads[2]:  # the weights the last product keeps
+            kept += [expanded] if tuple(paired) != tuple(lead) else [weights] * (dropout or not scores)
+        if scores:
+            kept.append(Saved("input", 2) if tuple(value[:-2]) == tuple(lead) else call.like(2))
+        return kept
 
     def receptive(self) -> Receptive:
         return "global"  # every query position sees every key
