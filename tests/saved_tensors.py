@@ -56,3 +56,43 @@ def measure(model: torch.nn.Module, *inputs: Any, autocast: torch.dtype | None =
                 output = model(*inputs)
     del output  # ``seen`` held every saved storage until here, so no address was reused
     return result
+
+
+def live_peak(model: torch.nn.Module, *inputs: Any) -> int:
+    """The most bytes of tensor storages alive at once in ``model(*inputs)`` in eval mode under
+    ``no_grad``, the inputs included and the parameters and buffers left out: every storage an
+    operation returns counts from then until it is freed (a ``TorchDispatchMode`` and finalizers)."""
+    import weakref
+
+    from torch.utils._python_dispatch import TorchDispatchMode
+    from torch.utils._pytree import tree_flatten
+
+    state = {_key(t) for t in [*model.parameters(), *model.buffers()]}
+    counts = {"live": sum(x.untyped_storage().nbytes() for x in inputs), "peak": 0}
+    counts["peak"] = counts["live"]
+    alive: set[int] = set()
+
+    def free(key: int, size: int) -> None:
+        counts["live"] -= size
+        alive.discard(key)
+
+    class Live(TorchDispatchMode):
+        def __torch_dispatch__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
+            out = func(*args, **(kwargs or {}))
+            for tensor in tree_flatten(out)[0]:
+                if not isinstance(tensor, torch.Tensor):
+                    continue
+                storage = tensor.untyped_storage()
+                key = storage.data_ptr()
+                if key and key not in alive and key not in state:
+                    alive.add(key)
+                    counts["live"] += storage.nbytes()
+                    counts["peak"] = max(counts["peak"], counts["live"])
+                    weakref.finalize(storage, free, key, storage.nbytes())
+            return out
+
+    model.eval()
+    with torch.no_grad(), Live():
+        output = model(*inputs)
+    del output
+    return counts["peak"]
