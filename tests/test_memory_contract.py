@@ -35,7 +35,7 @@ from archspec.layers.base import LayerResult, TensorType  # noqa: E402
 from archspec.layers.registry import layer_types  # noqa: E402
 
 EXAMPLES = int(os.environ.get("ARCHSPEC_HYPOTHESIS_EXAMPLES", "10"))
-"""Fewer than the other contracts: each example builds and runs a module with autograd (2000 were run)."""
+"""Fewer than the other contracts: each example builds and runs a module with autograd (40 per type pass too)."""
 BATCH = 2
 
 pytestmark = pytest.mark.usefixtures("module_one_thread")
