@@ -220,3 +220,12 @@ def test_invalid_spec_exits_1(tmp_path: Path) -> None:
     )
     result = run("summary", str(spec), "--memory")
     assert result.returncode == 1 and "bad.yaml" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{"batch_size": 0}, {"dtype": "int8"}, {"amp": True, "dtype": "fp32"}, {"optimizer": "lion"}, {"device": "tpu"}],
+)
+def test_api_refuses_bad_options(options: dict[str, Any]) -> None:
+    with pytest.raises(ValueError):
+        archspec.memory(ROOT / "specs" / "lenet5.yaml", **options)

@@ -156,6 +156,10 @@ def memory_report(
     dtype = DTYPE_NAMES.get(dtype, dtype)
     if optimizer not in OPTIMIZERS:
         raise ValueError(f"unknown optimizer '{optimizer}': expected one of {', '.join(OPTIMIZERS)}")
+    if dtype not in ("float32", "bfloat16", "float16", "float64") or (amp and dtype in ("float32", "float64")):
+        raise ValueError(f"dtype '{dtype}': expected fp32, bf16 or fp16 (with amp: bf16 or fp16)")
+    if device not in ("cpu", "cuda") or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"expected device 'cpu' or 'cuda' and a batch_size >= 1, got {device!r}, {batch_size!r}")
     report = MemoryReport(batch_size, dtype, amp, optimizer, device)
     trace = _Trace(compiled, report, training=True)
     trace.run()
