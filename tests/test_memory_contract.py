@@ -56,11 +56,12 @@ def _inputs(types: list[TensorType], grads: tuple[bool, ...]) -> list[Any]:
     """Real tensors: a float input that requires grad is a non-leaf (in-place layers refuse leaves)."""
     tensors = []
     for t, grad in zip(types, grads, strict=True):
-        x = (
-            sample(t)
-            if not t.batched or t.kind != "float"
-            else torch.randn(BATCH, *t.shape).to(getattr(torch, t.dtype))
-        )
+        if not t.batched:
+            x = sample(t)
+        elif t.kind == "float":
+            x = torch.randn(BATCH, *t.shape).to(getattr(torch, t.dtype))
+        else:  # sample() would give the tensor-op contract's batch
+            x = sample(t._replace(batched=False, shape=(BATCH, *t.shape)))
         tensors.append(x.requires_grad_().clone() if grad else x)
     return tensors
 

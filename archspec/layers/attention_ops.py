@@ -241,11 +241,13 @@ class ScaledDotProductAttention(Layer):
         query, key, value = shapes[:3]
         mask = self._mask(shapes)
         lead, rows = call.output.shape[:-2], query[-2]
-        if call.device == "cpu" and not self.dropout_p and _fused(query, key, value, mask, bool(self.enable_gqa)):
+        index = self._mask(list(range(len(shapes))))
+        mask_grad = index is not None and call.grads[index]  # a learned mask: the math kernel
+        flash = call.device == "cpu" and not self.dropout_p and not mask_grad
+        if flash and _fused(query, key, value, mask, bool(self.enable_gqa)):
             kept = [Saved("input", 0), Saved("input", 1), Saved("input", 2), Saved("output")]
             accumulate = "float64" if call.inputs[0].dtype == "float64" else "float32"
             kept.append(Saved("new", 0, math.prod(lead) * rows, accumulate))
-            index = self._mask(list(range(len(shapes))))
             if index is not None:
                 held = call.inputs[index]
                 converted = Saved("new", 0, math.prod(held.shape), call.inputs[0].dtype, held.batched)
@@ -254,7 +256,7 @@ class ScaledDotProductAttention(Layer):
         paired = broadcast([query[:-2], key[:-2]])  # the scores' leading dims; the value may broadcast further
         weights = Saved("new", 0, math.prod(paired) * rows * key[-2])
         expanded = Saved("new", 0, math.prod(lead) * rows * key[-2])  # bmm's copy of weights broadcast to the value
-        scores, dropout = call.grads[0] or call.grads[1], bool(self.dropout_p)
+        scores, dropout = call.grads[0] or call.grads[1] or mask_grad, bool(self.dropout_p)
         kept = [call.like(1)] * call.grads[0] + [call.like(0)] * call.grads[1]  # scaled key; scaled query
         kept += [weights] * (scores * (1 + dropout))  # softmax's output; dropout's noise
         if call.grads[2]:  # the weights the last product keeps

@@ -198,15 +198,20 @@ class _ConvNd(_ConvBase):
 
     def saved(self, call: Saving) -> list[Saved]:
         """The input (and the weight); a ``padding_mode`` other than zeros first pads with ``F.pad``:
-        the conv keeps that padded copy, and a reflect or replicate pad keeps its own input too."""
-        if self.padding_mode == "zeros" or not call.recorded:
-            return super().saved(call)
-        own = super().saved(call)[1:]  # the weight's autocast copy
+        the conv keeps that padded copy, and a reflect or replicate pad keeps its own input too. So
+        does ``padding='same'`` that pads one side more (an even kernel): ATen pads explicitly."""
+        if not call.recorded:
+            return []
         n, shape = self.ndim, call.inputs[0].shape
         kernel, stride = as_tuple(self.kernel_size, n), as_tuple(self.stride, n)  # type: ignore[arg-type]
         pads = self._pads(kernel, as_tuple(self.dilation, n), stride)  # type: ignore[arg-type]
+        if self.padding_mode == "zeros" and all(a == b for a, b in pads):
+            return super().saved(call)
+        own = super().saved(call)[1:]  # the weight's autocast copy
+        if self.padding_mode == "zeros":  # ATen pads only the extra side, then convolves symmetrically
+            pads = [(0, abs(a - b)) for a, b in pads]
         padded = Saved("new", 0, shape[0] * math.prod(s + a + b for s, (a, b) in zip(shape[1:], pads, strict=True)))
-        kept = [Saved("input", 0)] if self.padding_mode != "circular" and call.grads[0] else []
+        kept = [Saved("input", 0)] if self.padding_mode in ("reflect", "replicate") and call.grads[0] else []
         return [*kept, padded, *own]
 
     def receptive(self) -> Receptive:
