@@ -4,7 +4,7 @@ The public API is listed here; everything else is private. Importing archspec
 never imports torch: only :func:`build`, :func:`load_model` (and the trainer) do, when called.
 """
 
-from archspec.api import build, load, load_model
+from archspec.api import build, load, load_model, memory
 from archspec.compiler.ir import CompiledSpec, Module, Node
 from archspec.compiler.pipeline import LoadedSpec, load_spec
 from archspec.errors import ArchspecError, Diagnostic, SpecError, SpecIOError, UsageError
@@ -28,6 +28,7 @@ __all__ = [
     "load",
     "load_model",
     "load_spec",
+    "memory",
     "register",
 ]
 __version__ = "0.2.0"

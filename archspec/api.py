@@ -13,6 +13,8 @@ from archspec.compiler.pipeline import compile_spec
 if TYPE_CHECKING:
     from torch import nn
 
+    from archspec.backends.memory import MemoryReport
+
 
 def load(
     spec: str | Path,
@@ -78,3 +80,38 @@ def load_model(
     from archspec.backends.export import load_pt
 
     return load_pt(path, max_param_bytes=max_param_bytes, max_activation_bytes=max_activation_bytes)
+
+
+def memory(
+    spec: CompiledSpec | str | Path,
+    /,
+    *,
+    batch_size: int = 1,
+    dtype: str = "float32",
+    amp: bool = False,
+    optimizer: str = "adam",
+    device: str = "cuda",
+    **overrides: Any,
+) -> MemoryReport:
+    """Training and inference memory of a spec, statically (no torch): per node and in total, the
+    parameters, gradients, optimizer state and activations saved for backward, and the peaks of one
+    training step and one inference forward (``archspec summary --memory``; docs/analysis.md).
+
+    ``dtype`` is the model's (``float32``, ``bfloat16``, ``float16``, or ``fp32``/``bf16``/``fp16``);
+    with ``amp`` it is autocast's and the parameters stay float32. ``optimizer`` is a key of
+    :data:`archspec.backends.memory.OPTIMIZERS`; ``device`` (``cuda`` or ``cpu``) picks the kernels
+    where they keep different tensors.
+    """
+    from archspec.backends.memory import memory_report
+
+    if isinstance(spec, CompiledSpec):
+        if overrides:
+            raise TypeError("parameter overrides apply to a spec path or text, not to an already compiled spec")
+        compiled = spec
+    else:
+        compiled = load(spec, **overrides)
+    if compiled.diagnostics:
+        from archspec.errors import SpecError
+
+        raise SpecError(compiled.diagnostics)
+    return memory_report(compiled, batch_size=batch_size, dtype=dtype, amp=amp, optimizer=optimizer, device=device)

@@ -36,8 +36,9 @@ sys.exit(code)
             "--grid",
             "depths=[[1,1,1,1]]",
         ],
+        ["summary", str(ROOT / "specs" / "lstm_classifier.yaml"), "--memory", "--batch-size", "64", "--amp"],
     ],
-    ids=["validate", "summary", "schema", "sweep"],
+    ids=["validate", "summary", "schema", "sweep", "summary-memory"],
 )
 def test_command_does_not_import_torch(args: list[str]) -> None:
     result = subprocess.run([sys.executable, "-c", PROBE, *args], capture_output=True, text=True, cwd=ROOT)

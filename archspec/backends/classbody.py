@@ -316,7 +316,7 @@ class ClassBody:
         """The operand an ``add`` accumulates into, when every instance agrees and it is no ``when`` alias."""
         indexes = set()
         for inst, child in zip(self.insts, found, strict=True):
-            uses = pysource._uses(inst.module, pysource.live_children(inst.module))
+            uses = pysource.value_uses(inst.module, pysource.live_children(inst.module))
             indexes.add(pysource.in_place_operand(inst.module, child, uses))
         if len(indexes) != 1:
             return None

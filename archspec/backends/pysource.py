@@ -235,7 +235,7 @@ def forward(module: Module) -> Forward:
         names = {name: namer(name) for name in module.input_names}
     body = Forward(params=list(names.values()))
     children = live_children(module)
-    uses = _uses(module, children)
+    uses = value_uses(module, children)
 
     def read(value: str) -> Any:
         base, _, part = value.partition(".")
@@ -282,7 +282,7 @@ def forward(module: Module) -> Forward:
     return body
 
 
-def _uses(module: Module, children: list[Node | Module]) -> dict[str, int]:
+def value_uses(module: Module, children: list[Node | Module]) -> dict[str, int]:
     uses: dict[str, int] = {}
     for name in [*module.outputs, *(i for child in children for i in child.inputs)]:
         uses[producer(name)] = uses.get(producer(name), 0) + 1

@@ -20,11 +20,15 @@ from archspec.errors import LayerError
 from archspec.layers.base import (
     FLOAT32_MAX,
     AnyInt,
+    Autocast,
     Expr,
+    Keeps,
     Layer,
     LayerResult,
     Number,
     PositiveInt,
+    Saved,
+    Saving,
     Shape,
     StateEntries,
     StateEntry,
@@ -42,6 +46,7 @@ class Elementwise(Layer):
     """Shape-preserving and parameter-free: the output has the input's shape."""
 
     batch_free: ClassVar[bool] = True
+    keeps_layout: ClassVar[bool] = True
 
     def infer(self, inputs: list[Shape]) -> LayerResult:
         return LayerResult(inputs[0])
@@ -53,6 +58,51 @@ class _Activation(Elementwise):
 
 class _InplaceActivation(_Activation):
     inplace: StrictBool | Expr = Field(default=False, description="overwrite the input tensor to save memory")
+    result_backward: ClassVar[bool] = False
+    """True when the in-place backward reads the result (``relu_``, ``elu_``, ``leaky_relu_``); else
+    it needs the overwritten input, and autograd saves a copy of it first (``hardtanh_``, ``silu_``)."""
+
+    def saved(self, call: Saving) -> list[Saved]:
+        if self.inplace is not True or not call.recorded:
+            return super().saved(call)
+        return [Saved("output")] if self.result_backward else [call.like(0)]
+
+
+class _ResultInplaceActivation(_InplaceActivation):
+    result_backward: ClassVar[bool] = True
+
+
+class _OutputActivation(_Activation):
+    """The backward reads the output (sigmoid, tanh, softmax)."""
+
+    keeps: ClassVar[Keeps] = "output"
+
+
+class _ReLU(_ResultInplaceActivation):
+    keeps: ClassVar[Keeps] = "output"
+
+
+class _Softsign(_Activation):
+    """``x / (1 + |x|)``: ``abs`` keeps x, the division x and the new denominator."""
+
+    def saved(self, call: Saving) -> list[Saved]:
+        return [Saved("input", 0), call.like(0)] if call.recorded else []
+
+
+class _Tanhshrink(_Activation):
+    """``x - tanh(x)``: ``tanh`` keeps its new output."""
+
+    def saved(self, call: Saving) -> list[Saved]:
+        return [call.like(0)] if call.recorded else []
+
+
+class _LogSigmoid(_Activation):
+    """``log_sigmoid_forward`` keeps the input and a buffer, input-sized on CPU and empty on CUDA."""
+
+    def saved(self, call: Saving) -> list[Saved]:
+        if not call.recorded:
+            return []
+        return [Saved("input", 0), call.like(0) if call.device == "cpu" else Saved("new", 0, 0, batched=False)]
 
 
 def _alias(base: type[Layer], name: str, doc: str) -> None:
@@ -60,24 +110,24 @@ def _alias(base: type[Layer], name: str, doc: str) -> None:
     register_lazy(name, partial(type_alias, base, name, f"torch.nn.{name}: {doc}"))
 
 
+_alias(_ReLU, "ReLU", "max(0, x).")
+_alias(_ResultInplaceActivation, "SELU", "scale * elu(x, alpha) with torch's fixed self-normalising constants.")
 for _name, _doc in (
-    ("ReLU", "max(0, x)."),
     ("ReLU6", "min(max(0, x), 6)."),
     ("SiLU", "x * sigmoid(x) (swish)."),
     ("Mish", "x * tanh(softplus(x))."),
     ("Hardswish", "x * relu6(x + 3) / 6."),
     ("Hardsigmoid", "relu6(x + 3) / 6."),
-    ("SELU", "scale * elu(x, alpha) with torch's fixed self-normalising constants."),
 ):
     _alias(_InplaceActivation, _name, _doc)
-for _name, _doc in (
-    ("Sigmoid", "1 / (1 + exp(-x))."),
-    ("Tanh", "tanh(x)."),
-    ("Softsign", "x / (1 + |x|)."),
-    ("Tanhshrink", "x - tanh(x)."),
-    ("LogSigmoid", "log(sigmoid(x))."),
+for _base, _name, _doc in (
+    (_OutputActivation, "Sigmoid", "1 / (1 + exp(-x))."),
+    (_OutputActivation, "Tanh", "tanh(x)."),
+    (_Softsign, "Softsign", "x / (1 + |x|)."),
+    (_Tanhshrink, "Tanhshrink", "x - tanh(x)."),
+    (_LogSigmoid, "LogSigmoid", "log(sigmoid(x))."),
 ):
-    _alias(_Activation, _name, _doc)
+    _alias(_base, _name, _doc)
 
 
 def _check_inplace_slope(inplace: bool, value: float, name: str) -> None:
@@ -91,7 +141,7 @@ def _check_inplace_slope(inplace: bool, value: float, name: str) -> None:
 
 
 @register
-class LeakyReLU(_InplaceActivation):
+class LeakyReLU(_ResultInplaceActivation):
     """torch.nn.LeakyReLU: x if x >= 0 else negative_slope * x."""
 
     type: Literal["LeakyReLU"]
@@ -107,7 +157,7 @@ class LeakyReLU(_InplaceActivation):
 
 
 @register
-class ELU(_InplaceActivation):
+class ELU(_ResultInplaceActivation):
     """torch.nn.ELU: x if x > 0 else alpha * (exp(x) - 1)."""
 
     type: Literal["ELU"]
@@ -123,7 +173,7 @@ class ELU(_InplaceActivation):
 
 
 @register
-class CELU(_InplaceActivation):
+class CELU(_ResultInplaceActivation):
     """torch.nn.CELU: max(0, x) + min(0, alpha * (exp(x / alpha) - 1)).
 
     torch computes it as ELU with ``input_scale = 1 / alpha``, so ``alpha`` must not be 0
@@ -228,6 +278,10 @@ class RReLU(_InplaceActivation):
     lower: Number | Expr = Field(default=1 / 8, description="smallest random slope")
     upper: Number | Expr = Field(default=1 / 3, description="largest random slope")
 
+    def saved(self, call: Saving) -> list[Saved]:
+        """``rrelu_with_noise`` keeps its input (or, in place, the result) and the input-sized slopes it drew."""
+        return [call.like(0), Saved("input", 0)] if call.recorded else []
+
     def infer(self, inputs: list[Shape]) -> LayerResult:
         check_scalar(self.lower, "lower")
         check_scalar(self.upper, "upper")
@@ -296,12 +350,14 @@ class GELU(_Activation):
         return "tanh" if self.approximate == "tanh" else ""
 
 
-class _SoftmaxBase(_Activation):
+class _SoftmaxBase(_OutputActivation):
     """Normalizes over ``dim`` of the batched tensor; ``None`` is torch's legacy implicit choice.
 
     With ``dim: null`` torch picks dim 0 for tensors of rank 0, 1 or 3 and dim 1 otherwise
     (``torch.nn.functional._get_softmax_dim``): for per-sample ranks 0 and 2 that is the batch.
     """
+
+    autocast: ClassVar[Autocast] = "float32"
 
     dim: AnyInt | Expr | None = Field(default=None, description="dim of the batched tensor (0 is the batch)")
 
@@ -336,7 +392,7 @@ class Softmin(_SoftmaxBase):
 
 
 @register
-class Softmax2d(_Activation):
+class Softmax2d(_OutputActivation):
     """torch.nn.Softmax2d: softmax over the channels at each position; input per sample ``(C, H, W)``.
 
     torch also takes a 3-d tensor as one unbatched ``(C, H, W)``: with the batch in front,
@@ -390,6 +446,8 @@ class PReLU(_Activation):
     The channel count is the first per-sample dim; a per-sample scalar has one channel.
     """
 
+    autocast: ClassVar[Autocast] = "lower"
+
     type: Literal["PReLU"]
     num_parameters: PositiveInt | Expr = Field(default=1, description="1, or the number of input channels")
     init: Number | Expr = Field(default=0.25, description="initial slope")
@@ -414,4 +472,4 @@ class PReLU(_Activation):
         return "" if self.num_parameters == 1 else f"n={self.num_parameters}"
 
 
-del _name, _doc
+del _base, _name, _doc

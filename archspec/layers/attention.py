@@ -31,6 +31,7 @@ values, ``4 L S' E``. Without it torch runs the fused kernel, which FlopCounterM
 count on CPU (docs/sequence-models.md says when each kernel runs).
 """
 
+import math
 from typing import Any, ClassVar, Literal
 
 from pydantic import Field
@@ -40,12 +41,15 @@ from archspec.layers.base import (
     CALL_MODULE,
     DTYPES,
     Arg,
+    Autocast,
     Expr,
     Layer,
     LayerResult,
     Op,
     PositiveInt,
     Receptive,
+    Saved,
+    Saving,
     Shape,
     StateEntries,
     StateEntry,
@@ -100,6 +104,8 @@ def _mask_error(message: str, hint: str, field: str | None = None) -> LayerError
 @register
 class MultiheadAttention(Layer):
     """torch.nn.MultiheadAttention (always ``batch_first=True``); ``embed_dim`` is inferred from the query."""
+
+    autocast: ClassVar[Autocast] = "lower"
 
     family: ClassVar[str] = "attention"
     min_inputs: ClassVar[int] = 1
@@ -318,6 +324,36 @@ class MultiheadAttention(Layer):
 
     def receptive(self) -> Receptive:
         return "global"
+
+    def saved(self, call: Saving) -> list[Saved]:
+        """``F.multi_head_attention_forward`` in training (torch's fast path is for inference): each
+        in-projection keeps a time-major copy of its input (the module transposes the batch-first
+        input); the projections (one packed ``3E`` storage for self-attention, ``2E`` for a shared
+        key and value) are kept by the attention; CPU's flash kernel keeps its output and a float32
+        log-sum-exp per head and query, the math kernel (masks, dropout, weights) the scaled query
+        and key, the weights and the value, and then ``out_proj`` a contiguous copy of the heads' output.
+        Counted as when the batch is larger than one."""
+        if not call.recorded:
+            return []
+        slots = self.input_slots(len(call.inputs))
+        (length, embed), source = call.inputs[slots["query"]].shape, call.inputs[slots["key"]].shape[0]
+        heads = int(self.num_heads)
+        distinct = sorted({slots["query"], slots["key"], slots["value"]})
+        _, kdim, vdim = self._dims(embed)
+        copies = call.weight_copy(embed * (2 * embed + kdim + vdim))
+        kept = [*copies, *(Saved("new", 0, math.prod(call.inputs[i].shape)) for i in distinct)]  # projections' inputs
+        projected = {1: [3 * length * embed], 2: [length * embed, 2 * source * embed]}
+        kept += [Saved("new", 0, n) for n in projected.get(len(distinct), [length * embed, source * embed] * 1)]
+        if len(distinct) == 3:
+            kept.append(Saved("new", 0, source * embed))
+        fused = not (self.need_weights or self.dropout or self.add_bias_kv or self.add_zero_attn)
+        fused = fused and "key_padding_mask" not in slots and "attn_mask" not in slots and call.device == "cpu"
+        if fused:  # its output is laid out (L, N, E): out_proj reads it as a view
+            return [*kept, Saved("new", 0, length * embed), Saved("new", 0, heads * length, "float32")]
+        weights = heads * length * (source + bool(self.add_bias_kv) + bool(self.add_zero_attn))
+        scaled = [Saved("new", 0, length * embed), Saved("new", 0, source * embed)]  # q and k times sqrt(scale)
+        kept += [*scaled, *[Saved("new", 0, weights)] * (1 + 2 * bool(self.dropout))]  # softmax; noise, dropped
+        return [*kept, Saved("new", 0, length * embed)]
 
 
 def _divisor(embed: int, heads: int) -> int:

@@ -23,6 +23,7 @@ from pydantic import Field
 from archspec.errors import LayerError
 from archspec.layers.base import (
     Arg,
+    Autocast,
     Expr,
     InTraining,
     Layer,
@@ -31,6 +32,8 @@ from archspec.layers.base import (
     Op,
     Probability,
     Receptive,
+    Saved,
+    Saving,
     Shape,
     StrictBool,
     TensorType,
@@ -141,6 +144,8 @@ class ScaledDotProductAttention(Layer):
     nanoGPT and ``nn.MultiheadAttention`` write it); torch's function alone would also drop in eval.
     """
 
+    autocast: ClassVar[Autocast] = "lower"
+
     type: Literal["scaled_dot_product_attention"]
     family: ClassVar[str] = "attention"
     functional: ClassVar[bool] = True
@@ -149,6 +154,7 @@ class ScaledDotProductAttention(Layer):
     min_inputs: ClassVar[int] = 3
     max_inputs: ClassVar[int | None] = 4
     input_roles: ClassVar[tuple[str, ...]] = ROLES
+    keeps_layout: ClassVar[bool] = True  # CPU's flash kernel lays its output out as the query
 
     dropout_p: Probability | Expr = Field(default=0.0, description="attention dropout, in training mode only")
     is_causal: StrictBool | Expr = Field(
@@ -223,6 +229,41 @@ class ScaledDotProductAttention(Layer):
         kwargs = {"attn_mask": None if mask is None else Arg(mask), **kwargs}
         written = tuple((k, v) for k, v in kwargs.items() if v is not None)
         return Op("torch.nn.functional.scaled_dot_product_attention", (Arg(0), Arg(1), Arg(2)), written)
+
+    def saved(self, call: Saving) -> list[Saved]:
+        """CPU's flash kernel (no dropout) keeps query, key, value, the output and a float32 (float64 for float64)
+        log-sum-exp per query row (a bool mask becomes a new float mask, kept too); the math kernel
+        keeps the scaled query and key (new tensors), the attention weights (with dropout, its noise
+        and result too) and the value."""
+        if not call.recorded:
+            return []
+        shapes = [t.layer_shape() for t in call.inputs]
+        query, key, value = shapes[:3]
+        mask = self._mask(shapes)
+        lead, rows = call.output.shape[:-2], query[-2]
+        index = self._mask(list(range(len(shapes))))
+        mask_grad = index is not None and call.grads[index]  # a learned mask: the math kernel
+        flash = call.device == "cpu" and not self.dropout_p and not mask_grad
+        if flash and _fused(query, key, value, mask, bool(self.enable_gqa)):
+            kept = [Saved("input", 0), Saved("input", 1), Saved("input", 2), Saved("output")]
+            accumulate = "float64" if call.inputs[0].dtype == "float64" else "float32"
+            kept.append(Saved("new", 0, math.prod(lead) * rows, accumulate))
+            if index is not None:
+                held = call.inputs[index]
+                converted = Saved("new", 0, math.prod(held.shape), call.inputs[0].dtype, held.batched)
+                kept.append(converted if held.dtype == "bool" else Saved("input", index))
+            return kept
+        paired = broadcast([query[:-2], key[:-2]])  # the scores' leading dims; the value may broadcast further
+        weights = Saved("new", 0, math.prod(paired) * rows * key[-2])
+        expanded = Saved("new", 0, math.prod(lead) * rows * key[-2])  # bmm's copy of weights broadcast to the value
+        scores, dropout = call.grads[0] or call.grads[1] or mask_grad, bool(self.dropout_p)
+        kept = [call.like(1)] * call.grads[0] + [call.like(0)] * call.grads[1]  # scaled key; scaled query
+        kept += [weights] * (scores * (1 + dropout))  # softmax's output; dropout's noise
+        if call.grads[2]:  # the weights the last product keeps
+            kept += [expanded] if tuple(paired) != tuple(lead) else [weights] * (dropout or not scores)
+        if scores:
+            kept.append(Saved("input", 2) if tuple(value[:-2]) == tuple(lead) else call.like(2))
+        return kept
 
     def receptive(self) -> Receptive:
         return "global"  # every query position sees every key

@@ -26,6 +26,7 @@ from pydantic import (
 from pydantic import StrictBool as StrictBool
 
 from archspec.errors import LayerError
+from archspec.layers.layout import Strides, view
 
 if TYPE_CHECKING:
     from torch import nn
@@ -335,6 +336,79 @@ def prefixed(prefix: str, entries: StateEntries) -> StateEntries:
     return {f"{prefix}.{key}" if key else prefix: entry for key, entry in entries.items()}
 
 
+Keeps = Literal["input", "output", "nothing"]
+Autocast = Literal["lower", "float32", "keep"]
+"""What ``torch.autocast`` does to a layer's call (:attr:`Layer.autocast`)."""
+"""What a layer's backward keeps by default (:attr:`Layer.keeps`)."""
+
+
+class Saved(NamedTuple):
+    """One tensor a call keeps for its backward, as :meth:`Layer.saved` describes it."""
+
+    source: Literal["input", "output", "new"]
+    """The call's input ``slot``, its output (part ``slot``), or a tensor it makes (a mask, statistics)."""
+    slot: int = 0
+    """Which input (or output part)."""
+    elements: int = 0
+    """For a new tensor: its elements per sample, or in all when not ``batched``."""
+    dtype: str | None = None
+    """For a new tensor: its dtype; None: the first input's."""
+    batched: bool = True
+
+
+class Saving(NamedTuple):
+    """What :meth:`Layer.saved` knows about one call of a training forward."""
+
+    inputs: list[TensorType]
+    output: TensorType
+    grads: tuple[bool, ...]
+    """Per input: whether it requires grad (depends on a trainable parameter)."""
+    trainable: bool
+    """Whether the layer holds parameters that require grad."""
+    device: str = "cpu"
+    """``cpu`` or ``cuda``: a few kernels keep different tensors on each (dropout's mask)."""
+    batch: int = 1
+    """The batch size, for the rare kernel whose saved bytes are not linear in it (oneDNN's
+    page-aligned LSTM workspace)."""
+    autocast: str | None = None
+    """Under ``torch.autocast``, the dtype the layer's weights are cast to (:attr:`Layer.autocast`)."""
+    strides: "tuple[Strides, ...]" = ()
+    """Per input: its strides, batch dim included (:mod:`archspec.layers.layout`); a reshape that
+    cannot view them copies, and the copy is what a consumer keeps."""
+
+    def weight_copy(self, elements: int) -> list[Saved]:
+        """Autocast's lower-precision copy of a weight of ``elements``, which the backward keeps
+        (biases are cast too, but not kept)."""
+        return [Saved("new", 0, elements, self.autocast, False)] if self.autocast and self.trainable else []
+
+    def full_shape(self, index: int) -> tuple[int, ...]:
+        """Input ``index``'s shape with its batch dim."""
+        t = self.inputs[index]
+        return (self.batch, *t.shape) if t.batched else t.shape
+
+    def flattened(self, index: int, target: tuple[int, ...]) -> Saved:
+        """Input ``index`` read through ``reshape(target)``: the input itself where that is a view,
+        else the copy torch makes (matmul's folding, ``F.linear`` of a permuted input)."""
+        shape = self.full_shape(index)
+        if -1 in target:
+            known = math.prod(n for n in target if n != -1)
+            target = tuple(math.prod(shape) // known if n == -1 else n for n in target)
+        if not self.strides or view(shape, self.strides[index], target) is not None:
+            return Saved("input", index)
+        t = self.inputs[index]
+        return Saved("new", 0, math.prod(target), t.dtype, False)
+
+    @property
+    def recorded(self) -> bool:
+        """Autograd records the call (and keeps anything) only when some operand requires grad."""
+        return self.trainable or any(self.grads)
+
+    def like(self, index: int = 0, dtype: str | None = None) -> Saved:
+        """A new tensor with input ``index``'s shape: a mask, noise, or a copy of the input."""
+        t = self.inputs[index]
+        return Saved("new", 0, math.prod(t.shape), dtype or t.dtype, t.batched)
+
+
 NODE_FIELDS = frozenset({"type", "id", "inputs", "repeat", "when", "doc"})
 IDENTIFIER = r"^[A-Za-z_][A-Za-z0-9_]*$"
 NodeId = StrictStr | Annotated[StrictInt, Field(ge=0)]
@@ -418,6 +492,45 @@ class Layer(NodeFields):
     last_dim_only: ClassVar[bool] = False
     """True when the layer acts on the last dimension only (``Linear``): the lint pass warns when
     its input still has a feature map's layout, the usual sign of a forgotten ``Flatten``."""
+
+    keeps: ClassVar[Keeps] = "input"
+    """What the default :meth:`saved` keeps for backward: the first input (a conv, GELU), the
+    output (ReLU, softmax, sigmoid), or nothing (padding, add, concat)."""
+    aliases_input: ClassVar[bool] = False
+    """True when the output shares the first input's storage (views: flatten, permute, identity)."""
+    autocast: ClassVar[Autocast] = "keep"
+    """What ``torch.autocast`` does to the call: cast float inputs (and weights) to its lower
+    precision (convolutions, matrix products, attention), to float32 (CUDA's list: norms, softmax),
+    or nothing (the inputs' dtypes promote as usual)."""
+    keeps_layout: ClassVar[bool] = False
+    """True for elementwise layers (TensorIterator): the output takes its inputs' layout, so an
+    activation of a permuted tensor is permuted too (:func:`~archspec.layers.layout.follow`)."""
+
+    def saved(self, call: Saving) -> list[Saved]:
+        """The tensors this call keeps for backward in a training forward, as
+        ``torch.autograd.graph.saved_tensors_hooks`` sees them (derivatives.yaml's formulas).
+        Parameters and buffers a call saves are the module's memory, not listed here.
+        Default: :attr:`keeps`, once autograd records the call."""
+        if self.keeps == "nothing" or not call.recorded:
+            return []
+        return [Saved("output")] if self.keeps == "output" else [Saved("input", 0)]
+
+    def view_strides(
+        self, shapes: list[tuple[int, ...]], strides: "list[Strides]", outputs: list[tuple[int, ...]]
+    ) -> "list[Strides] | None":
+        """For an output that shares its input's storage (:meth:`output_alias`): each output's
+        strides, from the inputs' shapes and strides (batch dims included); None where torch copies
+        instead. Default: ``reshape``'s rule (flatten, unflatten, squeeze; an identity or an
+        in-place op keeps the layout), which copies where no view can express the new shape."""
+        if shapes[0] == outputs[0]:
+            return [strides[0]]
+        found = view(shapes[0], strides[0], outputs[0])
+        return None if found is None else [found]
+
+    def output_alias(self, inputs: list[TensorType], *, training: bool) -> int | None:
+        """The input whose storage the output shares, or None for a fresh tensor: a view
+        (:attr:`aliases_input`) or torch's ``inplace=True``."""
+        return 0 if self.aliases_input or getattr(self, "inplace", False) is True else None
 
     @classmethod
     def type_name(cls) -> str:

@@ -19,12 +19,15 @@ from pydantic import Field
 
 from archspec.errors import LayerError
 from archspec.layers.base import (
+    Autocast,
     Expr,
     Layer,
     LayerResult,
     NonNegativeInt,
     PositiveInt,
     Receptive,
+    Saved,
+    Saving,
     Shape,
     StateEntries,
     StrictBool,
@@ -96,6 +99,7 @@ def conv_flops(params: int, bias: int, positions: Shape) -> int:
 
 
 class _ConvBase(Layer):
+    autocast: ClassVar[Autocast] = "lower"
     family: ClassVar[str] = "conv"
     fresh_output: ClassVar[bool] = True
     ndim: ClassVar[int]
@@ -149,6 +153,12 @@ class _ConvBase(Layer):
         first, second = (channels, out) if self.transposed else (out, channels)
         return weight_and_bias((first, second // int(self.groups), *kernel), out if self.bias else None)
 
+    def saved(self, call: Saving) -> list[Saved]:
+        """The input (the weight is the module's; under autocast, its cast copy is kept)."""
+        kernel = math.prod(as_tuple(self.kernel_size, self.ndim))  # type: ignore[attr-defined, arg-type]
+        weight = int(self.out_channels) * call.inputs[0].shape[0] // int(self.groups) * kernel
+        return [*super().saved(call), *call.weight_copy(weight)] if call.recorded else []
+
 
 class _ConvNd(_ConvBase):
     """nn.ConvNd with every argument torch accepts."""
@@ -196,6 +206,24 @@ class _ConvNd(_ConvBase):
     def label(self) -> str:
         n = self.ndim
         return self._label(as_tuple(self.kernel_size, n), as_tuple(self.stride, n), self.padding)  # type: ignore[arg-type]
+
+    def saved(self, call: Saving) -> list[Saved]:
+        """The input (and the weight); a ``padding_mode`` other than zeros first pads with ``F.pad``:
+        the conv keeps that padded copy, and a reflect or replicate pad keeps its own input too. So
+        does ``padding='same'`` that pads one side more (an even kernel): ATen pads explicitly."""
+        if not call.recorded:
+            return []
+        n, shape = self.ndim, call.inputs[0].shape
+        kernel, stride = as_tuple(self.kernel_size, n), as_tuple(self.stride, n)  # type: ignore[arg-type]
+        pads = self._pads(kernel, as_tuple(self.dilation, n), stride)  # type: ignore[arg-type]
+        if self.padding_mode == "zeros" and all(a == b for a, b in pads):
+            return super().saved(call)
+        own = super().saved(call)[1:]  # the weight's autocast copy
+        if self.padding_mode == "zeros":  # ATen pads only the extra side, then convolves symmetrically
+            pads = [(0, abs(a - b)) for a, b in pads]
+        padded = Saved("new", 0, shape[0] * math.prod(s + a + b for s, (a, b) in zip(shape[1:], pads, strict=True)))
+        kept = [Saved("input", 0)] if self.padding_mode in ("reflect", "replicate") and call.grads[0] else []
+        return [*kept, padded, *own]
 
     def receptive(self) -> Receptive:
         n = self.ndim

@@ -23,7 +23,7 @@ from pydantic import Field
 
 from archspec.errors import LayerError
 from archspec.layers.activation import Elementwise
-from archspec.layers.base import Expr, LayerResult, Shape, StrictBool, bounded_number
+from archspec.layers.base import Expr, LayerResult, Saved, Saving, Shape, StrictBool, TensorType, bounded_number
 from archspec.layers.registry import register
 
 if TYPE_CHECKING:
@@ -44,6 +44,25 @@ class _Dropout(Elementwise):
 
     def _check_rank(self, shape: Shape) -> None:
         """Plain and alpha dropout take any rank."""
+
+    def output_alias(self, inputs: list[TensorType], *, training: bool) -> int | None:
+        """Eval mode and ``p = 0`` return the input itself; ``inplace`` writes into it."""
+        if not training or self.p == 0:
+            return 0
+        return super().output_alias(inputs, training=training)
+
+    def saved(self, call: Saving) -> list[Saved]:
+        """ATen's ``_dropout_impl`` multiplies by a noise tensor, which the product keeps; ``p = 1``
+        multiplies by a 0-d zero instead. CUDA's fused ``native_dropout`` keeps a bool mask."""
+        if not call.recorded or self.p == 0:
+            return []
+        if self.p == 1:
+            return [Saved("new", 0, 1, batched=False)]
+        return [self._noise(call)]
+
+    def _noise(self, call: Saving) -> Saved:
+        fused = call.device == "cuda" and self.inplace is not True
+        return call.like(0, "bool" if fused else None)
 
     def label(self) -> str:
         return f"p={self.p}"
@@ -66,6 +85,11 @@ class _FeatureDropout(_Dropout):
         if not shape and 0 < float(self.p) < 1:  # type: ignore[arg-type]
             raise _rank_error(shape, "at least 1", "C, *")
 
+    def _noise(self, call: Saving) -> Saved:
+        """One noise value per channel: ``feature_dropout``'s noise has the input's first two dims."""
+        shape = call.inputs[0].shape
+        return Saved("new", 0, shape[0] if shape else 1)
+
 
 @register
 class Dropout(_Dropout):
@@ -84,6 +108,11 @@ class Dropout1d(_Dropout):
         if len(shape) not in (1, 2):
             raise _rank_error(shape, "1 or 2", "C, length")
 
+    def _noise(self, call: Saving) -> Saved:
+        """Per channel of a ``(C, L)`` sample; a ``(L,)`` one is read as unbatched: one value per sample."""
+        shape = call.inputs[0].shape
+        return Saved("new", 0, shape[0] if len(shape) == 2 else 1)
+
 
 @register
 class Dropout2d(_FeatureDropout):
@@ -98,6 +127,11 @@ class Dropout3d(_Dropout):
 
     type: Literal["Dropout3d"]
 
+    def _noise(self, call: Saving) -> Saved:
+        """Per channel of a ``(C, D, H, W)`` sample; other ranks are read as unbatched: one value per sample."""
+        shape = call.inputs[0].shape
+        return Saved("new", 0, shape[0] if len(shape) == 4 else 1)
+
 
 @register
 class AlphaDropout(_Dropout):
@@ -105,12 +139,20 @@ class AlphaDropout(_Dropout):
 
     type: Literal["AlphaDropout"]
 
+    def output_alias(self, inputs: list[TensorType], *, training: bool) -> int | None:
+        """A new tensor even in place (``alpha_dropout_`` adds an offset out of place), except in eval mode."""
+        return 0 if not training or self.p == 0 else None
+
 
 @register
 class FeatureAlphaDropout(_FeatureDropout):
     """torch.nn.FeatureAlphaDropout: AlphaDropout of whole channels."""
 
     type: Literal["FeatureAlphaDropout"]
+
+    def output_alias(self, inputs: list[TensorType], *, training: bool) -> int | None:
+        """A new tensor even in place (``alpha_dropout_`` adds an offset out of place), except in eval mode."""
+        return 0 if not training or self.p == 0 else None
 
 
 @register
@@ -137,3 +179,12 @@ class StochasticDepth(Elementwise):
 
     def label(self) -> str:
         return f"p={self.p} {self.mode}"
+
+    def output_alias(self, inputs: list[TensorType], *, training: bool) -> int | None:
+        return 0 if not training or self.p == 0 else None
+
+    def saved(self, call: Saving) -> list[Saved]:
+        """``input * noise``: the product keeps the noise, one value per sample (row) or one in all (batch)."""
+        if not call.recorded or self.p == 0:
+            return []
+        return [Saved("new", 0, 1, batched=self.mode == "row")]

@@ -17,10 +17,13 @@ from pydantic import Field
 
 from archspec.errors import LayerError
 from archspec.layers.base import (
+    Autocast,
     Expr,
     Layer,
     LayerResult,
     PositiveInt,
+    Saved,
+    Saving,
     Shape,
     StateEntries,
     StrictBool,
@@ -34,6 +37,8 @@ from archspec.layers.registry import register
 @register
 class Linear(Layer):
     """torch.nn.Linear; ``in_features`` is inferred from the input's last dim."""
+
+    autocast: ClassVar[Autocast] = "lower"
 
     fresh_output: ClassVar[bool] = True
     last_dim_only: ClassVar[bool] = True
@@ -67,6 +72,18 @@ class Linear(Layer):
 
     def label(self) -> str:
         return f"{self.out_features}" + ("" if self.bias else " no bias")
+
+    def saved(self, call: Saving) -> list[Saved]:
+        """The input (and the weight): ``addmm`` keeps a matrix as it is; a larger input is read as
+        ``(-1, in_features)``, a view where its layout allows and a copy otherwise (``F.linear`` of a
+        permuted tensor)."""
+        if not call.recorded:
+            return []
+        features = call.inputs[0].shape[-1]
+        copy = call.weight_copy(features * int(self.out_features))
+        if len(call.full_shape(0)) <= 2:
+            return [Saved("input", 0), *copy]
+        return [call.flattened(0, (-1, features)), *copy]
 
     def key_args(self, inputs: list[Shape] | None, output: Shape | None) -> str:
         if not inputs or not inputs[0] or not output:

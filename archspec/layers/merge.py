@@ -6,6 +6,7 @@ Broadcasting follows torch's rules (align trailing dims, sizes equal or 1); the
 batch dim aligns only when every input has the same rank, so archspec requires that.
 """
 
+import math
 from typing import ClassVar, Literal
 
 from pydantic import Field
@@ -15,9 +16,12 @@ from archspec.layers.base import (
     AnyInt,
     Arg,
     Expr,
+    Keeps,
     Layer,
     LayerResult,
     Op,
+    Saved,
+    Saving,
     Shape,
     TensorType,
     Unbatched,
@@ -92,6 +96,7 @@ def _broadcast_with_unbatched(inputs: list[Shape]) -> Shape:
 
 class _Merge(Layer):
     family: ClassVar[str] = "merge"
+    keeps: ClassVar[Keeps] = "nothing"
     min_inputs: ClassVar[int] = 2
     max_inputs: ClassVar[int | None] = None
     functional: ClassVar[bool] = True
@@ -110,6 +115,8 @@ class _Merge(Layer):
 class Add(_Merge):
     """Elementwise sum of two or more inputs (residual connections)."""
 
+    keeps_layout: ClassVar[bool] = True
+
     type: Literal["add"]
     in_place_sum: ClassVar[bool] = True
 
@@ -127,7 +134,23 @@ class Add(_Merge):
 class Mul(_Merge):
     """Elementwise product of two or more inputs (gating, squeeze-and-excitation)."""
 
+    keeps_layout: ClassVar[bool] = True
+
     type: Literal["mul"]
+
+    def saved(self, call: Saving) -> list[Saved]:
+        """``((a * b) * c)``: each product keeps one factor for the other's gradient; from the third
+        factor on, the running product (a new tensor) is a factor."""
+        kept: list[Saved] = []
+        running, running_grad = Saved("input", 0), call.grads[0]
+        for index in range(1, len(call.inputs)):
+            kept += [Saved("input", index)] * running_grad + [running] * call.grads[index]
+            first = call.inputs[: index + 1]
+            shape = broadcast([t.layer_shape() for t in first])
+            batched = any(t.batched for t in first)
+            running = Saved("new", 0, math.prod(shape), fold_result_type(list(first)), batched)
+            running_grad = running_grad or call.grads[index]
+        return kept
 
     def call(self, inputs: list[Shape]) -> Op:
         return Op.fold("*", len(inputs))

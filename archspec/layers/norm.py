@@ -17,11 +17,14 @@ from pydantic import Field
 
 from archspec.errors import LayerError
 from archspec.layers.base import (
+    Autocast,
     Expr,
     Layer,
     LayerResult,
     Number,
     PositiveInt,
+    Saved,
+    Saving,
     Shape,
     StateEntries,
     StateEntry,
@@ -61,6 +64,15 @@ def _running_stats(features: int) -> StateEntries:
         "running_var": StateEntry((features,), kind="buffer"),
         "num_batches_tracked": StateEntry((), "int64", "buffer"),
     }
+
+
+def _stats(call: Saving, elements: int, count: int = 2, *, batched: bool = True) -> list[Saved]:
+    """The input and ``count`` statistics (mean, inverse std) of ``elements`` each (per sample when
+    ``batched``): in the input's dtype on CPU, in the accumulation type (float32 for half inputs) on CUDA."""
+    dtype = call.inputs[0].dtype
+    if call.device == "cuda" and dtype in ("float16", "bfloat16"):
+        dtype = "float32"
+    return [Saved("input", 0), *[Saved("new", 0, elements, dtype, batched)] * count]
 
 
 class _FeatureNorm(Layer):
@@ -121,6 +133,13 @@ class _BatchNormNd(_FeatureNorm):
         default=True, description="keep running mean/var buffers (used in eval mode)"
     )
 
+    def saved(self, call: Saving) -> list[Saved]:
+        """``native_batch_norm`` keeps the input, ``save_mean`` and ``save_invstd`` (one per channel,
+        not per sample; the weight and running buffers it keeps are the module's)."""
+        if not call.recorded:
+            return []
+        return _stats(call, call.inputs[0].shape[0], batched=False)
+
 
 class _InstanceNormNd(_FeatureNorm):
     """Per-sample, per-channel normalisation over the spatial dims; input per sample ``(C, *spatial)``.
@@ -136,6 +155,14 @@ class _InstanceNormNd(_FeatureNorm):
     track_running_stats: StrictBool | Expr = Field(
         default=False, description="keep running mean/var buffers (used in eval mode)"
     )
+
+    def saved(self, call: Saving) -> list[Saved]:
+        """``instance_norm`` runs batch_norm on ``(1, N*C, *)``: besides the input and statistics it
+        keeps the weight and the running buffers repeated N times (new tensors, N*C elements)."""
+        if not call.recorded:
+            return []
+        copies = 2 + (self.affine is True) + 2 * (self.track_running_stats is True)
+        return _stats(call, call.inputs[0].shape[0], copies)
 
     def _check(self, shape: Shape) -> None:
         if math.prod(shape[1:]) == 1:
@@ -154,6 +181,8 @@ class GroupNorm(Layer):
     Not checked (batch-dependent): torch needs more than one value per group across the batch,
     which fails only for batch 1 with one channel per group and no spatial dims.
     """
+
+    autocast: ClassVar[Autocast] = "float32"
 
     fresh_output: ClassVar[bool] = True
 
@@ -190,6 +219,10 @@ class GroupNorm(Layer):
 
     def label(self) -> str:
         return f"g{self.num_groups}"
+
+    def saved(self, call: Saving) -> list[Saved]:
+        """``native_group_norm`` keeps the input, and a mean and inverse std per group of each sample."""
+        return _stats(call, int(self.num_groups)) if call.recorded else []
 
 
 NormalizedShape = PositiveInt | Annotated[list[PositiveInt | Expr], Field(min_length=1)] | Expr
@@ -228,6 +261,8 @@ class LayerNorm(Layer):
     match), since the batch size is not part of a spec.
     """
 
+    autocast: ClassVar[Autocast] = "float32"
+
     fresh_output: ClassVar[bool] = True
 
     family: ClassVar[str] = "norm"
@@ -254,6 +289,13 @@ class LayerNorm(Layer):
 
     def label(self) -> str:
         return "x".join(map(str, _normalized(self.normalized_shape)))
+
+    def saved(self, call: Saving) -> list[Saved]:
+        """``native_layer_norm`` keeps the input, and a mean and inverse std per normalised row."""
+        if not call.recorded:
+            return []
+        shape = call.inputs[0].shape
+        return _stats(call, math.prod(shape[: len(shape) - len(_normalized(self.normalized_shape))]))
 
 
 @register
@@ -286,6 +328,14 @@ class RMSNorm(Layer):
     def label(self) -> str:
         return "x".join(map(str, _normalized(self.normalized_shape)))
 
+    def saved(self, call: Saving) -> list[Saved]:
+        """``_fused_rms_norm`` keeps, for the input's gradient, the input and an inverse rms per row,
+        and for the weight's, the normalised input (a new tensor)."""
+        shape = call.inputs[0].shape
+        rows = math.prod(shape[: len(shape) - len(_normalized(self.normalized_shape))])
+        kept = _stats(call, rows, 1) if call.grads[0] else []
+        return kept + ([call.like(0)] if call.trainable else [])
+
 
 @register
 class LocalResponseNorm(Layer):
@@ -314,6 +364,15 @@ class LocalResponseNorm(Layer):
         for name in ("alpha", "beta", "k"):
             check_scalar(getattr(self, name), name, float32=False)
         return LayerResult(shape)
+
+    def saved(self, call: Saving) -> list[Saved]:
+        """``F.local_response_norm``: ``x * x`` keeps x; the average pool keeps the squares padded
+        with ``size - 1`` channels; ``pow`` keeps its base and the division its result (both new)."""
+        if not call.recorded:
+            return []
+        shape = call.inputs[0].shape
+        padded = (shape[0] + int(self.size) - 1) * math.prod(shape[1:])
+        return [Saved("input", 0), Saved("new", 0, padded), call.like(0), call.like(0)]
 
     def label(self) -> str:
         return f"size={self.size}"

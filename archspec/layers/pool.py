@@ -19,6 +19,7 @@ Input per sample is ``(C, *spatial)`` with ``len(spatial) == N``. Pools have no
 parameters, so their mult-adds are 0 (torchinfo counts only weights and biases).
 """
 
+import math
 from typing import Annotated, Any, ClassVar
 
 from pydantic import Field
@@ -31,6 +32,8 @@ from archspec.layers.base import (
     NonNegativeInt,
     PositiveInt,
     Receptive,
+    Saved,
+    Saving,
     Shape,
     StrictBool,
     as_tuple,
@@ -141,6 +144,11 @@ class _WindowPoolNd(_PoolNd):
         return " ".join(parts)
 
 
+def _max_saved(call: Saving) -> list[Saved]:
+    """Max pooling keeps its input and the int64 index of each output's maximum."""
+    return [Saved("input", 0), Saved("new", 0, math.prod(call.output.shape), "int64")] if call.recorded else []
+
+
 def _reject_indices(layer: Layer) -> None:
     if getattr(layer, "return_indices", False):
         raise LayerError(
@@ -158,6 +166,9 @@ class _MaxPoolNd(_WindowPoolNd):
     return_indices: StrictBool | Expr = Field(
         default=False, description="must stay false: torch would return a tuple (output, indices)"
     )
+
+    def saved(self, call: Saving) -> list[Saved]:
+        return _max_saved(call)
 
     def _dilation(self) -> tuple[int, ...]:
         return self._sizes(self.dilation)
@@ -228,6 +239,12 @@ class _AdaptivePoolNd(_PoolNd):
     def receptive(self) -> Receptive:
         return "global"
 
+    def saved(self, call: Saving) -> list[Saved]:
+        """``adaptive_avg_pool`` to a single position is ``mean``, which keeps nothing."""
+        if set(call.output.shape[1:]) == {1}:
+            return []
+        return super().saved(call)
+
 
 class _AdaptiveMaxPoolNd(_AdaptivePoolNd):
     """Max over adaptive windows to a fixed ``output_size``; ``null`` entries keep that input dim (2-d and 3-d).
@@ -239,6 +256,9 @@ class _AdaptiveMaxPoolNd(_AdaptivePoolNd):
     return_indices: StrictBool | Expr = Field(
         default=False, description="must stay false: torch would return a tuple (output, indices)"
     )
+
+    def saved(self, call: Saving) -> list[Saved]:
+        return _max_saved(call)
 
 
 def _window_fields(n: int, dilation: bool = False) -> dict[str, tuple[Any, Any]]:

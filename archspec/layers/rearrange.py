@@ -17,6 +17,7 @@ from pydantic import Field
 from archspec.errors import LayerError
 from archspec.layers.base import (
     Expr,
+    Keeps,
     Layer,
     LayerResult,
     PositiveInt,
@@ -38,6 +39,7 @@ else:
 
 class _Rearrange(Layer):
     family: ClassVar[str] = "shape"
+    keeps: ClassVar[Keeps] = "nothing"  # their backward is the inverse rearrangement
 
 
 @register

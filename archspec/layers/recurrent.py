@@ -52,6 +52,8 @@ from archspec.layers.base import (
     Op,
     PositiveInt,
     Receptive,
+    Saved,
+    Saving,
     Shape,
     StateEntries,
     StateEntry,
@@ -213,6 +215,32 @@ class _Recurrent(Layer):
     def receptive(self) -> Receptive:
         return "global"  # each step sees every earlier one (and every later one when bidirectional)
 
+    def saved(self, call: Saving) -> list[Saved]:
+        """torch's native CPU recurrence (``aten/src/ATen/native/RNN.cpp``): per layer and direction,
+        the input projection keeps the layer's input (a time-major copy of the batch-first input
+        for the first layer), and each step keeps the tensors of :meth:`step_saved`; the initial
+        states are one zero tensor of ``(layers * directions, batch, size)`` each, and dropout
+        between layers keeps its noise and its output (the next layer's input)."""
+        steps, features = call.inputs[0].shape
+        layers, directions = int(self.num_layers), self.directions
+        width = directions * self.output_size
+        kept = [Saved("new", 0, steps * features)] * directions  # each direction copies the input
+        kept += [Saved("new", 0, layers * directions * size) for size in self.state_sizes()]
+        for layer in range(layers):
+            kept += self.step_saved(steps) * directions
+            if layer < layers - 1:
+                dropped = self.dropout > 0
+                kept += [Saved("new", 0, steps * width)] * (1 + dropped)  # the layer's output (and noise)
+        return kept
+
+    def state_sizes(self) -> tuple[int, ...]:
+        """The sizes of the initial states (h_0; an LSTM's c_0 too)."""
+        return (self.output_size,)
+
+    def step_saved(self, steps: int) -> list[Saved]:
+        """What one layer and direction keeps over ``steps`` steps, beyond its input and initial state."""
+        raise NotImplementedError
+
     def label(self) -> str:
         text = f"{self.hidden_size}"
         if int(self.num_layers) > 1:
@@ -233,6 +261,10 @@ class RNN(_Recurrent):
 
     type: Literal["RNN"]
     nonlinearity: Literal["tanh", "relu"] = "tanh"
+
+    def step_saved(self, steps: int) -> list[Saved]:
+        """``act(linear_hh(h) + x_t)`` keeps its result: each step's hidden state."""
+        return [Saved("new", 0, steps * int(self.hidden_size))]
 
 
 @register
@@ -267,9 +299,53 @@ class LSTM(_Recurrent):
     def cell_state(self, states: int) -> tuple[Shape, ...]:
         return ((states, int(self.hidden_size)),)
 
+    def state_sizes(self) -> tuple[int, ...]:
+        return (self.output_size, int(self.hidden_size))
+
+    def step_saved(self, steps: int) -> list[Saved]:
+        """``LSTMCell``: the gates (4H, the activations' results) and ``tanh(c)`` per step; the cell
+        and hidden states of every step but the last, which the next step keeps; with a projection,
+        the hidden state before it too."""
+        hidden, out = int(self.hidden_size), self.output_size
+        per_step = 5 * hidden + (hidden if out != hidden else 0)
+        return [Saved("new", 0, steps * per_step), Saved("new", 0, (steps - 1) * (hidden + out))]
+
+    def saved(self, call: Saving) -> list[Saved]:
+        """A float32 LSTM without projection on CPU runs as oneDNN's ``mkldnn_rnn_layer`` per layer and
+        direction, which keeps its output, final states and a workspace (:func:`onednn_workspace`)."""
+        if call.device != "cpu" or call.inputs[0].dtype != "float32" or self.output_size != int(self.hidden_size):
+            return super().saved(call)
+        steps, features = call.inputs[0].shape
+        hidden, layers, directions = int(self.hidden_size), int(self.num_layers), self.directions
+        kept = [Saved("new", 0, steps * features), *[Saved("new", 0, layers * directions * hidden)] * 2]
+        for layer, size in enumerate(self.layer_inputs(features)):
+            space = onednn_workspace(steps, call.batch, size, hidden)
+            kept += [Saved("new", 0, steps * hidden + 2 * hidden), Saved("new", 0, space, "uint8", False)] * directions
+            if layer < layers - 1:
+                kept += [Saved("new", 0, steps * directions * hidden)] * (1 + (self.dropout > 0))
+        return kept
+
     def state(self, index: int) -> Op:
         """An LSTM returns ``output, (h_n, c_n)``: ``result[1][0]`` and ``result[1][1]``."""
         return Op("[]", (super().state(index), (index - 1,)))
+
+
+def onednn_workspace(steps: int, batch: int, features: int, hidden: int) -> int:
+    """Bytes of the workspace oneDNN's LSTM keeps for backward, for one layer and direction (float32):
+    its gates, hidden states, states and their gradients (``rnn_utils::set_workspace_sizes``), each
+    starting on a 4 KiB page (``set_offsets``), with oneDNN's leading dimensions (``get_good_ld``)."""
+
+    def ld(size: int) -> int:
+        padded = -(-size // 16) * 16
+        return padded + 16 if padded % 256 == 0 else padded
+
+    def page(size: int) -> int:
+        return -(-size // 4096) * 4096
+
+    states = 2 * (steps + 1) * batch * 4  # (layers + 1) x (steps + 1) x batch, float32
+    parts = [steps * batch * ld(4 * hidden) * 4, steps * batch * hidden * 4]  # gates, hidden states
+    parts += [states * ld(max(features, hidden))] * 3 + [states * hidden] * 2  # states, gradients; cell states
+    return sum(page(part) for part in parts)
 
 
 @register
@@ -279,3 +355,10 @@ class GRU(_Recurrent):
     gates: ClassVar[int] = 3
 
     type: Literal["GRU"]
+
+    def step_saved(self, steps: int) -> list[Saved]:
+        """``GRUCell``: the hidden gates (3H, the sigmoids' results), a copy of the new gate's hidden
+        part before ``mul_``, the new gate (tanh's result), a copy of ``h - n`` before ``mul_``; and
+        each step's hidden state but the last, which the next step's ``linear_hh`` keeps."""
+        hidden = int(self.hidden_size)
+        return [Saved("new", 0, steps * hidden * 6), Saved("new", 0, (steps - 1) * hidden)]

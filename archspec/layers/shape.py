@@ -16,6 +16,7 @@ from archspec.layers.base import (
     MAX_SIZE,
     AnyInt,
     Expr,
+    Keeps,
     Layer,
     LayerResult,
     Number,
@@ -45,6 +46,9 @@ class Flatten(Layer):
 
     ``(64, 7, 7)`` per sample becomes ``(3136,)`` with the defaults (1, -1).
     """
+
+    aliases_input: ClassVar[bool] = True
+    keeps: ClassVar[Keeps] = "nothing"
 
     family: ClassVar[str] = "shape"
     type: Literal["Flatten"]
@@ -85,6 +89,9 @@ class Unflatten(Layer):
 
     ``(3136,)`` per sample with dim 1 and size ``[64, 7, 7]`` becomes ``(64, 7, 7)``.
     """
+
+    aliases_input: ClassVar[bool] = True
+    keeps: ClassVar[Keeps] = "nothing"
 
     family: ClassVar[str] = "shape"
     type: Literal["Unflatten"]
@@ -128,6 +135,9 @@ def _unflatten(size: int, sizes: list[int]) -> list[int]:
 class Identity(Elementwise):
     """torch.nn.Identity: returns its input (a placeholder; torch ignores constructor arguments)."""
 
+    aliases_input: ClassVar[bool] = True
+    keeps: ClassVar[Keeps] = "nothing"
+
     family: ClassVar[str] = "shape"
     type: Literal["Identity"]
 
@@ -147,6 +157,8 @@ class Upsample(Layer):
     ``int(in * scale)`` (a double product, truncated), whatever ``recompute_scale_factor`` says;
     it must be >= 1. A scale factor must be > 0 (torch reads a single 0 as "not given" and fails).
     """
+
+    keeps: ClassVar[Keeps] = "nothing"
 
     family: ClassVar[str] = "shape"
     type: Literal["Upsample"]
@@ -305,6 +317,8 @@ class _PadNd(Layer):
 class _FillPadNd(_PadNd):
     """Constant padding (``torch.constant_pad_nd``) crops first, so the crops alone must leave >= 0."""
 
+    keeps: ClassVar[Keeps] = "nothing"
+
     def _check_axis(self, size: int, before: int, after: int, axis: str) -> None:
         cropped = size + min(before, 0) + min(after, 0)
         if cropped < 0:
@@ -365,6 +379,8 @@ class _ReplicationPadNd(_ShapedPadNd):
 
 
 class _CircularPadNd(_ShapedPadNd):
+    keeps: ClassVar[Keeps] = "nothing"
+
     __doc__ = "Pads by wrapping around (the input repeats). " + (_PadNd.__doc__ or "")
 
     def _check_axis(self, size: int, before: int, after: int, axis: str) -> None:

@@ -25,18 +25,23 @@ from archspec.errors import LayerError
 from archspec.layers.base import (
     AnyInt,
     Arg,
+    Autocast,
     DType,
     Expr,
+    Keeps,
     Layer,
     LayerResult,
     NonNegativeInt,
     Number,
     Op,
     PositiveInt,
+    Saved,
+    Saving,
     Shape,
     SizeOf,
     Slice,
     StrictBool,
+    Strides,
     Symbol,
     TensorType,
     Unbatched,
@@ -109,15 +114,17 @@ class TensorOp(Layer):
     """A parameter-free tensor operation, emitted as code."""
 
     family: ClassVar[str] = "tensor"
+    keeps: ClassVar[Keeps] = "nothing"
     functional: ClassVar[bool] = True
     accepts: ClassVar[tuple[str, ...]] = ("float", "int", "bool")
 
 
 class HeldLayout(TensorOp):
     """A layout or selecting operation that also takes a held tensor (no batch dim): its dims are
-    then the tensor's own (:func:`tensor_axis`), and the result is held too."""
+    then the tensor's own (:func:`tensor_axis`), and the result is held too. A view of its input."""
 
     batch_free: ClassVar[bool] = True
+    aliases_input: ClassVar[bool] = True
 
 
 # -- layout --------------------------------------------------------------------------------
@@ -133,6 +140,10 @@ class Permute(HeldLayout):
         list[AnyInt | Expr],
         Field(description="a permutation of the tensor's dims: of a batched tensor, starting with 0 (the batch)"),
     ]
+
+    def view_strides(self, shapes: list[Shape], strides: list[Strides], outputs: list[Shape]) -> list[Strides] | None:
+        rank = len(shapes[0])
+        return [tuple(strides[0][int(d) % rank] for d in self.dims)]
 
     def infer(self, inputs: list[Shape]) -> LayerResult:
         shape = inputs[0]
@@ -168,6 +179,12 @@ class Transpose(HeldLayout):
     type: Literal["transpose"]
     dim0: AnyInt | Expr
     dim1: AnyInt | Expr
+
+    def view_strides(self, shapes: list[Shape], strides: list[Strides], outputs: list[Shape]) -> list[Strides] | None:
+        rank, moved = len(shapes[0]), list(strides[0])
+        a, b = int(self.dim0) % rank, int(self.dim1) % rank
+        moved[a], moved[b] = moved[b], moved[a]
+        return [tuple(moved)]
 
     def infer(self, inputs: list[Shape]) -> LayerResult:
         shape = list(inputs[0])
@@ -271,7 +288,12 @@ class Unsqueeze(HeldLayout):
 
 
 class _Parts(TensorOp):
-    """An operation with several outputs, read as ``id.0``, ``id.1``..."""
+    """An operation with several outputs, read as ``id.0``, ``id.1``...: views of its input."""
+
+    aliases_input: ClassVar[bool] = True
+
+    def view_strides(self, shapes: list[Shape], strides: list[Strides], outputs: list[Shape]) -> list[Strides] | None:
+        return [strides[0]] * len(outputs)
 
     def pieces(self, size: int) -> list[int]:
         raise NotImplementedError
@@ -342,7 +364,12 @@ class Unbind(TensorOp):
     """``x.unbind(dim)``: one output per index along ``dim``, which disappears."""
 
     type: Literal["unbind"]
+    aliases_input: ClassVar[bool] = True
     dim: AnyInt | Expr = 0
+
+    def view_strides(self, shapes: list[Shape], strides: list[Strides], outputs: list[Shape]) -> list[Strides] | None:
+        dim = int(self.dim) % len(shapes[0])
+        return [strides[0][:dim] + strides[0][dim + 1 :]] * len(outputs)
 
     def infer(self, inputs: list[Shape]) -> LayerResult:
         shape = inputs[0]
@@ -366,6 +393,10 @@ class Select(HeldLayout):
     type: Literal["select"]
     dim: AnyInt | Expr
     index: AnyInt | Expr
+
+    def view_strides(self, shapes: list[Shape], strides: list[Strides], outputs: list[Shape]) -> list[Strides] | None:
+        dim = int(self.dim) % len(shapes[0])
+        return [strides[0][:dim] + strides[0][dim + 1 :]]
 
     def infer(self, inputs: list[Shape]) -> LayerResult:
         shape = inputs[0]
@@ -394,6 +425,9 @@ class Narrow(HeldLayout):
     dim: AnyInt | Expr
     start: AnyInt | Expr
     length: NonNegativeInt | Expr
+
+    def view_strides(self, shapes: list[Shape], strides: list[Strides], outputs: list[Shape]) -> list[Strides] | None:
+        return [strides[0]]
 
     def infer(self, inputs: list[Shape]) -> LayerResult:
         shape = list(inputs[0])
@@ -434,6 +468,10 @@ class SliceTensor(HeldLayout):
     start: AnyInt | Expr | None = None
     end: AnyInt | Expr | None = None
     step: PositiveInt | Expr = 1
+
+    def view_strides(self, shapes: list[Shape], strides: list[Strides], outputs: list[Shape]) -> list[Strides] | None:
+        dim, step = int(self.dim) % len(shapes[0]), int(self.step)
+        return [tuple(s * step if d == dim else s for d, s in enumerate(strides[0]))]
 
     def infer(self, inputs: list[Shape]) -> LayerResult:
         shape = list(inputs[0])
@@ -537,6 +575,15 @@ class IndexSelect(HeldLayout):
     def label(self) -> str:
         return f"dim={self.dim}" + ("" if self.index is None else f" {self.index}")
 
+    aliases_input: ClassVar[bool] = False
+
+    def saved(self, call: Saving) -> list[Saved]:
+        """The backward scatters into the input's shape by the index: it keeps the index (a new
+        int64 tensor where the spec lists it)."""
+        if not call.grads[0]:
+            return []
+        return [Saved("input", 1) if self.index is None else Saved("new", 0, len(self.index), "int64", False)]
+
 
 # -- repeating -------------------------------------------------------------------------------
 
@@ -581,10 +628,20 @@ class Expand(TensorOp):
     """
 
     type: Literal["expand"]
+    aliases_input: ClassVar[bool] = True
     min_inputs: ClassVar[int] = 1
     max_inputs: ClassVar[int | None] = 2
     batch_free: ClassVar[bool] = True
     size: Sizes
+
+    def view_strides(self, shapes: list[Shape], strides: list[Strides], outputs: list[Shape]) -> list[Strides] | None:
+        shape, (out,) = shapes[0], outputs
+        lead = len(out) - len(shape)
+        kept = [
+            0 if size == 1 and out[lead + d] != 1 else s
+            for d, (size, s) in enumerate(zip(shape, strides[0], strict=True))
+        ]
+        return [(0,) * lead + tuple(kept)]
 
     def infer(self, inputs: list[Shape]) -> LayerResult:
         shape = inputs[0]
@@ -699,6 +756,7 @@ class Roll(HeldLayout):
     """``x.roll(shifts, dims)``: shift entries along dims, wrapping around (Swin's shifted windows)."""
 
     type: Literal["roll"]
+    aliases_input: ClassVar[bool] = False
     shifts: AnyInt | Dims | Expr
     dims: AnyInt | Dims | Expr = Field(description="required: rolling the flattened tensor would mix samples")
 
@@ -771,6 +829,11 @@ class Amax(_Reduction):
     """``x.amax(dim, keepdim)``: the largest entries."""
 
     type: Literal["amax"]
+
+    def saved(self, call: Saving) -> list[Saved]:
+        """The backward spreads the gradient over the maxima: it keeps the input and the result."""
+        return [Saved("input", 0), Saved("output")] if call.recorded else []
+
     identity: ClassVar[bool] = False
 
 
@@ -779,6 +842,11 @@ class Amin(_Reduction):
     """``x.amin(dim, keepdim)``: the smallest entries."""
 
     type: Literal["amin"]
+
+    def saved(self, call: Saving) -> list[Saved]:
+        """The backward spreads the gradient over the maxima: it keeps the input and the result."""
+        return [Saved("input", 0), Saved("output")] if call.recorded else []
+
     identity: ClassVar[bool] = False
 
 
@@ -794,7 +862,29 @@ def _same_float_dtype(layer: Layer, dtypes: list[str]) -> str:
     return dtypes[0]
 
 
+def _matmul_operand(call: Saving, index: int) -> Saved:
+    """Operand ``index`` of ``torch.matmul`` as its ``mm``/``bmm`` keeps it (``_matmul_impl``)."""
+    a, b = call.full_shape(0), call.full_shape(1)
+    shape = (a, b)[index]
+    if len(a) <= 2 and len(b) <= 2:
+        return Saved("input", index)
+    if len(b) <= 2 or len(a) <= 2:  # folded against a matrix: (..., n, m) -> (-1, m) for the larger one
+        larger = 0 if len(a) > len(b) else 1
+        return call.flattened(index, (-1, shape[-1])) if index == larger else Saved("input", index)
+    batch = broadcast([a[:-2], b[:-2]])
+    target = (math.prod(batch), *shape[-2:])
+    if tuple(shape[:-2]) == tuple(batch):
+        return call.flattened(index, target)
+    return Saved("new", 0, math.prod(target), call.inputs[index].dtype, False)  # expanded, then copied
+
+
+def _each_other(call: Saving) -> list[Saved]:
+    """A product of two operands keeps operand 1 for operand 0's gradient, and 0 for 1's."""
+    return [Saved("input", 1)] * call.grads[0] + [Saved("input", 0)] * call.grads[1]
+
+
 class _Product(TensorOp):
+    autocast: ClassVar[Autocast] = "lower"
     min_inputs: ClassVar[int] = 2
     max_inputs: ClassVar[int | None] = 2
     accepts: ClassVar[tuple[str, ...]] = ("float",)
@@ -822,6 +912,13 @@ class Matmul(_Product):
     """
 
     type: Literal["matmul"]
+
+    def saved(self, call: Saving) -> list[Saved]:
+        """Each operand's gradient is a product with the other, as ``mm`` or ``bmm`` sees it: torch folds
+        an operand of rank 3 or more against a matrix into one matrix, and broadcasts two batched ones
+        to one batch of matrices, both with ``reshape`` (a copy where no view can express it)."""
+        return [_matmul_operand(call, 1)] * call.grads[0] + [_matmul_operand(call, 0)] * call.grads[1]
+
     batch_free: ClassVar[bool] = True
 
     def infer(self, inputs: list[Shape]) -> LayerResult:
@@ -852,6 +949,10 @@ class Bmm(_Product):
     """``torch.bmm(a, b)``: one ``(n, k) @ (k, m)`` product per sample; no broadcasting."""
 
     type: Literal["bmm"]
+
+    def saved(self, call: Saving) -> list[Saved]:
+        """Each operand's gradient is a product with the other: it keeps that other operand."""
+        return _each_other(call)
 
     def infer(self, inputs: list[Shape]) -> LayerResult:
         a, b = inputs
@@ -890,6 +991,13 @@ class Einsum(TensorOp):
     """
 
     type: Literal["einsum"]
+
+    def saved(self, call: Saving) -> list[Saved]:
+        """Of two operands, each operand's gradient needs the other; one operand alone is a sum or a view.
+        Where torch sums an index of one operand away first (``bij,bkl->b``), it keeps those sums:
+        this rule then over-counts (docs/analysis.md)."""
+        return _each_other(call) if len(call.inputs) == 2 else []
+
     min_inputs: ClassVar[int] = 1
     max_inputs: ClassVar[int | None] = 2
     accepts: ClassVar[tuple[str, ...]] = ("float",)
@@ -959,6 +1067,7 @@ class _Elementwise(TensorOp):
     """Elementwise, so it also takes tensors without a batch dim."""
 
     batch_free: ClassVar[bool] = True
+    keeps_layout: ClassVar[bool] = True
 
     def infer(self, inputs: list[Shape]) -> LayerResult:
         return LayerResult(broadcast(inputs) if len(inputs) > 1 else inputs[0], batched=_batched(inputs))
@@ -993,6 +1102,12 @@ class Div(_Elementwise):
     """``a / b`` (true division: integers give floats), broadcasting."""
 
     type: Literal["div"]
+
+    def saved(self, call: Saving) -> list[Saved]:
+        """``a / b``: a's gradient needs b; b's needs a and b."""
+        grads = call.grads
+        return [Saved("input", 1)] * (grads[0] or grads[1]) + [Saved("input", 0)] * grads[1]
+
     min_inputs: ClassVar[int] = 2
     max_inputs: ClassVar[int | None] = 2
 
@@ -1026,6 +1141,7 @@ class Pow(_Elementwise):
     """``x ** exponent``."""
 
     type: Literal["pow"]
+    keeps: ClassVar[Keeps] = "input"
     exponent: Number | Expr
 
     def scalars(self) -> tuple[Any, ...]:
@@ -1053,6 +1169,7 @@ class Clamp(_Elementwise):
     """``x.clamp(min, max)``: at least one bound; ``min > max`` gives ``max`` everywhere, as in torch."""
 
     type: Literal["clamp"]
+    keeps: ClassVar[Keeps] = "input"
     min: Number | Expr | None = None
     max: Number | Expr | None = None
 
@@ -1105,6 +1222,11 @@ class To(_Elementwise):
     """``x.to(dtype)``: convert the dtype (token ids to float, a mask to float...)."""
 
     type: Literal["to"]
+
+    def output_alias(self, inputs: list[TensorType], *, training: bool) -> int | None:
+        """``x.to(dtype)`` returns x itself when it already has that dtype."""
+        return 0 if inputs[0].dtype == self.dtype else None
+
     dtype: DType
 
     def result_dtype(self, dtypes: list[str]) -> str:
