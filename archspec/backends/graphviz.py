@@ -436,7 +436,7 @@ class Diagram:
                 if source is None or (collapsed and source == target):
                     continue
                 if collapsed:  # a collapsed module: one edge per distinct outside value
-                    if (value, target) in seen:  # type: ignore[comparison-overlap]
+                    if (value, target) in seen:
                         continue
                     seen.add((value, target))  # type: ignore[arg-type]
                 shape = self.shape_of(value)

@@ -85,7 +85,7 @@ def state_dict_of(payload: dict[str, Any], name: str, code: str = "export") -> d
     """The weights in an export (``state_dict``), a trainer checkpoint (``model``), or a plain state dict."""
     for key in ("state_dict", "model"):
         if is_state_dict(payload.get(key)):
-            return payload[key]  # type: ignore[no-any-return]
+            return payload[key]
     if is_state_dict(payload):
         return payload
     raise pt_error(

@@ -98,7 +98,7 @@ def replace_names(expr: ast.expr, values: dict[str, ast.expr]) -> ast.expr:
             self.generic_visit(node)
             return node
 
-    return Replace().visit(copy.deepcopy(expr))  # type: ignore[no-any-return]
+    return Replace().visit(copy.deepcopy(expr))
 
 
 class _ToPython(ast.NodeTransformer):

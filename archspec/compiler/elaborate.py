@@ -355,7 +355,7 @@ class Elaborator:
         elif isinstance(node, BlockUse):
             self.block_use(node, path, scope)
         else:
-            self.layer(node, path, scope)  # type: ignore[arg-type]
+            self.layer(node, path, scope)
 
     # -- the node budget ---------------------------------------------------------------------
     def _check_node_budget(self, path: Path_) -> None:

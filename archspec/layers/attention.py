@@ -171,7 +171,7 @@ class MultiheadAttention(Layer):
         query, key, value = (inputs[slots[r]] for r in ("query", "key", "value"))
         for role, shape in (("query", query), ("key", key), ("value", value)):
             self._check_sequence(role, shape)
-        check_inferred("embed_dim", self.embed_dim, query[-1])  # type: ignore[arg-type]
+        check_inferred("embed_dim", self.embed_dim, query[-1])
         embed, kdim, vdim = self._dims(query[-1])
         heads = int(self.num_heads)
         if embed % heads:

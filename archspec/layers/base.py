@@ -182,8 +182,8 @@ def bounded_number(description: str | None = None, **bounds: float) -> Any:
     The bounds sit on each member of the union: on the union itself, the JSON Schema would
     get Pydantic's non-standard ``gt``/``ge`` keys, which JSON Schema validators ignore.
     """
-    finite = Annotated[FiniteFloat, Field(**bounds)]  # type: ignore[arg-type]
-    union = finite | Annotated[StrictInt, Field(**bounds)]  # type: ignore[arg-type]
+    finite = Annotated[FiniteFloat, Field(**bounds)]
+    union = finite | Annotated[StrictInt, Field(**bounds)]
     return union if description is None else Annotated[union, Field(description=description)]
 
 
@@ -589,7 +589,7 @@ class Layer(NodeFields):
         if construction is not None:
             from archspec.backends.torch_backend import run_op
 
-            return run_op(construction, [])  # type: ignore[no-any-return]
+            return run_op(construction, [])
         module = importlib.import_module(self.torch_module)
         return getattr(module, self.torch_name or self.type_name())(**self.torch_kwargs(inputs))
 

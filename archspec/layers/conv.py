@@ -182,14 +182,14 @@ class _ConvNd(_ConvBase):
                     field="padding",
                 )
             return pad_for_same(kernel, dilation)
-        return [(p, p) for p in as_tuple(self.padding, self.ndim)]  # type: ignore[arg-type]
+        return [(p, p) for p in as_tuple(self.padding, self.ndim)]
 
     def infer(self, inputs: list[Shape]) -> LayerResult:
         shape = inputs[0]
         channels = self._check_channels(shape)
         n = self.ndim
-        kernel, stride = as_tuple(self.kernel_size, n), as_tuple(self.stride, n)  # type: ignore[arg-type]
-        dilation = as_tuple(self.dilation, n)  # type: ignore[arg-type]
+        kernel, stride = as_tuple(self.kernel_size, n), as_tuple(self.stride, n)
+        dilation = as_tuple(self.dilation, n)
         pads = self._pads(kernel, dilation, stride)
         axes = axis_names(n)
         if self.padding_mode != "zeros":
@@ -205,7 +205,7 @@ class _ConvNd(_ConvBase):
 
     def label(self) -> str:
         n = self.ndim
-        return self._label(as_tuple(self.kernel_size, n), as_tuple(self.stride, n), self.padding)  # type: ignore[arg-type]
+        return self._label(as_tuple(self.kernel_size, n), as_tuple(self.stride, n), self.padding)
 
     def saved(self, call: Saving) -> list[Saved]:
         """The input (and the weight); a ``padding_mode`` other than zeros first pads with ``F.pad``:
@@ -214,8 +214,8 @@ class _ConvNd(_ConvBase):
         if not call.recorded:
             return []
         n, shape = self.ndim, call.inputs[0].shape
-        kernel, stride = as_tuple(self.kernel_size, n), as_tuple(self.stride, n)  # type: ignore[arg-type]
-        pads = self._pads(kernel, as_tuple(self.dilation, n), stride)  # type: ignore[arg-type]
+        kernel, stride = as_tuple(self.kernel_size, n), as_tuple(self.stride, n)
+        pads = self._pads(kernel, as_tuple(self.dilation, n), stride)
         if self.padding_mode == "zeros" and all(a == b for a, b in pads):
             return super().saved(call)
         own = super().saved(call)[1:]  # the weight's autocast copy
@@ -227,8 +227,8 @@ class _ConvNd(_ConvBase):
 
     def receptive(self) -> Receptive:
         n = self.ndim
-        kernel, stride = as_tuple(self.kernel_size, n), as_tuple(self.stride, n)  # type: ignore[arg-type]
-        dilation = as_tuple(self.dilation, n)  # type: ignore[arg-type]
+        kernel, stride = as_tuple(self.kernel_size, n), as_tuple(self.stride, n)
+        dilation = as_tuple(self.dilation, n)
         return tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation, strict=True)), stride
 
 
@@ -248,9 +248,9 @@ class _ConvTransposeNd(_ConvBase):
         shape = inputs[0]
         channels = self._check_channels(shape)
         n = self.ndim
-        kernel, stride = as_tuple(self.kernel_size, n), as_tuple(self.stride, n)  # type: ignore[arg-type]
-        dilation, padding = as_tuple(self.dilation, n), as_tuple(self.padding, n)  # type: ignore[arg-type]
-        extra = as_tuple(self.output_padding, n)  # type: ignore[arg-type]
+        kernel, stride = as_tuple(self.kernel_size, n), as_tuple(self.stride, n)
+        dilation, padding = as_tuple(self.dilation, n), as_tuple(self.padding, n)
+        extra = as_tuple(self.output_padding, n)
         spatial = []
         for size, k, s, d, p, op, axis in zip(
             shape[1:], kernel, stride, dilation, padding, extra, axis_names(n), strict=True
@@ -278,14 +278,14 @@ class _ConvTransposeNd(_ConvBase):
     def receptive(self) -> Receptive:
         """Upsampling by ``stride``: each output sees about ``ceil(effective kernel / stride)`` inputs."""
         n = self.ndim
-        kernel, stride = as_tuple(self.kernel_size, n), as_tuple(self.stride, n)  # type: ignore[arg-type]
-        dilation = as_tuple(self.dilation, n)  # type: ignore[arg-type]
+        kernel, stride = as_tuple(self.kernel_size, n), as_tuple(self.stride, n)
+        dilation = as_tuple(self.dilation, n)
         extent = tuple(-(-(d * (k - 1) + 1) // s) for k, d, s in zip(kernel, dilation, stride, strict=True))
         return extent, tuple(Fraction(1, s) for s in stride)
 
     def label(self) -> str:
         n = self.ndim
-        return "T " + self._label(as_tuple(self.kernel_size, n), as_tuple(self.stride, n), self.padding)  # type: ignore[arg-type]
+        return "T " + self._label(as_tuple(self.kernel_size, n), as_tuple(self.stride, n), self.padding)
 
 
 def _conv_fields(n: int) -> dict[str, tuple[Any, Any]]:

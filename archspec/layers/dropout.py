@@ -82,7 +82,7 @@ class _FeatureDropout(_Dropout):
     """
 
     def _check_rank(self, shape: Shape) -> None:
-        if not shape and 0 < float(self.p) < 1:  # type: ignore[arg-type]
+        if not shape and 0 < float(self.p) < 1:
             raise _rank_error(shape, "at least 1", "C, *")
 
     def _noise(self, call: Saving) -> Saved:

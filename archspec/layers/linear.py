@@ -60,7 +60,7 @@ class Linear(Layer):
                 "expects a per-sample input of rank >= 1 (*, features), got a scalar per sample",
                 hint="torch would treat the batch as the feature dim; give the input a feature dim before this layer",
             )
-        check_inferred("in_features", self.in_features, shape[-1])  # type: ignore[arg-type]
+        check_inferred("in_features", self.in_features, shape[-1])
         out = int(self.out_features)
         params = shape[-1] * out + (out if self.bias else 0)
         flops = 2 * math.prod(shape[:-1]) * shape[-1] * out

@@ -97,7 +97,7 @@ class _FeatureNorm(Layer):
         layouts = {1: "C", 2: "C, length"}
         layout = " or ".join(layouts[r] for r in ranks) if self.ranks else "C, " + ", ".join(axis_names(self.ndim))
         expect_rank(shape, ranks, layout)
-        check_inferred("num_features", self.num_features, shape[0])  # type: ignore[arg-type]
+        check_inferred("num_features", self.num_features, shape[0])
         self._check(shape)
         params = _affine_params(bool(self.affine), shape[0])  # type: ignore[attr-defined]
         return LayerResult(shape, params, weight_macs(params))
@@ -202,8 +202,8 @@ class GroupNorm(Layer):
         shape = inputs[0]
         _at_least_rank_1(shape, "C, *")
         channels = shape[0]
-        check_inferred("num_channels", self.num_channels, channels)  # type: ignore[arg-type]
-        groups: int = self.num_groups  # type: ignore[assignment]
+        check_inferred("num_channels", self.num_channels, channels)
+        groups: int = self.num_groups
         if channels % groups:
             raise LayerError(
                 f"num_channels (={channels}) must be divisible by num_groups (={groups}): "

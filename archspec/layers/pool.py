@@ -224,14 +224,14 @@ class _AdaptivePoolNd(_PoolNd):
     def _target(self) -> tuple[int | None, ...]:
         if isinstance(self.output_size, int):
             return (self.output_size,) * self.ndim
-        return tuple(self.output_size)  # type: ignore[arg-type]
+        return tuple(self.output_size)
 
     def infer(self, inputs: list[Shape]) -> LayerResult:
         shape = inputs[0]
         spatial = self._spatial(shape)
         _reject_indices(self)
         out = tuple(size if target is None else target for size, target in zip(spatial, self._target(), strict=True))
-        return LayerResult((shape[0], *out))  # type: ignore[arg-type]
+        return LayerResult((shape[0], *out))
 
     def label(self) -> str:
         return "-> " + _fmt(self._target())

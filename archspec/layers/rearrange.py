@@ -230,7 +230,7 @@ class Fold(_SlidingBlocks):
                 hint="the input holds C * kH * kW values per block: give it a multiple of kH * kW",
                 field="kernel_size",
             )
-        out = as_tuple(self.output_size, 2)  # type: ignore[arg-type]
+        out = as_tuple(self.output_size, 2)
         blocks = self.blocks(out)
         if min(blocks) < 1 or blocks[0] * blocks[1] != length:
             raise LayerError(

@@ -127,7 +127,7 @@ class _Recurrent(Layer):
         expect_rank(shape, (2,), "L, input_size")
         self.check_states(inputs)
         length, features = shape
-        check_inferred("input_size", self.input_size, features)  # type: ignore[arg-type]
+        check_inferred("input_size", self.input_size, features)
         if length == 0:
             raise LayerError(
                 "the sequence is empty (L = 0): torch expects a sequence length larger than 0",

@@ -210,7 +210,7 @@ class _TransformerArgs(Layer):
             if role in shapes:
                 self._check_sequence(role, shapes[role])
         width = shapes[self.sequences[0]][-1]
-        check_inferred("d_model", self.d_model, width)  # type: ignore[arg-type]
+        check_inferred("d_model", self.d_model, width)
         for role in self.sequences:
             if role in shapes and shapes[role][-1] != width:
                 raise LayerError(

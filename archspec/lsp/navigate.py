@@ -49,7 +49,7 @@ def occurrences(analysis: Analysis) -> list[Occurrence]:
     if cached is None:
         data = analysis.data if isinstance(analysis.data, dict) else {}
         cached = analysis.cache["occurrences"] = [o for t in analysis.tokens.scalars for o in _classify(t, data)]
-    return cached  # type: ignore[no-any-return]
+    return cached
 
 
 def at(analysis: Analysis, pos: Pos) -> Occurrence | None:

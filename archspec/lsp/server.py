@@ -135,7 +135,7 @@ class ArchspecServer(LanguageServer):
         cached = analysis.cache.get("lines")
         if cached is None:
             cached = analysis.cache["lines"] = Lines(analysis.text, self.encoding())
-        return cached  # type: ignore[no-any-return]
+        return cached
 
     def encoding(self) -> str:
         chosen = self.server_capabilities.position_encoding if self.protocol.server_capabilities else None
@@ -161,7 +161,7 @@ def _safe(default: Any) -> Callable[[Callable[..., Awaitable[T]]], Callable[...,
                 return await handler(ls, params)
             except Exception:
                 ls.window_log_message(types.LogMessageParams(types.MessageType.Error, traceback.format_exc()))
-                return default  # type: ignore[no-any-return]
+                return default
 
         return safe
 

@@ -125,7 +125,7 @@ class InputSpec(BaseModel):
     """One model input, per sample (batch excluded): an image ``{channels, size}``, or any tensor
     ``{shape, dtype}`` (token ids: ``{shape: [128], dtype: int64, range: [0, 50257]}``)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True, json_schema_extra=INPUT_FORMS)  # type: ignore[typeddict-item]
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True, json_schema_extra=INPUT_FORMS)
 
     # None defaults a spec cannot write ('channels: null' is an error for Pydantic and the schema alike)
     channels: PositiveInt | Expr = Field(  # type: ignore[assignment]
@@ -330,7 +330,7 @@ def node_kind(value: Any) -> str | None:
     if isinstance(value, dict):
         return next((kind for key, kind in NODE_KEYS if key in value), DEFAULT_NODE_KIND)
     if isinstance(value, BaseModel):
-        return {BlockUse: "use", Group: "group"}.get(type(value), "layer")  # type: ignore[call-overload]
+        return {BlockUse: "use", Group: "group"}.get(type(value), "layer")
     return None
 
 

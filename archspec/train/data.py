@@ -482,7 +482,7 @@ def _image_folder() -> type:
     """torchvision's ImageFolder whose errors name the image (imported when first used)."""
     from torchvision import datasets
 
-    class ImageFiles(datasets.ImageFolder):  # type: ignore[misc]
+    class ImageFiles(datasets.ImageFolder):
         def __getitem__(self, index: int) -> Any:
             try:
                 return super().__getitem__(index)
