@@ -114,6 +114,8 @@ def test_operation_saves_what_torch_saves(name: str, data: st.DataObject) -> Non
         return  # approximate by design (HALF_ON_CPU)
     if name == "einsum" and (_sums_first(args["equation"]) or len({t.shape for t in inputs}) > 1):
         return  # approximate by design (_sums_first; broadcast dims of size 1 are summed first too)
+    if name == "scaled_dot_product_attention" and inputs[2].shape[:-2] != inputs[0].shape[:-2]:
+        return  # approximate: a value broadcast over the query's leading dims (docs/analysis.md, what it leaves out)
     cls = layer_types()[name]
     layer = cls.model_validate({"type": name, **args}, context={"resolved": True})
     if stricter(name, cls, args, inputs) is not None:
