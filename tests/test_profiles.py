@@ -13,13 +13,13 @@ TESTS = Path(__file__).parent
 PROBE = (
     "import hypothesis_profiles as h\n"
     "from hypothesis import settings\n"
-    "print(h.load(), settings().max_examples, h.examples(200), settings().deadline)\n"
+    "print(h.load(), settings().max_examples, h.examples(200), settings().deadline, settings().derandomize)\n"
 )
 
 
 @pytest.mark.parametrize(
     ("profile", "expected"),
-    [(None, "ci 100 200 None"), ("ci", "ci 100 200 None"), ("thorough", "thorough 1000 2000 None")],
+    [(None, "ci 100 200 None True"), ("ci", "ci 100 200 None True"), ("thorough", "thorough 1000 2000 None False")],
 )
 def test_profiles_scale_every_count(profile: str | None, expected: str) -> None:
     env = {k: v for k, v in os.environ.items() if k != "ARCHSPEC_HYPOTHESIS_PROFILE"}
