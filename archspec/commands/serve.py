@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import threading
 from pathlib import Path
@@ -39,12 +40,19 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise _usage(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", "try another --port") from None
     print(f"archspec serve: {running.url}  ({len(paths)} spec(s); Ctrl-C to stop)", flush=True)
+    stop = threading.Event()
+    main_thread = threading.current_thread() is threading.main_thread()
+    # Ctrl-C sets the event instead of raising KeyboardInterrupt wherever the main thread happens to be
+    previous = signal.signal(signal.SIGINT, lambda *_: stop.set()) if main_thread else None
     try:
-        threading.Event().wait()  # until Ctrl-C
+        while not stop.wait(0.5):
+            pass
     except KeyboardInterrupt:
-        pass
+        pass  # a handler installed by the caller (not the main thread)
     finally:
         running.stop()
+        if main_thread:
+            signal.signal(signal.SIGINT, previous)
     print("archspec serve: stopped", file=sys.stderr)
     return 0
 
