@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import functools
 import inspect
-import os
 import re
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from golden import GOLDEN as GOLDEN_ROOT
+from golden import assert_golden
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -27,8 +28,7 @@ from test_codegen import import_file, ruff_clean  # noqa: E402
 
 ROOT = Path(__file__).parent.parent
 SPECS = sorted((ROOT / "specs").glob("*.yaml"))
-GOLDEN = Path(__file__).parent / "golden" / "codegen"
-UPDATE = os.environ.get("ARCHSPEC_UPDATE_GOLDEN") == "1"
+GOLDEN = GOLDEN_ROOT / "codegen"
 
 GENERIC_ROOTS = {"alexnet", "conv_variants", "lenet5", "resnet18"}
 """Shipped specs whose root class takes the spec's params (the others say in a comment why not)."""
@@ -163,13 +163,7 @@ def test_resnet18_has_one_block_class_and_a_root_over_its_params() -> None:
 
 @pytest.mark.parametrize("path", SPECS, ids=lambda p: p.stem)
 def test_generated_source_matches_its_golden_file(path: Path) -> None:
-    source = _generated(path)
-    golden = GOLDEN / f"{path.stem}.py"
-    if UPDATE:
-        golden.parent.mkdir(parents=True, exist_ok=True)
-        golden.write_text(source)
-    assert golden.is_file(), f"no golden file {golden}: run the tests with ARCHSPEC_UPDATE_GOLDEN=1"
-    assert source == golden.read_text(), f"{golden} differs: review, then regenerate with ARCHSPEC_UPDATE_GOLDEN=1"
+    assert_golden(GOLDEN / f"{path.stem}.py", _generated(path))
 
 
 @pytest.mark.parametrize("path", SPECS, ids=lambda p: p.stem)

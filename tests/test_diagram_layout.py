@@ -7,13 +7,14 @@ every shipped spec; after an intended change, regenerate them with
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 from dot_parse import Dot, parse_dot
+from golden import GOLDEN as GOLDEN_ROOT
+from golden import assert_golden
 from test_diagram import png_size, resnet_spec
 
 from archspec.backends import graphviz as graphviz_backend
@@ -25,8 +26,7 @@ from archspec.compiler.pipeline import compile_spec
 
 ROOT = Path(__file__).parent.parent
 SPECS = sorted((ROOT / "specs").glob("*.yaml"))
-GOLDEN = ROOT / "tests" / "golden" / "diagrams"
-UPDATE = os.environ.get("ARCHSPEC_UPDATE_GOLDEN") == "1"
+GOLDEN = GOLDEN_ROOT / "diagrams"
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is not installed")
 
 
@@ -179,13 +179,7 @@ def test_resnet50_fits_on_one_screen(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("spec", SPECS, ids=[p.stem for p in SPECS])
 def test_dot_matches_the_golden_file(spec: Path) -> None:
-    golden = GOLDEN / f"{spec.stem}.dot"
-    source = dot_source(compile_spec(spec))
-    if UPDATE:
-        golden.parent.mkdir(parents=True, exist_ok=True)
-        golden.write_text(source, encoding="utf-8")
-    assert golden.exists(), f"no golden file {golden.name}: run with ARCHSPEC_UPDATE_GOLDEN=1"
-    assert source == golden.read_text(encoding="utf-8"), f"{spec.name}: regenerate with ARCHSPEC_UPDATE_GOLDEN=1"
+    assert_golden(GOLDEN / f"{spec.stem}.dot", dot_source(compile_spec(spec)))
 
 
 def test_every_golden_file_has_a_shipped_spec() -> None:
