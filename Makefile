@@ -58,7 +58,7 @@ format: setup
 	$(PY) -m ruff check --fix archspec tests bench
 
 schema: setup
-	$(VENV)/bin/archspec schema -o archspec/spec/archspec.schema.json  # schemas/ links to it
+	$(VENV)/bin/archspec schema -o archspec/frontend/archspec.schema.json  # schemas/ links to it
 
 docs: setup
 	$(VENV)/bin/archspec docs specs -o docs/models

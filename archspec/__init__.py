@@ -5,9 +5,9 @@ never imports torch: only :func:`build`, :func:`load_model` (and the trainer) do
 """
 
 from archspec.api import build, load, load_model, memory
-from archspec.compiler.ir import CompiledSpec, Module, Node
+from archspec.compiler.ir import CompiledSpec, Node, Subgraph
 from archspec.compiler.pipeline import LoadedSpec, load_spec
-from archspec.errors import ArchspecError, Diagnostic, SpecError, SpecIOError, UsageError
+from archspec.errors import ArchspecError, Diagnostic, ReadError, SpecError, UsageError, WriteError
 from archspec.layers.base import Layer, LayerResult
 from archspec.layers.registry import layer_types, register
 
@@ -18,11 +18,12 @@ __all__ = [
     "Layer",
     "LayerResult",
     "LoadedSpec",
-    "Module",
     "Node",
+    "ReadError",
     "SpecError",
-    "SpecIOError",
+    "Subgraph",
     "UsageError",
+    "WriteError",
     "build",
     "layer_types",
     "load",

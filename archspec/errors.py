@@ -81,8 +81,12 @@ class SpecError(ArchspecError, ValueError):
     """The spec is invalid: the CLI exits 1."""
 
 
-class SpecIOError(ArchspecError, OSError):
-    """The spec could not be read (missing, a directory, binary): the CLI exits 2."""
+class ReadError(ArchspecError, OSError):
+    """An input file could not be read (missing, a folder, a device, binary): the CLI exits 2."""
+
+
+class WriteError(ArchspecError, OSError):
+    """An output could not be written (no permission, a folder, an input's own path): the CLI exits 2."""
 
 
 class UsageError(ArchspecError, ValueError):

@@ -12,7 +12,7 @@ loses nothing. Before that, :func:`output_target` decides what may be replaced:
 :func:`check_outputs` adds the checks that need the whole command: no output may be one of the
 command's inputs (``codegen S -o S`` would replace the spec with Python), and no two outputs
 of one run may be the same file. Every refusal and every failed write raises
-:class:`SpecIOError` naming the path, so every command exits 2 with a message.
+:class:`WriteError` naming the path, so every command exits 2 with a message.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import stat
 from collections.abc import Iterable
 from pathlib import Path
 
-from archspec.errors import Diagnostic, SpecIOError
+from archspec.errors import Diagnostic, WriteError
 
 _KINDS = (
     (stat.S_ISDIR, "a directory"),
@@ -40,9 +40,9 @@ def file_kind(mode: int) -> str:
     return next((name for test, name in _KINDS if test(mode)), "not a regular file")
 
 
-def refuse(path: str | Path, message: str, hint: str | None = None) -> SpecIOError:
+def refuse(path: str | Path, message: str, hint: str | None = None) -> WriteError:
     """The error for an output that must not be written (exit 2)."""
-    return SpecIOError([Diagnostic("output", message, str(path), hint=hint)])
+    return WriteError([Diagnostic("output", message, str(path), hint=hint)])
 
 
 def output_target(path: str | Path) -> Path:
@@ -148,7 +148,7 @@ def write_bytes_atomic(path: str | Path, data: bytes) -> None:
         _write(target, data)
     except OSError as exc:
         message = f"cannot write '{path}': {exc.strerror or exc}"
-        raise SpecIOError([Diagnostic("io", message, str(path))]) from None
+        raise WriteError([Diagnostic("io", message, str(path))]) from None
 
 
 def _write(path: Path, data: bytes) -> None:

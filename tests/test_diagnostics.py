@@ -14,7 +14,7 @@ import pytest
 import archspec
 from archspec.compiler.pipeline import compile_spec
 from archspec.errors import SpecError
-from archspec.spec.budget import Budget
+from archspec.frontend.budget import Budget
 
 INVALID = Path(__file__).parent / "invalid"
 EXPECT = re.compile(r"^# expect: (\S+) (\d+):(\d+)$")

@@ -27,7 +27,7 @@ from archspec.backends.graphviz import (
 from archspec.backends.summary import key_args
 from archspec.backends.values import dtype_suffix
 from archspec.cli import main
-from archspec.compiler.ir import INPUT, CompiledSpec, Module
+from archspec.compiler.ir import INPUT, CompiledSpec, Subgraph
 from archspec.compiler.pipeline import compile_spec
 from archspec.layers.registry import layer_types
 
@@ -104,7 +104,7 @@ def drawn(compiled: CompiledSpec, **options: object) -> Dot:
     return parse_dot(dot_source(compiled, **options))  # type: ignore[arg-type]
 
 
-def modules(compiled: CompiledSpec) -> list[Module]:
+def modules(compiled: CompiledSpec) -> list[Subgraph]:
     return [m for m in compiled.root.modules() if m.kind != "root"]
 
 
@@ -113,7 +113,7 @@ def innermost_module(compiled: CompiledSpec) -> dict[str, str]:
     owner = {}
     for module in compiled.root.modules():
         for child in module.children:
-            if not isinstance(child, Module):
+            if not isinstance(child, Subgraph):
                 owner[child.path] = module.path
     return owner
 

@@ -21,7 +21,7 @@ from archspec.backends import graphviz as graphviz_backend
 from archspec.backends.folds import find_folds
 from archspec.backends.graphviz import FOLD_FILL, Diagram, dot_source
 from archspec.cli import main
-from archspec.compiler.ir import Module
+from archspec.compiler.ir import Subgraph
 from archspec.compiler.pipeline import compile_spec
 
 ROOT = Path(__file__).parent.parent
@@ -45,7 +45,7 @@ def test_a_repeated_block_folds_into_one_box_with_its_shapes_in_and_out() -> Non
         assert dot.nodes[stage]["fillcolor"] == FOLD_FILL and dot.nodes[stage]["shape"] == "box3d"
         assert not any(node.startswith(stage + ".") for node in dot.nodes)
     group = compiled.root.child("layer2")
-    assert isinstance(group, Module)
+    assert isinstance(group, Subgraph)
     params = sum(n.result.params for n in group.leaves() if n.result)
     assert dot.label("layer2") == ["layer2: BasicBlock x2", "[64, 56, 56] -> [128, 28, 28]", f"{params:,} params"]
     assert [(a, b) for a, b, _ in dot.edges if "layer" in a + b] == [

@@ -15,7 +15,7 @@ torch = pytest.importorskip("torch")
 
 import archspec  # noqa: E402
 from archspec.cli import main  # noqa: E402
-from archspec.errors import SpecIOError, UsageError  # noqa: E402
+from archspec.errors import ReadError, UsageError  # noqa: E402
 
 ROOT = Path(__file__).parent.parent
 LENET = str(ROOT / "specs" / "lenet5.yaml")
@@ -178,7 +178,7 @@ def test_load_model_rejects_other_files(tmp_path: Path) -> None:
     garbage.write_bytes(b"not a torch file")
     with pytest.raises(UsageError, match="corrupt"):
         archspec.load_model(garbage)
-    with pytest.raises(SpecIOError):
+    with pytest.raises(ReadError):
         archspec.load_model(tmp_path / "missing.pt")
 
 

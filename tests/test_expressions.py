@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from archspec.spec.budget import Budget
-from archspec.spec.expressions import ExpressionError, evaluate, names_in, substitute
+from archspec.frontend.budget import Budget
+from archspec.frontend.expressions import ExpressionError, evaluate, names_in, substitute
 
 
 @pytest.mark.parametrize(

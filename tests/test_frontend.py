@@ -11,7 +11,7 @@ import archspec
 from archspec.cli import main
 from archspec.compiler.pipeline import compile_spec
 from archspec.errors import SpecError, UsageError
-from archspec.spec.budget import Budget
+from archspec.frontend.budget import Budget
 
 HEADER = "archspec: 1\nname: t\ninput: {channels: 16, size: [8, 8]}\n"
 

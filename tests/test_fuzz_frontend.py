@@ -325,7 +325,7 @@ def expressions() -> st.SearchStrategy[str]:
 @given(text=expressions())
 def test_fuzz_expressions(text: str) -> None:
     """Generated expressions evaluate or raise ExpressionError, also when written into text."""
-    from archspec.spec.expressions import ExpressionError, evaluate, substitute
+    from archspec.frontend.expressions import ExpressionError, evaluate, substitute
 
     for attempt in (lambda: evaluate(text, SCOPE), lambda: substitute(f"n${{{text}}}", SCOPE)):
         try:

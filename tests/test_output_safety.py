@@ -13,7 +13,7 @@ import pytest
 
 from archspec import fileio
 from archspec.cli import main
-from archspec.errors import SpecIOError
+from archspec.errors import WriteError
 
 ROOT = Path(__file__).parent.parent
 LENET = (ROOT / "specs" / "lenet5.yaml").read_text()
@@ -111,7 +111,7 @@ def test_check_outputs_refuses_two_outputs_that_are_one_file(tmp_path: Path) -> 
     link = tmp_path / "b.md"
     link.symlink_to("a.md")
     (tmp_path / "a.md").write_text("x")
-    with pytest.raises(SpecIOError, match="two outputs of this run are the same file"):
+    with pytest.raises(WriteError, match="two outputs of this run are the same file"):
         fileio.check_outputs([tmp_path / "a.md", link])
 
 
@@ -194,7 +194,7 @@ def test_make_dir_on_a_read_only_file_system(tmp_path: Path, monkeypatch: pytest
         raise OSError(errno.EROFS, "Read-only file system")
 
     monkeypatch.setattr(Path, "mkdir", read_only)
-    with pytest.raises(SpecIOError, match=r"cannot create --out '.*run': Read-only file system"):
+    with pytest.raises(WriteError, match=r"cannot create --out '.*run': Read-only file system"):
         fileio.make_dir(tmp_path / "run")
 
 

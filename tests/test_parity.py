@@ -21,7 +21,7 @@ torchvision = pytest.importorskip("torchvision")
 from torch import nn  # noqa: E402
 
 import archspec  # noqa: E402
-from archspec.compiler.ir import CompiledSpec, Module, Node  # noqa: E402
+from archspec.compiler.ir import CompiledSpec, Node, Subgraph  # noqa: E402
 
 ROOT = Path(__file__).parent.parent
 
@@ -268,7 +268,7 @@ def _real_outputs(reference: nn.Module, x: torch.Tensor) -> dict[str, tuple[int,
     return shapes
 
 
-def _module_outputs(compiled: CompiledSpec) -> Iterator[tuple[Module, Node]]:
+def _module_outputs(compiled: CompiledSpec) -> Iterator[tuple[Subgraph, Node]]:
     """(module, node) for each functional node that is its module's output (a residual add, an SE's mul)."""
     for module in compiled.root.modules():
         for child in module.children:

@@ -62,7 +62,7 @@ def test_entry_point_plugin_is_picked_up(tmp_path: Path) -> None:
         """
         import json, sys
         from archspec.cli import main
-        from archspec.spec.schema import spec_schema
+        from archspec.frontend.schema import spec_schema
         print(json.dumps("Squash" in spec_schema()["$defs"]["Layer"]["else"]["properties"]["type"]["enum"]))
         sys.exit(main(["validate", sys.argv[1]]))
         """

@@ -23,14 +23,14 @@ from jsonschema import Draft202012Validator
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from spec_mutations import mutated_specs
 
+from archspec.frontend import schema as schema_module
+from archspec.frontend.models import Spec, node_kind
+from archspec.frontend.schema import StandardJsonSchema, schema_text, schema_validator, spec_schema
 from archspec.layers.base import Layer, LayerResult, PositiveInt, Shape
 from archspec.layers.registry import register
-from archspec.spec import schema as schema_module
-from archspec.spec.models import Spec, node_kind
-from archspec.spec.schema import StandardJsonSchema, schema_text, schema_validator, spec_schema
 
 ROOT = Path(__file__).parent.parent
-SCHEMA_FILES = [ROOT / "schemas" / "archspec.schema.json", ROOT / "archspec" / "spec" / "archspec.schema.json"]
+SCHEMA_FILES = [ROOT / "schemas" / "archspec.schema.json", ROOT / "archspec" / "frontend" / "archspec.schema.json"]
 SPECS = sorted((ROOT / "specs").glob("*.yaml"))
 LENET = ROOT / "specs" / "lenet5.yaml"
 AJV_STRICT = ("--spec=draft2020", "--strict=true")

@@ -9,15 +9,15 @@ from pathlib import Path
 import pytest
 
 from archspec.commands import parse_overrides
-from archspec.errors import SpecError, SpecIOError, UsageError
-from archspec.spec.budget import Budget
-from archspec.spec.source import SetValue, Source, parse_value, parse_yaml, read_spec_file
+from archspec.errors import ReadError, SpecError, UsageError
+from archspec.frontend.budget import Budget
+from archspec.frontend.source import SetValue, Source, parse_value, parse_yaml, read_spec_file
 
 VALID = "archspec: 1\nname: t\ninput: {channels: 1, size: [4, 4]}\nlayers: [{type: Flatten}]\n"
 
 
 def io_message(path: str | Path, **kwargs: object) -> str:
-    with pytest.raises(SpecIOError) as info:
+    with pytest.raises(ReadError) as info:
         read_spec_file(path, **kwargs)  # type: ignore[arg-type]
     (diagnostic,) = info.value.diagnostics
     assert diagnostic.code == "io"

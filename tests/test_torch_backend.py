@@ -21,7 +21,7 @@ import archspec  # noqa: E402
 from archspec.backends import torch_backend  # noqa: E402
 from archspec.backends.export import example_inputs  # noqa: E402
 from archspec.backends.pysource import live_children  # noqa: E402
-from archspec.compiler.ir import CompiledSpec, Module, Node  # noqa: E402
+from archspec.compiler.ir import CompiledSpec, Node, Subgraph  # noqa: E402
 from archspec.errors import UsageError  # noqa: E402
 from archspec.layers.base import Arg, Op  # noqa: E402
 from archspec.layers.merge import Add  # noqa: E402
@@ -527,7 +527,7 @@ def test_module_tree_matches_the_ir() -> None:
     for node in compiled.nodes:
         if not node.layer.functional:
             assert type(model.get_submodule(node.path)).__name__ == node.type
-    assert isinstance(compiled.root.child("layer1"), Module)
+    assert isinstance(compiled.root.child("layer1"), Subgraph)
 
 
 def test_build_command_prints_the_module(capsys: pytest.CaptureFixture[str]) -> None:

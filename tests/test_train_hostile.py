@@ -26,7 +26,7 @@ from train_helpers import cli, run_archspec, subprocess_env, tiny_spec, write_im
 
 import archspec  # noqa: E402
 from archspec.errors import UsageError  # noqa: E402
-from archspec.spec.models import TrainConfig  # noqa: E402
+from archspec.frontend.models import TrainConfig  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

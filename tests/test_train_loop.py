@@ -13,7 +13,7 @@ torch = pytest.importorskip("torch")
 from torch import nn  # noqa: E402
 from train_helpers import cli, metrics, tiny_spec, without_time  # noqa: E402
 
-from archspec.spec.models import TrainConfig  # noqa: E402
+from archspec.frontend.models import TrainConfig  # noqa: E402
 from archspec.train import progress  # noqa: E402
 from archspec.train.config import resolve  # noqa: E402
 from archspec.train.data import InMemory, make_loader, train_sampler  # noqa: E402

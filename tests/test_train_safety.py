@@ -118,12 +118,12 @@ def test_interrupted_line_before_any_checkpoint(tmp_path: Path) -> None:
 def test_lock_file_on_a_read_only_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import errno
 
-    from archspec.errors import SpecIOError
+    from archspec.errors import WriteError
     from archspec.train import lock
 
     def read_only(*args: object, **kwargs: object) -> int:
         raise OSError(errno.EROFS, "Read-only file system")
 
     monkeypatch.setattr(lock.os, "open", read_only)
-    with pytest.raises(SpecIOError, match=r"cannot lock --out '.*': Read-only file system"), run_lock(tmp_path):
+    with pytest.raises(WriteError, match=r"cannot lock --out '.*': Read-only file system"), run_lock(tmp_path):
         pass

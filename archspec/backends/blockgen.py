@@ -45,9 +45,9 @@ from archspec.backends.classbody import (
 from archspec.backends.pyexpr import names, written
 from archspec.backends.pysource import INDENT
 from archspec.backends.symbolic import Sym
-from archspec.compiler.ir import INPUT, CompiledSpec, Module
+from archspec.compiler.ir import INPUT, CompiledSpec, Subgraph
 from archspec.compiler.params import Declared, declare
-from archspec.spec.models import BlockDef
+from archspec.frontend.models import BlockDef
 
 _HINTS = {"int": "int", "float": "float", "bool": "bool", "str": "str", "mapping": "dict[str, Any]", "any": "Any"}
 
@@ -106,7 +106,7 @@ class ClassWriter:
         self.on_class = on_class
         self.classes: dict[str, GenericClass | str] = {}
         """Block name -> its class, or why it is written per instance."""
-        self.instances: dict[str, list[Module]] = {}
+        self.instances: dict[str, list[Subgraph]] = {}
         self.types = compiled.types
         for module in compiled.root.modules():
             if module.kind == "block" and module.block:
@@ -118,11 +118,11 @@ class ClassWriter:
         """The input shapes of every module, by ``id()``."""
         found: dict[int, list[tuple[int, ...]]] = {}
 
-        def walk(module: Module, scope: dict[str, tuple[int, ...]]) -> None:
+        def walk(module: Subgraph, scope: dict[str, tuple[int, ...]]) -> None:
             found[id(module)] = [scope[name] for name in module.input_names]
             for child in module.children:
                 path = child.path
-                if isinstance(child, Module):
+                if isinstance(child, Subgraph):
                     inner = [scope.get(i) for i in child.inputs]
                     if all(s is not None for s in inner):
                         local = dict(zip(child.input_names, inner, strict=True))

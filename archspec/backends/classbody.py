@@ -15,11 +15,11 @@ from archspec.backends import pysource
 from archspec.backends.pyexpr import Untranslatable, evaluates_to, names, python, replace_names, written
 from archspec.backends.pysource import INDENT, Call, Index, Mapping, Name, Seq
 from archspec.backends.symbolic import UNKNOWN, Sym, SymFloat, bounded, expression, is_symbolic, symbolic
-from archspec.compiler.ir import INPUT, Module, Node
+from archspec.compiler.ir import INPUT, Node, Subgraph
 from archspec.compiler.params import Declared
+from archspec.frontend.expressions import has_expression
+from archspec.frontend.models import BlockUse, DeferredLayer, Group
 from archspec.layers.base import Layer, Op, Repeat, Symbol
-from archspec.spec.expressions import has_expression
-from archspec.spec.models import BlockUse, DeferredLayer, Group
 
 IMPLICIT = ("in_channels", "in_shape", "in_shapes")
 CONTROL = frozenset({"id", "inputs", "repeat", "when", "doc", "type", "inline", "use"})
@@ -61,7 +61,7 @@ class GenericClass:
 class Instance:
     """One instance being traced: its IR module, the values of the names in scope, the traced shapes."""
 
-    module: Module
+    module: Subgraph
     vars: dict[str, Any]
     shapes: dict[str, Any] = field(default_factory=dict)
     last: str = INPUT
@@ -457,7 +457,7 @@ class ClassBody:
     def group(
         self,
         node: Group,
-        child: Module,
+        child: Subgraph,
         variables: dict[str, Any],
         in_shapes: list[Any],
         path: tuple[Any, ...],
@@ -494,7 +494,7 @@ class ClassBody:
         return Call("nn.Sequential", (Call("OrderedDict", (), tuple(items)),)), shape
 
     def block_call(
-        self, use: BlockUse, child: Module, variables: dict[str, Any], in_shapes: list[Any], path: tuple[Any, ...]
+        self, use: BlockUse, child: Subgraph, variables: dict[str, Any], in_shapes: list[Any], path: tuple[Any, ...]
     ) -> tuple[Any, Any]:
         cls = self.writer.block_class(use.use)
         if not isinstance(cls, GenericClass):
@@ -550,7 +550,7 @@ class ClassBody:
         self, node: Any, child: Any, variables: dict[str, Any], in_shapes: list[Any], path: tuple[Any, ...], name: str
     ) -> tuple[list[str], Any, Any]:
         """A grouped ``repeat``: ``self.layer1 = nn.Sequential()`` and a loop that appends each copy."""
-        if node.id is None or not isinstance(child, Module) or child.kind != "group":
+        if node.id is None or not isinstance(child, Subgraph) or child.kind != "group":
             raise Unwritable(f"its repeat at {_where(path)} has no id (copies are spliced and numbered)")
         repeat = node.repeat
         count_written, index = (repeat.count, repeat.index) if isinstance(repeat, Repeat) else (repeat, "i")
@@ -677,7 +677,7 @@ def _read_shape(shapes: dict[str, Any], source: str) -> Any:
     return value
 
 
-def _child_at(module: Module, path: tuple[Any, ...]) -> Any:
+def _child_at(module: Subgraph, path: tuple[Any, ...]) -> Any:
     for child in module.children:
         if tuple(child.source_path) == tuple(path):
             return child

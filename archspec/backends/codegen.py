@@ -30,7 +30,7 @@ from archspec.backends import pysource
 from archspec.backends.blockgen import ClassWriter, GenericClass, comment_lines
 from archspec.backends.pysource import INDENT, WIDTH, Call, Seq
 from archspec.backends.values import dtype_suffix
-from archspec.compiler.ir import INPUT, CompiledSpec, Module, Node
+from archspec.compiler.ir import INPUT, CompiledSpec, Node, Subgraph
 from archspec.errors import SpecError, UsageError
 from archspec.layers.base import Layer, TensorType
 from archspec.safetext import escape_controls
@@ -70,7 +70,7 @@ class _Writer:
         self.classes.append(_Class(cls.name, cls.base, cls.doc, cls.body))
 
     def module_class(
-        self, module: Module, wanted: str, doc: str | None, *, exact: bool = False, why: str | None = None
+        self, module: Subgraph, wanted: str, doc: str | None, *, exact: bool = False, why: str | None = None
     ) -> str:
         """Write (or reuse, when the structure is identical) the class for ``module``; return its name."""
         functional = any(isinstance(c, Node) and c.layer.functional for c in module.children)
@@ -96,7 +96,7 @@ class _Writer:
         self.taken.add(name)
         return name
 
-    def attributes_init(self, module: Module) -> list[str]:
+    def attributes_init(self, module: Subgraph) -> list[str]:
         lines = [f"{INDENT}def __init__(self) -> None:", f"{INDENT * 2}super().__init__()"]
         for child in module.children:
             if isinstance(child, Node) and child.layer.stored:
@@ -124,19 +124,19 @@ class _Writer:
             return pysource.statement_lines(f"self.{node.name} = ", parameter, 2)
         return pysource.statement_lines("self.register_parameter", Call("", (node.name, parameter)), 2)
 
-    def sequential_init(self, module: Module) -> list[str]:
+    def sequential_init(self, module: Subgraph) -> list[str]:
         call = self.sequential(module)
         return [
             f"{INDENT}def __init__(self) -> None:",
             *pysource.statement_lines("super().__init__", Call("", call.args), 2),
         ]
 
-    def forward(self, module: Module, *, chain: bool) -> list[str]:
+    def forward(self, module: Subgraph, *, chain: bool) -> list[str]:
         body = pysource.chain_forward(module) if chain else pysource.forward(module)
         return pysource.forward_lines(body)
 
     # -- expressions -------------------------------------------------------------------------
-    def child_expression(self, child: Node | Module) -> Any | None:
+    def child_expression(self, child: Node | Subgraph) -> Any | None:
         """The constructor expression of a child module, or None for functional layers."""
         if isinstance(child, Node):
             return None if child.layer.functional else self.layer_call(child)
@@ -152,7 +152,7 @@ class _Writer:
             return self.sequential(child)
         return Call(self.child_class(child))
 
-    def child_class(self, module: Module) -> str:
+    def child_class(self, module: Subgraph) -> str:
         from archspec.backends.torch_backend import module_class_name
 
         wanted = module_class_name(module, "Model")
@@ -162,7 +162,7 @@ class _Writer:
             why = reason if isinstance(reason, str) else None
         return self.module_class(module, wanted, self.block_doc(module), why=why)
 
-    def generic_call(self, module: Module, cls: GenericClass) -> Call:
+    def generic_call(self, module: Subgraph, cls: GenericClass) -> Call:
         """``BasicBlock(64, 128, stride=2)``: a generic class called with one instance's values."""
         assert self.generic is not None
         shapes = self.generic.input_types[id(module)]
@@ -181,7 +181,7 @@ class _Writer:
                 keywords.append((decl.name, value))
         return Call(cls.name, tuple(args), tuple(keywords))
 
-    def sequential(self, module: Module) -> Call:
+    def sequential(self, module: Subgraph) -> Call:
         items = [(child.name, self.child_expression(child)) for child in module.children]
         if all(name == str(index) for index, (name, _) in enumerate(items)):
             return Call("nn.Sequential", tuple(expr for _, expr in items))
@@ -241,7 +241,7 @@ class _Writer:
         )
 
     # -- docs --------------------------------------------------------------------------------
-    def block_doc(self, module: Module) -> str | None:
+    def block_doc(self, module: Subgraph) -> str | None:
         if module.kind != "block" or not module.block:
             return None
         args = ", ".join(f"{k}={v!r}" for k, v in module.block_args.items())

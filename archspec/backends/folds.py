@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from archspec.compiler.ir import INPUT, Module, Node, producer
+from archspec.compiler.ir import INPUT, Node, Subgraph, producer
 
 
 @dataclass(frozen=True)
@@ -25,8 +25,8 @@ class Fold:
 
     box: str
     """The box id: the enclosing group's path, or the first copy's."""
-    members: tuple[Module, ...]
-    group: Module | None
+    members: tuple[Subgraph, ...]
+    group: Subgraph | None
     """The group the run fills entirely, drawn as the box; None when the run is part of its parent."""
 
     @property
@@ -36,24 +36,24 @@ class Fold:
         return f"{where}: {first.block} x{len(self.members)}"
 
     @property
-    def first(self) -> Module:
+    def first(self) -> Subgraph:
         """The module whose input is the fold's input."""
         return self.group or self.members[0]
 
     @property
-    def last(self) -> Module:
+    def last(self) -> Subgraph:
         """The module whose output is the fold's output."""
         return self.group or self.members[-1]
 
 
-def find_folds(root: Module) -> dict[str, Fold]:
+def find_folds(root: Subgraph) -> dict[str, Fold]:
     """Module path -> its fold, for every folded group and every member of a partial run."""
     folds: dict[str, Fold] = {}
     _search(root, folds)
     return folds
 
 
-def _search(module: Module, folds: dict[str, Fold]) -> None:
+def _search(module: Subgraph, folds: dict[str, Fold]) -> None:
     for run in _runs(module.children, _readers(module)):
         if any(leaf.result is None for member in run for leaf in member.leaves()):
             continue  # an invalid spec shows where it fails: a run with a failed node stays open
@@ -65,11 +65,11 @@ def _search(module: Module, folds: dict[str, Fold]) -> None:
         for member in run:
             folds[member.path] = fold
     for child in module.children:
-        if isinstance(child, Module) and child.path not in folds:
+        if isinstance(child, Subgraph) and child.path not in folds:
             _search(child, folds)
 
 
-def _readers(module: Module) -> dict[str, int]:
+def _readers(module: Subgraph) -> dict[str, int]:
     """How many times each child's output is read inside ``module`` (its own output counts once)."""
     counts: dict[str, int] = {}
     for name in [value for child in module.children for value in child.inputs] + module.outputs:
@@ -77,12 +77,12 @@ def _readers(module: Module) -> dict[str, int]:
     return counts
 
 
-def _runs(children: list[Node | Module], readers: dict[str, int]) -> Iterator[list[Module]]:
+def _runs(children: list[Node | Subgraph], readers: dict[str, int]) -> Iterator[list[Subgraph]]:
     """Maximal runs (two or more) of chained sibling instances of one block, read only by the next copy."""
-    run: list[Module] = []
+    run: list[Subgraph] = []
     for child in children:
         if (
-            isinstance(child, Module)
+            isinstance(child, Subgraph)
             and child.kind == "block"
             and run
             and _continues(run[-1], child)
@@ -92,16 +92,16 @@ def _runs(children: list[Node | Module], readers: dict[str, int]) -> Iterator[li
             continue
         if len(run) > 1:
             yield run
-        run = [child] if isinstance(child, Module) and child.kind == "block" else []
+        run = [child] if isinstance(child, Subgraph) and child.kind == "block" else []
     if len(run) > 1:
         yield run
 
 
-def _continues(previous: Module, module: Module) -> bool:
+def _continues(previous: Subgraph, module: Subgraph) -> bool:
     same_node = module.source_path == previous.source_path
     return same_node and module.block == previous.block and module.inputs == [previous.name]
 
 
-def _fills(group: Module, run: list[Module]) -> bool:
+def _fills(group: Subgraph, run: list[Subgraph]) -> bool:
     """True when the group's input enters the first copy and its output is the last copy's."""
     return group.input_names == [INPUT] and run[0].inputs == [INPUT] and group.output == run[-1].name

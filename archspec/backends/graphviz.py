@@ -37,7 +37,7 @@ from archspec.backends.folds import Fold, find_folds
 from archspec.backends.summary import key_args, shape_text
 from archspec.backends.ushape import ULayout, spatial_size, u_layout
 from archspec.backends.values import dtype_suffix, io_line, node_text, type_text
-from archspec.compiler.ir import INPUT, CompiledSpec, Module, Node
+from archspec.compiler.ir import INPUT, CompiledSpec, Node, Subgraph
 from archspec.errors import Diagnostic, UsageError
 from archspec.layers.base import Shape, TensorType
 from archspec.safetext import escape_controls
@@ -176,7 +176,7 @@ class Diagram:
         return {name: f"{INPUT_ID}_{name}" for name in names}
 
     # -- resolving values through the module tree -------------------------------------------
-    def _walk(self, module: Module, input_values: dict[str, str], depth: int, collapsed: str | None) -> None:
+    def _walk(self, module: Subgraph, input_values: dict[str, str], depth: int, collapsed: str | None) -> None:
         """Resolve every local name in ``module`` (children come in definition order)."""
         children = {child.name: child for child in module.children}
 
@@ -187,12 +187,12 @@ class Diagram:
             child = children.get(base if dot else local)
             if child is None:
                 return None
-            if isinstance(child, Module):
+            if isinstance(child, Subgraph):
                 return self.drawn.module_output.get(child.path)
             return f"{child.path}.{part}" if dot else child.path
 
         for child in module.children:
-            if isinstance(child, Module):
+            if isinstance(child, Subgraph):
                 child_inputs = {
                     name: resolve(outer) or "" for name, outer in zip(child.input_names, child.inputs, strict=True)
                 }
@@ -336,7 +336,7 @@ class Diagram:
         attached = {id(node.error) for node in self.compiled.nodes if node.error is not None}
         return [d for d in self.compiled.diagnostics if id(d) not in attached]
 
-    def _module(self, graph: graphviz.Digraph, module: Module, depth: int) -> None:
+    def _module(self, graph: graphviz.Digraph, module: Subgraph, depth: int) -> None:
         for child in module.children:
             if isinstance(child, Node):
                 self._node(graph, child)
@@ -373,7 +373,7 @@ class Diagram:
             attrs["tooltip"] = _escape(node.layer.doc)
         graph.node(node.path, label, **attrs)
 
-    def _collapsed(self, graph: graphviz.Digraph, module: Module) -> None:
+    def _collapsed(self, graph: graphviz.Digraph, module: Subgraph) -> None:
         leaves = list(module.leaves())
         params = sum(n.result.params for n in leaves if n.result)
         errors = [n for n in leaves if n.error is not None]
@@ -453,7 +453,7 @@ class Diagram:
 
 
 @contextmanager
-def _cluster(graph: graphviz.Digraph, module: Module) -> Iterator[graphviz.Digraph]:
+def _cluster(graph: graphviz.Digraph, module: Subgraph) -> Iterator[graphviz.Digraph]:
     with graph.subgraph(name="cluster_" + module.path) as sub:
         label = module.path if module.kind != "block" else f"{module.path}: {_module_kind(module)}"
         if module.kind == "block":
@@ -464,7 +464,7 @@ def _cluster(graph: graphviz.Digraph, module: Module) -> Iterator[graphviz.Digra
         yield sub
 
 
-def _module_kind(module: Module) -> str:
+def _module_kind(module: Subgraph) -> str:
     if module.kind != "block":
         return "group"
     args = ", ".join(f"{k}={_compact(v)}" for k, v in module.block_args.items())

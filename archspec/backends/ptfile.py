@@ -1,7 +1,7 @@
 """The one reader of ``.pt`` artefacts: exports, trainer checkpoints and state-dict files.
 
 Every file is read with ``torch.load(weights_only=True)``, so no file can run code, and every
-failure is an archspec error naming the file: a missing file or a folder (SpecIOError), a
+failure is an archspec error naming the file: a missing file or a folder (ReadError), a
 TorchScript archive, a pickle of Python objects, a truncated or foreign file (UsageError with
 the caller's diagnostic code). ``mmap=True`` maps a zip-format file instead of reading it: the
 tensors' bytes are only touched when used, so ``archspec compat`` reads the shapes of a
@@ -19,22 +19,22 @@ from typing import Any
 
 import torch
 
-from archspec.errors import Diagnostic, SpecIOError, UsageError
+from archspec.errors import Diagnostic, ReadError, UsageError
 
 
 def read_pt(path: str | Path, *, code: str, what: str = "a torch file", mmap: bool = False) -> Any:
     """The object in ``path``, loaded weights-only onto the CPU (memory-mapped where asked and possible)."""
     name = str(path)
     if not os.path.exists(path):
-        raise SpecIOError([Diagnostic("io", f"'{name}' does not exist", name)])
+        raise ReadError([Diagnostic("io", f"'{name}' does not exist", name)])
     if os.path.isdir(path):
-        raise SpecIOError([Diagnostic("io", f"'{name}' is a folder, not {what}", name)])
+        raise ReadError([Diagnostic("io", f"'{name}' is a folder, not {what}", name)])
     try:
         with open(path, "rb"):  # an OS-level failure (permissions) is an I/O error; torch's own are about content
             pass
         mapped = mmap and zipfile.is_zipfile(path)  # the legacy (non-zip) format cannot be mapped
     except OSError as exc:
-        raise SpecIOError([Diagnostic("io", f"cannot read '{name}': {exc.strerror or exc}", name)]) from None
+        raise ReadError([Diagnostic("io", f"cannot read '{name}': {exc.strerror or exc}", name)]) from None
     try:
         with warnings.catch_warnings():  # "looks like a TorchScript archive", "pickle protocol": refused below
             warnings.simplefilter("ignore")

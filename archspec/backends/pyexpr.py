@@ -1,6 +1,6 @@
 """Spec expressions (``${...}``) as Python source with the same meaning, for generated classes.
 
-The spec language is a safe subset of Python (:mod:`archspec.spec.interpreter`), so most of
+The spec language is a safe subset of Python (:mod:`archspec.frontend.interpreter`), so most of
 it is written as is. The differences are translated: ``m.key`` reads a mapping's key
 (``m["key"]``), a tuple display is a list, ``range(...)`` is a list (``list(range(...))``,
 except where a comprehension loops over it), and ``"conv${i}"`` is an f-string. Every
@@ -14,9 +14,9 @@ import ast
 import copy
 from typing import Any
 
-from archspec.spec.budget import DEFAULT_BUDGET
-from archspec.spec.expressions import EXPRESSION, WHOLE_EXPRESSION, _parse_text
-from archspec.spec.interpreter import ExpressionError, Interpreter
+from archspec.frontend.budget import DEFAULT_BUDGET
+from archspec.frontend.expressions import EXPRESSION, WHOLE_EXPRESSION, _parse_text
+from archspec.frontend.interpreter import ExpressionError, Interpreter
 
 
 class Untranslatable(Exception):
@@ -79,7 +79,7 @@ def _same(value: Any, expected: Any) -> bool:
 
 def names(expr: ast.expr) -> set[str]:
     """Free names an expression reads (comprehension variables excluded)."""
-    from archspec.spec.expressions import _free_names
+    from archspec.frontend.expressions import _free_names
 
     return _free_names(expr, frozenset())
 

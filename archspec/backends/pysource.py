@@ -26,7 +26,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from archspec.compiler.ir import INPUT, Module, Node, producer
+from archspec.compiler.ir import INPUT, Node, Subgraph, producer
 from archspec.layers.base import CALL_MODULE, OPERATORS, Arg, InTraining, Op, SizeOf, Slice, Symbol
 
 WIDTH = 88
@@ -164,10 +164,10 @@ class Namer:
 # -- forward ---------------------------------------------------------------------------------
 
 
-def live_children(module: Module) -> list[Node | Module]:
+def live_children(module: Subgraph) -> list[Node | Subgraph]:
     """Children that the output depends on, in order (dead branches are not computed)."""
     needed = {producer(name) for name in module.outputs}
-    live: list[Node | Module] = []
+    live: list[Node | Subgraph] = []
     for child in reversed(module.children):
         if child.name in needed:
             live.append(child)
@@ -219,10 +219,10 @@ def op_expression(op: Op, args: list[Any], module: str = "") -> Any:
     return Call(module if op.target == CALL_MODULE else op.target, positional, named)
 
 
-def forward(module: Module) -> Forward:
+def forward(module: Subgraph) -> Forward:
     """Straight-line code for a module's graph.
 
-    Module children (and functional layers without a known expression, which the
+    Subgraph children (and functional layers without a known expression, which the
     build emits as small modules) are calls of ``self.<name>``; known functional
     layers are Python expressions. An ``add`` accumulates in place into an operand
     when that is safe (:func:`in_place_operand`), like ``out += identity`` in
@@ -282,14 +282,14 @@ def forward(module: Module) -> Forward:
     return body
 
 
-def value_uses(module: Module, children: list[Node | Module]) -> dict[str, int]:
+def value_uses(module: Subgraph, children: list[Node | Subgraph]) -> dict[str, int]:
     uses: dict[str, int] = {}
     for name in [*module.outputs, *(i for child in children for i in child.inputs)]:
         uses[producer(name)] = uses.get(producer(name), 0) + 1
     return uses
 
 
-def in_place_operand(module: Module, node: Node, uses: dict[str, int]) -> int | None:
+def in_place_operand(module: Subgraph, node: Node, uses: dict[str, int]) -> int | None:
     """Which operand of an ``add`` may take the sum in place, or None.
 
     The operand must be one of the first two (so the summation order, and the
@@ -318,7 +318,7 @@ def in_place_operand(module: Module, node: Node, uses: dict[str, int]) -> int | 
     return None
 
 
-def chain_forward(module: Module) -> Forward:
+def chain_forward(module: Subgraph) -> Forward:
     """``x = self.a(x)`` per child: how a hand-written model runs a sequence."""
     body = Forward()
     for child in module.children:

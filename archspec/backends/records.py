@@ -17,10 +17,10 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictStr, ValidationError, model_validator
 
 from archspec.errors import Diagnostic, UsageError
-from archspec.spec.expressions import EXPRESSION
+from archspec.frontend.expressions import EXPRESSION
 
 MAX_TEXT = 16 * 1024 * 1024
-"""The spec text: the loader's limit on spec files (:data:`archspec.spec.source.MAX_BYTES`)."""
+"""The spec text: the loader's limit on spec files (:data:`archspec.frontend.source.MAX_BYTES`)."""
 MAX_PARAM_VALUES = 100_000
 """Scalars in all stored parameters together (a spec's params are a few numbers and short lists)."""
 MAX_PARAM_DEPTH = 8

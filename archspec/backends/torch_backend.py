@@ -37,7 +37,7 @@ from archspec.backends.limits import (
     check_activation_memory,
     check_param_memory,
 )
-from archspec.compiler.ir import CompiledSpec, Module
+from archspec.compiler.ir import CompiledSpec, Subgraph
 from archspec.errors import SpecError
 from archspec.layers.base import CALL_MODULE, OPERATORS, Arg, InTraining, Op, SizeOf, Slice, Symbol
 
@@ -65,7 +65,7 @@ def build_module(
     return _build(compiled.root, pysource.class_name(compiled.name))
 
 
-def module_class_name(module: Module, root_name: str) -> str:
+def module_class_name(module: Subgraph, root_name: str) -> str:
     """The class name a module gets: the root's from the spec name, a block's its block name."""
     if module.kind == "root":
         return root_name
@@ -74,10 +74,10 @@ def module_class_name(module: Module, root_name: str) -> str:
     return pysource.class_name(module.name, "Group")
 
 
-def _build(module: Module, class_name: str) -> nn.Module:
+def _build(module: Subgraph, class_name: str) -> nn.Module:
     children: OrderedDict[str, nn.Module] = OrderedDict()
     for child in module.children:
-        if isinstance(child, Module):
+        if isinstance(child, Subgraph):
             children[child.name] = _build(child, module_class_name(child, class_name))
         elif child.layer.stored:
             children[child.name] = _stored_tensor(child.layer)

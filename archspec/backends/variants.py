@@ -16,7 +16,7 @@ from typing import Any
 from archspec.compiler.ir import CompiledSpec
 from archspec.compiler.params import declare
 from archspec.errors import ArchspecError
-from archspec.spec.expressions import ExpressionError, substitute
+from archspec.frontend.expressions import ExpressionError, substitute
 
 
 def overridden(compiled: CompiledSpec) -> dict[str, Any]:

@@ -6,8 +6,8 @@ import argparse
 from typing import Any, Literal, overload
 
 from archspec.errors import Diagnostic, SpecError, UsageError
-from archspec.spec.budget import DEFAULT_BUDGET, Budget
-from archspec.spec.source import SetValue, parse_value
+from archspec.frontend.budget import DEFAULT_BUDGET, Budget
+from archspec.frontend.source import SetValue, parse_value
 
 
 def add_set_option(parser: argparse.ArgumentParser) -> None:
@@ -129,13 +129,13 @@ BUDGET_FLAGS = (
     ("--max-expression-steps", "max_expression_steps", "work of one ${...} evaluation"),
     ("--max-value-size", "max_value_size", "elements in one value an expression builds"),
 )
-"""(flag, :class:`~archspec.spec.budget.Budget` field, what it limits)."""
+"""(flag, :class:`~archspec.frontend.budget.Budget` field, what it limits)."""
 MAX_BUDGET = 2**40
 
 
 def add_budget_options(parser: argparse.ArgumentParser) -> None:
     """``--max-nodes`` and friends: raise a compilation limit for a spec known to need it."""
-    from archspec.spec.budget import DEFAULT_BUDGET
+    from archspec.frontend.budget import DEFAULT_BUDGET
 
     for flag, field, what in BUDGET_FLAGS:
         default = getattr(DEFAULT_BUDGET, field)
@@ -145,10 +145,10 @@ def add_budget_options(parser: argparse.ArgumentParser) -> None:
 
 
 def budget_from(args: argparse.Namespace) -> Any:
-    """The :class:`~archspec.spec.budget.Budget` the budget options ask for (positive integers only)."""
+    """The :class:`~archspec.frontend.budget.Budget` the budget options ask for (positive integers only)."""
     import dataclasses
 
-    from archspec.spec.budget import DEFAULT_BUDGET
+    from archspec.frontend.budget import DEFAULT_BUDGET
 
     changes: dict[str, int] = {}
     for flag, field, _ in BUDGET_FLAGS:

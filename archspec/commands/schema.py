@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from archspec.fileio import check_outputs, write_text_atomic
-from archspec.spec.schema import schema_text
+from archspec.frontend.schema import schema_text
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

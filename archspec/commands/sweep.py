@@ -41,8 +41,8 @@ from archspec.commands import (
 from archspec.compiler.pipeline import load_spec
 from archspec.errors import Diagnostic, SpecError, UsageError
 from archspec.fileio import check_output_dir, check_outputs, make_dir, write_text_atomic
+from archspec.frontend.source import parse_value
 from archspec.safetext import escape_controls
-from archspec.spec.source import parse_value
 
 COUNT = re.compile(r"(\d+(?:\.\d+)?(?:e[+-]?\d{1,3})?)\s*([kmgt]?)", re.IGNORECASE)
 UNITS = {"": 1, "k": 10**3, "m": 10**6, "g": 10**9, "t": 10**12}

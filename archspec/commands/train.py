@@ -20,7 +20,7 @@ from archspec.commands import (
     parse_overrides,
 )
 from archspec.compiler.pipeline import load_spec
-from archspec.spec.models import TrainConfig
+from archspec.frontend.models import TrainConfig
 from archspec.train.config import LIMITS, parse_normalize, parse_resize
 
 TEXT_FORMS: dict[str, tuple[Callable[[str], Any], str]] = {

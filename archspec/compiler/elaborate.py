@@ -9,7 +9,7 @@ Layers were validated once by the validation pass; an instance is validated agai
 only for the arguments that held expressions, after substitution. Errors do not stop
 the walk: a failed node's output is unknown, nodes that depend on it are skipped
 silently, and every independent error is reported. The work is bounded by a
-:class:`~archspec.spec.budget.Budget`: expanded nodes (a repeat is projected from its
+:class:`~archspec.frontend.budget.Budget`: expanded nodes (a repeat is projected from its
 first copy, so ``repeat: 999999`` fails at once) and errors.
 """
 
@@ -22,14 +22,12 @@ from typing import Any, NoReturn
 
 from pydantic import BaseModel, ValidationError
 
-from archspec.compiler.ir import INPUT, Module, Node
+from archspec.compiler.ir import INPUT, Node, Subgraph
 from archspec.compiler.names import id_problem
 from archspec.compiler.params import Declared, coerce, declare
 from archspec.errors import Diagnostic, LayerError
-from archspec.layers.base import DTYPES, Layer, LayerResult, Repeat, TensorType
-from archspec.layers.registry import layer_types
-from archspec.spec.budget import Budget
-from archspec.spec.expressions import (
+from archspec.frontend.budget import Budget
+from archspec.frontend.expressions import (
     ExpressionError,
     has_expression,
     is_expression,
@@ -37,10 +35,12 @@ from archspec.spec.expressions import (
     names_mentioned,
     substitute,
 )
-from archspec.spec.models import BlockDef, BlockUse, DeferredLayer, Group, InvalidNode
-from archspec.spec.source import Path_, Source
-from archspec.spec.suggest import did_you_mean
-from archspec.spec.validate import pydantic_diagnostics
+from archspec.frontend.models import BlockDef, BlockUse, DeferredLayer, Group, InvalidNode
+from archspec.frontend.source import KeyPath, Source
+from archspec.frontend.suggest import did_you_mean
+from archspec.frontend.validate import pydantic_diagnostics
+from archspec.layers.base import DTYPES, Layer, LayerResult, Repeat, TensorType
+from archspec.layers.registry import layer_types
 
 MAX_TENSOR_ELEMENTS = 2**63 - 1
 MAX_BLOCK_DEPTH = 64
@@ -65,7 +65,7 @@ FAILED = Ref("<failed>", None)
 class Scope:
     """Where nodes are being added: a module, the names visible there, the variables."""
 
-    module: Module
+    module: Subgraph
     refs: dict[str, Ref]
     last: Ref
     vars: dict[str, Any]
@@ -84,7 +84,7 @@ class Scope:
 class _RepeatFrame:
     """An active ``repeat`` for the node budget's projection."""
 
-    path: Path_
+    path: KeyPath
     count: int
     remaining: int = 0
     start: int = 0
@@ -207,8 +207,8 @@ class Elaborator:
         self.cache = ElaborationCache() if cache is None else cache
 
     # -- entry point -------------------------------------------------------------------------
-    def run(self, layers: list[TypedNode], output: str | list[str] | dict[str, str] | None) -> Module:
-        root = Module(name="", path="", kind="root")
+    def run(self, layers: list[TypedNode], output: str | list[str] | dict[str, str] | None) -> Subgraph:
+        root = Subgraph(name="", path="", kind="root")
         first = next(iter(self.model_inputs))
         refs = {INPUT: Ref(first, first), **{name: Ref(name, name) for name in self.model_inputs}}
         if self.named_inputs:
@@ -232,7 +232,7 @@ class Elaborator:
         return root
 
     # -- reporting ---------------------------------------------------------------------------
-    def error(self, code: str, message: str, path: Path_, hint: str | None = None, *, key: bool = False) -> None:
+    def error(self, code: str, message: str, path: KeyPath, hint: str | None = None, *, key: bool = False) -> None:
         self.record(self.source.diagnostic(code, message, path, hint=hint, key=key))
 
     def record(self, diagnostic: Diagnostic) -> None:
@@ -240,7 +240,7 @@ class Elaborator:
         if len(self.diagnostics) > self.budget.max_errors:
             raise _Stop
 
-    def evaluate(self, value: Any, vars: dict[str, Any], path: Path_) -> Any:
+    def evaluate(self, value: Any, vars: dict[str, Any], path: KeyPath) -> Any:
         try:
             if isinstance(value, str):
                 return self.cache.substitute(value, vars, self.budget)
@@ -250,14 +250,14 @@ class Elaborator:
             raise _Skip from None
 
     # -- sequences and nodes -----------------------------------------------------------------
-    def sequence(self, items: list[TypedNode], path: Path_, scope: Scope) -> None:
+    def sequence(self, items: list[TypedNode], path: KeyPath, scope: Scope) -> None:
         outer_later = scope.later_ids
         scope.later_ids = {i for item in items if (i := _literal_id(item)) is not None} | outer_later
         for index, item in enumerate(items):
             self.node(item, (*path, index), scope)
         scope.later_ids = outer_later
 
-    def node(self, node: TypedNode, path: Path_, scope: Scope) -> None:
+    def node(self, node: TypedNode, path: KeyPath, scope: Scope) -> None:
         literal_id = _literal_id(node)
         if isinstance(node, InvalidNode):
             scope.define(literal_id, FAILED)  # reported by the validation pass
@@ -272,7 +272,7 @@ class Elaborator:
         except _Skip:
             scope.define(literal_id, FAILED)
 
-    def _dropped(self, node: ValidNode, path: Path_, scope: Scope) -> None:
+    def _dropped(self, node: ValidNode, path: KeyPath, scope: Scope) -> None:
         """A dropped node passes its first input through, for explicit and implicit readers alike."""
         source = self.inputs(node, path, scope, None)[0][0]  # the first one written
         if node.id is None or node.repeat is not None:
@@ -281,14 +281,14 @@ class Elaborator:
             name = self._evaluated_id(node, scope, path)
         scope.define(name, source)
 
-    def _flag(self, value: Any, vars: dict[str, Any], path: Path_) -> bool:
+    def _flag(self, value: Any, vars: dict[str, Any], path: KeyPath) -> bool:
         flag = self.evaluate(value, vars, path)
         if not isinstance(flag, bool):
             self.error("bad-value", f"'when' must be true or false, got {flag!r}", path)
             raise _Skip
         return flag
 
-    def _repeat(self, repeat: Any, vars: dict[str, Any], path: Path_) -> tuple[int, str]:
+    def _repeat(self, repeat: Any, vars: dict[str, Any], path: KeyPath) -> tuple[int, str]:
         """The copy count and the index variable's name."""
         count, index = (repeat.count, repeat.index) if isinstance(repeat, Repeat) else (repeat, "i")
         where = (*path, "repeat", "count") if isinstance(repeat, Repeat) else (*path, "repeat")
@@ -302,7 +302,7 @@ class Elaborator:
             )
         return count, index
 
-    def repeated(self, node: ValidNode, path: Path_, scope: Scope) -> None:
+    def repeated(self, node: ValidNode, path: KeyPath, scope: Scope) -> None:
         """``repeat: N``: N copies in place, or inside a group named by ``id`` (like ResNet's layer1)."""
         count, index = self._repeat(node.repeat, scope.vars, path)
         named_copies = is_expression(node.id) and index in names_in(node.id)
@@ -322,7 +322,7 @@ class Elaborator:
             return
         self._copies(node, count, index, path, scope, False)
 
-    def _copies(self, node: ValidNode, count: int, index: str, path: Path_, scope: Scope, grouped: bool) -> None:
+    def _copies(self, node: ValidNode, count: int, index: str, path: KeyPath, scope: Scope, grouped: bool) -> None:
         strip = {"repeat": None, **({"id": None, "inputs": None} if grouped else {})}
         first = self._variant(node, "first" + str(grouped), lambda: node.model_copy(update=strip))
         rest = self._variant(node, "rest" + str(grouped), lambda: node.model_copy(update={**strip, "inputs": None}))
@@ -349,7 +349,7 @@ class Elaborator:
             variants[key] = make()
         return variants[key]
 
-    def single(self, node: ValidNode, path: Path_, scope: Scope) -> None:
+    def single(self, node: ValidNode, path: KeyPath, scope: Scope) -> None:
         if isinstance(node, Group):
             self.group(node, path, scope)
         elif isinstance(node, BlockUse):
@@ -358,7 +358,7 @@ class Elaborator:
             self.layer(node, path, scope)
 
     # -- the node budget ---------------------------------------------------------------------
-    def _check_node_budget(self, path: Path_) -> None:
+    def _check_node_budget(self, path: KeyPath) -> None:
         done = len(self.nodes)
         projected = done + sum(frame.projected(done) for frame in self.repeats)
         if projected <= self.budget.max_nodes:
@@ -373,13 +373,13 @@ class Elaborator:
             f"least {projected:,} layer nodes, more than the budget of {self.budget.max_nodes:,}",
         )
 
-    def _too_many(self, where: Path_, message: str) -> NoReturn:
+    def _too_many(self, where: KeyPath, message: str) -> NoReturn:
         hint = "use fewer or smaller copies, or raise the limit with --max-nodes (API: budget=Budget(max_nodes=...))"
         self.diagnostics.append(self.source.diagnostic("too-large", message, where, hint=hint))
         raise _Stop
 
     # -- names and references ----------------------------------------------------------------
-    def _evaluated_id(self, node: ValidNode, scope: Scope, path: Path_) -> str:
+    def _evaluated_id(self, node: ValidNode, scope: Scope, path: KeyPath) -> str:
         name = self.evaluate(node.id, scope.vars, (*path, "id"))
         if isinstance(name, int) and not isinstance(name, bool) and name >= 0:
             return str(name)
@@ -388,7 +388,7 @@ class Elaborator:
             raise _Skip
         return name
 
-    def name(self, node: ValidNode, path: Path_, scope: Scope) -> tuple[str, str | None]:
+    def name(self, node: ValidNode, path: KeyPath, scope: Scope) -> tuple[str, str | None]:
         """(module attribute name, spec id): an explicit id, or the next index like nn.Sequential."""
         where = (*path, "id")
         if node.id is None:
@@ -408,7 +408,7 @@ class Elaborator:
         return name, spec_id
 
     def inputs(
-        self, node: ValidNode, path: Path_, scope: Scope, self_name: str | None
+        self, node: ValidNode, path: KeyPath, scope: Scope, self_name: str | None
     ) -> tuple[list[Ref], bool, list[str] | None]:
         """The node's input refs, whether they were implicit (the previous node), and the names they
         were given by (``inputs: {query: x, key: memory}``), or None for a list."""
@@ -427,7 +427,7 @@ class Elaborator:
         return [self.lookup(n, (*where, i), scope, self_name) for i, n in enumerate(names)], False, None
 
     def by_name(
-        self, sources: list[Ref], keys: list[str] | None, names: tuple[str, ...] | list[str], what: str, path: Path_
+        self, sources: list[Ref], keys: list[str] | None, names: tuple[str, ...] | list[str], what: str, path: KeyPath
     ) -> tuple[list[Ref], tuple[str, ...]]:
         """Inputs given by name, put in ``names``' order; and the name of each (the first ones of
         ``names`` for a list). ``what`` says whose names they are, for errors."""
@@ -444,7 +444,7 @@ class Elaborator:
         order = sorted(range(len(keys)), key=lambda i: names.index(keys[i]))
         return [sources[i] for i in order], tuple(keys[i] for i in order)
 
-    def lookup(self, name: Any, path: Path_, scope: Scope, self_name: str | None) -> Ref:
+    def lookup(self, name: Any, path: KeyPath, scope: Scope, self_name: str | None) -> Ref:
         name = str(name) if isinstance(name, int) and not isinstance(name, bool) else name
         if isinstance(name, str) and name in scope.refs:
             return scope.refs[name]
@@ -461,7 +461,7 @@ class Elaborator:
         self.error("unknown-reference", message, path, hint)
         raise _Skip
 
-    def _part(self, ref: Ref, base: str, part: str, path: Path_) -> Ref:
+    def _part(self, ref: Ref, base: str, part: str, path: KeyPath) -> Ref:
         """``chunk.1``: one output of a node with several."""
         if ref.value is None:
             return ref  # the node failed; already reported
@@ -484,7 +484,7 @@ class Elaborator:
             raise _Skip
         return Ref(f"{ref.local}.{int(part)}", f"{ref.value}.{int(part)}")
 
-    def _input_types(self, sources: list[Ref], listed: Any, path: Path_) -> list[TensorType] | None:
+    def _input_types(self, sources: list[Ref], listed: Any, path: KeyPath) -> list[TensorType] | None:
         """The types of a node's inputs; None when one failed. A node with several outputs is no input."""
         types = []
         for index, source in enumerate(sources):
@@ -514,7 +514,7 @@ class Elaborator:
         return types
 
     # -- layers ------------------------------------------------------------------------------
-    def layer(self, typed: Layer | DeferredLayer, path: Path_, scope: Scope) -> None:
+    def layer(self, typed: Layer | DeferredLayer, path: KeyPath, scope: Scope) -> None:
         name, spec_id = self.name(typed, path, scope)
         sources, implicit, keys = self.inputs(typed, path, scope, spec_id)
         layer = self.resolve(typed, scope.vars, path)
@@ -552,7 +552,7 @@ class Elaborator:
         if len(self.nodes) > self.budget.max_nodes or self.repeats:
             self._check_node_budget(path)
 
-    def resolve(self, typed: Layer | DeferredLayer, vars: dict[str, Any], path: Path_) -> Layer:
+    def resolve(self, typed: Layer | DeferredLayer, vars: dict[str, Any], path: KeyPath) -> Layer:
         """The layer with its expressions substituted and validated; the model itself when it has none."""
         plans = self.cache.plans
         plan = plans.get(id(typed))
@@ -576,7 +576,7 @@ class Elaborator:
         self.cache.remember(key, layer)
         return layer
 
-    def _layer_class(self, name: Any, path: Path_) -> type[Layer]:
+    def _layer_class(self, name: Any, path: KeyPath) -> type[Layer]:
         cls = layer_types().get(name) if isinstance(name, str) else None
         if cls is None:
             hint = did_you_mean(str(name), layer_types(), what="layer")
@@ -584,7 +584,7 @@ class Elaborator:
             raise _Skip
         return cls
 
-    def _check_roles(self, layer: Layer, roles: tuple[str, ...], path: Path_) -> None:
+    def _check_roles(self, layer: Layer, roles: tuple[str, ...], path: KeyPath) -> None:
         """The required inputs (the first ``min_inputs`` roles) are all there."""
         missing = [role for role in layer.input_roles[: layer.min_inputs] if role not in roles]
         if missing:
@@ -597,7 +597,7 @@ class Elaborator:
             )
             raise _Skip
 
-    def _check_arity(self, layer: Layer, count: int, path: Path_) -> None:
+    def _check_arity(self, layer: Layer, count: int, path: KeyPath) -> None:
         low, high = layer.min_inputs, layer.max_inputs
         if count < low or (high is not None and count > high):
             wanted = f"exactly {low}" if low == high else f"at least {low}" if high is None else f"{low} to {high}"
@@ -609,7 +609,7 @@ class Elaborator:
             )
             raise _Skip
 
-    def _infer(self, node: Node, types: list[TensorType], path: Path_) -> None:
+    def _infer(self, node: Node, types: list[TensorType], path: KeyPath) -> None:
         try:
             node.result, outputs = self.cache.infer(node.layer, types)
         except LayerError as exc:
@@ -630,18 +630,18 @@ class Elaborator:
             self.types[f"{node.path}.{index}"] = part
 
     # -- groups and blocks -------------------------------------------------------------------
-    def _inline(self, node: TypedNode, vars: dict[str, Any], path: Path_) -> bool:
+    def _inline(self, node: TypedNode, vars: dict[str, Any], path: KeyPath) -> bool:
         inline = getattr(node, "inline", False)
         return self._flag(inline, vars, (*path, "inline"))
 
-    def group(self, node: Group, path: Path_, scope: Scope) -> None:
+    def group(self, node: Group, path: KeyPath, scope: Scope) -> None:
         layers_path = (*path, "layers")
         self.module(node, path, scope, lambda inner: self.sequence(node.layers, layers_path, inner))
 
     def module(
         self,
         node: Group | BlockUse,
-        path: Path_,
+        path: KeyPath,
         scope: Scope,
         body: Callable[[Scope], None],
         block: str | None = None,
@@ -662,7 +662,7 @@ class Elaborator:
             body(inner)
             scope.define(spec_id, inner.last)
             return
-        module = Module(name, _join(scope.module.path, name), "block" if block else "group")
+        module = Subgraph(name, _join(scope.module.path, name), "block" if block else "group")
         module.inputs, module.input_names = [s.local for s in sources], input_names
         module.block, module.source_path, module.implicit_input = block, path, implicit
         module.block_args = {k: vars[k] for k in self.block_params.get(block or "", {}) if k in vars}
@@ -700,7 +700,7 @@ class Elaborator:
                 return None
         return list(declared)
 
-    def _input_count_error(self, block: str | None, input_names: list[str], count: int, path: Path_) -> NoReturn:
+    def _input_count_error(self, block: str | None, input_names: list[str], count: int, path: KeyPath) -> NoReturn:
         where = (*path, "inputs")
         if block is None:
             hint = "to combine several inputs in a module, define a block with 'inputs: [a, b]'"
@@ -714,7 +714,7 @@ class Elaborator:
             self.error("bad-inputs", f"block '{block}' takes {wanted}, got {count}", where, hint)
         raise _Skip
 
-    def block_use(self, node: BlockUse, path: Path_, scope: Scope) -> None:
+    def block_use(self, node: BlockUse, path: KeyPath, scope: Scope) -> None:
         block_name = node.use
         definition = self.blocks.get(block_name)
         if definition is None:
@@ -743,7 +743,7 @@ class Elaborator:
         return self.block_params[block]
 
     def _block_vars(
-        self, node: Group | BlockUse, path: Path_, scope: Scope, block: str, sources: list[Ref]
+        self, node: Group | BlockUse, path: KeyPath, scope: Scope, block: str, sources: list[Ref]
     ) -> dict[str, Any]:
         """Global params, then ``in_channels``, ``in_shape`` and ``in_shapes``, then the block params."""
         types = self._input_types(sources, node.inputs, path)
@@ -766,7 +766,7 @@ class Elaborator:
         vars = {**self.params, "in_channels": in_shapes[0][0], "in_shape": in_shapes[0], "in_shapes": in_shapes}
         for key, decl in declared.items():
             if key in args:
-                where: Path_ = (*path, key)
+                where: KeyPath = (*path, key)
                 value = self.evaluate(args[key], scope.vars, where)
             elif decl.required:
                 self.error("missing-argument", f"block '{block}' needs parameter '{key}'", path, f"add '{key}: ...'")

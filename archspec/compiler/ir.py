@@ -2,7 +2,7 @@
 
 Two views of the same graph, both filled by the elaboration pass:
 
-* the tree (``Module`` with ``children``), where every child names its inputs by
+* the tree (``Subgraph`` with ``children``), where every child names its inputs by
   sibling name or ``"input"`` -- what a backend needs to emit nested modules;
 * the flat, topologically ordered ``CompiledSpec.nodes``, where every node names
   its sources by global value path -- what summaries and diagrams need.
@@ -19,11 +19,11 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from archspec.errors import Diagnostic, UsageError
+from archspec.frontend.source import KeyPath, Source
 from archspec.layers.base import Layer, LayerResult, Shape, StateEntries, TensorType, prefixed
-from archspec.spec.source import Path_, Source
 
 if TYPE_CHECKING:
-    from archspec.spec.models import Spec
+    from archspec.frontend.models import Spec
 
 INPUT = "input"
 """The name of a scope's input, and the value path of the model's input."""
@@ -48,7 +48,7 @@ class Node:
     """Global value paths of the inputs (leaf node paths, or ``"input"``)."""
     input_shapes: list[Shape] | None
     result: LayerResult | None
-    source_path: Path_
+    source_path: KeyPath
     blocks: tuple[str, ...] = ()
     """Names of the enclosing block instances' module paths, outermost first."""
     error: Diagnostic | None = None
@@ -67,14 +67,14 @@ class Node:
 
 
 @dataclass(eq=False)
-class Module:
-    """A group or block instance: an ``nn.Module`` with named children."""
+class Subgraph:
+    """The root, a group or a block instance: a subgraph of named children, built as one ``nn.Module``."""
 
     name: str
     path: str
     kind: str
     """``root``, ``group`` or ``block``."""
-    children: list[Node | Module] = field(default_factory=list)
+    children: list[Node | Subgraph] = field(default_factory=list)
     inputs: list[str] = field(default_factory=lambda: [INPUT])
     """The inputs, named within the enclosing module (the root's is ``"input"``)."""
     input_names: list[str] = field(default_factory=lambda: [INPUT])
@@ -91,7 +91,7 @@ class Module:
     """Their names when the spec returns a dict (``output: {logits: head}``)."""
     block: str | None = None
     block_args: dict[str, Any] = field(default_factory=dict)
-    source_path: Path_ = ()
+    source_path: KeyPath = ()
     implicit_input: bool = False
 
     @property
@@ -99,7 +99,7 @@ class Module:
         """The children (or ``"input"``) whose values the module returns."""
         return self.results or [self.output]
 
-    def child(self, name: str) -> Node | Module:
+    def child(self, name: str) -> Node | Subgraph:
         for child in self.children:
             if child.name == name:
                 return child
@@ -107,15 +107,15 @@ class Module:
 
     def leaves(self) -> Iterator[Node]:
         for child in self.children:
-            if isinstance(child, Module):
+            if isinstance(child, Subgraph):
                 yield from child.leaves()
             else:
                 yield child
 
-    def modules(self) -> Iterator[Module]:
+    def modules(self) -> Iterator[Subgraph]:
         yield self
         for child in self.children:
-            if isinstance(child, Module):
+            if isinstance(child, Subgraph):
                 yield from child.modules()
 
     @property
@@ -147,10 +147,10 @@ class CompiledSpec:
     """The first input's per-sample shape."""
     inputs: dict[str, TensorType]
     """Every input by name (``input`` for a spec with one)."""
-    root: Module
+    root: Subgraph
     nodes: list[Node]
     spec: Spec
-    """The validated :class:`archspec.spec.models.Spec`."""
+    """The validated :class:`archspec.frontend.models.Spec`."""
     types: dict[str, TensorType] = field(default_factory=dict)
     """Shape, dtype and batch dim of every value path that inference reached."""
     diagnostics: list[Diagnostic] = field(default_factory=list)
@@ -252,13 +252,13 @@ def node_state(node: Node) -> StateEntries:
     return prefixed(node.path, local)
 
 
-def _module_state(module: Module, entries: StateEntries) -> None:
+def _module_state(module: Subgraph, entries: StateEntries) -> None:
     held = [node_state(c) for c in module.children if isinstance(c, Node) and c.layer.stored]
     for kind in ("parameter", "buffer"):  # torch saves a module's own parameters, then its buffers
         for local in held:
             entries.update((key, e) for key, e in local.items() if e.kind == kind)
     for child in module.children:
-        if isinstance(child, Module):
+        if isinstance(child, Subgraph):
             _module_state(child, entries)
         elif not child.layer.stored and not child.layer.functional:
             entries.update(node_state(child))

@@ -17,9 +17,9 @@ import dataclasses
 from collections import defaultdict
 from collections.abc import Iterator
 
-from archspec.compiler.ir import INPUT, CompiledSpec, Module, Node, producer
+from archspec.compiler.ir import INPUT, CompiledSpec, Node, Subgraph, producer
 from archspec.errors import Diagnostic
-from archspec.spec.source import Path_
+from archspec.frontend.source import KeyPath
 
 LAYOUT_KEEPING = frozenset({"activation", "norm", "dropout", "merge"})
 """Families whose output keeps their (first) input's layout."""
@@ -36,7 +36,7 @@ def lint(compiled: CompiledSpec) -> list[Diagnostic]:
     return sorted(unique.values(), key=lambda d: (d.line, d.column))
 
 
-def _module_warnings(compiled: CompiledSpec, module: Module) -> Iterator[Diagnostic]:
+def _module_warnings(compiled: CompiledSpec, module: Subgraph) -> Iterator[Diagnostic]:
     readers: dict[str, list[str]] = defaultdict(list)
     for child in module.children:
         for name in child.inputs:
@@ -59,7 +59,7 @@ def _module_warnings(compiled: CompiledSpec, module: Module) -> Iterator[Diagnos
             yield from _branch_warnings(compiled, child, children)
 
 
-def _branch_warnings(compiled: CompiledSpec, merge: Node, children: dict[str, Node | Module]) -> Iterator[Diagnostic]:
+def _branch_warnings(compiled: CompiledSpec, merge: Node, children: dict[str, Node | Subgraph]) -> Iterator[Diagnostic]:
     merged = set(merge.inputs)
     for name in merge.inputs:
         branch = children.get(name)
@@ -106,6 +106,6 @@ def _is_feature_map(compiled: CompiledSpec, value: str) -> bool:
     return declared is not None and declared.channels is not None and len(compiled.input_shape) >= 2
 
 
-def _warning(compiled: CompiledSpec, code: str, message: str, where: Path_, hint: str) -> Diagnostic:
+def _warning(compiled: CompiledSpec, code: str, message: str, where: KeyPath, hint: str) -> Diagnostic:
     diagnostic = compiled.source.diagnostic(code, message, where, hint=hint)
     return dataclasses.replace(diagnostic, severity="warning")

@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from archspec.errors import Diagnostic, SpecError, UsageError
+from archspec.frontend.budget import DEFAULT_BUDGET, Budget
+from archspec.frontend.expressions import ExpressionError, is_expression, substitute
+from archspec.frontend.models import ParamDecl
+from archspec.frontend.source import KeyPath, SetValue, Source
+from archspec.frontend.suggest import did_you_mean
 from archspec.layers.base import IDENTIFIER
-from archspec.spec.budget import DEFAULT_BUDGET, Budget
-from archspec.spec.expressions import ExpressionError, is_expression, substitute
-from archspec.spec.models import ParamDecl
-from archspec.spec.source import Path_, SetValue, Source
-from archspec.spec.suggest import did_you_mean
 
 PARAM_NAME = re.compile(IDENTIFIER)
 _TYPE_NAMES = {
@@ -144,7 +144,7 @@ def bind_params(
     values: dict[str, Any] = {}
     errors: list[Diagnostic] = []
     for name, decl in declared.items():
-        where: Path_ = ("params", name)
+        where: KeyPath = ("params", name)
         if not PARAM_NAME.match(name):
             errors.append(_bad_name(name, source))
             continue

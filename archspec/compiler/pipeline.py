@@ -21,12 +21,12 @@ from archspec.compiler.lint import lint
 from archspec.compiler.params import bind_params
 from archspec.compiler.reach import unreachable_nodes
 from archspec.errors import Diagnostic, SpecError, UsageError
+from archspec.frontend.budget import DEFAULT_BUDGET, Budget
+from archspec.frontend.expressions import ExpressionError, substitute
+from archspec.frontend.models import InputSpec, Spec
+from archspec.frontend.source import KeyPath, Source, parse_yaml, read_spec_file
+from archspec.frontend.validate import validate_document
 from archspec.layers.base import MAX_SIZE, TensorType
-from archspec.spec.budget import DEFAULT_BUDGET, Budget
-from archspec.spec.expressions import ExpressionError, substitute
-from archspec.spec.models import InputSpec, Spec
-from archspec.spec.source import Path_, Source, parse_yaml, read_spec_file
-from archspec.spec.validate import validate_document
 
 InputShapes = Mapping[str, Sequence[int]]
 """Input shapes that replace the spec's, per sample, by input name (``input``: the first input)."""
@@ -236,7 +236,9 @@ def _inputs(spec: Spec, params: dict[str, Any], source: Source, budget: Budget) 
     }
 
 
-def _input_type(written: InputSpec, where: Path_, params: dict[str, Any], source: Source, budget: Budget) -> TensorType:
+def _input_type(
+    written: InputSpec, where: KeyPath, params: dict[str, Any], source: Source, budget: Budget
+) -> TensorType:
     try:
         if written.channels is not None:
             channels = substitute(written.channels, params, budget=budget)
@@ -255,7 +257,7 @@ def _input_type(written: InputSpec, where: Path_, params: dict[str, Any], source
 
 
 def _input_range(
-    written: InputSpec, where: Path_, params: dict[str, Any], source: Source, budget: Budget
+    written: InputSpec, where: KeyPath, params: dict[str, Any], source: Source, budget: Budget
 ) -> tuple[int | None, int | None]:
     """An integer input's ``[low, high)``, its expressions evaluated (``[0, "${vocab_size}"]``)."""
     if written.range is None:

@@ -16,12 +16,12 @@ from functools import cached_property
 from typing import Any
 
 from archspec.compiler.elaborate import Elaborator
-from archspec.compiler.ir import CompiledSpec, Module, Node
+from archspec.compiler.ir import CompiledSpec, Node, Subgraph
 from archspec.compiler.pipeline import compile_text
 from archspec.errors import ArchspecError, Diagnostic
+from archspec.frontend.budget import DEFAULT_BUDGET, Budget
+from archspec.frontend.source import KeyPath, parse_yaml
 from archspec.lsp.text import Tokens, index_tokens
-from archspec.spec.budget import DEFAULT_BUDGET, Budget
-from archspec.spec.source import Path_, parse_yaml
 
 MAX_RECORDED = 64
 """Values kept per expression (a block used 1,000 times shows the first ones)."""
@@ -29,7 +29,7 @@ _SPEC_KEY = re.compile(r"""^(?:archspec|"archspec"|'archspec')[ \t]*:""", re.MUL
 
 _LSP_BREAK = re.compile(r"\r\n|\r|\n")
 
-Instance = Node | Module
+Instance = Node | Subgraph
 
 
 @dataclass
@@ -41,9 +41,9 @@ class Analysis:
     is_spec: bool
     diagnostics: list[Diagnostic] = field(default_factory=list)
     compiled: CompiledSpec | None = None
-    recorded: list[tuple[Path_, Any]] = field(default_factory=list)
+    recorded: list[tuple[KeyPath, Any]] = field(default_factory=list)
     """Each ``${...}`` evaluation, in order: the data path it was written at, and its value."""
-    instances: dict[Path_, list[Instance]] = field(default_factory=dict)
+    instances: dict[KeyPath, list[Instance]] = field(default_factory=dict)
     """The nodes and modules each spec node became, by its data path (a block's nodes: one per use)."""
     internal_error: str | None = None
     cache: dict[str, Any] = field(default_factory=dict)
@@ -55,9 +55,9 @@ class Analysis:
         return index_tokens(self.text, limit=2 * DEFAULT_BUDGET.max_yaml_values) if self.is_spec else Tokens()
 
     @cached_property
-    def evaluated(self) -> dict[Path_, list[Any]]:
+    def evaluated(self) -> dict[KeyPath, list[Any]]:
         """What each ``${...}`` evaluated to, by data path: one value per instance (the first :data:`MAX_RECORDED`)."""
-        found: dict[Path_, list[Any]] = {}
+        found: dict[KeyPath, list[Any]] = {}
         for path, value in self.recorded:
             kept = found.setdefault(path, [])
             if len(kept) < MAX_RECORDED:
@@ -83,11 +83,11 @@ class Analysis:
 class RecordingElaborator(Elaborator):
     """The elaboration pass, remembering each evaluated expression's value by data path."""
 
-    def __init__(self, *args: Any, record: list[tuple[Path_, Any]], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, record: list[tuple[KeyPath, Any]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.keep = record.append
 
-    def evaluate(self, value: Any, vars: dict[str, Any], path: Path_) -> Any:
+    def evaluate(self, value: Any, vars: dict[str, Any], path: KeyPath) -> Any:
         result = super().evaluate(value, vars, path)
         self.keep((path, result))  # bounded: the budget bounds evaluations
         return result
@@ -132,15 +132,15 @@ def _analyze(text: str, file: str, budget: Budget) -> Analysis:
     return analysis
 
 
-def _recorder(record: list[tuple[Path_, Any]]) -> Any:
+def _recorder(record: list[tuple[KeyPath, Any]]) -> Any:
     def make(*args: Any, **kwargs: Any) -> Elaborator:
         return RecordingElaborator(*args, record=record, **kwargs)
 
     return make
 
 
-def _instances(compiled: CompiledSpec) -> dict[Path_, list[Instance]]:
-    found: dict[Path_, list[Instance]] = {}
+def _instances(compiled: CompiledSpec) -> dict[KeyPath, list[Instance]]:
+    found: dict[KeyPath, list[Instance]] = {}
     for module in compiled.root.modules():
         if module.kind != "root":
             found.setdefault(module.source_path, []).append(module)

@@ -17,11 +17,11 @@ from typing import Any
 
 from pydantic_core import PydanticUndefined
 
+from archspec.frontend.source import KeyPath
 from archspec.layers.base import NODE_FIELDS
 from archspec.layers.registry import layer_types
 from archspec.lsp.analysis import Analysis
 from archspec.lsp.text import Pos
-from archspec.spec.source import Path_
 
 _TYPE_VALUE = re.compile(r"""(?:^|[\s{,])type:\s*["']?[A-Za-z0-9_]*$""")
 _USE_VALUE = re.compile(r"""(?:^|[\s{,])use:\s*["']?[A-Za-z0-9_]*$""")
@@ -66,11 +66,11 @@ def complete(lines: list[str], pos: Pos, structure: Analysis | None) -> list[Ite
     return _keys(lines, pos, before, data)
 
 
-def _path_before(analysis: Analysis | None, pos: Pos) -> Path_:
+def _path_before(analysis: Analysis | None, pos: Pos) -> KeyPath:
     """The data path of the last token that starts before the cursor: where in the spec the cursor is."""
     if analysis is None:
         return ()
-    best: Path_ = ()
+    best: KeyPath = ()
     for token in analysis.tokens.scalars:
         if token.span.start >= pos:
             break
@@ -78,7 +78,7 @@ def _path_before(analysis: Analysis | None, pos: Pos) -> Path_:
     return best
 
 
-def _parameters(data: dict[str, Any], where: Path_) -> list[Item]:
+def _parameters(data: dict[str, Any], where: KeyPath) -> list[Item]:
     items = [Item(str(k), "param", f"= {_short(v)}") for k, v in _mapping(data.get("params")).items()]
     if where[:1] == ("blocks",) and len(where) > 1:
         block = _mapping(_mapping(data.get("blocks")).get(str(where[1])))
@@ -101,7 +101,7 @@ def _under_inputs(lines: list[str], number: int) -> bool:
     return False
 
 
-def _node_ids(data: dict[str, Any], where: Path_, pos: Pos, analysis: Analysis | None) -> list[Item]:
+def _node_ids(data: dict[str, Any], where: KeyPath, pos: Pos, analysis: Analysis | None) -> list[Item]:
     """The names a node may read: earlier ids of its node list, ``input``, and the scope's named inputs."""
     scope, index = _node_place(where)
     items = [Item("input", "node", "the scope's input")]
@@ -123,7 +123,7 @@ def _node_ids(data: dict[str, Any], where: Path_, pos: Pos, analysis: Analysis |
     return items
 
 
-def _node_place(where: Path_) -> tuple[Path_, int | None]:
+def _node_place(where: KeyPath) -> tuple[KeyPath, int | None]:
     """The node list and index of the innermost node in ``where``."""
     for end in range(len(where) - 1, 0, -1):
         if where[end - 1] == "layers" and isinstance(where[end], int):
@@ -225,7 +225,7 @@ def _mapping(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _lookup(data: Any, path: Path_) -> Any:
+def _lookup(data: Any, path: KeyPath) -> Any:
     for part in path:
         if isinstance(data, dict) and isinstance(part, str):
             data = data.get(part)

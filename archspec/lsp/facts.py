@@ -10,9 +10,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from archspec.backends.values import node_text, type_text
-from archspec.compiler.ir import INPUT, CompiledSpec, Module, Node, producer
+from archspec.compiler.ir import INPUT, CompiledSpec, Node, Subgraph, producer
+from archspec.frontend.source import KeyPath
 from archspec.lsp.analysis import Analysis, Instance
-from archspec.spec.source import Path_
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,7 @@ class Facts:
     """A block instance's parameters after substitution: ``width=64, stride=2``."""
 
 
-def spec_node(analysis: Analysis, path: Path_) -> tuple[Path_, list[Instance]] | None:
+def spec_node(analysis: Analysis, path: KeyPath) -> tuple[KeyPath, list[Instance]] | None:
     """The innermost spec node enclosing the data path ``path``, with its instances."""
     for end in range(len(path), 0, -1):
         found = analysis.instances.get(path[:end])
@@ -42,7 +42,7 @@ def spec_node(analysis: Analysis, path: Path_) -> tuple[Path_, list[Instance]] |
 
 def outermost(instances: list[Instance]) -> list[Instance]:
     """Drop instances inside another of the same spec node: a repeat's copies inside its group ``layer1``."""
-    groups = [i.path + "." for i in instances if isinstance(i, Module)]
+    groups = [i.path + "." for i in instances if isinstance(i, Subgraph)]
     return [i for i in instances if not any(i.path.startswith(g) for g in groups)]
 
 
@@ -78,17 +78,17 @@ def facts(compiled: CompiledSpec, instance: Instance) -> Facts:
     )
 
 
-def module_inputs(compiled: CompiledSpec, module: Module) -> list[str]:
+def module_inputs(compiled: CompiledSpec, module: Subgraph) -> list[str]:
     """The global value paths a module instance reads (its ``inputs``, named in its parent)."""
     parents = _parents(compiled)
     return [_value(compiled, parents, parents.get(module.path), name) for name in module.inputs]
 
 
-def _parents(compiled: CompiledSpec) -> dict[str, Module]:
+def _parents(compiled: CompiledSpec) -> dict[str, Subgraph]:
     return {child.path: module for module in compiled.root.modules() for child in module.children}
 
 
-def _value(compiled: CompiledSpec, parents: dict[str, Module], scope: Module | None, local: str) -> str:
+def _value(compiled: CompiledSpec, parents: dict[str, Subgraph], scope: Subgraph | None, local: str) -> str:
     """The global value path of name ``local`` as seen inside ``scope``."""
     if scope is None or scope.kind == "root":
         if local in compiled.inputs:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from archspec.compiler.ir import CompiledSpec
+from archspec.frontend.expressions import EXPRESSION, ExpressionError, substitute
+from archspec.frontend.source import KeyPath
 from archspec.lsp.analysis import Analysis, Instance
 from archspec.lsp.facts import Facts, facts, outermost, spec_node
 from archspec.lsp.text import Pos, Span, Token
-from archspec.spec.expressions import EXPRESSION, ExpressionError, substitute
-from archspec.spec.source import Path_
 
 MAX_ROWS = 12
 
@@ -85,7 +85,7 @@ def expression_hover(analysis: Analysis, token: Token) -> str | None:
     return f"{written} = {shown}{', …' if len(values) > 16 else ''} ({len(values)} evaluations, one per instance)"
 
 
-def evaluated(analysis: Analysis, path: Path_) -> list[Any] | None:
+def evaluated(analysis: Analysis, path: KeyPath) -> list[Any] | None:
     """The values recorded at ``path`` (or inside a recorded list or mapping above it); else the
     value with the spec's parameters (inputs' shapes), or None where it cannot be known."""
     for end in range(len(path), 0, -1):
@@ -100,7 +100,7 @@ def evaluated(analysis: Analysis, path: Path_) -> list[Any] | None:
         return None
 
 
-def _index(value: Any, rest: Path_) -> Any:
+def _index(value: Any, rest: KeyPath) -> Any:
     """The part of a recorded value at ``rest`` (the value itself where it has no such part)."""
     for part in rest:
         try:
@@ -110,7 +110,7 @@ def _index(value: Any, rest: Path_) -> Any:
     return value
 
 
-def _raw(data: Any, path: Path_) -> Any:
+def _raw(data: Any, path: KeyPath) -> Any:
     for part in path:
         data = data[part]
     return data

@@ -18,12 +18,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from archspec.frontend.expressions import EXPRESSION
+from archspec.frontend.source import KeyPath
 from archspec.lsp.analysis import Analysis
 from archspec.lsp.text import Pos, Span, Token
-from archspec.spec.expressions import EXPRESSION
-from archspec.spec.source import Path_
 
-Scope = Path_
+Scope = KeyPath
 NODE_KEYS = frozenset({"id", "use", "type", "inputs", "repeat", "when", "inline", "doc", "layers"})
 
 
@@ -113,7 +113,7 @@ def _key_occurrence(token: Token, data: dict[str, Any]) -> list[Occurrence]:
     return []
 
 
-def _inputs_owner(path: Path_) -> Path_ | None:
+def _inputs_owner(path: KeyPath) -> KeyPath | None:
     """The node list whose ids ``inputs: [...]`` at ``path`` reads (``(..., 'layers', 3, 'inputs', 0)``)."""
     if len(path) >= 4 and path[-2] == "inputs" and isinstance(path[-3], int) and path[-4] == "layers":
         return path[:-3]
@@ -178,7 +178,7 @@ def expression_names(text: str) -> Iterator[tuple[str, int]]:
                 yield node.id, base + len(source[: node.col_offset].decode("utf-8", "replace"))
 
 
-def _lookup(data: Any, path: Path_) -> Any:
+def _lookup(data: Any, path: KeyPath) -> Any:
     for part in path:
         if isinstance(data, dict) and isinstance(part, str):
             data = data.get(part)

@@ -6,10 +6,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from archspec.frontend.source import KeyPath
 from archspec.lsp.analysis import Analysis
 from archspec.lsp.facts import distinct, facts, outermost
 from archspec.lsp.text import Pos, Span
-from archspec.spec.source import Path_
 
 
 @dataclass
@@ -59,7 +59,7 @@ def _section(analysis: Analysis, section: str, value: Any) -> Iterator[Entry]:
         yield entry
 
 
-def _nodes(analysis: Analysis, path: Path_, items: Any) -> Iterator[Entry]:
+def _nodes(analysis: Analysis, path: KeyPath, items: Any) -> Iterator[Entry]:
     if not isinstance(items, list):
         return
     for index, item in enumerate(items):
@@ -78,7 +78,7 @@ def _nodes(analysis: Analysis, path: Path_, items: Any) -> Iterator[Entry]:
         yield entry
 
 
-def _entry(analysis: Analysis, path: Path_, name: str, detail: str, kind: str) -> Entry | None:
+def _entry(analysis: Analysis, path: KeyPath, name: str, detail: str, kind: str) -> Entry | None:
     value = analysis.tokens.values.get(path)
     key = analysis.tokens.keys.get(path)
     if value is None:
@@ -94,7 +94,7 @@ def _short(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def output_text(analysis: Analysis, path: Path_) -> str | None:
+def output_text(analysis: Analysis, path: KeyPath) -> str | None:
     """A spec node's output type (the distinct ones of its instances), or None where inference did not reach it."""
     compiled = analysis.compiled
     instances = analysis.instances.get(path)

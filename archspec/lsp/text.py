@@ -1,6 +1,6 @@
 """Where each YAML token of a buffer starts and ends, by data path; and LSP positions.
 
-The spec loader (:mod:`archspec.spec.source`) keeps where values start, which is all a
+The spec loader (:mod:`archspec.frontend.source`) keeps where values start, which is all a
 diagnostic's caret needs; an editor underlines a range. One more pass over the parser's
 events gives every scalar's extent (quotes included), every collection's, and the data path
 of each, so a diagnostic at ``3:7`` underlines the token that starts there and a cursor maps
@@ -21,7 +21,7 @@ from typing import Any
 
 import yaml
 
-from archspec.spec.source import Path_
+from archspec.frontend.source import KeyPath
 
 Pos = tuple[int, int]
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -43,7 +43,7 @@ class Span:
 class Token:
     """One scalar (or alias) of the buffer: a mapping key or a value."""
 
-    path: Path_
+    path: KeyPath
     key: bool
     span: Span
     text: str | None
@@ -54,14 +54,14 @@ class Token:
 @dataclass
 class Tokens:
     scalars: list[Token] = field(default_factory=list)
-    values: dict[Path_, Span] = field(default_factory=dict)
+    values: dict[KeyPath, Span] = field(default_factory=dict)
     """The extent of every value, collections included (a mapping from its first character to its last)."""
-    keys: dict[Path_, Span] = field(default_factory=dict)
+    keys: dict[KeyPath, Span] = field(default_factory=dict)
     complete: bool = True
     """False when the YAML stopped parsing (the tokens cover the text up to there)."""
     _starts: list[Pos] = field(default_factory=list, repr=False)
     _by_start: dict[Pos, Span] = field(default_factory=dict, repr=False)
-    _value_tokens: dict[Path_, Token] = field(default_factory=dict, repr=False)
+    _value_tokens: dict[KeyPath, Token] = field(default_factory=dict, repr=False)
 
     def finish(self) -> Tokens:
         self._starts = [t.span.start for t in self.scalars]
@@ -82,14 +82,14 @@ class Tokens:
         """The token (scalar or collection) that starts exactly here: what a diagnostic's caret points at."""
         return self._by_start.get(pos)
 
-    def value_token(self, path: Path_) -> Token | None:
+    def value_token(self, path: KeyPath) -> Token | None:
         """The scalar at ``path`` (None for a collection or a path the text does not have)."""
         return self._value_tokens.get(path)
 
 
 @dataclass
 class _Frame:
-    path: Path_
+    path: KeyPath
     start: Pos
     mapping: bool
     index: int = 0
@@ -138,7 +138,7 @@ def _step(event: Any, frames: list[_Frame], tokens: Tokens) -> None:
     frames.append(_Frame(path, start, isinstance(event, yaml.MappingStartEvent)))
 
 
-def _path_of(event: Any, top: _Frame | None, is_key: bool) -> Path_:
+def _path_of(event: Any, top: _Frame | None, is_key: bool) -> KeyPath:
     """The data path of the node this event starts, advancing the enclosing collection's state."""
     if top is None:
         return ()

@@ -22,9 +22,9 @@ from archspec.backends.summary import human_bytes, key_args
 from archspec.backends.values import io_line, node_activation_bytes, node_text
 from archspec.compiler.ir import CompiledSpec, Node
 from archspec.compiler.pipeline import compile_spec
-from archspec.errors import ArchspecError, Diagnostic, SpecIOError
-from archspec.spec.files import read_spec_file
-from archspec.spec.source import Path_, Source
+from archspec.errors import ArchspecError, Diagnostic, ReadError
+from archspec.frontend.files import read_spec_file
+from archspec.frontend.source import KeyPath, Source
 
 DOT_SECONDS = 30
 """How long ``dot`` may take to lay out one diagram."""
@@ -98,7 +98,7 @@ def _preview(path: Path, expand: bool) -> Preview:
 def _failed(path: Path, exc: ArchspecError) -> Preview:
     page = Preview(file=str(path), name=path.stem, ok=False, diagram_note="nothing to draw: the spec does not load")
     page.diagnostics = [_diagnostic(d, None) for d in exc.diagnostics]
-    if not isinstance(exc, SpecIOError):
+    if not isinstance(exc, ReadError):
         with contextlib.suppress(ArchspecError):
             page.source = read_spec_file(path).splitlines()
     return page
@@ -176,7 +176,7 @@ class _Spans:
 
     def __init__(self, source: Source) -> None:
         self.source = source
-        self.last: dict[Path_, int] = {}
+        self.last: dict[KeyPath, int] = {}
         for table in (source.values, source.keys):
             for path, (line, _) in table.items():
                 for cut in range(len(path) + 1):
@@ -184,7 +184,7 @@ class _Spans:
                     if self.last.get(prefix, 0) < line:
                         self.last[prefix] = line
 
-    def of(self, path: Path_) -> list[int]:
+    def of(self, path: KeyPath) -> list[int]:
         first = self.source.position(path)[0]
         last = self.last.get(path, first)
         return [first, max(first, _trim(self.source, first, last))]

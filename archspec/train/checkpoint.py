@@ -37,8 +37,8 @@ from archspec.backends.records import text_hash as text_hash
 from archspec.compiler.ir import CompiledSpec
 from archspec.errors import UsageError
 from archspec.fileio import write_bytes_atomic
+from archspec.frontend.models import TrainConfig
 from archspec.layers.base import NonNegativeInt, Number, PositiveInt
-from archspec.spec.models import TrainConfig
 from archspec.train.config import usage
 from archspec.train.data import DataRecord
 

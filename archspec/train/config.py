@@ -1,4 +1,4 @@
-"""Training settings: one model, :class:`archspec.spec.models.TrainConfig`, for the spec's ``train:``, the flags
+"""Training settings: one model, :class:`archspec.frontend.models.TrainConfig`, for the spec's ``train:``, the flags
 (generated from its fields by :mod:`archspec.commands.train`), checkpoints and ``run.json``.
 
 Built-in defaults < the spec's ``train:`` < flags. Torch-free: the CLI imports this to build its parser.
@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from archspec.backends.records import describe_error
 from archspec.errors import Diagnostic, UsageError
-from archspec.spec.models import Normalize, TrainConfig
+from archspec.frontend.models import Normalize, TrainConfig
 
 DATA_KINDS = ("mnist5k", "mnist", "fashion-mnist", "cifar10", "imagefolder:PATH", "tokens:PATH", "fake", "fake:N")
 MAX_WORKERS = 4 * (os.cpu_count() or 1)

@@ -30,9 +30,9 @@ from torch.utils.data import BatchSampler, DataLoader, Dataset, DistributedSampl
 
 from archspec.compiler.ir import CompiledSpec
 from archspec.errors import Diagnostic, UsageError
+from archspec.frontend.models import Normalize, TrainConfig
+from archspec.frontend.suggest import did_you_mean
 from archspec.layers.base import DType, NonNegativeInt, PositiveInt
-from archspec.spec.models import Normalize, TrainConfig
-from archspec.spec.suggest import did_you_mean
 from archspec.train.config import DATA_KINDS, MAX_FAKE_SIZE, usage
 from archspec.train.rng import derive
 from archspec.train.scope import output_node_path

@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from archspec.fileio import write_bytes_atomic, write_text_atomic
-from archspec.spec.models import TrainConfig
+from archspec.frontend.models import TrainConfig
 from archspec.train import checkpoint, rng
 from archspec.train.config import SGD_MOMENTUM
 from archspec.train.data import Data, make_loader, shard, train_sampler

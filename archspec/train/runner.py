@@ -15,7 +15,7 @@ from archspec.backends.records import SpecRecord
 from archspec.compiler.ir import CompiledSpec
 from archspec.errors import UsageError
 from archspec.fileio import check_output_dir, check_outputs, make_dir, write_bytes_atomic, write_text_atomic
-from archspec.spec.models import TrainConfig
+from archspec.frontend.models import TrainConfig
 from archspec.train import checkpoint
 from archspec.train.config import ENVIRONMENT_SETTINGS, check_resume_settings, memory_bytes, resolve, usage
 from archspec.train.data import Data, DataError, make_loader, open_data

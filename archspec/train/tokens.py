@@ -23,9 +23,9 @@ import torch
 from archspec.backends.limits import format_bytes
 from archspec.compiler.ir import CompiledSpec
 from archspec.errors import Diagnostic, UsageError
+from archspec.frontend.models import TrainConfig
+from archspec.frontend.suggest import did_you_mean
 from archspec.layers.base import TensorType
-from archspec.spec.models import TrainConfig
-from archspec.spec.suggest import did_you_mean
 from archspec.train.config import memory_bytes, usage
 from archspec.train.data import (
     Data,

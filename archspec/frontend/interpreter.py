@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator, Mapping
 from itertools import islice
 from typing import Any
 
-from archspec.spec.budget import Budget
+from archspec.frontend.budget import Budget
 
 MAX_NESTING = 100  # syntax levels: deeper expressions are refused before Python's own recursion limit
 MAX_ROUND_DIGITS = 400  # round(x, n): |n| beyond this only builds huge powers of ten
@@ -188,7 +188,7 @@ class Interpreter:
             return self.scope[node.id]
         if node.id in CONSTANTS:
             return CONSTANTS[node.id]
-        from archspec.spec.suggest import did_you_mean
+        from archspec.frontend.suggest import did_you_mean
 
         known = {name for frame in self.frames for name in frame} | set(self.scope)
         raise ExpressionError(f"unknown name '{node.id}'", hint=did_you_mean(node.id, known))
@@ -303,7 +303,7 @@ class Interpreter:
         if not isinstance(key, str):
             raise ExpressionError(f"mapping keys are strings, not {_describe(key)}", hint="write m['key']")
         if key not in mapping:
-            from archspec.spec.suggest import did_you_mean
+            from archspec.frontend.suggest import did_you_mean
 
             keys = ", ".join(list(mapping)[:20]) or "none"
             raise ExpressionError(

@@ -6,7 +6,7 @@ building (``${width * 2}``, ``${stride if i == 0 else 1}``, ``${[64, 128][i]}``,
 interpret a whitelist of node kinds: no attribute access except mapping keys, no calls
 except a few pure builtins, no ``eval``.
 
-Every evaluation runs under a :class:`~archspec.spec.budget.Budget`: a step count (syntax
+Every evaluation runs under a :class:`~archspec.frontend.budget.Budget`: a step count (syntax
 nodes visited plus elements built, compared or copied), a size for every value it builds
 (counted through nested lists, a shared list each time it appears), bits for integers,
 finite floats only. So ``${10 ** 10 ** 10}``, ``${[[0] * 100] * 100}`` compounded through
@@ -22,8 +22,8 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
-from archspec.spec.budget import DEFAULT_BUDGET, Budget
-from archspec.spec.interpreter import CONSTANTS, FUNCTIONS, ExpressionError, Interpreter, value_size
+from archspec.frontend.budget import DEFAULT_BUDGET, Budget
+from archspec.frontend.interpreter import CONSTANTS, FUNCTIONS, ExpressionError, Interpreter, value_size
 
 __all__ = ["FUNCTIONS", "ExpressionError", "evaluate", "is_expression", "names_in", "substitute"]
 

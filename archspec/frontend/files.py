@@ -12,8 +12,8 @@ import os
 import stat
 from pathlib import Path
 
-from archspec.errors import Diagnostic, SpecIOError
-from archspec.spec.budget import DEFAULT_BUDGET, Budget
+from archspec.errors import Diagnostic, ReadError
+from archspec.frontend.budget import DEFAULT_BUDGET, Budget
 
 _KINDS = (
     (stat.S_ISDIR, "a directory", "validate the spec files in it: archspec validate DIR/*.yaml"),
@@ -25,7 +25,7 @@ _KINDS = (
 
 
 def read_spec_file(path: str | Path, *, budget: Budget = DEFAULT_BUDGET) -> str:
-    """Read a spec file as UTF-8 text, turning every OS-level failure into SpecIOError.
+    """Read a spec file as UTF-8 text, turning every OS-level failure into ReadError.
 
     Only a regular file is opened (a FIFO would block, ``/dev/zero`` never ends), and at
     most ``budget.max_bytes`` of it are read.
@@ -40,13 +40,13 @@ def read_spec_file(path: str | Path, *, budget: Budget = DEFAULT_BUDGET) -> str:
                 data = stream.read(budget.max_bytes + 1)
         finally:
             os.close(descriptor)
-    except SpecIOError:
+    except ReadError:
         raise
     except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the path
         reason = getattr(exc, "strerror", None) or str(exc)
-        raise SpecIOError([Diagnostic("io", f"cannot read '{name}': {reason}", file=name)]) from None
+        raise ReadError([Diagnostic("io", f"cannot read '{name}': {reason}", file=name)]) from None
     if len(data) > budget.max_bytes:
-        raise SpecIOError(
+        raise ReadError(
             [
                 Diagnostic(
                     "io",
@@ -63,7 +63,7 @@ def _check_regular(mode: int, name: str) -> None:
     if stat.S_ISREG(mode):
         return
     kind, hint = next(((kind, hint) for test, kind, hint in _KINDS if test(mode)), ("not a regular file", None))
-    raise SpecIOError([Diagnostic("io", f"'{name}' is {kind}, not a spec file", file=name, hint=hint)])
+    raise ReadError([Diagnostic("io", f"'{name}' is {kind}, not a spec file", file=name, hint=hint)])
 
 
 _UTF16_32_BOMS = (
@@ -95,7 +95,7 @@ def decode_spec(data: bytes, name: str) -> str:
     """Bytes -> text: UTF-8 (a BOM is dropped); UTF-16/32 and binary files are refused with the fix."""
     wide = _wide_encoding(data)
     if wide:
-        raise SpecIOError(
+        raise ReadError(
             [
                 Diagnostic(
                     "io",
@@ -106,11 +106,11 @@ def decode_spec(data: bytes, name: str) -> str:
             ]
         )
     if b"\x00" in data:
-        raise SpecIOError([Diagnostic("io", f"'{name}' is a binary file, not a YAML spec", file=name)])
+        raise ReadError([Diagnostic("io", f"'{name}' is a binary file, not a YAML spec", file=name)])
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise SpecIOError(
+        raise ReadError(
             [
                 Diagnostic(
                     "io", f"'{name}' is not UTF-8 text (byte {exc.start})", file=name, hint="save the spec as UTF-8"

@@ -24,12 +24,13 @@ from typing import Any
 import yaml
 
 from archspec.errors import Diagnostic, SpecError
-from archspec.spec.budget import DEFAULT_BUDGET, Budget
-from archspec.spec.files import decode_spec, read_spec_file
+from archspec.frontend.budget import DEFAULT_BUDGET, Budget
+from archspec.frontend.files import decode_spec, read_spec_file
 
-__all__ = ["Path_", "SetValue", "Source", "decode_spec", "parse_value", "parse_yaml", "read_spec_file"]
+__all__ = ["KeyPath", "SetValue", "Source", "decode_spec", "parse_value", "parse_yaml", "read_spec_file"]
 
-Path_ = tuple[str | int, ...]
+KeyPath = tuple[str | int, ...]
+"""Where a value sits in the spec document: mapping keys and list indices from the root."""
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's parser when available: ~10x faster
 
@@ -64,12 +65,12 @@ class Source:
 
     file: str
     text: str
-    values: dict[Path_, tuple[int, int]] = field(default_factory=dict)
-    keys: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+    values: dict[KeyPath, tuple[int, int]] = field(default_factory=dict)
+    keys: dict[KeyPath, tuple[int, int]] = field(default_factory=dict)
     _starts: list[int] = field(default_factory=lambda: [0], init=False, repr=False, compare=False)
     _breaks: Iterator[re.Match[str]] | None = field(default=None, init=False, repr=False, compare=False)
 
-    def position(self, path: Path_, *, key: bool = False) -> tuple[int, int]:
+    def position(self, path: KeyPath, *, key: bool = False) -> tuple[int, int]:
         """Position of ``path``, falling back to the nearest located ancestor."""
         table = self.keys if key else self.values
         while path:
@@ -114,7 +115,7 @@ class Source:
         self,
         code: str,
         message: str,
-        path: Path_ = (),
+        path: KeyPath = (),
         *,
         hint: str | None = None,
         node: str | None = None,
@@ -216,7 +217,7 @@ class _Builder:
         finally:
             parser.dispose()
 
-    def node(self, event: yaml.Event, path: Path_, depth: int) -> Any:
+    def node(self, event: yaml.Event, path: KeyPath, depth: int) -> Any:
         mark = event.start_mark
         self.source.values[path] = (mark.line + 1, mark.column + 1)
         kind = type(event)
@@ -251,7 +252,7 @@ class _Builder:
             self.anchors[event.anchor] = (value, self.count - before)
         return value
 
-    def counted(self, values: int, path: Path_) -> None:
+    def counted(self, values: int, path: KeyPath) -> None:
         self.count += values
         if self.count > self.budget.max_yaml_values:
             raise SpecError(  # at the top-level entry being read: a blow-up through aliases starts there
@@ -266,7 +267,7 @@ class _Builder:
                 ]
             )
 
-    def alias(self, event: yaml.AliasEvent, path: Path_) -> Any:
+    def alias(self, event: yaml.AliasEvent, path: KeyPath) -> Any:
         if self.plain:
             raise SpecError([self.not_plain(event)])
         if event.anchor not in self.anchors:
@@ -278,7 +279,7 @@ class _Builder:
         self.counted(size, path)  # each expansion counts: a billion laughs stops here, in milliseconds
         return _copy(value)
 
-    def sequence(self, event: yaml.SequenceStartEvent, path: Path_, depth: int) -> list[Any]:
+    def sequence(self, event: yaml.SequenceStartEvent, path: KeyPath, depth: int) -> list[Any]:
         self.check_tag(event, "seq")
         items: list[Any] = []
         child = self.next_event()
@@ -287,7 +288,7 @@ class _Builder:
             child = self.next_event()
         return items
 
-    def mapping(self, event: yaml.MappingStartEvent, path: Path_, depth: int) -> dict[str, Any]:
+    def mapping(self, event: yaml.MappingStartEvent, path: KeyPath, depth: int) -> dict[str, Any]:
         self.check_tag(event, "map")
         result: dict[str, Any] = {}
         key_event = self.next_event()

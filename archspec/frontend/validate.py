@@ -1,8 +1,8 @@
-"""The validation pass: raw YAML data -> the typed :class:`~archspec.spec.models.Spec`, once.
+"""The validation pass: raw YAML data -> the typed :class:`~archspec.frontend.models.Spec`, once.
 
 The Pydantic models are the one authority on what is valid (the JSON Schema generated
 from them is for editors and other tools; a fuzz test keeps the two in agreement). A node
-that fails validation becomes an :class:`~archspec.spec.models.InvalidNode` placeholder, so
+that fails validation becomes an :class:`~archspec.frontend.models.InvalidNode` placeholder, so
 one bad node costs one diagnostic and the rest of the spec is still expanded and checked.
 """
 
@@ -16,13 +16,13 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from archspec.errors import Diagnostic
+from archspec.frontend import models
+from archspec.frontend.budget import DEFAULT_BUDGET, Budget
+from archspec.frontend.describe import describe_field
+from archspec.frontend.source import KeyPath, Source
+from archspec.frontend.suggest import did_you_mean
 from archspec.layers.base import Repeat
 from archspec.layers.registry import layer_types
-from archspec.spec import models
-from archspec.spec.budget import DEFAULT_BUDGET, Budget
-from archspec.spec.describe import describe_field
-from archspec.spec.source import Path_, Source
-from archspec.spec.suggest import did_you_mean
 
 
 def validate_document(
@@ -65,7 +65,7 @@ def validate_document(
     return spec, diagnostics
 
 
-def _located(data: dict[str, Any], invalid: dict[int, models.InvalidNode]) -> Iterator[tuple[Path_, Any]]:
+def _located(data: dict[str, Any], invalid: dict[int, models.InvalidNode]) -> Iterator[tuple[KeyPath, Any]]:
     """Each failed node with its path: a placeholder (found by the ``id()`` of its raw mapping, unique
     in freshly loaded data) or a non-mapping item of a node list."""
     for path, items in _node_lists(data):
@@ -76,9 +76,9 @@ def _located(data: dict[str, Any], invalid: dict[int, models.InvalidNode]) -> It
                 yield (*path, index), invalid[id(item)]
 
 
-def _node_lists(data: dict[str, Any]) -> Iterator[tuple[Path_, list[Any]]]:
+def _node_lists(data: dict[str, Any]) -> Iterator[tuple[KeyPath, list[Any]]]:
     """Every list of nodes in the document: the spec's, each block's and each group's ``layers``."""
-    roots: list[tuple[Path_, Any]] = [(("layers",), data.get("layers"))]
+    roots: list[tuple[KeyPath, Any]] = [(("layers",), data.get("layers"))]
     blocks = data.get("blocks")
     if isinstance(blocks, dict):
         roots += [(("blocks", name, "layers"), b.get("layers")) for name, b in blocks.items() if isinstance(b, dict)]
@@ -92,7 +92,7 @@ def _node_lists(data: dict[str, Any]) -> Iterator[tuple[Path_, list[Any]]]:
                 roots.append(((*path, index, "layers"), item["layers"]))
 
 
-def _node_diagnostics(node: models.InvalidNode, path: Path_, source: Source) -> list[Diagnostic]:
+def _node_diagnostics(node: models.InvalidNode, path: KeyPath, source: Source) -> list[Diagnostic]:
     if not isinstance(node.raw, dict):
         return [_bad_node(source, path)]
     by_path = _by_path(node.errors, node.raw)
@@ -100,22 +100,22 @@ def _node_diagnostics(node: models.InvalidNode, path: Path_, source: Source) -> 
 
 
 def pydantic_diagnostics(
-    exc: ValidationError, data: Any, source: Source, base: Path_ = (), *, resolved: bool = False
+    exc: ValidationError, data: Any, source: Source, base: KeyPath = (), *, resolved: bool = False
 ) -> list[Diagnostic]:
     """One diagnostic per offending data path (union branches merged)."""
     by_path = _by_path(exc.errors(include_url=False), data)
     return [_diagnostic(errors, path, data, source, base, resolved) for path, errors in by_path.items()]
 
 
-def _by_path(errors: Any, data: Any) -> dict[Path_, list[dict[str, Any]]]:
-    by_path: dict[Path_, list[dict[str, Any]]] = {}
+def _by_path(errors: Any, data: Any) -> dict[KeyPath, list[dict[str, Any]]]:
+    by_path: dict[KeyPath, list[dict[str, Any]]] = {}
     for error in errors:
         by_path.setdefault(data_path(data, error["loc"]), []).append(dict(error))
     _drop_missing_explained_by_typos(by_path)
     return by_path
 
 
-def _drop_missing_explained_by_typos(by_path: dict[Path_, list[dict[str, Any]]]) -> None:
+def _drop_missing_explained_by_typos(by_path: dict[KeyPath, list[dict[str, Any]]]) -> None:
     """``kernal_size: 3`` is one mistake, not two: don't also report ``kernel_size`` as missing."""
     extra = {path for path, errors in by_path.items() if errors[0]["type"] == "extra_forbidden"}
     for path, errors in list(by_path.items()):
@@ -126,7 +126,7 @@ def _drop_missing_explained_by_typos(by_path: dict[Path_, list[dict[str, Any]]])
             del by_path[path]
 
 
-def data_path(data: Any, loc: tuple[Any, ...]) -> Path_:
+def data_path(data: Any, loc: tuple[Any, ...]) -> KeyPath:
     """Drop Pydantic's union tags from ``loc``, keeping only real keys and indexes."""
     path: list[str | int] = []
     current = data
@@ -152,7 +152,7 @@ def _is_tag(part: str) -> bool:
 
 
 def _diagnostic(
-    errors: list[dict[str, Any]], path: Path_, data: Any, source: Source, base: Path_, resolved: bool = False
+    errors: list[dict[str, Any]], path: KeyPath, data: Any, source: Source, base: KeyPath, resolved: bool = False
 ) -> Diagnostic:
     first = errors[0]
     kind = first["type"]
@@ -185,12 +185,12 @@ def _diagnostic(
     return _bad_value(errors, path, data, source, base, resolved)
 
 
-def _bad_node(source: Source, where: Path_) -> Diagnostic:
+def _bad_node(source: Source, where: KeyPath) -> Diagnostic:
     return source.diagnostic("bad-node", "a node must be a mapping like '{type: ReLU}'", where)
 
 
 def _bad_value(
-    errors: list[dict[str, Any]], path: Path_, data: Any, source: Source, base: Path_, resolved: bool
+    errors: list[dict[str, Any]], path: KeyPath, data: Any, source: Source, base: KeyPath, resolved: bool
 ) -> Diagnostic:
     """Say what the argument needs (from its schema), not which union branches Pydantic tried."""
     value = _get(data, path)
@@ -220,7 +220,7 @@ def _value_hint(value: Any, expected: str, resolved: bool) -> str | None:
     return None
 
 
-def _owning_field(data: Any, path: Path_, base: Path_) -> tuple[type[BaseModel] | None, str | None]:
+def _owning_field(data: Any, path: KeyPath, base: KeyPath) -> tuple[type[BaseModel] | None, str | None]:
     """The model and field that own the value at ``path``: the deepest mapping with a known model."""
     for cut in range(len(path) - 1, -1, -1):
         parent, key = _get(data, path[:cut]), path[cut]
@@ -246,7 +246,7 @@ def _show(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _get(data: Any, path: Path_) -> Any:
+def _get(data: Any, path: KeyPath) -> Any:
     for part in path:
         try:
             data = data[part]
@@ -255,13 +255,13 @@ def _get(data: Any, path: Path_) -> Any:
     return data
 
 
-def _fields_for(parent: Any, path: Path_) -> list[str]:
+def _fields_for(parent: Any, path: KeyPath) -> list[str]:
     """Field names of the model that validated ``parent`` (for did-you-mean)."""
     model = _model_for(parent, path)
     return list(model.model_fields) if model else []
 
 
-def _model_for(parent: Any, path: Path_) -> type[BaseModel] | None:
+def _model_for(parent: Any, path: KeyPath) -> type[BaseModel] | None:
     if path == ():
         return models.Spec
     if path == ("input",):

@@ -1,6 +1,6 @@
 """JSON Schema (draft 2020-12) generated from the Pydantic models, never written by hand.
 
-``archspec/spec/archspec.schema.json`` is this output, committed once and shipped inside the
+``archspec/frontend/archspec.schema.json`` is this output, committed once and shipped inside the
 package; ``schemas/archspec.schema.json`` is a link to it, where editors and tools look
 (``# yaml-language-server: $schema=...``, check-jsonschema, ajv). A test fails when it is stale.
 Plug-in layers change the schema, so with plug-ins registered it is generated.
@@ -23,8 +23,8 @@ from typing import Any
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode, JsonSchemaValue
 from pydantic_core import core_schema
 
+from archspec.frontend import models
 from archspec.layers.registry import only_builtin_layers, registry_version
-from archspec.spec import models
 
 SCHEMA_ID = "https://archspec.dev/schemas/archspec.schema.json"
 PACKAGED_SCHEMA = Path(__file__).with_name("archspec.schema.json")
