@@ -210,3 +210,31 @@ def test_embedding_bags_export_to_onnx() -> None:
     (actual,) = ReferenceEvaluator(proto).run(None, feeds)
     with torch.no_grad():
         torch.testing.assert_close(torch.from_numpy(actual), model(*inputs), rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("layer", ["Embedding", "EmbeddingBag"])
+def test_torchscript_export_traces_a_max_norm_table(layer: str, tmp_path: Any) -> None:
+    """torch.jit.script compiles F.embedding without max_norm's renormalisation (pinned: if torch
+    fixes it, this fails and the layer's export_limit can go), so archspec's TorchScript export
+    traces such a model; the archive then renormalises the looked-up rows as the module does."""
+    import copy
+    import io
+
+    from archspec.backends.export import example_inputs, export_limits, export_model
+
+    text = TOKENS.format(high=10).replace("embedding_dim: 4}", "embedding_dim: 4, max_norm: 1.0}")
+    compiled = archspec.load(text.replace("type: Embedding", f"type: {layer}"))
+    assert export_limits(compiled, "torchscript") and not export_limits(compiled, "onnx")
+    torch.manual_seed(0)
+    model = archspec.build(compiled).eval()  # rows drawn from N(0, 1): norms near 2, above max_norm
+    ids = example_inputs(compiled, batch=3, seed=1)
+    with torch.no_grad():
+        expected = copy.deepcopy(model)(*ids)
+        scripted = torch.jit.script(copy.deepcopy(model))(*ids)
+    assert not torch.allclose(scripted, expected)  # torch's scripted module skips the renormalisation
+    info = export_model(copy.deepcopy(model), compiled, tmp_path / "model.ts", "torchscript")
+    assert info["how"] == "traced"
+    with torch.no_grad():
+        torch.testing.assert_close(torch.jit.load(io.BytesIO((tmp_path / "model.ts").read_bytes()))(*ids), expected)
+    without = archspec.load(TOKENS.format(high=10).replace("type: Embedding", f"type: {layer}"))
+    assert export_limits(without, "torchscript") == []

@@ -160,13 +160,18 @@ def _quiet() -> Iterator[None]:
         yield
 
 
-def torchscript_bytes(model: nn.Module, example: torch.Tensor | tuple[torch.Tensor, ...]) -> tuple[bytes, str]:
-    """A TorchScript archive (``torch.jit.load`` reads it without archspec); scripted, else traced
-    (``strict=False``: a dict of outputs traces too)."""
+def torchscript_bytes(
+    model: nn.Module, example: torch.Tensor | tuple[torch.Tensor, ...], *, trace: bool = False
+) -> tuple[bytes, str]:
+    """A TorchScript archive (``torch.jit.load`` reads it without archspec); scripted, else (or with
+    ``trace``: where scripting would compute something else) traced (``strict=False``: a dict of
+    outputs traces too)."""
     model = model.eval()
     examples = example if isinstance(example, tuple) else (example,)
     with _quiet():
         try:
+            if trace:
+                raise NotImplementedError("trace instead")
             scripted = torch.jit.script(model)
             how = "scripted"
         except Exception:
@@ -229,12 +234,22 @@ def export_model(model: nn.Module, compiled: CompiledSpec, path: str | Path, fmt
     if fmt == "pt":
         data = pt_bytes(model, compiled)
     elif fmt == "torchscript":
-        data, info["how"] = torchscript_bytes(model, example_inputs(compiled))
+        data, info["how"] = torchscript_bytes(model, example_inputs(compiled), trace=bool(export_limits(compiled, fmt)))
     else:
+        limits = export_limits(compiled, fmt)
+        if limits:
+            raise _usage(f"cannot export to ONNX: {limits[0]}", "<export>", "export --format pt or torchscript instead")
         data = onnx_bytes(model, example_inputs(compiled), **io_names(compiled))
     write_bytes_atomic(path, data)
     info["bytes"] = len(data)
     return info
+
+
+def export_limits(compiled: CompiledSpec, fmt: str) -> list[str]:
+    """``node: why`` for each node whose layer torch's ``fmt`` export would get wrong (``Layer.export_limit``)."""
+    return [
+        f"node '{node.path}' ({node.type}): {why}" for node in compiled.nodes if (why := node.layer.export_limit(fmt))
+    ]
 
 
 def io_names(compiled: CompiledSpec) -> dict[str, list[str]]:

@@ -604,6 +604,12 @@ class Layer(NodeFields):
         bound._roles = roles
         return bound
 
+    def export_limit(self, fmt: str) -> str | None:
+        """Why torch's ``fmt`` export (``"torchscript"``, ``"onnx"``) of this layer would compute something
+        other than the module (``Embedding``'s ``max_norm`` is dropped by ``torch.jit.script``), or None.
+        TorchScript export then traces instead of scripting; ONNX export refuses, naming the node."""
+        return None
+
     def forward_call(self, inputs: list[Shape]) -> "Op | None":
         """How the generated forward calls this layer's module, where ``module(*inputs)`` is not it:
         an :class:`Op` over the inputs whose innermost call targets :data:`CALL_MODULE`, e.g.

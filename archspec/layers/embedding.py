@@ -77,6 +77,9 @@ class Embedding(Layer):
     def label(self) -> str:
         return f"{self.num_embeddings}x{self.embedding_dim}"
 
+    def export_limit(self, fmt: str) -> str | None:
+        return _renorm_limit(self, fmt)
+
 
 def _table(layer: "Embedding | EmbeddingBag") -> int:
     """The table's size, once its padding_idx is checked as torch checks it."""
@@ -88,6 +91,14 @@ def _table(layer: "Embedding | EmbeddingBag") -> int:
             field="padding_idx",
         )
     return count * int(layer.embedding_dim)
+
+
+def _renorm_limit(layer: "Embedding | EmbeddingBag", fmt: str) -> str | None:
+    """``torch.jit.script`` compiles ``F.embedding`` without its ``max_norm`` renormalisation (an
+    ignored function): the scripted module looks the raw rows up. Tracing records it."""
+    if fmt == "torchscript" and layer.max_norm is not None:
+        return "torch.jit.script drops max_norm's renormalisation of the looked-up rows"
+    return None
 
 
 @register
@@ -158,3 +169,6 @@ class EmbeddingBag(Layer):
 
     def label(self) -> str:
         return f"{self.num_embeddings}x{self.embedding_dim} {self.mode}"
+
+    def export_limit(self, fmt: str) -> str | None:
+        return _renorm_limit(self, fmt)

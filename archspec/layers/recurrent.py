@@ -296,6 +296,12 @@ class LSTM(_Recurrent):
             )
         return super().infer(inputs)
 
+    def export_limit(self, fmt: str) -> str | None:
+        """torch's ONNX exporter writes ONNX's ``LSTM`` operator, which has no projection: it drops ``weight_hr``."""
+        if fmt == "onnx" and int(self.proj_size):
+            return "torch's ONNX exporter writes ONNX's LSTM operator, which has no projection (proj_size)"
+        return None
+
     def cell_state(self, states: int) -> tuple[Shape, ...]:
         return ((states, int(self.hidden_size)),)
 
