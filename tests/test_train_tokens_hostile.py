@@ -291,3 +291,25 @@ def test_a_file_that_unpacks_beyond_memory_is_refused_before_reading(
     monkeypatch.setattr(np, "load", lambda *a, **k: pytest.fail("read before the size check"))
     err = _refused(capsys, tmp_path, token_spec(tmp_path), "--data", f"tokens:{tmp_path / 'zeros.npz'}")
     assert f"'{tmp_path / 'zeros.npz'}' unpacks to 288.2 KiB, more than this machine's memory (97.7 KiB)" in err
+
+
+@pytest.mark.parametrize(
+    ("flags", "why"),
+    [
+        ((), "torch's adam refuses them"),
+        (("--optimizer", "adamw"), "torch's adamw refuses them"),
+        (("--optimizer", "sgd", "--weight-decay", "0.01"), "torch's SGD cannot apply weight decay to them"),
+    ],
+)
+def test_sparse_gradients_need_an_optimiser_that_takes_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], flags: tuple[str, ...], why: str
+) -> None:
+    """An Embedding with ``sparse: true`` makes sparse gradients: torch's Adam and AdamW raise at the
+    first step, its SGD too with weight decay. Refused before training, at the node; plain SGD trains."""
+    spec = token_spec(tmp_path)
+    spec.write_text(spec.read_text().replace("embedding_dim: 8}", "embedding_dim: 8, sparse: true}"))
+    err = _refused(capsys, tmp_path, spec, "--data", "fake:16", *flags)
+    assert "tokcls.yaml:6:5: error[sparse-gradients]: node '0' (Embedding) has sparse: true" in err
+    assert why in err and "--optimizer sgd --weight-decay 0, or set sparse: false" in err
+    args = ["--data", "fake:16", "--optimizer", "sgd", "--epochs", "1", "--device", "cpu"]
+    assert cli("train", spec, *args, "--out", tmp_path / "sgd") == 0

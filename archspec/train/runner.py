@@ -23,7 +23,7 @@ from archspec.train.distributed import Dist, choose_device, setup
 from archspec.train.lock import run_lock
 from archspec.train.loop import Trainer, autocast_dtype, evaluate, perplexity
 from archspec.train.progress import Reporter
-from archspec.train.scope import check_trainable
+from archspec.train.scope import check_sparse_gradients, check_trainable
 
 
 def spec_meta(compiled: CompiledSpec) -> dict[str, Any]:
@@ -157,6 +157,7 @@ def _train_locked(
         _check_restart(last, compiled, settings, out_dir)
         restart = True
     check_activation_memory(compiled, limit, batch=settings.batch_size, what="a training step")
+    check_sparse_gradients(compiled, settings.optimizer, settings.weight_decay or 0.0)
     initial = _plan_weights(compiled, weights) if weights is not None and payload is None else None
     data = open_data(settings, compiled, is_main=dist.is_main, barrier=dist.barrier if dist.enabled else None)
     if payload is not None:

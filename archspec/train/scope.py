@@ -35,6 +35,18 @@ def check_trainable(compiled: CompiledSpec, command: str = "train", task: str = 
     raise UsageError([compiled.source.diagnostic("not-trainable", message, path, hint=hint)])
 
 
+def check_sparse_gradients(compiled: CompiledSpec, optimizer: str, weight_decay: float) -> None:
+    """UsageError if a layer with ``sparse: true`` (sparse gradients) meets an optimiser that refuses
+    them: torch's Adam and AdamW take none, its SGD none with weight decay."""
+    node = next((n for n in compiled.nodes if getattr(n.layer, "sparse", False) is True), None)
+    if node is None or (optimizer == "sgd" and not weight_decay):
+        return
+    why = "torch's SGD cannot apply weight decay to them" if optimizer == "sgd" else f"torch's {optimizer} refuses them"
+    message = f"node '{node.path}' ({node.type}) has sparse: true, so its gradients are sparse, and {why}"
+    hint = "train with --optimizer sgd --weight-decay 0, or set sparse: false"
+    raise UsageError([compiled.source.diagnostic("sparse-gradients", message, node.source_path, hint=hint)])
+
+
 def output_node_path(compiled: CompiledSpec) -> tuple[str | int, ...]:
     """Where the spec says what the model outputs: its last (or ``output:``) top-level node."""
     root = compiled.root
