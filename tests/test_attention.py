@@ -248,3 +248,22 @@ def test_the_docs_examples_compile() -> None:
     assert len(examples) >= 4
     for example in examples:
         assert archspec.load(example).ok
+
+
+@pytest.mark.slow
+def test_an_attention_onnx_cannot_write_is_one_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """torch's ONNX exporter writes scaled_dot_product_attention for 4-d tensors only (docs/tensor-ops.md):
+    a (L, E) attention per sample scripts and exports to TorchScript, and the ONNX export is one
+    sentence, exit 2, no traceback, no file."""
+    pytest.importorskip("onnxscript")
+    spec = tmp_path / "flat_attention.yaml"
+    spec.write_text(
+        "archspec: 1\nname: flat_attention\ninput: {shape: [6, 8]}\n"
+        "layers:\n  - {type: scaled_dot_product_attention, inputs: [input, input, input]}\n"
+    )
+    assert main(["export", str(spec), "-o", str(tmp_path / "model.ts")]) == 0
+    capsys.readouterr()
+    assert main(["export", str(spec), "-o", str(tmp_path / "model.onnx")]) == 2
+    err = capsys.readouterr().err
+    assert "error[export]: torch's ONNX exporter failed:" in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) <= 3 and not (tmp_path / "model.onnx").exists()

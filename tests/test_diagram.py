@@ -33,6 +33,8 @@ from archspec.layers.registry import layer_types
 
 ROOT = Path(__file__).parent.parent
 SPECS = sorted((ROOT / "specs").glob("*.yaml"))
+DRAWN = SPECS + sorted((ROOT / "tests" / "transformer").glob("*.yaml"))
+"""The shipped specs and the transformer examples (masks and sequences by role, torch's Transformer modules)."""
 INVALID = ROOT / "tests" / "invalid"
 HAS_DOT = shutil.which("dot") is not None
 needs_dot = pytest.mark.skipif(not HAS_DOT, reason="Graphviz's dot is not installed")
@@ -121,7 +123,7 @@ def innermost_module(compiled: CompiledSpec) -> dict[str, str]:
 # -- every shipped spec, parsed back ----------------------------------------------------------
 
 
-@pytest.mark.parametrize("spec", SPECS, ids=[p.stem for p in SPECS])
+@pytest.mark.parametrize("spec", DRAWN, ids=[p.stem for p in DRAWN])
 def test_nodes_labels_and_colours(spec: Path) -> None:
     compiled = compile_spec(spec)
     dot = drawn(compiled, expand=True)
@@ -159,7 +161,7 @@ def producer_box(compiled: CompiledSpec, value: str) -> str:
     return base if value not in compiled.by_path and part.isdigit() and base in compiled.by_path else value
 
 
-@pytest.mark.parametrize("spec", SPECS, ids=[p.stem for p in SPECS])
+@pytest.mark.parametrize("spec", DRAWN, ids=[p.stem for p in DRAWN])
 def test_edges_carry_every_input_and_only_what_boxes_do_not_say(spec: Path) -> None:
     """The shape is in the box an edge leaves; the edge names only a part (``[1]``) or a role (``query``)."""
     compiled = compile_spec(spec)

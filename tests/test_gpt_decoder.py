@@ -11,7 +11,9 @@ computes there, parameters equal, static FLOPs equal ``FlopCounterMode``'s count
 
 from __future__ import annotations
 
+import io
 import sys
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -325,3 +327,64 @@ def test_params_and_mult_adds_equal_torchinfo_on_the_reference() -> None:
     compiled = archspec.load(SPEC)
     stats = torchinfo.summary(reference(), input_data=tokens(compiled, batch=1), verbose=0)
     assert (compiled.params_total, compiled.macs) == (stats.total_params, stats.total_mult_adds) == (812_416, 1_328_512)
+
+
+def test_a_tied_reference_loads_strictly_and_gives_the_same_logits() -> None:
+    """nanoGPT ties ``lm_head.weight`` to ``transformer.wte.weight``; its state_dict lists both keys (the
+    same tensor), so it loads into the spec's untied head strictly and computes the same logits."""
+    torch.manual_seed(0)
+    ref = GPT(GPTConfig(), tie_weights=True)
+    state = ref.state_dict()
+    assert state["lm_head.weight"].data_ptr() == state["transformer.wte.weight"].data_ptr()
+    compiled = archspec.load(SPEC)
+    model = archspec.build(compiled)
+    model.load_state_dict(state, strict=True)
+    idx = tokens(compiled)
+    with torch.no_grad():
+        assert (model.eval()(idx) - ref.eval()(idx)).abs().max().item() <= 1e-5
+
+
+SMALL = {"n_layer": 2, "n_head": 2, "n_embd": 16, "block_size": 8, "vocab_size": 20}
+
+
+def test_scripts_traces_exports_and_compiles() -> None:
+    """TorchScript (scripted), torch.fx, torch.export with a dynamic batch and
+    torch.compile(fullgraph=True) compute what the built decoder computes."""
+    from archspec.backends.export import torchscript_bytes
+
+    compiled = archspec.load(SPEC, **SMALL)
+    model = archspec.build(compiled).eval()
+    idx = tokens(compiled)
+    with torch.no_grad():
+        expected = model(idx)
+        data, how = torchscript_bytes(model, (idx,))
+        assert how == "scripted"
+        torch.testing.assert_close(torch.jit.load(io.BytesIO(data))(idx), expected)
+        torch.testing.assert_close(torch.fx.symbolic_trace(model)(idx), expected)
+        program = torch.export.export(model, (idx,), dynamic_shapes=({0: torch.export.Dim("batch")},))
+        more = tokens(compiled, batch=5)
+        torch.testing.assert_close(program.module()(more), model(more))
+        torch._dynamo.reset()
+        torch.testing.assert_close(torch.compile(model, fullgraph=True, backend="eager")(idx), expected)
+
+
+@pytest.mark.slow
+def test_exports_to_onnx() -> None:
+    """Through torch.export to ONNX (the causal attention as ONNX's Attention or its decomposition):
+    checked, and computing the same logits."""
+    onnx = pytest.importorskip("onnx")
+    pytest.importorskip("onnxscript")
+    from onnx.reference import ReferenceEvaluator
+
+    from archspec.backends.export import io_names, onnx_bytes
+
+    compiled = archspec.load(SPEC, **SMALL)
+    model = archspec.build(compiled).eval()
+    idx = tokens(compiled)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        proto = onnx.load_from_string(onnx_bytes(model, (idx,), **io_names(compiled)))
+    onnx.checker.check_model(proto, full_check=True)
+    (actual,) = ReferenceEvaluator(proto).run(None, {proto.graph.input[0].name: idx.numpy()})
+    with torch.no_grad():
+        torch.testing.assert_close(torch.from_numpy(actual), model(idx), rtol=1e-4, atol=1e-5)
