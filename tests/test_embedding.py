@@ -184,12 +184,15 @@ layers:
 
 
 def test_embedding_bags_script_trace_and_export() -> None:
+    """TorchScript, fx, torch.export and torch.compile(fullgraph=True) compute what the bags compute."""
     model = archspec.build(archspec.load(BAGS)).eval()
     inputs = (torch.randint(0, 20, (3, 7)), torch.rand(3, 7))
     expected = model(*inputs)
     torch.testing.assert_close(torch.jit.script(model)(*inputs), expected)
     torch.testing.assert_close(torch.fx.symbolic_trace(model)(*inputs), expected)
     torch.testing.assert_close(torch.export.export(model, inputs).module()(*inputs), expected)
+    torch._dynamo.reset()
+    torch.testing.assert_close(torch.compile(model, fullgraph=True, backend="eager")(*inputs), expected)
 
 
 @pytest.mark.slow
