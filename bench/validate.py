@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import compileall
+import os
 import resource
 import statistics
 import subprocess
@@ -43,15 +44,16 @@ def generated_spec(layers: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def walls(commands: list[list[str]], runs: int) -> list[tuple[float, float]]:
-    """Median wall and CPU (user + sys) time of each command in a fresh process; runs interleave so
-    drift hits all alike. CPU time is the steadier figure on a shared machine."""
+def walls(commands: list[tuple[list[str], Path]], runs: int) -> list[tuple[float, float]]:
+    """Median wall and CPU (user + sys) time of each command (run in its folder) in a fresh process;
+    runs interleave so drift hits all alike. CPU time is the steadier figure on a shared machine."""
     times: list[list[tuple[float, float]]] = [[] for _ in commands]
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # each tree imports its own archspec
     for _ in range(runs):
-        for command, samples in zip(commands, times, strict=True):
+        for (command, cwd), samples in zip(commands, times, strict=True):
             before = resource.getrusage(resource.RUSAGE_CHILDREN)
             started = time.perf_counter()
-            subprocess.run(command, check=True, capture_output=True, cwd=ROOT)
+            subprocess.run(command, check=True, capture_output=True, cwd=cwd, env=env)
             wall = time.perf_counter() - started
             after = resource.getrusage(resource.RUSAGE_CHILDREN)
             samples.append((wall, after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime))
@@ -78,25 +80,37 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--startup-only", action="store_true", help="skip the generated specs' compile times")
+    parser.add_argument(
+        "--baseline", type=Path, help="another checkout (git worktree add DIR REV): time its validate in the same runs"
+    )
     args = parser.parse_args()
     specs = [str(p) for p in sorted((ROOT / "specs").glob("*.yaml"))]
+    trees = [ROOT] if args.baseline is None else [ROOT, args.baseline.resolve()]
     # Byte-compile archspec as pip does when it installs a package (torch's bytecode is in site-packages):
     # with PYTHONDONTWRITEBYTECODE set, a source checkout would otherwise be compiled again on every run.
-    compileall.compile_dir(ROOT / "archspec", quiet=1)
-    (validate, validate_cpu), (torch_import, torch_cpu), (floor, floor_cpu) = walls(
+    for tree in trees:
+        compileall.compile_dir(tree / "archspec", quiet=1)
+    validates = [([sys.executable, "-m", "archspec", "validate", *specs], tree) for tree in trees]
+    measured = walls(
         [
-            [sys.executable, "-m", "archspec", "validate", *specs],
-            [sys.executable, "-c", "import torch"],
-            [sys.executable, "-c", "import pydantic.main, yaml"],
+            *validates,
+            ([sys.executable, "-c", "import torch"], ROOT),
+            ([sys.executable, "-c", "import pydantic.main, yaml"], ROOT),
         ],
         args.runs,
     )
+    (validate, validate_cpu), (torch_import, torch_cpu), (floor, floor_cpu) = measured[0], *measured[-2:]
     print(f"archspec validate {len(specs)} shipped specs: {validate:.3f} s (median of {args.runs})")
     print(f"  CPU time (user + sys):           {validate_cpu:.3f} s")
     print(f"python -c 'import torch':          {torch_import:.3f} s (CPU {torch_cpu:.3f} s)")
     print(f"ratio validate / import torch:     {validate / torch_import:.3f}  (target < 0.15, issue 9)")
     print(f"  CPU time ratio:                  {validate_cpu / torch_cpu:.3f}")
     print(f"  of which importing pydantic and yaml: {floor:.3f} s (CPU {floor_cpu:.3f} s)")
+    if args.baseline is not None:
+        base, base_cpu = measured[1]
+        print(
+            f"baseline {args.baseline}: validate {base:.3f} s (CPU {base_cpu:.3f} s), ratio {base / torch_import:.3f}"
+        )
     if args.startup_only:
         return
     results = compile_times({layers: generated_spec(layers) for layers in (1_000, 10_000, 20_000)}, args.runs)

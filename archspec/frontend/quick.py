@@ -405,7 +405,7 @@ def _scalar(
 ) -> Check:
     if ((lengths or pattern) and kind is not str) or ((bounds or finite) and kind not in (int, float)):
         return _unsure
-    tests: list[Callable[[Any], bool]] = []
+    tests: list[Callable[[Any], bool | None]] = []
     for bound in bounds:  # v >= ge is ge <= v
         if isinstance(bound, annotated_types.Ge):
             tests.append(partial(operator.le, bound.ge))
@@ -417,9 +417,7 @@ def _scalar(
             tests.append(partial(operator.gt, bound.lt))
     tests += _length_tests(lengths)
     if pattern is not None:
-        search = pattern.search
-        # Pydantic's regex engine takes '$' as the very end; Python's also matches before a final newline
-        tests.append(lambda v: "\n" not in v and search(v) is not None)
+        tests.append(partial(_matches, pattern.search))
     if finite:
         tests.append(math.isfinite)
 
@@ -435,11 +433,20 @@ def _scalar(
             else:
                 return UNSURE
         for test in tests:
-            if not test(value):
-                return REJECT
+            passed = test(value)
+            if passed is not True:
+                return REJECT if passed is False else UNSURE
         return value
 
     return check
+
+
+def _matches(search: Callable[[str], Any], value: str) -> bool | None:
+    """A pattern constraint: None (unsure) for text with a newline, where Pydantic's regex engine
+    and Python's differ (Rust's ``$`` is the very end; Python's also matches before a final newline)."""
+    if "\n" in value:
+        return None
+    return search(value) is not None
 
 
 _STRICT_REFUSES = _SCALARS
