@@ -116,14 +116,14 @@ def agree(cls: type[BaseModel], data: Any, context: dict[str, Any] | None) -> st
     return "accept"
 
 
-@settings(max_examples=examples(600), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(500), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(layer_inputs(), st.sampled_from([None, {"resolved": True}]))
 def test_layers_agree_with_pydantic(case: tuple[type[BaseModel], dict[str, Any]], context: Any) -> None:
     cls, data = case
     agree(cls, data, context)
 
 
-@settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(200), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(mutated_specs())
 def test_spec_models_agree_with_pydantic(data: Any) -> None:
     """Spec, its inputs, params, blocks, groups, block uses, deferred layers, repeats, train settings."""
