@@ -9,6 +9,8 @@ printed as a JSON list of diagnostics on stdout, so a script never has to parse 
 from __future__ import annotations
 
 import argparse
+import atexit
+import contextlib
 import gc
 import importlib
 import os
@@ -89,7 +91,25 @@ def entry() -> int:
     command = next((arg for arg in sys.argv[1:] if not arg.startswith("-")), None)
     if command in SHORT_LIVED:
         gc.disable()
-    return main()
+    code = main()
+    if command in HARD_EXIT:
+        atexit.register(_hard_exit, code)
+    return code
+
+
+HARD_EXIT = frozenset({"validate"})
+"""Commands that write nothing but stdout and stderr: their process skips the interpreter's teardown."""
+
+
+def _hard_exit(code: int) -> None:
+    """Flush the standard streams and end the process now (as mypy does): freeing every module and
+    object of a finished process one by one costs about 15% of a pre-commit ``validate``. Registered
+    at exit, so the caller still sees :func:`entry` return; handlers registered earlier are skipped,
+    which is why only commands that write no files (:data:`HARD_EXIT`) do this."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(code)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -40,17 +40,25 @@ def test_an_invalid_node_is_a_placeholder_and_the_rest_is_still_checked() -> Non
 
 
 def test_a_node_with_no_expressions_is_validated_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    from archspec.frontend import quick
     from archspec.layers.registry import layer_types
 
     conv = layer_types()["Conv2d"]
     calls: list[object] = []
     original = conv.model_validate.__func__  # type: ignore[attr-defined]
+    checker = quick.model_checker(conv)
 
     def counting(cls: type, value: object, **kwargs: object) -> object:
         calls.append(value)
         return original(cls, value, **kwargs)
 
+    def counting_quick(value: object, context: quick.Context) -> object:
+        calls.append(value)
+        return checker(value, context)
+
+    # the quick checker answers for valid nodes (Pydantic, for the others, would count twice)
     monkeypatch.setattr(conv, "model_validate", classmethod(counting))
+    monkeypatch.setitem(quick._checkers, conv, counting_quick)
     compiled = archspec.load(
         HEADER + "params: {w: 8}\nlayers:\n"
         "  - {type: Conv2d, out_channels: 4, kernel_size: 3, repeat: 3}\n"

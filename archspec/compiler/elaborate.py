@@ -26,6 +26,7 @@ from archspec.compiler.ir import INPUT, Node, Subgraph
 from archspec.compiler.names import id_problem
 from archspec.compiler.params import Declared, coerce, declare
 from archspec.errors import Diagnostic, LayerError
+from archspec.frontend import quick
 from archspec.frontend.budget import Budget
 from archspec.frontend.expressions import (
     ExpressionError,
@@ -43,6 +44,8 @@ from archspec.layers.base import DTYPES, Layer, LayerResult, Repeat, TensorType
 from archspec.layers.registry import layer_types
 
 MAX_TENSOR_ELEMENTS = 2**63 - 1
+RESOLVED = {"resolved": True}
+"""Validation context of substituted layer arguments (an expression left over is an error then)."""
 MAX_BLOCK_DEPTH = 64
 CONTROL_FIELDS = frozenset({"id", "inputs", "repeat", "when"})
 ValidNode = Layer | DeferredLayer | Group | BlockUse
@@ -568,7 +571,8 @@ class Elaborator:
         resolved = {**plan.fixed, **values}
         cls = self._layer_class(resolved.get("type"), path)
         try:
-            layer = cls.model_validate(resolved, context={"resolved": True})
+            found = quick.validate(cls, resolved, RESOLVED)
+            layer = cls.model_validate(resolved, context=RESOLVED) if found is None else found
         except ValidationError as exc:
             for diagnostic in pydantic_diagnostics(exc, resolved, self.source, base=path, resolved=True):
                 self.record(diagnostic)

@@ -45,7 +45,18 @@ from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 from typing_extensions import TypedDict
 
-from archspec.layers.base import DTYPES, DType, Expr, Layer, NodeFields, Number, PositiveInt, bounded_number
+from archspec.frontend import quick
+from archspec.layers.base import (
+    DTYPES,
+    DType,
+    Expr,
+    Layer,
+    NodeFields,
+    Number,
+    PositiveInt,
+    _unresolved_only,
+    bounded_number,
+)
 from archspec.layers.registry import layer_types, registry_version
 
 if TYPE_CHECKING:
@@ -62,6 +73,8 @@ def _not_a_bool(value: Any) -> Any:
 
 
 NOT_A_BOOL = BeforeValidator(_not_a_bool)
+quick.register_before(_not_a_bool, lambda value: not isinstance(value, bool))
+quick.register_after(_unresolved_only, lambda value, context: not (context and context.get("resolved")))
 """For ``Literal[1]``: Pydantic takes ``true`` as 1 where JSON Schema's ``const`` does not."""
 
 ParamValue = StrictInt | StrictFloat | StrictBool | StrictStr | list[Any] | dict[str, Any] | None
@@ -415,16 +428,34 @@ def _validate_layer(value: Any, info: ValidationInfo) -> Layer | DeferredLayer:
     if "type" not in value:
         raise PydanticCustomError("union_tag_not_found", "Unable to extract tag using discriminator 'type'")
     tag = value["type"]
-    if isinstance(tag, str) and tag.startswith("${"):
-        return DeferredLayer.model_validate(value, context=info.context)
-    cls = types.get(tag) if isinstance(tag, str) else None
+    cls = _layer_class(tag)
     if cls is None:
         raise PydanticCustomError(
             "union_tag_invalid",
             "Input tag '{tag}' found using 'type' does not match any of the registered layer types",
             {"tag": str(tag), "discriminator": "'type'"},
         )
-    return cls.model_validate(value, context=info.context)
+    found = quick.validate(cls, value, info.context)
+    return cls.model_validate(value, context=info.context) if found is None else found
+
+
+def _layer_class(tag: Any) -> type[Layer] | type[DeferredLayer] | None:
+    """The model of a layer node with this ``type``: :class:`DeferredLayer` for an expression."""
+    if isinstance(tag, str) and tag.startswith("${"):
+        return DeferredLayer
+    return layer_types().get(tag) if isinstance(tag, str) else None
+
+
+def _quick_node(value: Any, context: quick.Context) -> Any:
+    """The quick checker of a node: a valid one is typed at once; any other is Pydantic's (a placeholder)."""
+    kind = node_kind(value)
+    if kind is None or type(value) is not dict:
+        return quick.UNSURE
+    cls: Any = Group if kind == "group" else BlockUse if kind == "use" else _layer_class(value.get("type"))
+    if cls is None:
+        return quick.UNSURE
+    result = quick.model_checker(cls)(value, context)
+    return quick.UNSURE if result is quick.REJECT else result
 
 
 @cache
@@ -439,3 +470,4 @@ if not TYPE_CHECKING:
         Discriminator(node_kind, custom_error_type="node_kind", custom_error_message="a node must be a mapping"),
         WrapValidator(_node_or_placeholder),
     ]
+    quick.register_special(Node, lambda: _quick_node)

@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from archspec.errors import Diagnostic
-from archspec.frontend import models
+from archspec.frontend import models, quick
 from archspec.frontend.budget import DEFAULT_BUDGET, Budget
 from archspec.frontend.describe import describe_field
 from archspec.frontend.source import KeyPath, Source
@@ -54,8 +54,11 @@ def validate_document(
     invalid: dict[int, models.InvalidNode] = {}
     spec: models.Spec | None = None
     diagnostics: list[Diagnostic] = []
+    context = {models.PLACEHOLDERS: invalid}
+    spec = quick.validate(models.Spec, data, context)
     try:
-        spec = models.Spec.model_validate(data, context={models.PLACEHOLDERS: invalid})
+        if spec is None:  # something to report, or something only Pydantic knows
+            spec = models.Spec.model_validate(data, context=context)
     except ValidationError as exc:
         diagnostics += pydantic_diagnostics(exc, data, source)
     for path, node in _located(data, invalid):
