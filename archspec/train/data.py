@@ -35,7 +35,7 @@ from archspec.frontend.suggest import did_you_mean
 from archspec.layers.base import DType, NonNegativeInt, PositiveInt
 from archspec.train.config import DATA_KINDS, MAX_FAKE_SIZE, usage
 from archspec.train.rng import derive
-from archspec.train.scope import output_node_path
+from archspec.train.scope import check_classifier
 
 # Published per-channel statistics of the training sets (pixels in [0, 1]).
 STATS: dict[str, tuple[list[float], list[float]]] = {
@@ -47,6 +47,7 @@ STATS: dict[str, tuple[list[float], list[float]]] = {
 NEUTRAL = ([0.5], [0.5])
 """For data without published statistics (imagefolder, fake): maps [0, 1] to [-1, 1]."""
 LUMA = (0.299, 0.587, 0.114)
+IMAGE_DATA = ("mnist5k", "mnist", "fashion-mnist", "cifar10")
 SPLIT_SEED = 0
 """Seed of the fixed train/validation splits (mnist5k, imagefolder without train/ and val/)."""
 FAKE_SIZE = 256
@@ -259,39 +260,47 @@ class _Raw:
 
 
 def open_data(settings: TrainConfig, compiled: CompiledSpec, *, is_main: bool = True, barrier: Any = None) -> Data:
-    """Load ``settings.data``, decide the preprocessing and check it fits ``compiled``.
+    """Load ``settings.data``, decide the preprocessing and check it fits ``compiled`` (a spec that
+    :func:`~archspec.train.scope.check_trainable` accepts; a classifier's output is checked here).
 
     Raises UsageError, with the fix, when the data and the spec disagree (channels, size, classes).
     """
     name = settings.data
-    num_outputs = _num_outputs(compiled)
-    if next(iter(compiled.inputs.values())).kind == "int" or name.startswith("tokens:"):
+    token_input = next(iter(compiled.inputs.values())).kind == "int"
+    _check_name(name, token_input)
+    num_outputs = None
+    if settings.task == "classify":
+        check_classifier(compiled)
+        num_outputs = compiled.output_shape[0]  # type: ignore[index]  # check_classifier: [num_classes]
+    if token_input or name.startswith("tokens:"):
         from archspec.train.tokens import open_tokens
 
         return open_tokens(settings, compiled, num_outputs)
+    assert num_outputs is not None  # check_trainable: an image model is a classifier (--task classify)
     if name == "fake" or name.startswith("fake:"):
         raw = _fake(name, tuple(compiled.input_shape), num_outputs)
     elif name == "mnist5k":
         raw = _mnist5k()
     elif name in ("mnist", "fashion-mnist", "cifar10"):
         raw = _torchvision(name, settings, is_main=is_main, barrier=barrier)
-    elif name.startswith("imagefolder:"):
-        raw = _imagefolder(name.partition(":")[2])
     else:
-        hint = did_you_mean(name, [k.partition(":")[0] for k in DATA_KINDS], what="data set")
-        raise usage(
-            "unknown-data",
-            f"unknown data '{name}'",
-            hint=(hint + "; " if hint else "") + "choose one of " + ", ".join(DATA_KINDS),
-        )
+        raw = _imagefolder(name.partition(":")[2])
     pre = _preprocess(raw, settings, name)
     check_fit(raw, pre, compiled, name, num_outputs)
     return _finish(raw, pre, name)
 
 
-def _num_outputs(compiled: CompiledSpec) -> int | None:
-    shape = compiled.output_shape
-    return shape[0] if shape is not None and len(shape) == 1 else None
+def _check_name(name: str, token_input: bool) -> None:
+    """An unknown ``--data`` is refused with the nearest name, or ``tokens:`` for a file name."""
+    if name in (*IMAGE_DATA, "fake") or name.startswith(("imagefolder:", "tokens:", "fake:")):
+        return
+    if token_input:
+        hint = f"--data tokens:{name} reads that file; " if name.endswith((".npz", ".pt")) else ""
+        hint += "a spec with a token input trains on --data tokens:FILE (.npz or .pt) or --data fake[:N]"
+    else:
+        hint = did_you_mean(name, [k.partition(":")[0] for k in DATA_KINDS], what="data set") or ""
+        hint += ("; " if hint else "") + "choose one of " + ", ".join(DATA_KINDS)
+    raise usage("unknown-data", f"unknown data '{name}'", hint=hint)
 
 
 # ----------------------------------------------------------------------------- sources
@@ -568,9 +577,8 @@ def fake_size(name: str) -> int:
     return int(count_text) if count_text else FAKE_SIZE
 
 
-def _fake(name: str, input_shape: tuple[int, ...], num_outputs: int | None) -> _Raw:
+def _fake(name: str, input_shape: tuple[int, ...], classes: int) -> _Raw:
     size = fake_size(name)
-    classes = num_outputs or 10
     channels, spatial = input_shape[0], tuple(input_shape[1:])
     val_size = max(1, size // 4)
     if len(spatial) == 2 and channels in (1, 3, 4):
@@ -672,7 +680,7 @@ def _adapt(values: list[float], channels: int) -> list[float]:
     return [values[0]] * channels
 
 
-def check_fit(raw: _Raw, pre: Preprocess, compiled: CompiledSpec, name: str, num_outputs: int | None) -> None:
+def check_fit(raw: _Raw, pre: Preprocess, compiled: CompiledSpec, name: str, num_outputs: int) -> None:
     """Stop before the first step when the data does not fit the spec; each message names its fix."""
     spec_input = compiled.spec.input
     source = compiled.source
@@ -723,28 +731,8 @@ def check_fit(raw: _Raw, pre: Preprocess, compiled: CompiledSpec, name: str, num
                     hint=" or ".join(fixes) or "change the spec's input size",
                 )
             )
-    output = compiled.output_shape
-    if num_outputs is None:
-        problems.append(
-            source.diagnostic(
-                "not-a-classifier",
-                "archspec train fits classifiers: the model's output must be [num_classes], "
-                f"not {dims_text(output or ())}",
-                output_node_path(compiled),
-                hint="end the spec with Flatten (or a global pool) and Linear(out_features: NUM_CLASSES)",
-            )
-        )
-    elif num_outputs != len(raw.classes):
-        param = class_param(compiled, num_outputs)
-        fix = f"--set {param}={len(raw.classes)}" if param else f"make the last layer's out_features {len(raw.classes)}"
-        problems.append(
-            source.diagnostic(
-                "data-mismatch",
-                f"--data {name} has {len(raw.classes)} classes, but the model outputs {num_outputs} logits",
-                ("params", param) if param else ("layers",),
-                hint=fix,
-            )
-        )
+    if num_outputs != len(raw.classes):
+        problems.append(class_mismatch(compiled, name, len(raw.classes), num_outputs))
     if problems:
         raise UsageError(problems)
 
@@ -759,6 +747,17 @@ def param_of(value: Any) -> str | None:
         if match:
             return match.group(1)
     return None
+
+
+def class_mismatch(compiled: CompiledSpec, name: str, count: int, num_outputs: int) -> Diagnostic:
+    """``count`` classes against ``num_outputs`` logits: the parameter to set, else the layer to change."""
+    param = class_param(compiled, num_outputs)
+    return compiled.source.diagnostic(
+        "data-mismatch",
+        f"--data {name} has {count} classes, but the model outputs {num_outputs} logits",
+        ("params", param) if param else ("layers",),
+        hint=f"--set {param}={count}" if param else f"make the last layer's out_features {count}",
+    )
 
 
 def class_param(compiled: CompiledSpec, num_outputs: int) -> str | None:

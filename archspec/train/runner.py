@@ -10,14 +10,14 @@ from typing import Any, Literal
 
 import torch
 
-from archspec.backends.limits import DEFAULT_MAX_ACTIVATION_BYTES, check_activation_memory
+from archspec.backends.limits import DEFAULT_MAX_ACTIVATION_BYTES, check_activation_memory, memory_bytes
 from archspec.backends.records import SpecRecord
 from archspec.compiler.ir import CompiledSpec
 from archspec.errors import UsageError
 from archspec.fileio import check_output_dir, check_outputs, make_dir, write_bytes_atomic, write_text_atomic
 from archspec.frontend.models import TrainConfig
 from archspec.train import checkpoint
-from archspec.train.config import ENVIRONMENT_SETTINGS, check_resume_settings, memory_bytes, resolve, usage
+from archspec.train.config import ENVIRONMENT_SETTINGS, check_resume_settings, resolve, usage
 from archspec.train.data import Data, DataError, make_loader, open_data
 from archspec.train.distributed import Dist, choose_device, setup
 from archspec.train.lock import run_lock
