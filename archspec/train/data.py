@@ -450,40 +450,28 @@ def _load_image(path: str) -> Any:
         return image.convert("L" if image.mode in GREY_MODES else "RGB")
 
 
-@dataclass
-class _Scan:
-    """What the image headers say, before any pixel is decoded."""
+def _scan(paths: Sequence[str], root: Path) -> dict[str, tuple[int, int, int]]:
+    """Every file's (channels, height, width) from its header, before any pixel is decoded.
 
-    problems: list[str]
-    channels: dict[int, str]
-    """Channel count -> the first file with it."""
-    sizes: dict[tuple[int, int], str]
-    """(height, width) -> the first file with it."""
-
-
-def _scan(paths: Sequence[str]) -> _Scan:
-    scan = _Scan([], {}, {})
+    Stops before training on the unusable files: every one is named (up to 5) and counted.
+    """
+    headers: dict[str, tuple[int, int, int]] = {}
+    problems: list[str] = []
     for path in paths:
         try:
             with _open_image(path) as image:
-                scan.channels.setdefault(1 if image.mode in GREY_MODES else 3, path)
-                scan.sizes.setdefault((image.height, image.width), path)
+                headers[path] = (1 if image.mode in GREY_MODES else 3, image.height, image.width)
         except DataError as exc:
-            scan.problems.append(str(exc))
-    return scan
-
-
-def _check_scan(scan: _Scan, root: Path, count: int) -> None:
-    """Stop before training on the first unusable files: every one is named (up to 5) and counted."""
-    if not scan.problems:
-        return
-    shown = "; ".join(scan.problems[:5]) + ("; ..." if len(scan.problems) > 5 else "")
-    raise usage(
-        "bad-image",
-        f"imagefolder: {len(scan.problems)} of {count:,} files under '{root}' cannot be used: {shown}",
-        file=str(root),
-        hint="remove or replace those files (archspec trains on every file ImageFolder lists, or stops)",
-    )
+            problems.append(str(exc))
+    if problems:
+        shown = "; ".join(problems[:5]) + ("; ..." if len(problems) > 5 else "")
+        raise usage(
+            "bad-image",
+            f"imagefolder: {len(problems)} of {len(paths):,} files under '{root}' cannot be used: {shown}",
+            file=str(root),
+            hint="remove or replace those files (archspec trains on every file ImageFolder lists, or stops)",
+        )
+    return headers
 
 
 @cache
@@ -546,24 +534,26 @@ def _imagefolder(path: str) -> _Raw:
             file=str(root),
             hint="add images (3 or more per class), or give PATH/train and PATH/val folders",
         )
-    scan = _scan([p for p, _ in samples])
-    _check_scan(scan, root, len(samples))
+    headers = _scan([p for p, _ in samples], root)
     first = samples[0][0] if val_idx is None else train.samples[train_idx[0]][0]  # type: ignore[index]
-    with _open_image(first) as image:
-        channels = 1 if image.mode in GREY_MODES else 3
-        size = (image.height, image.width)
+    channels, *size = headers[first]
+    mixed_channels: dict[int, str] = {}  # channel count -> the first file with it
+    mixed_sizes: dict[tuple[int, int], str] = {}  # (height, width) -> the first file with it
+    for path, (count, height, width) in headers.items():
+        mixed_channels.setdefault(count, path)
+        mixed_sizes.setdefault((height, width), path)
     return _Raw(
         train=(train, train_idx),
         val=(val, val_idx),
         classes=list(train.classes),
         channels=channels,
-        size=size,
+        size=tuple(size),
         stats=None,
         split=split,
         kind="pil",
         root=str(root),
-        mixed_channels=dict(scan.channels) if len(scan.channels) > 1 else None,
-        mixed_sizes=dict(scan.sizes) if len(scan.sizes) > 1 else None,
+        mixed_channels=mixed_channels if len(mixed_channels) > 1 else None,
+        mixed_sizes=mixed_sizes if len(mixed_sizes) > 1 else None,
     )
 
 
@@ -717,9 +707,7 @@ def check_fit(raw: _Raw, pre: Preprocess, compiled: CompiledSpec, name: str, num
         if tuple(got[1:]) != tuple(expected[1:]):
             fixes = [f"--resize {','.join(map(str, expected[1:]))} resizes the images"] if len(got) == 3 else []
             size_field = getattr(spec_input, "size", None)
-            params = [p for p in ([param_of(size_field)] if isinstance(size_field, str) else []) if p]
-            if isinstance(size_field, list):
-                params = [p for p in (param_of(v) for v in size_field) if p]
+            params = [p for p in map(param_of, size_field if isinstance(size_field, list) else [size_field]) if p]
             if params and len(got) == 3 and len(set(got[1:])) == 1:
                 fixes.append(" ".join(f"--set {p}={got[1]}" for p in dict.fromkeys(params)) + " changes the spec")
             problems.append(

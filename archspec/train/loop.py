@@ -19,6 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from archspec import __version__
 from archspec.fileio import write_bytes_atomic, write_text_atomic
 from archspec.frontend.models import TrainConfig
 from archspec.train import checkpoint, rng
@@ -142,13 +143,11 @@ def evaluate(
 
 
 def make_optimizer(settings: TrainConfig, parameters: Any) -> torch.optim.Optimizer:
-    lr, decay = settings.lr, settings.weight_decay or 0.0
-    assert lr is not None  # resolve() made it concrete
-    if settings.optimizer == "adam":
-        return torch.optim.Adam(parameters, lr=lr, weight_decay=decay)
-    if settings.optimizer == "adamw":
-        return torch.optim.AdamW(parameters, lr=lr, weight_decay=decay)
-    return torch.optim.SGD(parameters, lr=lr, momentum=SGD_MOMENTUM, weight_decay=decay)
+    assert settings.lr is not None  # resolve() made it concrete
+    options: dict[str, Any] = {"lr": settings.lr, "weight_decay": settings.weight_decay or 0.0}
+    if settings.optimizer == "sgd":
+        return torch.optim.SGD(parameters, momentum=SGD_MOMENTUM, **options)
+    return (torch.optim.AdamW if settings.optimizer == "adamw" else torch.optim.Adam)(parameters, **options)
 
 
 def make_scheduler(settings: TrainConfig, optimizer: torch.optim.Optimizer, steps: int) -> tuple[Any, bool]:
@@ -215,7 +214,7 @@ class Trainer:
         return {
             "format": checkpoint.FORMAT,
             "version": checkpoint.VERSION,
-            "archspec_version": _archspec_version(),
+            "archspec_version": __version__,
             "torch_version": str(torch.__version__),
             "spec": self.meta,
             "settings": self.settings.model_dump(),
@@ -375,9 +374,3 @@ def _check_like(saved: dict[str, Any], fresh: dict[str, Any], what: str) -> None
             raise ValueError(
                 f"the {what} state's '{key}' is a {type(saved[key]).__name__}, not a {type(value).__name__}"
             )
-
-
-def _archspec_version() -> str:
-    from archspec import __version__
-
-    return __version__

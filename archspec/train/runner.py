@@ -26,10 +26,6 @@ from archspec.train.progress import Reporter
 from archspec.train.scope import check_trainable
 
 
-def spec_meta(compiled: CompiledSpec) -> dict[str, Any]:
-    return SpecRecord.of(compiled).model_dump()
-
-
 def activation_limit(limit: int | Literal["auto"] | None, device: torch.device) -> int | None:
     """``auto``: the device's memory (CUDA's, else the machine's RAM), and never below the 4 GiB default."""
     if limit != "auto":
@@ -184,7 +180,7 @@ def _train_locked(
         settings=settings,
         device=device,
         out=out_dir,
-        meta=spec_meta(compiled),
+        meta=SpecRecord.of(compiled).model_dump(),
         dist=dist,
         reporter=reporter,
     )

@@ -374,50 +374,47 @@ def _labels(file: _File, key: str, count: int, classes: int, tokens_key: str) ->
     return labels
 
 
+def _labelled(file: _File, prefix: str, classes: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """``{prefix}tokens`` and ``{prefix}labels``, checked against the spec, as int64 tensors."""
+    ids = _sequences(file, f"{prefix}tokens")
+    labels = _labels(file, f"{prefix}labels", len(ids), classes, f"{prefix}tokens")
+    return torch.from_numpy(ids.astype(np.int64)), torch.from_numpy(labels.astype(np.int64))
+
+
 def _classify(file: _File, name: str, num_outputs: int) -> Data:
     arrays, path = file.arrays, file.path
     classes = arrays.get("classes")
     if classes is not None and len(classes) != num_outputs:
         raise UsageError([class_mismatch(file.compiled, name, len(classes), num_outputs)])
-    names = classes or [str(i) for i in range(num_outputs)]
-    tokens = _sequences(file, "tokens")
-    labels = _labels(file, "labels", len(tokens), num_outputs, "tokens")
     has_val = [key for key in ("val_tokens", "val_labels") if key in arrays]
     if len(has_val) == 1:
         other = "val_labels" if has_val[0] == "val_tokens" else "val_tokens"
         raise usage(
             "data", f"'{path}' has '{has_val[0]}' but no '{other}'", file=str(path), hint="give both, or neither"
         )
-    dtype = getattr(torch, file.value.dtype)
-    all_ids, all_labels = torch.from_numpy(tokens.astype(np.int64)), torch.from_numpy(labels.astype(np.int64))
+    ids, labels = _labelled(file, "", num_outputs)
     if has_val:
-        val_tokens = _sequences(file, "val_tokens")
-        val_labels = _labels(file, "val_labels", len(val_tokens), num_outputs, "val_tokens")
-        train = token_set(all_ids, all_labels, dtype)
-        val_ids, val_targets = (torch.from_numpy(a.astype(np.int64)) for a in (val_tokens, val_labels))
-        val = token_set(val_ids, val_targets, dtype)
+        val_ids, val_labels = _labelled(file, "val_", num_outputs)
         split = f"{path}: tokens/labels, validation val_tokens/val_labels"
     else:
-        train_idx, val_idx = stratified_split(all_labels, VAL_FRACTION)
+        train_idx, val_idx = stratified_split(labels, VAL_FRACTION)
         if not len(val_idx):
             raise usage(
                 "data",
-                f"'{path}' has {len(all_labels)} sequence(s), too few for a validation split "
+                f"'{path}' has {len(labels)} sequence(s), too few for a validation split "
                 "(the 80/20 split takes none from a class of 1 or 2 samples)",
                 file=str(path),
                 hint="add samples (3 or more per class), or give val_tokens and val_labels",
             )
-        train = token_set(all_ids[train_idx], all_labels[train_idx], dtype)
-        val = token_set(all_ids[val_idx], all_labels[val_idx], dtype)
+        ids, labels, val_ids, val_labels = ids[train_idx], labels[train_idx], ids[val_idx], labels[val_idx]
         split = f"{path}: stratified {len(train_idx):,}/{len(val_idx):,} split (seed 0)"
-    value = file.value
-    pre = _prep(str(tokens.dtype), value, target="label")
+    dtype = getattr(torch, file.value.dtype)
     return Data(
         name=name,
-        train=train,
-        val=val,
-        classes=names,
-        pre=pre,
+        train=token_set(ids, labels, dtype),
+        val=token_set(val_ids, val_labels, dtype),
+        classes=classes or [str(i) for i in range(num_outputs)],
+        pre=_prep(str(arrays["tokens"].dtype), file.value, target="label"),
         batched=True,
         split=split,
         root=str(path),
