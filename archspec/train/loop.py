@@ -62,17 +62,12 @@ def train_one_epoch(
     """
     loss_fn = loss_fn or nn.CrossEntropyLoss()
     model.train()
-    losses: list[torch.Tensor] = []
-    corrects: list[torch.Tensor] = []
-    images = 0
+    totals = torch.zeros(3, dtype=torch.float64, device=device)
     non_blocking = device.type == "cuda"
 
     def running() -> tuple[float, float]:
-        if not losses:
-            return float("nan"), float("nan")
-        loss_sum = torch.stack(losses).double().sum().item()
-        correct = torch.stack(corrects).sum().item()
-        return loss_sum / images, correct / images
+        loss_sum, correct, count = totals.tolist()
+        return (loss_sum / count, correct / count) if count else (math.nan, math.nan)
 
     if reporter is not None:
         reporter.track(running)
@@ -94,20 +89,12 @@ def train_one_epoch(
         if batch_scheduler is not None:
             batch_scheduler.step()
         count = targets.shape[0]
-        images += count
-        losses.append(loss.detach() * count)
-        corrects.append((outputs.detach().argmax(1) == targets).sum())
+        totals[0] += loss.detach().double() * count
+        totals[1] += (outputs.detach().argmax(1) == targets).sum()
+        totals[2] += count
         if reporter is not None:
             reporter.step(count)
-    if not losses:
-        return torch.zeros(3, dtype=torch.float64, device=device)
-    return torch.stack(
-        [
-            torch.stack(losses).double().sum(),
-            torch.stack(corrects).double().sum(),
-            torch.tensor(float(images), dtype=torch.float64, device=device),
-        ]
-    )
+    return totals
 
 
 @torch.no_grad()

@@ -92,29 +92,21 @@ def open_tokens(settings: TrainConfig, compiled: CompiledSpec, num_outputs: int 
     """Token data for ``compiled`` (one integer input with a declared range), checked against it."""
     name, task = settings.data, settings.task
     value = next(iter(compiled.inputs.values()))
-    where = _input_path(compiled)
+
+    def mismatch(gives: str, hint: str) -> UsageError:
+        message = f"--data {name} gives {gives}"
+        return UsageError([compiled.source.diagnostic("data-mismatch", message, _input_path(compiled), hint=hint)])
+
     if value.kind != "int":
-        raise UsageError(
-            [
-                compiled.source.diagnostic(
-                    "data-mismatch",
-                    f"--data {name} gives token ids, but the spec's input is {value.dtype} {dims_text(value.shape)}",
-                    where,
-                    hint=f"give the spec a token input ({TOKEN_INPUT}), or choose image data (--data mnist5k, ...)",
-                )
-            ]
+        raise mismatch(
+            f"token ids, but the spec's input is {value.dtype} {dims_text(value.shape)}",
+            f"give the spec a token input ({TOKEN_INPUT}), or choose image data (--data mnist5k, ...)",
         )
     if name in IMAGE_DATA or name.startswith("imagefolder:"):
-        raise UsageError(
-            [
-                compiled.source.diagnostic(
-                    "data-mismatch",
-                    f"--data {name} gives images, but the spec's input is token ids ({value.dtype} "
-                    f"{dims_text(value.shape)} in [{value.low}, {value.high}))",
-                    where,
-                    hint=f"--data tokens:FILE (.npz or .pt, see {TOKEN_DOCS}) or --data fake",
-                )
-            ]
+        raise mismatch(
+            f"images, but the spec's input is token ids ({value.dtype} {dims_text(value.shape)} "
+            f"in [{value.low}, {value.high}))",
+            f"--data tokens:FILE (.npz or .pt, see {TOKEN_DOCS}) or --data fake",
         )
     if settings.resize or settings.channels or isinstance(settings.normalize, dict):
         raise usage(
