@@ -730,11 +730,9 @@ def dims_text(shape: Sequence[int]) -> str:
 
 
 def param_of(value: Any) -> str | None:
-    if isinstance(value, str):
-        match = re.fullmatch(r"\$\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}", value)
-        if match:
-            return match.group(1)
-    return None
+    """``NAME`` when the spec wrote the value as ``${NAME}``."""
+    match = re.fullmatch(r"\$\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}", value) if isinstance(value, str) else None
+    return match.group(1) if match else None
 
 
 def class_mismatch(compiled: CompiledSpec, name: str, count: int, num_outputs: int) -> Diagnostic:
@@ -798,11 +796,7 @@ def make_loader(
     """A DataLoader over ``sampler`` (default: in order); :class:`InMemory` data is fetched a whole batch at a time."""
     generator = torch.Generator().manual_seed(0)  # worker seeds: reseeded per epoch by the loop
     order = sampler if sampler is not None else SequentialSampler(dataset)  # type: ignore[arg-type]
-    if batched:
-        batches = BatchSampler(order, batch_size, drop_last=False)
-        return DataLoader(
-            dataset, None, sampler=batches, num_workers=workers, pin_memory=pin_memory, generator=generator
-        )
-    return DataLoader(
-        dataset, batch_size, sampler=order, num_workers=workers, pin_memory=pin_memory, generator=generator
-    )
+    options: dict[str, Any] = {"num_workers": workers, "pin_memory": pin_memory, "generator": generator}
+    if batched:  # the loader hands the dataset a whole batch of indices
+        return DataLoader(dataset, None, sampler=BatchSampler(order, batch_size, drop_last=False), **options)
+    return DataLoader(dataset, batch_size, sampler=order, **options)
