@@ -318,7 +318,7 @@ def _from_file(path: Path, settings: TrainConfig, compiled: CompiledSpec, num_ou
     file = _File(path, compiled, read_arrays(path, settings.task))
     if settings.task == "lm":
         return _lm(file, settings.data)
-    assert num_outputs is not None  # open_tokens refused a model that is not a classifier
+    assert num_outputs is not None  # open_data checked that a --task classify model is a classifier
     return _classify(file, settings.data, num_outputs)
 
 
