@@ -12,6 +12,7 @@ the value, where it is, and the fix. Nothing is converted but the cast of the id
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -50,21 +51,13 @@ VAL_FRACTION = 0.2
 TOKEN_DOCS = "docs/training.md#token-data"
 
 
-@dataclass(frozen=True)
-class Cast:
-    """Token ids to the spec's input dtype (lossless once their range is checked)."""
-
-    dtype: torch.dtype
-
-    def __call__(self, ids: torch.Tensor) -> torch.Tensor:
-        return ids.to(self.dtype)
-
-
 def token_set(ids: torch.Tensor, labels: torch.Tensor | None, dtype: torch.dtype) -> InMemory:
-    """``[N, *shape]`` ids with labels, or lm windows ``[N, L+1]``: the first L ids in, each one's next id out."""
-    if labels is None:
-        return InMemory(ids[:, :-1], ids[:, 1:], Cast(dtype))
-    return InMemory(ids, labels, Cast(dtype))
+    """``[N, *shape]`` ids with labels, or lm windows ``[N, L+1]``: the first L ids in, each one's next id out.
+
+    A batch of ids is cast to the spec's input dtype when fetched (lossless once their range is checked).
+    """
+    cast = partial(torch.Tensor.to, dtype=dtype)
+    return InMemory(ids[:, :-1], ids[:, 1:], cast) if labels is None else InMemory(ids, labels, cast)
 
 
 @dataclass(frozen=True)
@@ -465,16 +458,13 @@ def _lm(file: _File, name: str) -> Data:
         n_val = max(1, round(len(windows) * VAL_FRACTION))
         train, val = windows[: len(windows) - n_val], windows[len(windows) - n_val :]
         split = f"{path}: the first {len(train):,} windows train, the last {len(val):,} validate"
-    value = file.value
-    dtype = getattr(torch, value.dtype)
-    source = str(file.arrays["tokens"].dtype)
-    pre = _prep(source, value, target="next token", windows=how)
+    dtype = getattr(torch, file.value.dtype)
     return Data(
         name=name,
         train=token_set(train, None, dtype),
         val=token_set(val, None, dtype),
         classes=[],
-        pre=pre,
+        pre=_prep(str(file.arrays["tokens"].dtype), file.value, target="next token", windows=how),
         batched=True,
         split=split,
         root=str(path),
