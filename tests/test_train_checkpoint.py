@@ -156,6 +156,19 @@ def test_load_messages(tmp_path: Path) -> None:
         checkpoint.load(tmp_path)
 
 
+def test_a_checkpoint_that_unpacks_beyond_memory_is_refused_before_reading(
+    trained: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from archspec.backends import ptfile
+
+    last = trained[1] / "last.pt"
+    monkeypatch.setattr(ptfile, "memory_bytes", lambda: 1000)  # the same guard as for a .npz token file
+    monkeypatch.setattr(torch, "load", lambda *a, **k: pytest.fail("read before the size check"))
+    with pytest.raises(UsageError, match=r"unpacks to .* KiB, more than this machine's memory \(1000 B\)") as info:
+        checkpoint.load(last)
+    assert str(last) in str(info.value)
+
+
 def test_atomic_save_keeps_the_old_file_when_writing_fails(tmp_path: Path, monkeypatch) -> None:
     path = tmp_path / "x.pt"
     checkpoint.save(path, {"a": torch.ones(1)})

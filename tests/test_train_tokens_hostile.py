@@ -147,14 +147,19 @@ FILE_CASES: dict[str, tuple[str, Callable[[Path], None], str]] = {
     "object-array": ("f.npz", _write_object_npz, "it holds Python objects, not just arrays"),
     "pickled-object": (
         "f.pt",
+        lambda p: torch.save({"tokens": _Anything()}, p),
+        "cannot read '{path}' as a .pt token file: it holds Python objects, not just tensors and plain data (refused",
+    ),
+    "a-bare-pickle": (
+        "f.pt",
         lambda p: p.write_bytes(pickle.dumps({"tokens": _Anything()})),
-        "cannot read '{path}' as a .pt token file: it holds Python objects, not just arrays (refused unread",
+        "cannot read '{path}' as a .pt token file: it is corrupt, truncated or not a torch file",
     ),
     "not-a-zip": ("f.npz", lambda p: p.write_bytes(b"not numpy at all"), "cannot read '{path}' as a .npz token file"),
     "truncated-pt": (
         "f.pt",
         lambda p: (torch.save({"tokens": torch.zeros(30, 8, dtype=torch.long)}, p), p.write_bytes(p.read_bytes()[:50])),
-        "corrupt, truncated or not one",
+        "it is corrupt, truncated or not a torch file",
     ),
     "one-unnamed-array": (
         "f.npz",
@@ -283,11 +288,11 @@ def test_what_the_trainer_cannot_train_is_one_sentence(
 def test_a_file_that_unpacks_beyond_memory_is_refused_before_reading(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from archspec.train import tokens
+    from archspec.backends import ptfile
 
     np.savez_compressed(tmp_path / "zeros.npz", tokens=np.zeros((4096, 8), dtype=np.int64), labels=np.zeros(4096))
     assert (tmp_path / "zeros.npz").stat().st_size < 10_000  # 300 KiB of ids, compressed
-    monkeypatch.setattr(tokens, "memory_bytes", lambda: 100_000)
+    monkeypatch.setattr(ptfile, "memory_bytes", lambda: 100_000)
     monkeypatch.setattr(np, "load", lambda *a, **k: pytest.fail("read before the size check"))
     err = _refused(capsys, tmp_path, token_spec(tmp_path), "--data", f"tokens:{tmp_path / 'zeros.npz'}")
     assert f"'{tmp_path / 'zeros.npz'}' unpacks to 288.2 KiB, more than this machine's memory (97.7 KiB)" in err

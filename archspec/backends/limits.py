@@ -5,6 +5,7 @@ No torch import: the checks run before torch is loaded, in well under a second, 
 
 from __future__ import annotations
 
+import os
 import re
 from fractions import Fraction
 
@@ -69,6 +70,14 @@ def parse_bytes(text: str) -> int:
     if value > MAX_BYTES:
         raise too_big
     return int(value)
+
+
+def memory_bytes() -> int:
+    """This machine's RAM (0 when unknown: then nothing is refused)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return 0
 
 
 def format_bytes(count: float) -> str:

@@ -5,7 +5,7 @@ failure is an archspec error naming the file: a missing file or a folder (ReadEr
 TorchScript archive, a pickle of Python objects, a truncated or foreign file (UsageError with
 the caller's diagnostic code). ``mmap=True`` maps a zip-format file instead of reading it: the
 tensors' bytes are only touched when used, so ``archspec compat`` reads the shapes of a
-500 MB file without loading it.
+500 MB file without loading it. A file read whole is first checked against this machine's memory.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from typing import Any
 
 import torch
 
+from archspec.backends.limits import format_bytes, memory_bytes
 from archspec.errors import Diagnostic, ReadError, UsageError
 
 
@@ -35,12 +36,35 @@ def read_pt(path: str | Path, *, code: str, what: str = "a torch file", mmap: bo
         mapped = mmap and zipfile.is_zipfile(path)  # the legacy (non-zip) format cannot be mapped
     except OSError as exc:
         raise ReadError([Diagnostic("io", f"cannot read '{name}': {exc.strerror or exc}", name)]) from None
+    if not mapped:
+        check_unpacked_size(path, code)
     try:
         with warnings.catch_warnings():  # "looks like a TorchScript archive", "pickle protocol": refused below
             warnings.simplefilter("ignore")
             return torch.load(path, map_location="cpu", weights_only=True, mmap=mapped)
     except Exception as exc:  # torch raises RuntimeError, UnpicklingError, OSError, EOFError... for bad content
         raise _refusal(exc, name, code, what) from None
+
+
+def check_unpacked_size(path: str | Path, code: str) -> None:
+    """A zip (a ``.pt``, a ``.npz``) whose members unpack to more than this machine's memory is refused unread.
+
+    A few kilobytes of compressed zeros can claim gigabytes; numpy and torch would allocate them
+    before finding out. The sizes come from the zip's directory, which bounds what they read.
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return  # not a zip (a legacy .pt, a damaged file): the reader says what is wrong
+    memory = memory_bytes()
+    if memory and unpacked > memory:
+        raise pt_error(
+            code,
+            f"'{path}' unpacks to {format_bytes(unpacked)}, more than this machine's memory ({format_bytes(memory)})",
+            str(path),
+            "split it into smaller files, or use a machine with more memory",
+        )
 
 
 def _refusal(exc: Exception, name: str, code: str, what: str) -> UsageError:
@@ -96,4 +120,4 @@ def state_dict_of(payload: dict[str, Any], name: str, code: str = "export") -> d
     )
 
 
-__all__ = ["first_line", "is_state_dict", "pt_error", "read_pt", "state_dict_of"]
+__all__ = ["check_unpacked_size", "first_line", "is_state_dict", "pt_error", "read_pt", "state_dict_of"]

@@ -121,14 +121,6 @@ def parse_normalize(text: str) -> str | Normalize:
     return Normalize(mean=mean, std=std)
 
 
-def memory_bytes() -> int:
-    """This machine's RAM (0 when unknown: then nothing is refused)."""
-    try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (ValueError, OSError, AttributeError):
-        return 0
-
-
 def usage(code: str, message: str, *, file: str = "<command line>", hint: str | None = None) -> UsageError:
     """A usage error (exit code 2) about the command line, the data or a checkpoint."""
     return UsageError([Diagnostic(code, message, file=file, hint=hint)])

@@ -35,7 +35,7 @@ from archspec.frontend.suggest import did_you_mean
 from archspec.layers.base import DType, NonNegativeInt, PositiveInt
 from archspec.train.config import DATA_KINDS, MAX_FAKE_SIZE, usage
 from archspec.train.rng import derive
-from archspec.train.scope import output_node_path
+from archspec.train.scope import check_classifier
 
 # Published per-channel statistics of the training sets (pixels in [0, 1]).
 STATS: dict[str, tuple[list[float], list[float]]] = {
@@ -47,6 +47,7 @@ STATS: dict[str, tuple[list[float], list[float]]] = {
 NEUTRAL = ([0.5], [0.5])
 """For data without published statistics (imagefolder, fake): maps [0, 1] to [-1, 1]."""
 LUMA = (0.299, 0.587, 0.114)
+IMAGE_DATA = ("mnist5k", "mnist", "fashion-mnist", "cifar10")
 SPLIT_SEED = 0
 """Seed of the fixed train/validation splits (mnist5k, imagefolder without train/ and val/)."""
 FAKE_SIZE = 256
@@ -259,39 +260,47 @@ class _Raw:
 
 
 def open_data(settings: TrainConfig, compiled: CompiledSpec, *, is_main: bool = True, barrier: Any = None) -> Data:
-    """Load ``settings.data``, decide the preprocessing and check it fits ``compiled``.
+    """Load ``settings.data``, decide the preprocessing and check it fits ``compiled`` (a spec that
+    :func:`~archspec.train.scope.check_trainable` accepts; a classifier's output is checked here).
 
     Raises UsageError, with the fix, when the data and the spec disagree (channels, size, classes).
     """
     name = settings.data
-    num_outputs = _num_outputs(compiled)
-    if next(iter(compiled.inputs.values())).kind == "int" or name.startswith("tokens:"):
+    token_input = next(iter(compiled.inputs.values())).kind == "int"
+    _check_name(name, token_input)
+    num_outputs = None
+    if settings.task == "classify":
+        check_classifier(compiled)
+        num_outputs = compiled.output_shape[0]  # type: ignore[index]  # check_classifier: [num_classes]
+    if token_input or name.startswith("tokens:"):
         from archspec.train.tokens import open_tokens
 
         return open_tokens(settings, compiled, num_outputs)
+    assert num_outputs is not None  # check_trainable: an image model is a classifier (--task classify)
     if name == "fake" or name.startswith("fake:"):
         raw = _fake(name, tuple(compiled.input_shape), num_outputs)
     elif name == "mnist5k":
         raw = _mnist5k()
     elif name in ("mnist", "fashion-mnist", "cifar10"):
         raw = _torchvision(name, settings, is_main=is_main, barrier=barrier)
-    elif name.startswith("imagefolder:"):
-        raw = _imagefolder(name.partition(":")[2])
     else:
-        hint = did_you_mean(name, [k.partition(":")[0] for k in DATA_KINDS], what="data set")
-        raise usage(
-            "unknown-data",
-            f"unknown data '{name}'",
-            hint=(hint + "; " if hint else "") + "choose one of " + ", ".join(DATA_KINDS),
-        )
+        raw = _imagefolder(name.partition(":")[2])
     pre = _preprocess(raw, settings, name)
     check_fit(raw, pre, compiled, name, num_outputs)
     return _finish(raw, pre, name)
 
 
-def _num_outputs(compiled: CompiledSpec) -> int | None:
-    shape = compiled.output_shape
-    return shape[0] if shape is not None and len(shape) == 1 else None
+def _check_name(name: str, token_input: bool) -> None:
+    """An unknown ``--data`` is refused with the nearest name, or ``tokens:`` for a file name."""
+    if name in (*IMAGE_DATA, "fake") or name.startswith(("imagefolder:", "tokens:", "fake:")):
+        return
+    if token_input:
+        hint = f"--data tokens:{name} reads that file; " if name.endswith((".npz", ".pt")) else ""
+        hint += "a spec with a token input trains on --data tokens:FILE (.npz or .pt) or --data fake[:N]"
+    else:
+        hint = did_you_mean(name, [k.partition(":")[0] for k in DATA_KINDS], what="data set") or ""
+        hint += ("; " if hint else "") + "choose one of " + ", ".join(DATA_KINDS)
+    raise usage("unknown-data", f"unknown data '{name}'", hint=hint)
 
 
 # ----------------------------------------------------------------------------- sources
@@ -441,40 +450,28 @@ def _load_image(path: str) -> Any:
         return image.convert("L" if image.mode in GREY_MODES else "RGB")
 
 
-@dataclass
-class _Scan:
-    """What the image headers say, before any pixel is decoded."""
+def _scan(paths: Sequence[str], root: Path) -> dict[str, tuple[int, int, int]]:
+    """Every file's (channels, height, width) from its header, before any pixel is decoded.
 
-    problems: list[str]
-    channels: dict[int, str]
-    """Channel count -> the first file with it."""
-    sizes: dict[tuple[int, int], str]
-    """(height, width) -> the first file with it."""
-
-
-def _scan(paths: Sequence[str]) -> _Scan:
-    scan = _Scan([], {}, {})
+    Stops before training on the unusable files: every one is named (up to 5) and counted.
+    """
+    headers: dict[str, tuple[int, int, int]] = {}
+    problems: list[str] = []
     for path in paths:
         try:
             with _open_image(path) as image:
-                scan.channels.setdefault(1 if image.mode in GREY_MODES else 3, path)
-                scan.sizes.setdefault((image.height, image.width), path)
+                headers[path] = (1 if image.mode in GREY_MODES else 3, image.height, image.width)
         except DataError as exc:
-            scan.problems.append(str(exc))
-    return scan
-
-
-def _check_scan(scan: _Scan, root: Path, count: int) -> None:
-    """Stop before training on the first unusable files: every one is named (up to 5) and counted."""
-    if not scan.problems:
-        return
-    shown = "; ".join(scan.problems[:5]) + ("; ..." if len(scan.problems) > 5 else "")
-    raise usage(
-        "bad-image",
-        f"imagefolder: {len(scan.problems)} of {count:,} files under '{root}' cannot be used: {shown}",
-        file=str(root),
-        hint="remove or replace those files (archspec trains on every file ImageFolder lists, or stops)",
-    )
+            problems.append(str(exc))
+    if problems:
+        shown = "; ".join(problems[:5]) + ("; ..." if len(problems) > 5 else "")
+        raise usage(
+            "bad-image",
+            f"imagefolder: {len(problems)} of {len(paths):,} files under '{root}' cannot be used: {shown}",
+            file=str(root),
+            hint="remove or replace those files (archspec trains on every file ImageFolder lists, or stops)",
+        )
+    return headers
 
 
 @cache
@@ -537,24 +534,26 @@ def _imagefolder(path: str) -> _Raw:
             file=str(root),
             hint="add images (3 or more per class), or give PATH/train and PATH/val folders",
         )
-    scan = _scan([p for p, _ in samples])
-    _check_scan(scan, root, len(samples))
+    headers = _scan([p for p, _ in samples], root)
     first = samples[0][0] if val_idx is None else train.samples[train_idx[0]][0]  # type: ignore[index]
-    with _open_image(first) as image:
-        channels = 1 if image.mode in GREY_MODES else 3
-        size = (image.height, image.width)
+    channels, *size = headers[first]
+    mixed_channels: dict[int, str] = {}  # channel count -> the first file with it
+    mixed_sizes: dict[tuple[int, int], str] = {}  # (height, width) -> the first file with it
+    for path, (count, height, width) in headers.items():
+        mixed_channels.setdefault(count, path)
+        mixed_sizes.setdefault((height, width), path)
     return _Raw(
         train=(train, train_idx),
         val=(val, val_idx),
         classes=list(train.classes),
         channels=channels,
-        size=size,
+        size=tuple(size),
         stats=None,
         split=split,
         kind="pil",
         root=str(root),
-        mixed_channels=dict(scan.channels) if len(scan.channels) > 1 else None,
-        mixed_sizes=dict(scan.sizes) if len(scan.sizes) > 1 else None,
+        mixed_channels=mixed_channels if len(mixed_channels) > 1 else None,
+        mixed_sizes=mixed_sizes if len(mixed_sizes) > 1 else None,
     )
 
 
@@ -568,9 +567,8 @@ def fake_size(name: str) -> int:
     return int(count_text) if count_text else FAKE_SIZE
 
 
-def _fake(name: str, input_shape: tuple[int, ...], num_outputs: int | None) -> _Raw:
+def _fake(name: str, input_shape: tuple[int, ...], classes: int) -> _Raw:
     size = fake_size(name)
-    classes = num_outputs or 10
     channels, spatial = input_shape[0], tuple(input_shape[1:])
     val_size = max(1, size // 4)
     if len(spatial) == 2 and channels in (1, 3, 4):
@@ -672,7 +670,7 @@ def _adapt(values: list[float], channels: int) -> list[float]:
     return [values[0]] * channels
 
 
-def check_fit(raw: _Raw, pre: Preprocess, compiled: CompiledSpec, name: str, num_outputs: int | None) -> None:
+def check_fit(raw: _Raw, pre: Preprocess, compiled: CompiledSpec, name: str, num_outputs: int) -> None:
     """Stop before the first step when the data does not fit the spec; each message names its fix."""
     spec_input = compiled.spec.input
     source = compiled.source
@@ -709,9 +707,7 @@ def check_fit(raw: _Raw, pre: Preprocess, compiled: CompiledSpec, name: str, num
         if tuple(got[1:]) != tuple(expected[1:]):
             fixes = [f"--resize {','.join(map(str, expected[1:]))} resizes the images"] if len(got) == 3 else []
             size_field = getattr(spec_input, "size", None)
-            params = [p for p in ([param_of(size_field)] if isinstance(size_field, str) else []) if p]
-            if isinstance(size_field, list):
-                params = [p for p in (param_of(v) for v in size_field) if p]
+            params = [p for p in map(param_of, size_field if isinstance(size_field, list) else [size_field]) if p]
             if params and len(got) == 3 and len(set(got[1:])) == 1:
                 fixes.append(" ".join(f"--set {p}={got[1]}" for p in dict.fromkeys(params)) + " changes the spec")
             problems.append(
@@ -723,28 +719,8 @@ def check_fit(raw: _Raw, pre: Preprocess, compiled: CompiledSpec, name: str, num
                     hint=" or ".join(fixes) or "change the spec's input size",
                 )
             )
-    output = compiled.output_shape
-    if num_outputs is None:
-        problems.append(
-            source.diagnostic(
-                "not-a-classifier",
-                "archspec train fits classifiers: the model's output must be [num_classes], "
-                f"not {dims_text(output or ())}",
-                output_node_path(compiled),
-                hint="end the spec with Flatten (or a global pool) and Linear(out_features: NUM_CLASSES)",
-            )
-        )
-    elif num_outputs != len(raw.classes):
-        param = class_param(compiled, num_outputs)
-        fix = f"--set {param}={len(raw.classes)}" if param else f"make the last layer's out_features {len(raw.classes)}"
-        problems.append(
-            source.diagnostic(
-                "data-mismatch",
-                f"--data {name} has {len(raw.classes)} classes, but the model outputs {num_outputs} logits",
-                ("params", param) if param else ("layers",),
-                hint=fix,
-            )
-        )
+    if num_outputs != len(raw.classes):
+        problems.append(class_mismatch(compiled, name, len(raw.classes), num_outputs))
     if problems:
         raise UsageError(problems)
 
@@ -754,11 +730,20 @@ def dims_text(shape: Sequence[int]) -> str:
 
 
 def param_of(value: Any) -> str | None:
-    if isinstance(value, str):
-        match = re.fullmatch(r"\$\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}", value)
-        if match:
-            return match.group(1)
-    return None
+    """``NAME`` when the spec wrote the value as ``${NAME}``."""
+    match = re.fullmatch(r"\$\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}", value) if isinstance(value, str) else None
+    return match.group(1) if match else None
+
+
+def class_mismatch(compiled: CompiledSpec, name: str, count: int, num_outputs: int) -> Diagnostic:
+    """``count`` classes against ``num_outputs`` logits: the parameter to set, else the layer to change."""
+    param = class_param(compiled, num_outputs)
+    return compiled.source.diagnostic(
+        "data-mismatch",
+        f"--data {name} has {count} classes, but the model outputs {num_outputs} logits",
+        ("params", param) if param else ("layers",),
+        hint=f"--set {param}={count}" if param else f"make the last layer's out_features {count}",
+    )
 
 
 def class_param(compiled: CompiledSpec, num_outputs: int) -> str | None:
@@ -811,11 +796,7 @@ def make_loader(
     """A DataLoader over ``sampler`` (default: in order); :class:`InMemory` data is fetched a whole batch at a time."""
     generator = torch.Generator().manual_seed(0)  # worker seeds: reseeded per epoch by the loop
     order = sampler if sampler is not None else SequentialSampler(dataset)  # type: ignore[arg-type]
-    if batched:
-        batches = BatchSampler(order, batch_size, drop_last=False)
-        return DataLoader(
-            dataset, None, sampler=batches, num_workers=workers, pin_memory=pin_memory, generator=generator
-        )
-    return DataLoader(
-        dataset, batch_size, sampler=order, num_workers=workers, pin_memory=pin_memory, generator=generator
-    )
+    options: dict[str, Any] = {"num_workers": workers, "pin_memory": pin_memory, "generator": generator}
+    if batched:  # the loader hands the dataset a whole batch of indices
+        return DataLoader(dataset, None, sampler=BatchSampler(order, batch_size, drop_last=False), **options)
+    return DataLoader(dataset, batch_size, sampler=order, **options)

@@ -51,14 +51,6 @@ class Dist:
             torch.distributed.destroy_process_group()
 
 
-def world_from_env() -> tuple[int, int, int]:
-    return (
-        int(os.environ.get("RANK", "0")),
-        int(os.environ.get("WORLD_SIZE", "1")),
-        int(os.environ.get("LOCAL_RANK", "0")),
-    )
-
-
 def choose_device(preference: str, local_rank: int = 0, distributed: bool = False) -> torch.device:
     """``auto``: CUDA, else MPS, else CPU; an unavailable device is a usage error."""
     cuda = torch.cuda.is_available()
@@ -97,7 +89,7 @@ def choose_device(preference: str, local_rank: int = 0, distributed: bool = Fals
 
 def setup(preference: str) -> tuple[Dist, torch.device]:
     """Join the process group when launched by torchrun with several processes."""
-    rank, world, local_rank = world_from_env()
+    rank, world, local_rank = (int(os.environ.get(name, "0")) for name in ("RANK", "WORLD_SIZE", "LOCAL_RANK"))
     if world <= 1:
         return Dist(), choose_device(preference)
     device = choose_device(preference, local_rank, distributed=True)

@@ -19,6 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from archspec import __version__
 from archspec.fileio import write_bytes_atomic, write_text_atomic
 from archspec.frontend.models import TrainConfig
 from archspec.train import checkpoint, rng
@@ -61,17 +62,12 @@ def train_one_epoch(
     """
     loss_fn = loss_fn or nn.CrossEntropyLoss()
     model.train()
-    losses: list[torch.Tensor] = []
-    corrects: list[torch.Tensor] = []
-    images = 0
+    totals = torch.zeros(3, dtype=torch.float64, device=device)
     non_blocking = device.type == "cuda"
 
     def running() -> tuple[float, float]:
-        if not losses:
-            return float("nan"), float("nan")
-        loss_sum = torch.stack(losses).double().sum().item()
-        correct = torch.stack(corrects).sum().item()
-        return loss_sum / images, correct / images
+        loss_sum, correct, count = totals.tolist()
+        return (loss_sum / count, correct / count) if count else (math.nan, math.nan)
 
     if reporter is not None:
         reporter.track(running)
@@ -93,20 +89,12 @@ def train_one_epoch(
         if batch_scheduler is not None:
             batch_scheduler.step()
         count = targets.shape[0]
-        images += count
-        losses.append(loss.detach() * count)
-        corrects.append((outputs.detach().argmax(1) == targets).sum())
+        totals[0] += loss.detach().double() * count
+        totals[1] += (outputs.detach().argmax(1) == targets).sum()
+        totals[2] += count
         if reporter is not None:
             reporter.step(count)
-    if not losses:
-        return torch.zeros(3, dtype=torch.float64, device=device)
-    return torch.stack(
-        [
-            torch.stack(losses).double().sum(),
-            torch.stack(corrects).double().sum(),
-            torch.tensor(float(images), dtype=torch.float64, device=device),
-        ]
-    )
+    return totals
 
 
 @torch.no_grad()
@@ -142,13 +130,11 @@ def evaluate(
 
 
 def make_optimizer(settings: TrainConfig, parameters: Any) -> torch.optim.Optimizer:
-    lr, decay = settings.lr, settings.weight_decay or 0.0
-    assert lr is not None  # resolve() made it concrete
-    if settings.optimizer == "adam":
-        return torch.optim.Adam(parameters, lr=lr, weight_decay=decay)
-    if settings.optimizer == "adamw":
-        return torch.optim.AdamW(parameters, lr=lr, weight_decay=decay)
-    return torch.optim.SGD(parameters, lr=lr, momentum=SGD_MOMENTUM, weight_decay=decay)
+    assert settings.lr is not None  # resolve() made it concrete
+    options: dict[str, Any] = {"lr": settings.lr, "weight_decay": settings.weight_decay or 0.0}
+    if settings.optimizer == "sgd":
+        return torch.optim.SGD(parameters, momentum=SGD_MOMENTUM, **options)
+    return (torch.optim.AdamW if settings.optimizer == "adamw" else torch.optim.Adam)(parameters, **options)
 
 
 def make_scheduler(settings: TrainConfig, optimizer: torch.optim.Optimizer, steps: int) -> tuple[Any, bool]:
@@ -215,7 +201,7 @@ class Trainer:
         return {
             "format": checkpoint.FORMAT,
             "version": checkpoint.VERSION,
-            "archspec_version": _archspec_version(),
+            "archspec_version": __version__,
             "torch_version": str(torch.__version__),
             "spec": self.meta,
             "settings": self.settings.model_dump(),
@@ -375,9 +361,3 @@ def _check_like(saved: dict[str, Any], fresh: dict[str, Any], what: str) -> None
             raise ValueError(
                 f"the {what} state's '{key}' is a {type(saved[key]).__name__}, not a {type(value).__name__}"
             )
-
-
-def _archspec_version() -> str:
-    from archspec import __version__
-
-    return __version__

@@ -10,24 +10,20 @@ from typing import Any, Literal
 
 import torch
 
-from archspec.backends.limits import DEFAULT_MAX_ACTIVATION_BYTES, check_activation_memory
+from archspec.backends.limits import DEFAULT_MAX_ACTIVATION_BYTES, check_activation_memory, memory_bytes
 from archspec.backends.records import SpecRecord
 from archspec.compiler.ir import CompiledSpec
 from archspec.errors import UsageError
 from archspec.fileio import check_output_dir, check_outputs, make_dir, write_bytes_atomic, write_text_atomic
 from archspec.frontend.models import TrainConfig
 from archspec.train import checkpoint
-from archspec.train.config import ENVIRONMENT_SETTINGS, check_resume_settings, memory_bytes, resolve, usage
+from archspec.train.config import ENVIRONMENT_SETTINGS, check_resume_settings, resolve, usage
 from archspec.train.data import Data, DataError, make_loader, open_data
 from archspec.train.distributed import Dist, choose_device, setup
 from archspec.train.lock import run_lock
 from archspec.train.loop import Trainer, autocast_dtype, evaluate, perplexity
 from archspec.train.progress import Reporter
 from archspec.train.scope import check_sparse_gradients, check_trainable
-
-
-def spec_meta(compiled: CompiledSpec) -> dict[str, Any]:
-    return SpecRecord.of(compiled).model_dump()
 
 
 def activation_limit(limit: int | Literal["auto"] | None, device: torch.device) -> int | None:
@@ -185,11 +181,11 @@ def _train_locked(
         settings=settings,
         device=device,
         out=out_dir,
-        meta=spec_meta(compiled),
+        meta=SpecRecord.of(compiled).model_dump(),
         dist=dist,
         reporter=reporter,
     )
-    _header(reporter, compiled, model, data, settings, device, dist, out_dir)
+    _header(trainer, compiled.name, out_dir)
     if restart:
         reporter.info(f"  {out_dir} held a run of the same spec and settings: starting it again from epoch 1")
     if payload is not None:
@@ -203,7 +199,7 @@ def _train_locked(
     elif resume:
         reporter.info(f"no checkpoint in {out_dir} yet: starting at epoch 1")
     if dist.is_main:
-        _write_run_json(out_dir / "run.json", compiled, data, settings, device, dist)
+        _write_run_json(out_dir / "run.json", trainer, compiled)
     summary = trainer.fit()
     if summary.get("best_val_ppl") is not None:
         reporter.info(
@@ -279,25 +275,17 @@ def _check_same_data(payload: dict[str, Any], data: Data, path: Path) -> None:
         )
 
 
-def _header(
-    reporter: Reporter,
-    compiled: CompiledSpec,
-    model: torch.nn.Module,
-    data: Data,
-    settings: TrainConfig,
-    device: torch.device,
-    dist: Dist,
-    out_dir: Path,
-) -> None:
-    params = sum(p.numel() for p in model.parameters())
+def _header(run: Trainer, name: str, out_dir: Path) -> None:
+    settings, data, dist, device = run.settings, run.data, run.dist, run.device
+    params = sum(p.numel() for p in run.model.parameters())
     targets = f"vocabulary {data.num_classes:,}" if data.vocab is not None else f"{data.num_classes} classes"
-    reporter.info(
-        f"archspec train: {compiled.name} ({params:,} params) on {data.name}: "
+    run.reporter.info(
+        f"archspec train: {name} ({params:,} params) on {data.name}: "
         f"{len(data.train):,} train / {len(data.val):,} validation {data.unit}, {targets}"  # type: ignore[arg-type]
         + (" (--task lm: next-token prediction)" if settings.task == "lm" else "")
     )
-    reporter.info(f"  data: {data.split}")
-    reporter.info(f"  preprocessing: {data.pre.text()}")
+    run.reporter.info(f"  data: {data.split}")
+    run.reporter.info(f"  preprocessing: {data.pre.text()}")
     parts = [
         f"{settings.optimizer} lr {settings.lr:g}",
         f"weight decay {settings.weight_decay:g}" if settings.weight_decay else "",
@@ -309,19 +297,17 @@ def _header(
         f"amp {autocast_dtype(device, True)}".replace("torch.", "") if settings.amp else "",
         f"{dist.world} processes ({dist.backend})" if dist.enabled else "",
     ]
-    reporter.info("  " + ", ".join(p for p in parts if p))
-    reporter.info(f"  output: {out_dir}")
+    run.reporter.info("  " + ", ".join(p for p in parts if p))
+    run.reporter.info(f"  output: {out_dir}")
 
 
-def _write_run_json(
-    path: Path, compiled: CompiledSpec, data: Data, settings: TrainConfig, device: torch.device, dist: Dist
-) -> None:
+def _write_run_json(path: Path, run: Trainer, compiled: CompiledSpec) -> None:
     info = {
         "spec": {"name": compiled.name, "file": compiled.source.file, "params": compiled.params},
-        "settings": settings.model_dump(),
-        "data": data.describe(),
-        "device": str(device),
-        "world_size": dist.world,
+        "settings": run.settings.model_dump(),
+        "data": run.data.describe(),
+        "device": str(run.device),
+        "world_size": run.dist.world,
         "torch_version": str(torch.__version__),
     }
     write_text_atomic(path, json.dumps(info, indent=2) + "\n")

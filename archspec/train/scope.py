@@ -47,6 +47,22 @@ def check_sparse_gradients(compiled: CompiledSpec, optimizer: str, weight_decay:
     raise UsageError([compiled.source.diagnostic("sparse-gradients", message, node.source_path, hint=hint)])
 
 
+def check_classifier(compiled: CompiledSpec) -> None:
+    """``--task classify``: the output must be ``[num_classes]`` (checked with the data, after a resumed run's task)."""
+    output = list(compiled.output_shape or ())
+    if len(output) != 1:
+        hint = "end the spec with Flatten (or a global pool) and Linear(out_features: NUM_CLASSES)"
+        if next(iter(compiled.inputs.values())).kind == "int":
+            hint = (
+                "end the spec with a reduction over the sequence (mean, or the last position) and "
+                "Linear(out_features: NUM_CLASSES); a model with logits at every position trains with --task lm"
+            )
+        message = f"archspec train fits classifiers: the model's output must be [num_classes], not {output}"
+        raise UsageError(
+            [compiled.source.diagnostic("not-a-classifier", message, output_node_path(compiled), hint=hint)]
+        )
+
+
 def output_node_path(compiled: CompiledSpec) -> tuple[str | int, ...]:
     """Where the spec says what the model outputs: its last (or ``output:``) top-level node."""
     root = compiled.root

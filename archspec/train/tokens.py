@@ -11,27 +11,28 @@ the value, where it is, and the fix. Nothing is converted but the cast of the id
 
 from __future__ import annotations
 
-import warnings
-import zipfile
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from archspec.backends.limits import format_bytes
+from archspec.backends.ptfile import check_unpacked_size, first_line, read_pt
 from archspec.compiler.ir import CompiledSpec
-from archspec.errors import Diagnostic, UsageError
+from archspec.errors import UsageError
 from archspec.frontend.models import TrainConfig
 from archspec.frontend.suggest import did_you_mean
 from archspec.layers.base import TensorType
-from archspec.train.config import memory_bytes, usage
+from archspec.train.config import usage
 from archspec.train.data import (
+    IMAGE_DATA,
     Data,
     InMemory,
     Seeded,
     TokenPrep,
+    class_mismatch,
     class_param,
     dims_text,
     fake_size,
@@ -46,26 +47,17 @@ KEYS = {
 }
 """The keys a token file may hold, per task."""
 SUFFIXES = (".npz", ".pt")
-IMAGE_DATA = ("mnist5k", "mnist", "fashion-mnist", "cifar10")
 VAL_FRACTION = 0.2
 TOKEN_DOCS = "docs/training.md#token-data"
 
 
-@dataclass(frozen=True)
-class Cast:
-    """Token ids to the spec's input dtype (lossless once their range is checked)."""
-
-    dtype: torch.dtype
-
-    def __call__(self, ids: torch.Tensor) -> torch.Tensor:
-        return ids.to(self.dtype)
-
-
 def token_set(ids: torch.Tensor, labels: torch.Tensor | None, dtype: torch.dtype) -> InMemory:
-    """``[N, *shape]`` ids with labels, or lm windows ``[N, L+1]``: the first L ids in, each one's next id out."""
-    if labels is None:
-        return InMemory(ids[:, :-1], ids[:, 1:], Cast(dtype))
-    return InMemory(ids, labels, Cast(dtype))
+    """``[N, *shape]`` ids with labels, or lm windows ``[N, L+1]``: the first L ids in, each one's next id out.
+
+    A batch of ids is cast to the spec's input dtype when fetched (lossless once their range is checked).
+    """
+    cast = partial(torch.Tensor.to, dtype=dtype)
+    return InMemory(ids[:, :-1], ids[:, 1:], cast) if labels is None else InMemory(ids, labels, cast)
 
 
 @dataclass(frozen=True)
@@ -93,37 +85,21 @@ def open_tokens(settings: TrainConfig, compiled: CompiledSpec, num_outputs: int 
     """Token data for ``compiled`` (one integer input with a declared range), checked against it."""
     name, task = settings.data, settings.task
     value = next(iter(compiled.inputs.values()))
-    where = _input_path(compiled)
+
+    def mismatch(gives: str, hint: str) -> UsageError:
+        message = f"--data {name} gives {gives}"
+        return UsageError([compiled.source.diagnostic("data-mismatch", message, _input_path(compiled), hint=hint)])
+
     if value.kind != "int":
-        raise UsageError(
-            [
-                compiled.source.diagnostic(
-                    "data-mismatch",
-                    f"--data {name} gives token ids, but the spec's input is {value.dtype} {dims_text(value.shape)}",
-                    where,
-                    hint=f"give the spec a token input ({TOKEN_INPUT}), or choose image data (--data mnist5k, ...)",
-                )
-            ]
+        raise mismatch(
+            f"token ids, but the spec's input is {value.dtype} {dims_text(value.shape)}",
+            f"give the spec a token input ({TOKEN_INPUT}), or choose image data (--data mnist5k, ...)",
         )
-    image_data = name in IMAGE_DATA or name.startswith("imagefolder:")
-    if not (image_data or name == "fake" or name.startswith(("fake:", "tokens:"))):
-        file_hint = f"--data tokens:{name} reads that file; " if name.endswith(SUFFIXES) else ""
-        raise usage(
-            "unknown-data",
-            f"unknown data '{name}'",
-            hint=f"{file_hint}a spec with a token input trains on --data tokens:FILE (.npz or .pt) or --data fake[:N]",
-        )
-    if image_data:
-        raise UsageError(
-            [
-                compiled.source.diagnostic(
-                    "data-mismatch",
-                    f"--data {name} gives images, but the spec's input is token ids ({value.dtype} "
-                    f"{dims_text(value.shape)} in [{value.low}, {value.high}))",
-                    where,
-                    hint=f"--data tokens:FILE (.npz or .pt, see {TOKEN_DOCS}) or --data fake",
-                )
-            ]
+    if name in IMAGE_DATA or name.startswith("imagefolder:"):
+        raise mismatch(
+            f"images, but the spec's input is token ids ({value.dtype} {dims_text(value.shape)} "
+            f"in [{value.low}, {value.high}))",
+            f"--data tokens:FILE (.npz or .pt, see {TOKEN_DOCS}) or --data fake",
         )
     if settings.resize or settings.channels or isinstance(settings.normalize, dict):
         raise usage(
@@ -131,8 +107,6 @@ def open_tokens(settings: TrainConfig, compiled: CompiledSpec, num_outputs: int 
             f"--data {name} gives token ids: --resize, --channels and --normalize apply to images",
             hint="drop them (token ids are only cast to the spec's input dtype)",
         )
-    if task == "classify" and num_outputs is None:
-        raise UsageError([_not_a_classifier(compiled)])
     if name.startswith("tokens:"):
         return _from_file(Path(name.partition(":")[2]), settings, compiled, num_outputs)
     return _fake(name, task, compiled, num_outputs)
@@ -141,17 +115,6 @@ def open_tokens(settings: TrainConfig, compiled: CompiledSpec, num_outputs: int 
 def _input_path(compiled: CompiledSpec) -> tuple[str, ...]:
     spec_inputs = getattr(compiled.spec, "inputs", None)
     return ("inputs", next(iter(compiled.inputs))) if spec_inputs else ("input",)
-
-
-def _not_a_classifier(compiled: CompiledSpec) -> Diagnostic:
-    output = compiled.output_shape or ()
-    return compiled.source.diagnostic(
-        "not-a-classifier",
-        f"archspec train fits classifiers: the model's output must be [num_classes], not {dims_text(output)}",
-        output_node_path(compiled),
-        hint="end the spec with a reduction over the sequence (mean, or the last position) and "
-        "Linear(out_features: NUM_CLASSES); a model with logits at every position trains with --task lm",
-    )
 
 
 def _fake(name: str, task: str, compiled: CompiledSpec, num_outputs: int | None) -> Data:
@@ -191,7 +154,7 @@ def _vocab(compiled: CompiledSpec) -> int:
 
 
 def read_arrays(path: Path, task: str) -> dict[str, Any]:
-    """The named arrays of a ``.npz`` or ``.pt`` token file (numpy arrays; ``classes`` a list of str)."""
+    """The named arrays of a ``.npz`` or ``.pt`` token file: non-empty integer arrays, ``classes`` a list of str."""
     where = str(path)
     if path.suffix not in SUFFIXES:
         raise usage(
@@ -203,22 +166,15 @@ def read_arrays(path: Path, task: str) -> dict[str, Any]:
     if not path.is_file():
         what = "does not exist" if not path.exists() else "is not a file"
         raise usage("data-not-found", f"--data tokens:{path}: '{path}' {what}", file=where)
-    _check_unpacked_size(path)
-    try:
-        arrays = _read_npz(path) if path.suffix == ".npz" else _read_pt(path)
-    except UsageError:
-        raise
-    except Exception as exc:  # numpy and torch raise many kinds for a damaged file
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        problem = f"it is corrupt, truncated or not one ({reason})"
-        if "allow_pickle" in reason or "Weights only load failed" in str(exc):
-            problem = "it holds Python objects, not just arrays (refused unread: unpickling them could run code)"
+    payload = _read_npz(path) if path.suffix == ".npz" else read_pt(path, code="data", what="a .pt token file")
+    if not isinstance(payload, dict) or not all(isinstance(key, str) for key in payload):
         raise usage(
             "data",
-            f"cannot read '{path}' as a {path.suffix} token file: {problem}",
+            f"'{path}' holds a {type(payload).__name__}, not a dict of named tensors",
             file=where,
-            hint=f"save plain integer arrays with numpy.savez or torch.save (see {TOKEN_DOCS})",
-        ) from None
+            hint="save with torch.save({'tokens': ..., 'labels': ...}, path)",
+        )
+    arrays = {key: _array(value, key, path) for key, value in payload.items()}
     allowed = KEYS[task]
     unknown = [key for key in arrays if key not in allowed]
     if unknown:
@@ -246,70 +202,56 @@ def read_arrays(path: Path, task: str) -> dict[str, Any]:
     return arrays
 
 
-def _check_unpacked_size(path: Path) -> None:
-    """A ``.npz`` (and a ``.pt``) is a zip: refuse one whose members unpack to more than this machine's memory.
-
-    A few kilobytes of compressed zeros can claim gigabytes; numpy and torch would allocate them
-    before finding out. The sizes come from the zip's directory, which bounds what they read.
-    """
-    try:
-        with zipfile.ZipFile(path) as archive:
-            unpacked = sum(info.file_size for info in archive.infolist())
-    except (zipfile.BadZipFile, OSError, ValueError):
-        return  # not a zip (a legacy .pt, a damaged file): the reader says what is wrong
-    memory = memory_bytes()
-    if memory and unpacked > memory:
-        raise usage(
-            "data",
-            f"'{path}' unpacks to {format_bytes(unpacked)}, more than this machine's memory ({format_bytes(memory)})",
-            file=str(path),
-            hint="split the ids into smaller files, or train on a machine with more memory",
-        )
-
-
 def _read_npz(path: Path) -> dict[str, Any]:
-    loaded = np.load(path, allow_pickle=False)
-    if not isinstance(loaded, np.lib.npyio.NpzFile):
+    """``numpy.load(allow_pickle=False)`` after the zip's size check; a damaged file is a usage error naming it."""
+    check_unpacked_size(path, "data")
+    try:
+        loaded = np.load(path, allow_pickle=False)
+        if isinstance(loaded, np.lib.npyio.NpzFile):
+            with loaded:
+                return {key: loaded[key] for key in loaded.files}
+    except Exception as exc:  # numpy raises many kinds for a damaged file
+        reason = first_line(exc)
+        problem = f"it is corrupt, truncated or not one ({reason})"
+        if "allow_pickle" in reason:
+            problem = "it holds Python objects, not just arrays (refused unread: unpickling them could run code)"
         raise usage(
             "data",
-            f"'{path}' holds one unnamed array, not named arrays",
+            f"cannot read '{path}' as a .npz token file: {problem}",
             file=str(path),
-            hint="save with numpy.savez(path, tokens=..., labels=...)",
-        )
-    with loaded:
-        return {key: _array(loaded[key], key, path) for key in loaded.files}
-
-
-def _read_pt(path: Path) -> dict[str, Any]:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    if not isinstance(payload, dict) or not all(isinstance(key, str) for key in payload):
-        raise usage(
-            "data",
-            f"'{path}' holds a {type(payload).__name__}, not a dict of named tensors",
-            file=str(path),
-            hint="save with torch.save({'tokens': ..., 'labels': ...}, path)",
-        )
-    return {key: _array(value, key, path) for key, value in payload.items()}
+            hint=f"save plain integer arrays with numpy.savez (see {TOKEN_DOCS})",
+        ) from None
+    raise usage(
+        "data",
+        f"'{path}' holds one unnamed array, not named arrays",
+        file=str(path),
+        hint="save with numpy.savez(path, tokens=..., labels=...)",
+    )
 
 
 def _array(value: Any, key: str, path: Path) -> Any:
-    """A numpy array (ids and labels) or a list of str (``classes``)."""
-    if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
-        return [str(v) for v in value]
+    """``classes``: a list of names; any other key: a non-empty integer numpy array (ids or labels)."""
     if isinstance(value, np.ndarray) and value.dtype.kind == "U" and value.ndim == 1:
-        return [str(v) for v in value.tolist()]
+        value = value.tolist()
+    strings = isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value)
+    if key == "classes":
+        if not strings:
+            raise usage("data", f"'{path}': 'classes' must be a list of names (strings)", file=str(path))
+        return [str(v) for v in value]
     if isinstance(value, torch.Tensor):
         dtype = str(value.dtype).removeprefix("torch.")
         if value.layout != torch.strided:
             raise _not_ids(path, key, f"a {str(value.layout).removeprefix('torch.')} {dtype} tensor")
         if value.dtype.is_floating_point or value.dtype.is_complex or value.dtype == torch.bool:
             raise _not_ids(path, key, f"{dtype} values")
-        return value.numpy()
-    if isinstance(value, np.ndarray):
-        return value
-    raise _not_ids(path, key, f"a {type(value).__name__}")
+        value = value.numpy()
+    if not isinstance(value, np.ndarray):
+        raise _not_ids(path, key, "strings" if strings else f"a {type(value).__name__}")
+    if value.dtype.kind not in "iu":
+        raise _not_ids(path, key, f"{value.dtype} values")
+    if value.size == 0:
+        raise usage("data", f"'{path}': '{key}' is empty {dims_text(value.shape)}", file=str(path))
+    return value
 
 
 def _not_ids(path: Path, key: str, what: str) -> UsageError:
@@ -319,17 +261,6 @@ def _not_ids(path: Path, key: str, what: str) -> UsageError:
         file=str(path),
         hint="save token ids and labels as integer arrays (int64, int32, uint16, ...)",
     )
-
-
-def _ids(arrays: dict[str, Any], key: str, path: Path) -> np.ndarray:
-    value = arrays[key]
-    if isinstance(value, list):
-        raise _not_ids(path, key, "strings")
-    if value.dtype.kind not in "iu":
-        raise _not_ids(path, key, f"{value.dtype} values")
-    if value.size == 0:
-        raise usage("data", f"'{path}': '{key}' is empty {dims_text(value.shape)}", file=str(path))
-    return value
 
 
 # ----------------------------------------------------------------------------- the checks
@@ -380,13 +311,13 @@ def _from_file(path: Path, settings: TrainConfig, compiled: CompiledSpec, num_ou
     file = _File(path, compiled, read_arrays(path, settings.task))
     if settings.task == "lm":
         return _lm(file, settings.data)
-    assert num_outputs is not None  # open_tokens refused a model that is not a classifier
+    assert num_outputs is not None  # open_data checked that a --task classify model is a classifier
     return _classify(file, settings.data, num_outputs)
 
 
 def _sequences(file: _File, key: str) -> np.ndarray:
     """``key``'s ids as ``[N, *shape]`` of the spec's input, range-checked."""
-    ids = _ids(file.arrays, key, file.path)
+    ids = file.arrays[key]
     expected = tuple(file.value.shape)
     if tuple(ids.shape[1:]) != expected:
         got = ids.shape[1:]
@@ -406,7 +337,7 @@ def _sequences(file: _File, key: str) -> np.ndarray:
 
 
 def _labels(file: _File, key: str, count: int, classes: int, tokens_key: str) -> np.ndarray:
-    labels = _ids(file.arrays, key, file.path)
+    labels = file.arrays[key]
     if labels.ndim != 1 or len(labels) != count:
         raise usage(
             "data",
@@ -428,59 +359,47 @@ def _labels(file: _File, key: str, count: int, classes: int, tokens_key: str) ->
     return labels
 
 
+def _labelled(file: _File, prefix: str, classes: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """``{prefix}tokens`` and ``{prefix}labels``, checked against the spec, as int64 tensors."""
+    ids = _sequences(file, f"{prefix}tokens")
+    labels = _labels(file, f"{prefix}labels", len(ids), classes, f"{prefix}tokens")
+    return torch.from_numpy(ids.astype(np.int64)), torch.from_numpy(labels.astype(np.int64))
+
+
 def _classify(file: _File, name: str, num_outputs: int) -> Data:
     arrays, path = file.arrays, file.path
     classes = arrays.get("classes")
-    if classes is not None:
-        if not isinstance(classes, list):
-            raise usage("data", f"'{path}': 'classes' must be a list of names (strings)", file=str(path))
-        if len(classes) != num_outputs:
-            param = class_param(file.compiled, num_outputs)
-            fix = f"--set {param}={len(classes)}" if param else f"make the last layer's out_features {len(classes)}"
-            raise file.mismatch(
-                f"has {len(classes)} classes, but the model outputs {num_outputs} logits",
-                ("params", param) if param else ("layers",),
-                hint=fix,
-            )
-    names = classes or [str(i) for i in range(num_outputs)]
-    tokens = _sequences(file, "tokens")
-    labels = _labels(file, "labels", len(tokens), num_outputs, "tokens")
+    if classes is not None and len(classes) != num_outputs:
+        raise UsageError([class_mismatch(file.compiled, name, len(classes), num_outputs)])
     has_val = [key for key in ("val_tokens", "val_labels") if key in arrays]
     if len(has_val) == 1:
         other = "val_labels" if has_val[0] == "val_tokens" else "val_tokens"
         raise usage(
             "data", f"'{path}' has '{has_val[0]}' but no '{other}'", file=str(path), hint="give both, or neither"
         )
-    dtype = getattr(torch, file.value.dtype)
-    all_ids, all_labels = torch.from_numpy(tokens.astype(np.int64)), torch.from_numpy(labels.astype(np.int64))
+    ids, labels = _labelled(file, "", num_outputs)
     if has_val:
-        val_tokens = _sequences(file, "val_tokens")
-        val_labels = _labels(file, "val_labels", len(val_tokens), num_outputs, "val_tokens")
-        train = token_set(all_ids, all_labels, dtype)
-        val_ids, val_targets = (torch.from_numpy(a.astype(np.int64)) for a in (val_tokens, val_labels))
-        val = token_set(val_ids, val_targets, dtype)
+        val_ids, val_labels = _labelled(file, "val_", num_outputs)
         split = f"{path}: tokens/labels, validation val_tokens/val_labels"
     else:
-        train_idx, val_idx = stratified_split(all_labels, VAL_FRACTION)
+        train_idx, val_idx = stratified_split(labels, VAL_FRACTION)
         if not len(val_idx):
             raise usage(
                 "data",
-                f"'{path}' has {len(all_labels)} sequence(s), too few for a validation split "
+                f"'{path}' has {len(labels)} sequence(s), too few for a validation split "
                 "(the 80/20 split takes none from a class of 1 or 2 samples)",
                 file=str(path),
                 hint="add samples (3 or more per class), or give val_tokens and val_labels",
             )
-        train = token_set(all_ids[train_idx], all_labels[train_idx], dtype)
-        val = token_set(all_ids[val_idx], all_labels[val_idx], dtype)
+        ids, labels, val_ids, val_labels = ids[train_idx], labels[train_idx], ids[val_idx], labels[val_idx]
         split = f"{path}: stratified {len(train_idx):,}/{len(val_idx):,} split (seed 0)"
-    value = file.value
-    pre = _prep(str(tokens.dtype), value, target="label")
+    dtype = getattr(torch, file.value.dtype)
     return Data(
         name=name,
-        train=train,
-        val=val,
-        classes=names,
-        pre=pre,
+        train=token_set(ids, labels, dtype),
+        val=token_set(val_ids, val_labels, dtype),
+        classes=classes or [str(i) for i in range(num_outputs)],
+        pre=_prep(str(arrays["tokens"].dtype), file.value, target="label"),
         batched=True,
         split=split,
         root=str(path),
@@ -490,7 +409,7 @@ def _classify(file: _File, name: str, num_outputs: int) -> Data:
 
 def _windows(file: _File, key: str) -> tuple[torch.Tensor, str]:
     """``key``'s ids as lm windows ``[N, L + 1]`` (a view of a stream, or the given windows), range-checked."""
-    ids = _ids(file.arrays, key, file.path)
+    ids = file.arrays[key]
     length = file.value.shape[0]
     if ids.ndim == 2 and ids.shape[1] != length + 1:
         raise file.mismatch(
@@ -539,16 +458,13 @@ def _lm(file: _File, name: str) -> Data:
         n_val = max(1, round(len(windows) * VAL_FRACTION))
         train, val = windows[: len(windows) - n_val], windows[len(windows) - n_val :]
         split = f"{path}: the first {len(train):,} windows train, the last {len(val):,} validate"
-    value = file.value
-    dtype = getattr(torch, value.dtype)
-    source = str(file.arrays["tokens"].dtype)
-    pre = _prep(source, value, target="next token", windows=how)
+    dtype = getattr(torch, file.value.dtype)
     return Data(
         name=name,
         train=token_set(train, None, dtype),
         val=token_set(val, None, dtype),
         classes=[],
-        pre=pre,
+        pre=_prep(str(file.arrays["tokens"].dtype), file.value, target="next token", windows=how),
         batched=True,
         split=split,
         root=str(path),
