@@ -245,12 +245,21 @@ class Elaborator:
 
     def evaluate(self, value: Any, vars: dict[str, Any], path: KeyPath) -> Any:
         try:
-            if isinstance(value, str):
-                return self.cache.substitute(value, vars, self.budget)
-            return substitute(value, vars, budget=self.budget)
+            return self._substituted(value, vars)
         except ExpressionError as exc:
             self.error("expression", str(exc), path, exc.hint)
             raise _Skip from None
+
+    def _substituted(self, value: Any, vars: dict[str, Any]) -> Any:
+        """:func:`substitute`, with each string inside lists and mappings looked up in the cache too
+        (``kernel_size: [${k}, 1]`` in a repeated block evaluates ``${k}`` once per value of ``k``)."""
+        if isinstance(value, str):
+            return self.cache.substitute(value, vars, self.budget) if "${" in value else value
+        if isinstance(value, list):
+            return [self._substituted(item, vars) for item in value]
+        if isinstance(value, dict):
+            return {key: self._substituted(item, vars) for key, item in value.items()}
+        return value
 
     # -- sequences and nodes -----------------------------------------------------------------
     def sequence(self, items: list[TypedNode], path: KeyPath, scope: Scope) -> None:
@@ -797,13 +806,19 @@ def _plan(typed: Layer | DeferredLayer) -> _Plan:
     return _Plan(fixed, expressions, static)
 
 
+_SCALARS = frozenset({int, float, str, bool, type(None)})
+
+
 def _frozen(value: Any) -> Any:
     """A hashable form of a substituted value that keeps its type (``1``, ``1.0`` and ``True`` differ)."""
+    kind = type(value)
+    if kind in _SCALARS:  # most values: skip the isinstance checks
+        return (kind.__name__, value)
     if isinstance(value, list | tuple):
-        return (type(value).__name__, tuple(_frozen(v) for v in value))
+        return (kind.__name__, tuple(map(_frozen, value)))
     if isinstance(value, dict):
-        return ("dict", tuple((k, _frozen(v)) for k, v in value.items()))
-    return (type(value).__name__, value)
+        return ("dict", tuple(zip(value, map(_frozen, value.values()), strict=True)))
+    return (kind.__name__, value)
 
 
 def _literal_id(node: TypedNode | BaseModel) -> str | None:

@@ -92,6 +92,11 @@ def _describe(value: Any) -> str:
     )
 
 
+_UNKNOWN: Any = object()
+_VISITORS: dict[tuple[type, type], Callable[[Any, Any], Any] | None] = {}
+"""Each interpreter class's ``visit_<Kind>`` method by node kind (``None``: a kind it refuses)."""
+
+
 class Interpreter:
     """Walks one expression's syntax tree, counting every step against the budget."""
 
@@ -105,15 +110,20 @@ class Interpreter:
     # ------------------------------------------------------------------ bookkeeping
 
     def visit(self, node: ast.AST) -> Any:
-        self.charge(1)
+        self.steps += 1  # charge(1), inlined: every syntax node passes here
+        if self.steps > self.budget.max_expression_steps:
+            self.charge(0)
         if self.depth >= MAX_NESTING:
             raise ExpressionError(f"expression nests deeper than {MAX_NESTING} levels", hint="split it into parameters")
-        method = getattr(self, f"visit_{type(node).__name__}", None)
+        key = (type(self), type(node))
+        method = _VISITORS.get(key, _UNKNOWN)
+        if method is _UNKNOWN:  # looked up by name once per node kind, not per node
+            method = _VISITORS[key] = getattr(type(self), f"visit_{type(node).__name__}", None)
         if method is None:
             return self.refuse(node)
         self.depth += 1
         try:
-            return method(node)
+            return method(self, node)
         finally:
             self.depth -= 1
 

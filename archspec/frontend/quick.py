@@ -125,7 +125,7 @@ def _compile_model(cls: type[BaseModel]) -> Check:
             required.add(key)
     forbid = config.get("extra") == "forbid"
     allow = config.get("extra") == "allow"
-    construct = cls.model_construct
+    construct = _constructor(cls, allow)
 
     def check(value: Any, context: Context) -> Any:
         if type(value) is not dict:
@@ -154,7 +154,7 @@ def _compile_model(cls: type[BaseModel]) -> Check:
             return REJECT
         if unsure:
             return UNSURE
-        instance = construct({*values, *extra}, **values, **extra)
+        instance = construct(values, extra)
         for name in after:
             try:
                 instance = getattr(instance, name)()
@@ -163,6 +163,51 @@ def _compile_model(cls: type[BaseModel]) -> Check:
         return instance
 
     return check
+
+
+_IMMUTABLE = frozenset({int, float, bool, str, bytes, type(None)})
+"""Defaults Pydantic's ``get_default`` hands out as they are (it copies any other)."""
+
+
+def _constructor(cls: type[M], allow: bool) -> Callable[[dict[str, Any], dict[str, Any]], M]:
+    """``cls.model_construct({*values, *extra}, **values, **extra)`` for fields given by name, with the
+    per-field work (aliases, which defaults need a copy or a factory) done once per class, not per node."""
+    plan: list[tuple[str, bool, Any, FieldInfo]] = []  # name, required, constant default, field
+    for name, info in cls.__pydantic_fields__.items():
+        constant = info.default_factory is None and type(info.default) in _IMMUTABLE
+        plan.append((name, info.is_required(), info.default if constant else _UNSET, info))
+    post_init = cls.__pydantic_post_init__
+    private = cls.__private_attributes__
+    setattr_ = object.__setattr__
+
+    def construct(values: dict[str, Any], extra: dict[str, Any]) -> M:
+        instance = cls.__new__(cls)
+        data: dict[str, Any] = {}
+        for name, required, default, info in plan:
+            if name in values:
+                data[name] = values[name]
+            elif not required:
+                data[name] = (
+                    default
+                    if default is not _UNSET
+                    else info.get_default(call_default_factory=True, validated_data=data)
+                )
+        setattr_(instance, "__dict__", data)
+        setattr_(instance, "__pydantic_fields_set__", {*values, *extra})
+        setattr_(instance, "__pydantic_extra__", extra if allow else None)
+        setattr_(instance, "__pydantic_private__", None)
+        if post_init:
+            instance.model_post_init(None)
+            if instance.__pydantic_private__ is not None:
+                for key, value in extra.items():
+                    if key in private:
+                        instance.__pydantic_private__[key] = value
+        return instance
+
+    return construct
+
+
+_UNSET: Any = object()
 
 
 def _compile_field(cls: type[BaseModel], info: FieldInfo) -> Check:

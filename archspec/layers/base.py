@@ -9,6 +9,7 @@ diagrams, and the torch constructor. Shapes are per sample: batch excluded.
 import math
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import cache
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, NamedTuple, get_args
 
 from pydantic import (
@@ -176,6 +177,7 @@ computes NaN losses. JSON has no such numbers, so the JSON Schema's ``number`` a
 Number = FiniteFloat | StrictInt
 
 
+@cache
 def bounded_number(description: str | None = None, **bounds: float) -> Any:
     """A finite float or an int within ``bounds`` (``gt``, ``ge``, ``le``...).
 
@@ -190,11 +192,13 @@ def bounded_number(description: str | None = None, **bounds: float) -> Any:
 Probability = Annotated[Number, Field(description="a probability in [0, 1]")]
 
 
+@cache  # one annotation object per argument: classes share it, and quick.py compiles its checker once
 def positive_sizes(n: int) -> Any:
     """An int, or a list of exactly ``n`` ints, each >= 1 (torch's ``_size_n_t``)."""
     return PositiveInt | Annotated[list[PositiveInt | Expr], Field(min_length=n, max_length=n)] | Expr
 
 
+@cache
 def non_negative_sizes(n: int) -> Any:
     """An int, or a list of exactly ``n`` ints, each >= 0."""
     return NonNegativeInt | Annotated[list[NonNegativeInt | Expr], Field(min_length=n, max_length=n)] | Expr
