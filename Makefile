@@ -33,11 +33,11 @@ test: setup
 	$(PY) -m ruff check archspec tests bench
 	$(PY) -m ruff format --check archspec tests bench
 	$(PY) -m mypy archspec
-	$(PY) -m pytest -q -n 2 $(PYTEST_ARGS)
+	$(PY) -m pytest -q -n 2 --dist worksteal $(PYTEST_ARGS)
 
 # every property test with ten times the examples (tests/hypothesis_profiles.py): before a release
 test-thorough: setup
-	ARCHSPEC_HYPOTHESIS_PROFILE=thorough $(PY) -m pytest -q -n 2 $(PYTEST_ARGS)
+	ARCHSPEC_HYPOTHESIS_PROFILE=thorough $(PY) -m pytest -q -n 2 --dist worksteal $(PYTEST_ARGS)
 
 test-fast: setup
 	$(PY) -m pytest -q -n 2 -m "not slow" $(PYTEST_ARGS)

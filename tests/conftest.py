@@ -10,6 +10,12 @@ import pytest
 hypothesis_profiles.load()
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The ``slow`` tests first (in their order), then the rest: under ``-n 2 --dist worksteal`` (make test)
+    the last tests a worker runs or steals are short ones, not a long export started while the other is idle."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 def _torch_on_one_thread() -> Iterator[None]:
     import torch
 

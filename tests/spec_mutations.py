@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -35,9 +36,15 @@ def paths(data: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     return found
 
 
+@cache
+def _parsed(spec: Path) -> Any:
+    """Each shipped spec parsed once per process: YAML parsing cost more than the mutations themselves."""
+    return yaml.load(spec.read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
 @st.composite
 def mutated_specs(draw: st.DrawFn) -> Any:
-    data = copy.deepcopy(yaml.safe_load(draw(st.sampled_from(SPECS)).read_text()))
+    data = copy.deepcopy(_parsed(draw(st.sampled_from(SPECS))))
     for _ in range(draw(st.integers(1, 3))):
         path = draw(st.sampled_from(paths(data)[1:]))
         parent = data

@@ -228,9 +228,9 @@ def test_export_cli_runs_in_a_subprocess(tmp_path: Path) -> None:
     assert "error[too-large]" in result.stderr and "Traceback" not in result.stderr
 
 
-def _small_model(spec: str) -> tuple[torch.nn.Module, torch.Tensor]:
+def _small_model(spec: str, **overrides: object) -> tuple[torch.nn.Module, torch.Tensor]:
     torch.manual_seed(0)
-    model = archspec.build(ROOT / "specs" / f"{spec}.yaml", num_classes=10).eval()
+    model = archspec.build(ROOT / "specs" / f"{spec}.yaml", num_classes=10, **overrides).eval()
     return model, torch.randn(2, 3, 64, 64, generator=torch.Generator().manual_seed(1))
 
 
@@ -259,14 +259,19 @@ def assert_scripts_and_traces(model: torch.nn.Module, x: torch.Tensor) -> None:
 @pytest.mark.slow
 def test_shufflenet_exports_to_onnx() -> None:
     """ChannelShuffle, chunk and mean through torch.export into ONNX (which has no channel_shuffle operator:
-    the exporter decomposes it into Reshape/Transpose): checked, and computing the same."""
+    the exporter decomposes it into Reshape/Transpose): checked, and computing the same. One block per
+    stage but two in the first (a stride-2 block and a stride-1 one with its chunk): the exporter's time
+    grows with the graph, and the other twelve blocks repeat these two."""
     onnx = pytest.importorskip("onnx")
     pytest.importorskip("onnxscript")
     from onnx.reference import ReferenceEvaluator
 
     from archspec.backends.export import onnx_bytes
 
-    model, x = _small_model("shufflenet_v2_x1_0")
+    repeats = [2, 1, 1]
+    compiled = archspec.load(ROOT / "specs" / "shufflenet_v2_x1_0.yaml", stages_repeats=repeats)
+    assert {node.type for node in compiled.nodes} >= {"ChannelShuffle", "chunk", "mean"}
+    model, x = _small_model("shufflenet_v2_x1_0", stages_repeats=repeats)
     proto = onnx.load_from_string(onnx_bytes(model, x))
     onnx.checker.check_model(proto, full_check=True)
     (actual,) = ReferenceEvaluator(proto).run(None, {proto.graph.input[0].name: x.numpy()})

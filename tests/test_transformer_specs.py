@@ -118,10 +118,19 @@ def test_torchscript_fx_and_torch_export(path: Path, tmp_path: Path) -> None:
     "path", [ENCODER, pytest.param(SEQ2SEQ, marks=pytest.mark.slow)], ids=lambda p: p.stem
 )  # an ONNX export of nn.Transformer takes a minute
 def test_onnx_export_computes_the_same(path: Path, tmp_path: Path) -> None:
+    """seq2seq exported with one encoder and one decoder layer (the exporter unrolls the layer loops: a
+    second layer is the first one again, and doubles the export's time)."""
     onnx = pytest.importorskip("onnx")
     pytest.importorskip("onnxscript")
     from onnx.reference import ReferenceEvaluator
 
+    if path == SEQ2SEQ:
+        text = path.read_text()
+        one_layer = text.replace("num_encoder_layers: 2", "num_encoder_layers: 1")
+        one_layer = one_layer.replace("num_decoder_layers: 2", "num_decoder_layers: 1")
+        assert one_layer.count(": 1\n") == text.count(": 1\n") + 2
+        path = tmp_path / path.name
+        path.write_text(one_layer)
     compiled, model = built(path)
     out = tmp_path / "model.onnx"
     assert main(["export", str(path), "-o", str(out), "--seed", "0"]) == 0
