@@ -21,7 +21,7 @@ from archspec.frontend.source import KeyPath
 from archspec.layers.base import NODE_FIELDS
 from archspec.layers.registry import layer_types
 from archspec.lsp.analysis import Analysis
-from archspec.lsp.text import Pos
+from archspec.lsp.text import Pos, value_at
 
 _TYPE_VALUE = re.compile(r"""(?:^|[\s{,])type:\s*["']?[A-Za-z0-9_]*$""")
 _USE_VALUE = re.compile(r"""(?:^|[\s{,])use:\s*["']?[A-Za-z0-9_]*$""")
@@ -105,7 +105,7 @@ def _node_ids(data: dict[str, Any], where: KeyPath, pos: Pos, analysis: Analysis
     """The names a node may read: earlier ids of its node list, ``input``, and the scope's named inputs."""
     scope, index = _node_place(where)
     items = [Item("input", "node", "the scope's input")]
-    nodes = _lookup(data, scope)
+    nodes = value_at(data, scope)
     if isinstance(nodes, list):
         last = index if index is not None else len(nodes)
         span = analysis.tokens.values.get((*scope, last)) if analysis is not None and index is not None else None
@@ -116,7 +116,7 @@ def _node_ids(data: dict[str, Any], where: KeyPath, pos: Pos, analysis: Analysis
                 what = node.get("type") or node.get("use") or "group"
                 items.append(Item(str(node["id"]), "node", str(what)))
     if len(scope) == 3 and scope[0] == "blocks":
-        names = _lookup(data, (*scope[:2], "inputs"))
+        names = value_at(data, (*scope[:2], "inputs"))
         items += [Item(str(n), "node", "block input") for n in names or []]
     if scope == ("layers",):
         items += [Item(str(n), "node", "model input") for n in _mapping(data.get("inputs"))]
@@ -223,17 +223,6 @@ def _doc(block: Any) -> str:
 
 def _mapping(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
-
-
-def _lookup(data: Any, path: KeyPath) -> Any:
-    for part in path:
-        if isinstance(data, dict) and isinstance(part, str):
-            data = data.get(part)
-        elif isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data):
-            data = data[part]
-        else:
-            return None
-    return data
 
 
 def _short(value: Any) -> str:

@@ -21,7 +21,7 @@ from typing import Any
 from archspec.frontend.expressions import EXPRESSION
 from archspec.frontend.source import KeyPath
 from archspec.lsp.analysis import Analysis
-from archspec.lsp.text import Pos, Span, Token
+from archspec.lsp.text import Pos, Span, Token, value_at
 
 Scope = KeyPath
 NODE_KEYS = frozenset({"id", "use", "type", "inputs", "repeat", "when", "inline", "doc", "layers"})
@@ -105,7 +105,7 @@ def _key_occurrence(token: Token, data: dict[str, Any]) -> list[Occurrence]:
         return [Occurrence(Symbol("param", ("blocks", path[1]), name), token.span, True)]
     if len(path) == 2 and path[0] == "inputs":
         return [Occurrence(Symbol("input", ("layers",), name), token.span, True)]
-    node = _lookup(data, path[:-1])
+    node = value_at(data, path[:-1])
     if name in NODE_KEYS:
         return []
     if len(path) >= 2 and isinstance(path[-2], int) and isinstance(node, dict) and isinstance(node.get("use"), str):
@@ -125,7 +125,7 @@ def _node_read(scope: Scope, text: str, token: Token, data: dict[str, Any]) -> O
     base = text.partition(".")[0]
     if base == "input":
         return Occurrence(Symbol("input", scope, base), token.span, False)  # the scope's input: defined nowhere
-    if len(scope) == 3 and scope[0] == "blocks" and base in (_lookup(data, (*scope[:2], "inputs")) or []):
+    if len(scope) == 3 and scope[0] == "blocks" and base in (value_at(data, (*scope[:2], "inputs")) or []):
         return Occurrence(Symbol("input", scope, base), token.span, False)
     if scope == ("layers",) and isinstance(data.get("inputs"), dict) and base in data["inputs"]:
         return Occurrence(Symbol("input", scope, base), token.span, False)
@@ -140,7 +140,7 @@ def _expression_names(token: Token, data: dict[str, Any]) -> Iterator[Occurrence
     raw = token.text or ""  # a quoted value's escapes would shift the columns; expressions have none
     offset = start + (1 if token.quoted else 0)
     block = token.path[1] if token.path[:1] == ("blocks",) and len(token.path) > 1 else None
-    block_params = _lookup(data, ("blocks", block, "params")) if block is not None else None
+    block_params = value_at(data, ("blocks", block, "params")) if block is not None else None
     spec_params = data.get("params") if isinstance(data.get("params"), dict) else {}
     for name, column in expression_names(raw):
         if isinstance(block_params, dict) and name in block_params:
@@ -176,14 +176,3 @@ def expression_names(text: str) -> Iterator[tuple[str, int]]:
         for node in ast.walk(tree):
             if isinstance(node, ast.Name) and node.id not in bound and id(node) not in called:
                 yield node.id, base + len(source[: node.col_offset].decode("utf-8", "replace"))
-
-
-def _lookup(data: Any, path: KeyPath) -> Any:
-    for part in path:
-        if isinstance(data, dict) and isinstance(part, str):
-            data = data.get(part)
-        elif isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data):
-            data = data[part]
-        else:
-            return None
-    return data

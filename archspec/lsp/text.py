@@ -188,3 +188,15 @@ class Lines:
         if self.encoding == "utf-8":
             return len(text.encode("utf-8", "surrogatepass"))
         return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
+def value_at(data: Any, path: KeyPath) -> Any:
+    """The value at ``path`` in a buffer's data, or None where the (half-typed) data has no such place."""
+    for part in path:
+        if isinstance(data, dict) and isinstance(part, str):
+            data = data.get(part)
+        elif isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data):
+            data = data[part]
+        else:
+            return None
+    return data
