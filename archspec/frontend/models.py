@@ -54,7 +54,6 @@ from archspec.layers.base import (
     NodeFields,
     Number,
     PositiveInt,
-    _unresolved_only,
     bounded_number,
 )
 from archspec.layers.registry import layer_types, registry_version
@@ -73,9 +72,8 @@ def _not_a_bool(value: Any) -> Any:
 
 
 NOT_A_BOOL = BeforeValidator(_not_a_bool)
-quick.register_before(_not_a_bool, lambda value: not isinstance(value, bool))
-quick.register_after(_unresolved_only, lambda value, context: not (context and context.get("resolved")))
 """For ``Literal[1]``: Pydantic takes ``true`` as 1 where JSON Schema's ``const`` does not."""
+quick.register_before(_not_a_bool, lambda value: not isinstance(value, bool))
 
 ParamValue = StrictInt | StrictFloat | StrictBool | StrictStr | list[Any] | dict[str, Any] | None
 ParamType = Literal["int", "float", "bool", "str", "list", "mapping", "any"]

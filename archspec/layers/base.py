@@ -27,6 +27,7 @@ from pydantic import (
 from pydantic import StrictBool as StrictBool
 
 from archspec.errors import LayerError
+from archspec.frontend import quick
 from archspec.layers.layout import Strides, view
 
 if TYPE_CHECKING:
@@ -153,6 +154,9 @@ def _unresolved_only(value: str, info: ValidationInfo) -> str:
     if info.context and info.context.get("resolved"):
         raise ValueError(f"'{value}' is still an expression after substitution")
     return value
+
+
+quick.register_after(_unresolved_only, lambda value, context: not (context and context.get("resolved")))
 
 
 if TYPE_CHECKING:
