@@ -132,25 +132,32 @@ class ElaborationCache:
             self.layers.clear()
         self.layers[key] = layer
 
-    def substitute(self, text: str, vars: dict[str, Any], budget: Budget) -> Any:
-        """:func:`substitute` of one string, remembered by the values of every name it mentions when
-        the result is a scalar (expressions are pure; lists are left uncached, so no caller shares one)."""
-        names = self.names.get(text)
+    def substitute(self, value: Any, vars: dict[str, Any], budget: Budget) -> Any:
+        """:func:`substitute`, each string (also inside lists and mappings: ``kernel_size: [${k}, 1]``)
+        remembered by the values of every name it mentions when the result is a scalar (expressions are
+        pure; lists are left uncached, so no caller shares one)."""
+        if isinstance(value, list):
+            return [self.substitute(item, vars, budget) for item in value]
+        if isinstance(value, dict):
+            return {key: self.substitute(item, vars, budget) for key, item in value.items()}
+        if not isinstance(value, str) or "${" not in value:
+            return value
+        names = self.names.get(value)
         if names is None:
-            names = self.names[text] = tuple(sorted(names_mentioned(text)))
+            names = self.names[value] = tuple(sorted(names_mentioned(value)))
         try:
-            key = (text, *(_frozen(vars.get(name, _UNBOUND)) for name in names))
+            key = (value, *(_frozen(vars.get(name, _UNBOUND)) for name in names))
             found = self.values.get(key, _UNBOUND)
         except TypeError:  # an unhashable value
-            return substitute(text, vars, budget=budget)
+            return substitute(value, vars, budget=budget)
         if found is not _UNBOUND:
             return found
-        value = substitute(text, vars, budget=budget)
-        if value is None or isinstance(value, int | float | str):
+        result = substitute(value, vars, budget=budget)
+        if result is None or isinstance(result, int | float | str):
             if len(self.values) >= MAX_CACHED_LAYERS:
                 self.values.clear()
-            self.values[key] = value
-        return value
+            self.values[key] = result
+        return result
 
     def infer(self, layer: Layer, types: list[TensorType]) -> tuple[LayerResult, TensorType | tuple[TensorType, ...]]:
         """:func:`infer_types`, once per layer and input types (results are frozen, so nodes share them)."""
@@ -245,21 +252,10 @@ class Elaborator:
 
     def evaluate(self, value: Any, vars: dict[str, Any], path: KeyPath) -> Any:
         try:
-            return self._substituted(value, vars)
+            return self.cache.substitute(value, vars, self.budget)
         except ExpressionError as exc:
             self.error("expression", str(exc), path, exc.hint)
             raise _Skip from None
-
-    def _substituted(self, value: Any, vars: dict[str, Any]) -> Any:
-        """:func:`substitute`, with each string inside lists and mappings looked up in the cache too
-        (``kernel_size: [${k}, 1]`` in a repeated block evaluates ``${k}`` once per value of ``k``)."""
-        if isinstance(value, str):
-            return self.cache.substitute(value, vars, self.budget) if "${" in value else value
-        if isinstance(value, list):
-            return [self._substituted(item, vars) for item in value]
-        if isinstance(value, dict):
-            return {key: self._substituted(item, vars) for key, item in value.items()}
-        return value
 
     # -- sequences and nodes -----------------------------------------------------------------
     def sequence(self, items: list[TypedNode], path: KeyPath, scope: Scope) -> None:
