@@ -576,8 +576,7 @@ class Elaborator:
         resolved = {**plan.fixed, **values}
         cls = self._layer_class(resolved.get("type"), path)
         try:
-            found = quick.validate(cls, resolved, RESOLVED)
-            layer = cls.model_validate(resolved, context=RESOLVED) if found is None else found
+            layer = quick.model_validate(cls, resolved, RESOLVED)
         except ValidationError as exc:
             for diagnostic in pydantic_diagnostics(exc, resolved, self.source, base=path, resolved=True):
                 self.record(diagnostic)

@@ -80,6 +80,13 @@ def validate(cls: type[M], data: Any, context: Context = None) -> M | None:
     return None if result is UNSURE or result is REJECT else result
 
 
+def model_validate(cls: type[M], data: Any, context: Context = None) -> M:
+    """``cls.model_validate(data, context=context)``, without building Pydantic's validator when the quick
+    checker is sure of the input; Pydantic judges (and reports) everything else."""
+    found = validate(cls, data, context)
+    return cls.model_validate(data, context=context) if found is None else found
+
+
 def model_checker(cls: type[BaseModel]) -> Check:
     """The compiled checker of a model class (compiled once)."""
     found = _checkers.get(cls)

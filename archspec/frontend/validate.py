@@ -54,11 +54,8 @@ def validate_document(
     invalid: dict[int, models.InvalidNode] = {}
     spec: models.Spec | None = None
     diagnostics: list[Diagnostic] = []
-    context = {models.PLACEHOLDERS: invalid}
-    spec = quick.validate(models.Spec, data, context)
     try:
-        if spec is None:  # something to report, or something only Pydantic knows
-            spec = models.Spec.model_validate(data, context=context)
+        spec = quick.model_validate(models.Spec, data, {models.PLACEHOLDERS: invalid})
     except ValidationError as exc:
         diagnostics += pydantic_diagnostics(exc, data, source)
     for path, node in _located(data, invalid):
