@@ -167,10 +167,7 @@ class InMemory(Dataset):
     def __len__(self) -> int:
         return len(self.targets)
 
-    def __getitem__(self, index: int | Sequence[int]) -> tuple[torch.Tensor, torch.Tensor]:
-        if isinstance(index, int):
-            x, y = self[[index]]
-            return x[0], y[0]
+    def __getitem__(self, index: Sequence[int]) -> tuple[torch.Tensor, torch.Tensor]:
         idx = torch.as_tensor(index, dtype=torch.long)
         return self.transform(self.inputs[idx]).contiguous(), self.targets[idx].contiguous()
 
@@ -185,8 +182,6 @@ class Seeded(Dataset):
         return self.size
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, Any]:
-        if index >= self.size:
-            raise IndexError(index)
         return self.draw(torch.Generator().manual_seed(index + self.offset))
 
 
@@ -211,14 +206,17 @@ class Data:
     val: Dataset
     classes: list[str]
     pre: Preprocess | TokenPrep
-    batched: bool
-    """True: ``dataset[list_of_indices]`` returns a whole preprocessed batch (:class:`InMemory`)."""
     split: str
     root: str | None = None
     vocab: int | None = None
     """``--task lm``: the number of token ids the model predicts among (``classes`` is empty)."""
     unit: str = "images"
     """What one sample is, for the log (``images``, ``sequences``, ``windows``)."""
+
+    @property
+    def batched(self) -> bool:
+        """``dataset[list_of_indices]`` returns a whole preprocessed batch (:class:`InMemory`)."""
+        return isinstance(self.train, InMemory)
 
     @property
     def num_classes(self) -> int:
@@ -437,8 +435,6 @@ def _open_image(path: str) -> Iterator[Any]:
     except UnidentifiedImageError:
         what = "an empty file" if Path(path).stat().st_size == 0 else "not an image PIL can read"
         raise DataError(f"'{path}' is {what}") from None
-    except DataError:
-        raise
     except Exception as exc:  # PIL reports broken files with OSError, SyntaxError, ValueError, zlib.error...
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise DataError(f"'{path}' is corrupt or truncated ({reason})") from None
@@ -607,8 +603,6 @@ def _preprocess(raw: _Raw, settings: TrainConfig, name: str) -> Preprocess:
     if channels != raw.channels and not (raw.channels in (1, 3) and channels in (1, 3)):
         raise usage("usage", f"--channels {channels}: cannot convert {raw.channels}-channel images")
     resize = list(cast(tuple[int, int], settings.resize)) if settings.resize else None  # TrainConfig made it (H, W)
-    if resize and len(raw.size) != 2:
-        raise usage("usage", "--resize applies to 2-d images only")
     normalize = settings.normalize
     if normalize == "dataset":
         mean, std = raw.stats or NEUTRAL
@@ -665,9 +659,7 @@ def _adapt(values: list[float], channels: int) -> list[float]:
         return list(values)
     if len(values) == 1:
         return values * channels
-    if channels == 1 and len(values) == 3:
-        return [round(sum(w * v for w, v in zip(LUMA, values, strict=True)), 4)]
-    return [values[0]] * channels
+    return [round(sum(w * v for w, v in zip(LUMA, values, strict=True)), 4)]  # RGB statistics, greyscale images
 
 
 def check_fit(raw: _Raw, pre: Preprocess, compiled: CompiledSpec, name: str, num_outputs: int) -> None:
@@ -765,10 +757,7 @@ def _finish(raw: _Raw, pre: Preprocess, name: str) -> Data:
             train.transform = val.transform = pre.pipeline()  # type: ignore[attr-defined]  # may be one folder
         train = Subset(train, train_idx) if train_idx is not None else train
         val = Subset(val, val_idx) if val_idx is not None else val
-    batched = raw.kind == "tensor"
-    return Data(
-        name=name, train=train, val=val, classes=raw.classes, pre=pre, batched=batched, split=raw.split, root=raw.root
-    )
+    return Data(name=name, train=train, val=val, classes=raw.classes, pre=pre, split=raw.split, root=raw.root)
 
 
 # ----------------------------------------------------------------------------- samplers and loaders

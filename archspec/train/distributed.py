@@ -15,6 +15,8 @@ import torch
 
 from archspec.train.config import usage
 
+DEVICE_NAMES = {"cuda": "CUDA", "mps": "Apple's MPS"}
+
 
 @dataclass
 class Dist:
@@ -53,38 +55,25 @@ class Dist:
 
 def choose_device(preference: str, local_rank: int = 0, distributed: bool = False) -> torch.device:
     """``auto``: CUDA, else MPS, else CPU; an unavailable device is a usage error."""
-    cuda = torch.cuda.is_available()
-    mps = getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available()
+    mps = torch.backends.mps.is_available()
+    available = {"cpu": True, "cuda": torch.cuda.is_available(), "mps": mps and not distributed}
     if preference == "auto":
-        preference = "cuda" if cuda else ("mps" if mps and not distributed else "cpu")
-    if preference == "cuda":
-        if not cuda:
+        preference = next(kind for kind in ("cuda", "mps", "cpu") if available[kind])
+    if not available[preference]:
+        what = f"{DEVICE_NAMES[preference]} is not available here"
+        if preference == "mps" and mps:
+            what = "distributed training does not support MPS"
+        raise usage("device", f"--device {preference}: {what}", hint="use --device auto or cpu")
+    if preference == "cuda" and distributed:
+        if local_rank >= torch.cuda.device_count():
             raise usage(
                 "device",
-                "--device cuda: CUDA is not available here",
-                hint="use --device auto or cpu",
+                f"local rank {local_rank} has no GPU ({torch.cuda.device_count()} visible)",
+                hint="run torchrun with --nproc_per_node at most the number of GPUs",
             )
-        if distributed:
-            if local_rank >= torch.cuda.device_count():
-                raise usage(
-                    "device",
-                    f"local rank {local_rank} has no GPU ({torch.cuda.device_count()} visible)",
-                    hint="run torchrun with --nproc_per_node at most the number of GPUs",
-                )
-            torch.cuda.set_device(local_rank)
-            return torch.device("cuda", local_rank)
-        return torch.device("cuda")
-    if preference == "mps":
-        if not mps:
-            raise usage(
-                "device",
-                "--device mps: Apple's MPS is not available here",
-                hint="use --device auto or cpu",
-            )
-        if distributed:
-            raise usage("device", "distributed training does not support MPS")
-        return torch.device("mps")
-    return torch.device("cpu")
+        torch.cuda.set_device(local_rank)
+        return torch.device("cuda", local_rank)
+    return torch.device(preference)
 
 
 def setup(preference: str) -> tuple[Dist, torch.device]:

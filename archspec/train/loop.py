@@ -248,8 +248,7 @@ class Trainer:
         self.write_metrics()
 
     def write_metrics(self) -> None:
-        if not self.dist.is_main or self.out is None:
-            return
+        assert self.out is not None  # write_outputs and the runner call it on rank 0 with an --out
         write_text_atomic(self.out / "metrics.jsonl", metrics_text(self.history))
         if self.board is not None:
             self.board.write(self.history)
