@@ -64,7 +64,7 @@ def validate(values: Mapping[str, Any]) -> TrainConfig:
     except ValidationError as exc:
         field, reason, _ = describe_error(exc)
         name = field.partition(".")[0]
-        raise usage("usage", f"--{name.replace('_', '-')} {_show(values.get(name))}: {field}: {reason}") from None
+        raise usage("usage", f"--{name.replace('_', '-')} {values.get(name)}: {field}: {reason}") from None
 
 
 def check_resume_settings(saved: TrainConfig, flags: Mapping[str, Any]) -> TrainConfig:
@@ -75,8 +75,7 @@ def check_resume_settings(saved: TrainConfig, flags: Mapping[str, Any]) -> Train
         if name not in RESUMABLE_CHANGES and getattr(asked, name) != getattr(saved, name):
             raise usage(
                 "resume-mismatch",
-                f"--{name.replace('_', '-')} {_show(value)} differs from the run being resumed "
-                f"({_show(getattr(saved, name))})",
+                f"--{name.replace('_', '-')} {value} differs from the run being resumed ({getattr(saved, name)})",
                 hint="resume with the run's own settings (drop the flag), or start a new run in another --out",
             )
     if asked.epochs != saved.epochs and saved.scheduler in ("cosine", "onecycle"):
@@ -124,7 +123,3 @@ def parse_normalize(text: str) -> str | Normalize:
 def usage(code: str, message: str, *, file: str = "<command line>", hint: str | None = None) -> UsageError:
     """A usage error (exit code 2) about the command line, the data or a checkpoint."""
     return UsageError([Diagnostic(code, message, file=file, hint=hint)])
-
-
-def _show(value: Any) -> str:
-    return str(value) if not isinstance(value, str) else value

@@ -249,10 +249,6 @@ class _Raw:
     split: str
     kind: Literal["tensor", "pil", "random"]
     root: str | None = None
-    mixed_channels: dict[int, str] | None = None
-    """Image files of more than one channel count (imagefolder): count -> an example file."""
-    mixed_sizes: dict[tuple[int, int], str] | None = None
-    """Image files of more than one size (imagefolder): (height, width) -> an example file."""
 
 
 # ----------------------------------------------------------------------------- the entry point
@@ -283,7 +279,7 @@ def open_data(settings: TrainConfig, compiled: CompiledSpec, *, is_main: bool = 
     elif name in ("mnist", "fashion-mnist", "cifar10"):
         raw = _torchvision(name, settings, is_main=is_main, barrier=barrier)
     else:
-        raw = _imagefolder(name.partition(":")[2])
+        raw = _imagefolder(name.partition(":")[2], settings, name)
     pre = _preprocess(raw, settings, name)
     check_fit(raw, pre, compiled, name, num_outputs)
     return _finish(raw, pre, name)
@@ -497,7 +493,7 @@ def _image_folder() -> type:
     return ImageFiles
 
 
-def _imagefolder(path: str) -> _Raw:
+def _imagefolder(path: str, settings: TrainConfig, name: str) -> _Raw:
     root = Path(path).expanduser()
     if not path or not root.is_dir():
         raise usage(
@@ -537,11 +533,7 @@ def _imagefolder(path: str) -> _Raw:
     headers = _scan([p for p, _ in samples], root)
     first = samples[0][0] if val_idx is None else train.samples[train_idx[0]][0]  # type: ignore[index]
     channels, *size = headers[first]
-    mixed_channels: dict[int, str] = {}  # channel count -> the first file with it
-    mixed_sizes: dict[tuple[int, int], str] = {}  # (height, width) -> the first file with it
-    for path, (count, height, width) in headers.items():
-        mixed_channels.setdefault(count, path)
-        mixed_sizes.setdefault((height, width), path)
+    _check_uniform(headers, settings, name, root)
     return _Raw(
         train=(train, train_idx),
         val=(val, val_idx),
@@ -552,8 +544,6 @@ def _imagefolder(path: str) -> _Raw:
         split=split,
         kind="pil",
         root=str(root),
-        mixed_channels=mixed_channels if len(mixed_channels) > 1 else None,
-        mixed_sizes=mixed_sizes if len(mixed_sizes) > 1 else None,
     )
 
 
@@ -602,7 +592,6 @@ def _preprocess(raw: _Raw, settings: TrainConfig, name: str) -> Preprocess:
         if settings.resize or settings.channels or settings.normalize not in ("dataset", "none"):
             raise usage("usage", f"--data {name} for a non-image input takes no --resize, --channels or --normalize")
         return Preprocess(source_channels=raw.channels, source_size=size, channels=raw.channels, size=size)
-    _check_mixed(raw, settings, name)
     channels = settings.channels or raw.channels
     if channels != raw.channels and not (raw.channels in (1, 3) and channels in (1, 3)):
         raise usage("usage", f"--channels {channels}: cannot convert {raw.channels}-channel images")
@@ -636,23 +625,28 @@ def _preprocess(raw: _Raw, settings: TrainConfig, name: str) -> Preprocess:
     )
 
 
-def _check_mixed(raw: _Raw, settings: TrainConfig, name: str) -> None:
+def _check_uniform(headers: dict[str, tuple[int, int, int]], settings: TrainConfig, name: str, root: Path) -> None:
     """A folder of greyscale and RGB images needs --channels; one of several sizes needs --resize."""
-    if raw.mixed_channels and not settings.channels:
-        grey, rgb = raw.mixed_channels[1], raw.mixed_channels[3]
+    by_channels: dict[int, str] = {}  # channel count -> the first file with it
+    by_size: dict[tuple[int, int], str] = {}  # (height, width) -> the first file with it
+    for path, (count, height, width) in headers.items():
+        by_channels.setdefault(count, path)
+        by_size.setdefault((height, width), path)
+    if len(by_channels) > 1 and not settings.channels:
+        grey, rgb = by_channels[1], by_channels[3]
         raise usage(
             "data",
             f"--data {name} mixes greyscale and colour images ('{grey}' is greyscale, '{rgb}' is RGB)",
-            file=raw.root or "<data>",
+            file=str(root),
             hint="pass --channels 1 (greyscale) or --channels 3 (RGB) to convert every image to one mode",
         )
-    if raw.mixed_sizes and not settings.resize:
-        (size_a, file_a), (size_b, file_b) = list(raw.mixed_sizes.items())[:2]
+    if len(by_size) > 1 and not settings.resize:
+        (size_a, file_a), (size_b, file_b) = list(by_size.items())[:2]
         raise usage(
             "data",
             f"--data {name} has images of different sizes ('{file_a}' is {size_a[0]}x{size_a[1]}, "
             f"'{file_b}' is {size_b[0]}x{size_b[1]})",
-            file=raw.root or "<data>",
+            file=str(root),
             hint="pass --resize H,W to give every image one size",
         )
 

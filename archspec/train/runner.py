@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import time
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any, Literal
 
@@ -253,9 +254,7 @@ def _check_restart(last: Path, compiled: CompiledSpec, settings: TrainConfig, ou
     if payload is None:
         message = f"'{out_dir}' already holds another run (last.pt)"
     else:
-        saved = payload["settings"]
-        now = settings.model_dump()
-        changed = [k for k in now if k not in ENVIRONMENT_SETTINGS and saved.get(k) != now[k]]
+        changed = _changed(payload["settings"], settings.model_dump(), ENVIRONMENT_SETTINGS)
         if not changed:
             return
         message = f"'{out_dir}' already holds a run with other settings ({', '.join(changed)})"
@@ -263,16 +262,18 @@ def _check_restart(last: Path, compiled: CompiledSpec, settings: TrainConfig, ou
 
 
 def _check_same_data(payload: dict[str, Any], data: Data, path: Path) -> None:
-    saved = {k: v for k, v in payload["data"].items() if k not in ("root", "split")}  # (paths may be spelt otherwise)
-    now = {k: v for k, v in data.describe().items() if k not in ("root", "split")}
-    if saved != now:
-        changed = sorted(k for k in set(saved) | set(now) if saved.get(k) != now.get(k))
+    changed = _changed(payload["data"], data.describe(), ("root", "split"))  # (paths may be spelt otherwise)
+    if changed:
         raise usage(
             "resume-mismatch",
             f"the data differs from the run in {path} ({', '.join(changed)})",
             file=str(path),
             hint="resume with the same data, or start a new run in another --out",
         )
+
+
+def _changed(saved: dict[str, Any], now: dict[str, Any], ignore: Collection[str]) -> list[str]:
+    return sorted(k for k in saved.keys() | now.keys() if k not in ignore and saved.get(k) != now.get(k))
 
 
 def _header(run: Trainer, name: str, out_dir: Path) -> None:
@@ -344,15 +345,11 @@ def evaluate_checkpoint(
     check_trainable(compiled, "evaluate", saved.task)
     checkpoint.check_spec(payload, compiled, checkpoint_path, exact=False)
     recorded = payload["data"].get("preprocess") or {}
-    changes: dict[str, Any] = {
+    changes = {
         "data": data_name or saved.data,
         "normalize": recorded.get("normalize") or "none",  # exactly what training used, even on other data
         "download": download,
-    }
-    if data_root is not None:
-        changes["data_root"] = data_root
-    if batch_size is not None:
-        changes["batch_size"] = batch_size
+    } | {k: v for k, v in {"data_root": data_root, "batch_size": batch_size}.items() if v is not None}
     settings = TrainConfig.model_validate({**saved.model_dump(), **changes})
     device = choose_device(device_name)
     limit = activation_limit(max_activation_bytes, device)
