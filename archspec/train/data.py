@@ -477,22 +477,6 @@ def _scan(paths: Sequence[str], root: Path) -> dict[str, tuple[int, int, int]]:
     return headers
 
 
-@cache
-def _image_folder() -> type:
-    """torchvision's ImageFolder whose errors name the image (imported when first used)."""
-    from torchvision import datasets
-
-    class ImageFiles(datasets.ImageFolder):
-        def __getitem__(self, index: int) -> Any:
-            try:
-                return super().__getitem__(index)
-            except DataError as exc:
-                path = self.samples[index][0]
-                raise DataError(str(exc) if path in str(exc) else f"'{path}': {exc}") from None
-
-    return ImageFiles
-
-
 def _imagefolder(path: str, settings: TrainConfig, name: str) -> _Raw:
     root = Path(path).expanduser()
     if not path or not root.is_dir():
@@ -501,12 +485,13 @@ def _imagefolder(path: str, settings: TrainConfig, name: str) -> _Raw:
             f"imagefolder: '{path}' is not a folder",
             hint="use imagefolder:PATH with PATH/<class>/<image>, or PATH/train/<class>/... and PATH/val/...",
         )
-    folder = _image_folder()
+    from torchvision.datasets import ImageFolder
+
     val_dir = next((root / n for n in ("val", "valid", "validation", "test") if (root / n).is_dir()), None)
     try:
         if (root / "train").is_dir() and val_dir is not None:
-            train = folder(str(root / "train"), loader=_load_image)
-            val = folder(str(val_dir), loader=_load_image)
+            train = ImageFolder(str(root / "train"), loader=_load_image)
+            val = ImageFolder(str(val_dir), loader=_load_image)
             if val.classes != train.classes:
                 raise usage(
                     "data-mismatch",
@@ -518,7 +503,7 @@ def _imagefolder(path: str, settings: TrainConfig, name: str) -> _Raw:
             val_idx: list[int] | None = None
             samples = [*train.samples, *val.samples]
         else:
-            train = val = folder(str(root), loader=_load_image)
+            train = val = ImageFolder(str(root), loader=_load_image)
             hint = "add images (3 or more per class), or give PATH/train and PATH/val folders"
             tr, va, split = stratified_split(torch.as_tensor(train.targets), str(root), "image", hint)
             train_idx, val_idx = tr.tolist(), va.tolist()
