@@ -1,6 +1,8 @@
 """The open registry of layer types.
 
-Built-in families register on import with ``@register``; third-party packages
+Built-in families register their types on import (``@register_class``: the class is
+made when a spec first uses it; ``register_variant``); ``@register`` takes a class made
+already. Third-party packages
 register through the ``archspec.layers`` entry-point group (each entry point is
 a module to import, or a callable to call, that registers its layers). A
 duplicate name is an error, never a silent override.
@@ -95,6 +97,8 @@ class _Registry(Mapping[str, type[Layer]]):
 _layers = _Registry()
 _plugins: set[str] = set()
 """Names registered by classes outside the built-in families."""
+_by_module: dict[str, list[str]] = {}
+"""Names registered with :func:`register_class`, by the module that defines them."""
 _loaded = False
 _plugins_loaded = False
 _version = 0
@@ -122,6 +126,43 @@ def register_lazy(name: str, make: Callable[[], type[Layer]]) -> None:
     layer_types()
     _layers.add(name, None, make)
     _version += 1
+
+
+def register_class(name: str) -> Callable[[Callable[[], L]], Callable[[], L]]:
+    """Decorator for a function whose body is the class statement of layer type ``name``: registered
+    now, run when a spec first uses the type.
+
+    Creating a Pydantic class costs about a millisecond, the built-in families define ~85 and a
+    spec uses a few. The class looks as if defined at module level: its ``__qualname__`` is its
+    name (the family module's ``__getattr__``, :func:`module_class`, finds it for ``import`` and
+    pickle) and its docstring has the module level's indentation (LSP hovers show it as written)."""
+
+    def decorate(make: Callable[[], L]) -> Callable[[], L]:
+        def made() -> L:
+            cls = make()
+            cls.__qualname__ = cls.__name__
+            if cls.__doc__:
+                cls.__doc__ = cls.__doc__.replace("\n        ", "\n    ")
+            return cls
+
+        register_lazy(name, made)
+        _by_module.setdefault(make.__module__, []).append(name)
+        if make.__module__ not in BUILTIN_MODULES:
+            _plugins.add(name)
+        return make
+
+    return decorate
+
+
+def module_class(module: str, attribute: str) -> type[Layer]:
+    """A family module's ``__getattr__``: its layer class named ``attribute`` (made now if need be).
+
+    Other names (``__path__``, which ``from module import x`` asks for) make nothing."""
+    for name in () if attribute.startswith("_") else _by_module.get(module, ()):
+        cls = _layers[name]
+        if cls.__name__ == attribute:
+            return cls
+    raise AttributeError(f"module '{module}' has no attribute '{attribute}'")
 
 
 def register_variant(base: type[Layer], name: str, ndim: int, **sized: tuple[Any, Any]) -> None:
