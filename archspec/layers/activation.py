@@ -11,6 +11,7 @@ converted to type float without overflow") and an int outside int64/uint64; so d
 """
 
 import math
+from collections.abc import Callable
 from functools import partial
 from typing import ClassVar, Literal
 
@@ -39,7 +40,7 @@ from archspec.layers.base import (
     type_alias,
     weight_macs,
 )
-from archspec.layers.registry import module_class, register_class, register_lazy
+from archspec.layers.registry import lazy_base, module_class, register_class, register_lazy
 
 
 class Elementwise(Layer):
@@ -82,32 +83,49 @@ class _ReLU(_ResultInplaceActivation):
     keeps: ClassVar[Keeps] = "output"
 
 
-class _Softsign(_Activation):
-    """``x / (1 + |x|)``: ``abs`` keeps x, the division x and the new denominator."""
+@lazy_base
+def _softsign() -> type[Layer]:
+    class _Softsign(_Activation):
+        """``x / (1 + |x|)``: ``abs`` keeps x, the division x and the new denominator."""
 
-    def saved(self, call: Saving) -> list[Saved]:
-        return [Saved("input", 0), call.like(0)] if call.recorded else []
+        def saved(self, call: Saving) -> list[Saved]:
+            return [Saved("input", 0), call.like(0)] if call.recorded else []
 
-
-class _Tanhshrink(_Activation):
-    """``x - tanh(x)``: ``tanh`` keeps its new output."""
-
-    def saved(self, call: Saving) -> list[Saved]:
-        return [call.like(0)] if call.recorded else []
+    return _Softsign
 
 
-class _LogSigmoid(_Activation):
-    """``log_sigmoid_forward`` keeps the input and a buffer, input-sized on CPU and empty on CUDA."""
+@lazy_base
+def _tanhshrink() -> type[Layer]:
+    class _Tanhshrink(_Activation):
+        """``x - tanh(x)``: ``tanh`` keeps its new output."""
 
-    def saved(self, call: Saving) -> list[Saved]:
-        if not call.recorded:
-            return []
-        return [Saved("input", 0), call.like(0) if call.device == "cpu" else Saved("new", 0, 0, batched=False)]
+        def saved(self, call: Saving) -> list[Saved]:
+            return [call.like(0)] if call.recorded else []
+
+    return _Tanhshrink
 
 
-def _alias(base: type[Layer], name: str, doc: str) -> None:
-    """Register an argument-free (or inplace-only) activation: ``type: Literal[name]`` on ``base``."""
-    register_lazy(name, partial(type_alias, base, name, f"torch.nn.{name}: {doc}"))
+@lazy_base
+def _log_sigmoid() -> type[Layer]:
+    class _LogSigmoid(_Activation):
+        """``log_sigmoid_forward`` keeps the input and a buffer, input-sized on CPU and empty on CUDA."""
+
+        def saved(self, call: Saving) -> list[Saved]:
+            if not call.recorded:
+                return []
+            return [Saved("input", 0), call.like(0) if call.device == "cpu" else Saved("new", 0, 0, batched=False)]
+
+    return _LogSigmoid
+
+
+def _alias(base: type[Layer] | Callable[[], type[Layer]], name: str, doc: str) -> None:
+    """Register an argument-free (or inplace-only) activation: ``type: Literal[name]`` on ``base``
+    (or on the class that the :func:`lazy_base` function ``base`` makes)."""
+    register_lazy(name, partial(_aliased, base, name, f"torch.nn.{name}: {doc}"))
+
+
+def _aliased(base: type[Layer] | Callable[[], type[Layer]], name: str, doc: str) -> type[Layer]:
+    return type_alias(base if isinstance(base, type) else base(), name, doc)
 
 
 _alias(_ReLU, "ReLU", "max(0, x).")
@@ -123,9 +141,9 @@ for _name, _doc in (
 for _base, _name, _doc in (
     (_OutputActivation, "Sigmoid", "1 / (1 + exp(-x))."),
     (_OutputActivation, "Tanh", "tanh(x)."),
-    (_Softsign, "Softsign", "x / (1 + |x|)."),
-    (_Tanhshrink, "Tanhshrink", "x - tanh(x)."),
-    (_LogSigmoid, "LogSigmoid", "log(sigmoid(x))."),
+    (_softsign, "Softsign", "x / (1 + |x|)."),
+    (_tanhshrink, "Tanhshrink", "x - tanh(x)."),
+    (_log_sigmoid, "LogSigmoid", "log(sigmoid(x))."),
 ):
     _alias(_base, _name, _doc)
 

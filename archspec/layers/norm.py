@@ -38,7 +38,7 @@ from archspec.layers.base import (
     weight_macs,
 )
 from archspec.layers.conv import axis_names
-from archspec.layers.registry import module_class, register_class, register_lazy, register_variant
+from archspec.layers.registry import lazy_base, module_class, register_class, register_lazy, register_variant
 
 if TYPE_CHECKING:
     Eps = float
@@ -141,36 +141,40 @@ class _BatchNormNd(_FeatureNorm):
         return _stats(call, call.inputs[0].shape[0], batched=False)
 
 
-class _InstanceNormNd(_FeatureNorm):
-    """Per-sample, per-channel normalisation over the spatial dims; input per sample ``(C, *spatial)``.
+@lazy_base
+def _instance_norm_nd() -> type[Layer]:
+    class _InstanceNormNd(_FeatureNorm):
+        """Per-sample, per-channel normalisation over the spatial dims; input per sample ``(C, *spatial)``.
 
-    ``num_features`` is inferred from the channels. archspec is stricter than torch: a written
-    ``num_features`` that differs from the input's channels is an error, where torch only warns
-    (when ``affine`` and ``track_running_stats`` are false) and normalises anyway. archspec also
-    requires more than one spatial element always: torch raises for a single one whenever it uses
-    the input's statistics (training, or ``track_running_stats: false``), so such a model could not train.
-    """
+        ``num_features`` is inferred from the channels. archspec is stricter than torch: a written
+        ``num_features`` that differs from the input's channels is an error, where torch only warns
+        (when ``affine`` and ``track_running_stats`` are false) and normalises anyway. archspec also
+        requires more than one spatial element always: torch raises for a single one whenever it uses
+        the input's statistics (training, or ``track_running_stats: false``), so such a model could not train.
+        """
 
-    affine: StrictBool | Expr = Field(default=False, description="learn a per-channel weight and bias")
-    track_running_stats: StrictBool | Expr = Field(
-        default=False, description="keep running mean/var buffers (used in eval mode)"
-    )
+        affine: StrictBool | Expr = Field(default=False, description="learn a per-channel weight and bias")
+        track_running_stats: StrictBool | Expr = Field(
+            default=False, description="keep running mean/var buffers (used in eval mode)"
+        )
 
-    def saved(self, call: Saving) -> list[Saved]:
-        """``instance_norm`` runs batch_norm on ``(1, N*C, *)``: besides the input and statistics it
-        keeps the weight and the running buffers repeated N times (new tensors, N*C elements)."""
-        if not call.recorded:
-            return []
-        copies = 2 + (self.affine is True) + 2 * (self.track_running_stats is True)
-        return _stats(call, call.inputs[0].shape[0], copies)
+        def saved(self, call: Saving) -> list[Saved]:
+            """``instance_norm`` runs batch_norm on ``(1, N*C, *)``: besides the input and statistics it
+            keeps the weight and the running buffers repeated N times (new tensors, N*C elements)."""
+            if not call.recorded:
+                return []
+            copies = 2 + (self.affine is True) + 2 * (self.track_running_stats is True)
+            return _stats(call, call.inputs[0].shape[0], copies)
 
-    def _check(self, shape: Shape) -> None:
-        if math.prod(shape[1:]) == 1:
-            sizes = "x".join(map(str, shape[1:]))
-            raise LayerError(
-                f"needs more than 1 spatial element to normalise over, got {sizes} (input {list(shape)})",
-                hint="instance statistics of a single value are undefined; use a larger input or drop this layer",
-            )
+        def _check(self, shape: Shape) -> None:
+            if math.prod(shape[1:]) == 1:
+                sizes = "x".join(map(str, shape[1:]))
+                raise LayerError(
+                    f"needs more than 1 spatial element to normalise over, got {sizes} (input {list(shape)})",
+                    hint="instance statistics of a single value are undefined; use a larger input or drop this layer",
+                )
+
+    return _InstanceNormNd
 
 
 @register_class("GroupNorm")
@@ -413,7 +417,7 @@ register_lazy("BatchNorm1d", _batch_norm_1d)
 for _n in (2, 3):
     register_variant(_BatchNormNd, f"BatchNorm{_n}d", _n)
 for _n in (1, 2, 3):
-    register_variant(_InstanceNormNd, f"InstanceNorm{_n}d", _n)
+    register_variant(_instance_norm_nd, f"InstanceNorm{_n}d", _n)
 
 
 def __getattr__(name: str) -> type[Layer]:

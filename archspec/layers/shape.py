@@ -6,6 +6,7 @@ that would merge or split the batch dim is rejected even where torch allows it.
 """
 
 import math
+from functools import cache, partial
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field
@@ -29,7 +30,7 @@ from archspec.layers.base import (
     normalize_dim,
 )
 from archspec.layers.conv import axis_names
-from archspec.layers.registry import module_class, register_class, register_variant
+from archspec.layers.registry import as_module_level, lazy_base, module_class, register_class, register_variant
 
 DIMS_HINT = "use dims >= 1 (dim 1 is the first per-sample dim) or negative dims counted from the end"
 
@@ -345,63 +346,79 @@ class _ZeroPadNd(_FillPadNd):
     __doc__ = "Pads with zeros. " + (_PadNd.__doc__ or "")
 
 
-class _ConstantPadNd(_FillPadNd):
-    __doc__ = "Pads with ``value``. " + (_PadNd.__doc__ or "")
+@lazy_base
+def _constant_pad_nd() -> type[Layer]:
+    class _ConstantPadNd(_FillPadNd):
+        __doc__ = "Pads with ``value``. " + (_PadNd.__doc__ or "")
 
-    value: Number | Expr = Field(description="the fill value")
+        value: Number | Expr = Field(description="the fill value")
 
-    def infer(self, inputs: list[Shape]) -> LayerResult:
-        """``F.pad`` reads ``value`` as a double; a fill (some padding > 0) converts it to float32."""
-        try:
-            fill = float(self.value)
-        except OverflowError:
-            fill = math.inf
-        pads = as_tuple(self.padding, 2 * self.ndim)  # type: ignore[attr-defined]
-        if math.isinf(fill) or any(p > 0 for p in pads):
-            check_scalar(fill, "value")
-        return super().infer(inputs)
+        def infer(self, inputs: list[Shape]) -> LayerResult:
+            """``F.pad`` reads ``value`` as a double; a fill (some padding > 0) converts it to float32."""
+            try:
+                fill = float(self.value)
+            except OverflowError:
+                fill = math.inf
+            pads = as_tuple(self.padding, 2 * self.ndim)  # type: ignore[attr-defined]
+            if math.isinf(fill) or any(p > 0 for p in pads):
+                check_scalar(fill, "value")
+            return super().infer(inputs)
 
-    def label(self) -> str:
-        return f"{super().label()} value={self.value}"
+        def label(self) -> str:
+            return f"{super().label()} value={self.value}"
 
-
-class _ShapedPadNd(_PadNd):
-    """Reflection, replication and circular padding: torch takes ``(C, *N dims)`` or ``(*N dims)`` per sample."""
-
-    def _check_rank(self, shape: Shape, pads: tuple[int, ...]) -> None:
-        n = self.ndim
-        layout = ", ".join(axis_names(n))
-        expect_rank(shape, (n, n + 1), f"C, {layout} or {layout}")
+    return _ConstantPadNd
 
 
-class _ReflectionPadNd(_ShapedPadNd):
-    __doc__ = "Pads with the mirror image of the input, edge excluded. " + (_PadNd.__doc__ or "")
+@cache
+def _shaped_pads() -> dict[str, type[Layer]]:
+    """Reflection, replication and circular padding's bases, made with the first of their variants."""
 
-    def _check_axis(self, size: int, before: int, after: int, axis: str) -> None:
-        if max(before, after) >= size:
-            raise LayerError(
-                f"reflection padding {max(before, after)} must be smaller than the input {axis} {size}",
-                hint="use less padding, a larger input, or ReplicationPad/ZeroPad",
-                field="padding",
-            )
+    class _ShapedPadNd(_PadNd):
+        """Reflection, replication and circular padding: torch takes ``(C, *N dims)`` or ``(*N dims)`` per sample."""
+
+        def _check_rank(self, shape: Shape, pads: tuple[int, ...]) -> None:
+            n = self.ndim
+            layout = ", ".join(axis_names(n))
+            expect_rank(shape, (n, n + 1), f"C, {layout} or {layout}")
+
+    class _ReflectionPadNd(_ShapedPadNd):
+        __doc__ = "Pads with the mirror image of the input, edge excluded. " + (_PadNd.__doc__ or "")
+
+        def _check_axis(self, size: int, before: int, after: int, axis: str) -> None:
+            if max(before, after) >= size:
+                raise LayerError(
+                    f"reflection padding {max(before, after)} must be smaller than the input {axis} {size}",
+                    hint="use less padding, a larger input, or ReplicationPad/ZeroPad",
+                    field="padding",
+                )
+
+    class _ReplicationPadNd(_ShapedPadNd):
+        __doc__ = "Pads by repeating the edge values. " + (_PadNd.__doc__ or "")
+
+    class _CircularPadNd(_ShapedPadNd):
+        keeps: ClassVar[Keeps] = "nothing"
+
+        __doc__ = "Pads by wrapping around (the input repeats). " + (_PadNd.__doc__ or "")
+
+        def _check_axis(self, size: int, before: int, after: int, axis: str) -> None:
+            if max(before, after) > size:
+                raise LayerError(
+                    f"circular padding {max(before, after)} wraps around the input {axis} {size} more than once",
+                    hint="use padding no larger than the input",
+                    field="padding",
+                )
+
+    as_module_level(_ShapedPadNd)
+    return {
+        "Reflection": as_module_level(_ReflectionPadNd),
+        "Replication": as_module_level(_ReplicationPadNd),
+        "Circular": as_module_level(_CircularPadNd),
+    }
 
 
-class _ReplicationPadNd(_ShapedPadNd):
-    __doc__ = "Pads by repeating the edge values. " + (_PadNd.__doc__ or "")
-
-
-class _CircularPadNd(_ShapedPadNd):
-    keeps: ClassVar[Keeps] = "nothing"
-
-    __doc__ = "Pads by wrapping around (the input repeats). " + (_PadNd.__doc__ or "")
-
-    def _check_axis(self, size: int, before: int, after: int, axis: str) -> None:
-        if max(before, after) > size:
-            raise LayerError(
-                f"circular padding {max(before, after)} wraps around the input {axis} {size} more than once",
-                hint="use padding no larger than the input",
-                field="padding",
-            )
+def _shaped_pad(kind: str) -> type[Layer]:
+    return _shaped_pads()[kind]
 
 
 def _padding(n: int) -> Any:
@@ -412,14 +429,10 @@ def _padding(n: int) -> Any:
 
 for _n in (1, 2, 3):
     _fields: dict[str, Any] = {"padding": (_padding(_n), ...)}
-    for _base, _kind in (
-        (_ZeroPadNd, "Zero"),
-        (_ConstantPadNd, "Constant"),
-        (_ReflectionPadNd, "Reflection"),
-        (_ReplicationPadNd, "Replication"),
-        (_CircularPadNd, "Circular"),
-    ):
-        register_variant(_base, f"{_kind}Pad{_n}d", _n, **_fields)
+    register_variant(_ZeroPadNd, f"ZeroPad{_n}d", _n, **_fields)
+    register_variant(_constant_pad_nd, f"ConstantPad{_n}d", _n, **_fields)
+    for _kind in ("Reflection", "Replication", "Circular"):
+        register_variant(partial(_shaped_pad, _kind), f"{_kind}Pad{_n}d", _n, **_fields)
 
 
 def __getattr__(name: str) -> type[Layer]:
