@@ -136,17 +136,23 @@ class ElaborationCache:
         """:func:`substitute`, each string (also inside lists and mappings: ``kernel_size: [${k}, 1]``)
         remembered by the values of every name it mentions when the result is a scalar (expressions are
         pure; lists are left uncached, so no caller shares one)."""
-        if isinstance(value, list):
-            return [self.substitute(item, vars, budget) for item in value]
-        if isinstance(value, dict):
-            return {key: self.substitute(item, vars, budget) for key, item in value.items()}
-        if not isinstance(value, str) or "${" not in value:
+        kind = type(value)
+        if kind is not str:
+            if kind in _SCALARS:  # most values: skip the isinstance tests
+                return value
+            if isinstance(value, list):
+                return [self.substitute(item, vars, budget) for item in value]
+            if isinstance(value, dict):
+                return {key: self.substitute(item, vars, budget) for key, item in value.items()}
+            if not isinstance(value, str):
+                return value
+        if "${" not in value:
             return value
         names = self.names.get(value)
         if names is None:
             names = self.names[value] = tuple(sorted(names_mentioned(value)))
         try:
-            key = (value, *(_frozen(vars.get(name, _UNBOUND)) for name in names))
+            key = (value, *[_frozen(vars.get(name, _UNBOUND)) for name in names])
             found = self.values.get(key, _UNBOUND)
         except TypeError:  # an unhashable value
             return substitute(value, vars, budget=budget)
@@ -808,7 +814,7 @@ def _frozen(value: Any) -> Any:
     """A hashable form of a substituted value that keeps its type (``1``, ``1.0`` and ``True`` differ)."""
     kind = type(value)
     if kind in _SCALARS:  # most values: skip the isinstance checks
-        return (kind.__name__, value)
+        return (kind, value)
     if isinstance(value, list | tuple):
         return (kind.__name__, tuple(map(_frozen, value)))
     if isinstance(value, dict):
@@ -818,6 +824,8 @@ def _frozen(value: Any) -> Any:
 
 def _literal_id(node: TypedNode | BaseModel) -> str | None:
     written = getattr(node, "id", None)
+    if type(written) is str:  # the usual case first
+        return written if "${" not in written else None
     if isinstance(written, int) and not isinstance(written, bool):
         return str(written)
     return written if isinstance(written, str) and "${" not in written else None

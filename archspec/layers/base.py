@@ -617,7 +617,9 @@ class Layer(NodeFields):
     @property
     def roles(self) -> tuple[str, ...]:
         """The role of each input, in order (from :attr:`input_roles`), once :meth:`with_roles` bound them."""
-        return self._roles
+        # not self._roles: Pydantic's __getattr__ raises and catches an AttributeError on each such read
+        private = self.__pydantic_private__
+        return private["_roles"] if private is not None else ()
 
     def with_roles(self, roles: tuple[str, ...]) -> "Layer":
         """This layer reading its inputs as ``roles`` (a copy: one spec node may make many nodes)."""
