@@ -134,8 +134,8 @@ class ElaborationCache:
 
     def substitute(self, value: Any, vars: dict[str, Any], budget: Budget) -> Any:
         """:func:`substitute`, each string (also inside lists and mappings: ``kernel_size: [${k}, 1]``)
-        remembered by the values of every name it mentions when the result is a scalar (expressions are
-        pure; lists are left uncached, so no caller shares one)."""
+        remembered by the values of every name it mentions when the result is a scalar or a list
+        (expressions are pure; a caller gets a copy of a list, so none shares one)."""
         kind = type(value)
         if kind is not str:
             if kind in _SCALARS:  # most values: skip the isinstance tests
@@ -157,12 +157,14 @@ class ElaborationCache:
         except TypeError:  # an unhashable value
             return substitute(value, vars, budget=budget)
         if found is not _UNBOUND:
-            return found
+            return _fresh(found) if type(found) is list else found
         result = substitute(value, vars, budget=budget)
-        if result is None or isinstance(result, int | float | str):
+        if result is None or isinstance(result, int | float | str) or type(result) is list:
             if len(self.values) >= MAX_CACHED_LAYERS:
                 self.values.clear()
             self.values[key] = result
+            if type(result) is list:
+                return _fresh(result)
         return result
 
     def infer(self, layer: Layer, types: list[TensorType]) -> tuple[LayerResult, TensorType | tuple[TensorType, ...]]:
@@ -808,6 +810,15 @@ def _plan(typed: Layer | DeferredLayer) -> _Plan:
 
 
 _SCALARS = frozenset({int, float, str, bool, type(None)})
+
+
+def _fresh(value: Any) -> Any:
+    """A copy of a remembered list result, its lists and mappings new (a caller may change what it gets)."""
+    if type(value) is list:
+        return [_fresh(item) for item in value]
+    if type(value) is dict:
+        return {key: _fresh(item) for key, item in value.items()}
+    return value
 
 
 def _frozen(value: Any) -> Any:
