@@ -375,8 +375,9 @@ class Elaborator:
 
     # -- the node budget ---------------------------------------------------------------------
     def _check_node_budget(self, path: KeyPath) -> None:
-        done = len(self.nodes)
-        projected = done + sum(frame.projected(done) for frame in self.repeats)
+        done = projected = len(self.nodes)
+        for frame in self.repeats:  # every node of a repeat comes here: a loop, not sum() over a generator
+            projected += frame.projected(done)
         if projected <= self.budget.max_nodes:
             return
         if not self.repeats:
@@ -827,6 +828,10 @@ def _frozen(value: Any) -> Any:
     if kind in _SCALARS:  # most values: skip the isinstance checks
         return (kind, value)
     if isinstance(value, list | tuple):
+        items = tuple(value)
+        kinds = tuple(map(type, items))
+        if _SCALARS.issuperset(kinds):  # a list of numbers: no call per item
+            return (kind, items, kinds)
         return (kind.__name__, tuple(map(_frozen, value)))
     if isinstance(value, dict):
         return ("dict", tuple(zip(value, map(_frozen, value.values()), strict=True)))
