@@ -9,7 +9,6 @@ Protobuf's JSON mapping use), and the result is checked with ``allow_nan=False``
 
 from __future__ import annotations
 
-import json
 import math
 from fractions import Fraction
 from typing import Any
@@ -36,4 +35,6 @@ def plain(value: Any) -> Any:
 
 def dumps(value: Any, *, indent: int | None = 2) -> str:
     """Strict JSON text of ``value`` (see the module docstring for non-finite numbers)."""
+    import json  # here: only --format json needs it, and validate starts faster without
+
     return json.dumps(plain(value), indent=indent, allow_nan=False)

@@ -3,11 +3,15 @@
 Prints, in one run on this machine:
   * wall time of `archspec validate specs/*.yaml` (a fresh interpreter, median of runs, archspec
     byte-compiled first as an installed package is) against `python -c "import torch"` (same, runs
-    interleaved), and their ratio (target < 0.15), with the CPU time (user + sys) of each;
+    interleaved), and their ratio (target < 0.15), with the CPU time (user + sys) of each, and the
+    part no archspec change can remove: importing pydantic (``pydantic.fields`` too: every model
+    field is a ``Field``) and PyYAML;
   * in-process compile time (load + validate + expand + infer) of generated specs of
     1,000, 10,000 and 20,000 layers (target: 10k < 2 s; 20k/10k < 2.3).
 
-Run: .venv/bin/python bench/validate.py [--runs 5]
+Run: .venv/bin/python bench/validate.py [--runs 5] [--startup-only] [--baseline DIR]
+(``--baseline``: another checkout, e.g. ``git worktree add DIR REV``, whose validate is timed in the
+same runs; CPU times and instruction counts are the steadier before/after figures on a busy machine.)
 """
 
 from __future__ import annotations
@@ -95,7 +99,7 @@ def main() -> None:
         [
             *validates,
             ([sys.executable, "-c", "import torch"], ROOT),
-            ([sys.executable, "-c", "import pydantic.main, yaml"], ROOT),
+            ([sys.executable, "-c", "import pydantic.main, pydantic.fields, yaml"], ROOT),
         ],
         args.runs,
     )
@@ -105,7 +109,7 @@ def main() -> None:
     print(f"python -c 'import torch':          {torch_import:.3f} s (CPU {torch_cpu:.3f} s)")
     print(f"ratio validate / import torch:     {validate / torch_import:.3f}  (target < 0.15, issue 9)")
     print(f"  CPU time ratio:                  {validate_cpu / torch_cpu:.3f}")
-    print(f"  of which importing pydantic and yaml: {floor:.3f} s (CPU {floor_cpu:.3f} s)")
+    print(f"  of which importing pydantic (and its Field) and yaml: {floor:.3f} s (CPU {floor_cpu:.3f} s)")
     if args.baseline is not None:
         base, base_cpu = measured[1]
         print(

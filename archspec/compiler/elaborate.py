@@ -134,29 +134,37 @@ class ElaborationCache:
 
     def substitute(self, value: Any, vars: dict[str, Any], budget: Budget) -> Any:
         """:func:`substitute`, each string (also inside lists and mappings: ``kernel_size: [${k}, 1]``)
-        remembered by the values of every name it mentions when the result is a scalar (expressions are
-        pure; lists are left uncached, so no caller shares one)."""
-        if isinstance(value, list):
-            return [self.substitute(item, vars, budget) for item in value]
-        if isinstance(value, dict):
-            return {key: self.substitute(item, vars, budget) for key, item in value.items()}
-        if not isinstance(value, str) or "${" not in value:
+        remembered by the values of every name it mentions when the result is a scalar or a list
+        (expressions are pure; a caller gets a copy of a list, so none shares one)."""
+        kind = type(value)
+        if kind is not str:
+            if kind in _SCALARS:  # most values: skip the isinstance tests
+                return value
+            if isinstance(value, list):
+                return [self.substitute(item, vars, budget) for item in value]
+            if isinstance(value, dict):
+                return {key: self.substitute(item, vars, budget) for key, item in value.items()}
+            if not isinstance(value, str):
+                return value
+        if "${" not in value:
             return value
         names = self.names.get(value)
         if names is None:
             names = self.names[value] = tuple(sorted(names_mentioned(value)))
         try:
-            key = (value, *(_frozen(vars.get(name, _UNBOUND)) for name in names))
+            key = (value, *[_frozen(vars.get(name, _UNBOUND)) for name in names])
             found = self.values.get(key, _UNBOUND)
         except TypeError:  # an unhashable value
             return substitute(value, vars, budget=budget)
         if found is not _UNBOUND:
-            return found
+            return _fresh(found) if type(found) is list else found
         result = substitute(value, vars, budget=budget)
-        if result is None or isinstance(result, int | float | str):
+        if result is None or isinstance(result, int | float | str) or type(result) is list:
             if len(self.values) >= MAX_CACHED_LAYERS:
                 self.values.clear()
             self.values[key] = result
+            if type(result) is list:
+                return _fresh(result)
         return result
 
     def infer(self, layer: Layer, types: list[TensorType]) -> tuple[LayerResult, TensorType | tuple[TensorType, ...]]:
@@ -367,8 +375,9 @@ class Elaborator:
 
     # -- the node budget ---------------------------------------------------------------------
     def _check_node_budget(self, path: KeyPath) -> None:
-        done = len(self.nodes)
-        projected = done + sum(frame.projected(done) for frame in self.repeats)
+        done = projected = len(self.nodes)
+        for frame in self.repeats:  # every node of a repeat comes here: a loop, not sum() over a generator
+            projected += frame.projected(done)
         if projected <= self.budget.max_nodes:
             return
         if not self.repeats:
@@ -804,12 +813,25 @@ def _plan(typed: Layer | DeferredLayer) -> _Plan:
 _SCALARS = frozenset({int, float, str, bool, type(None)})
 
 
+def _fresh(value: Any) -> Any:
+    """A copy of a remembered list result, its lists and mappings new (a caller may change what it gets)."""
+    if type(value) is list:
+        return [_fresh(item) for item in value]
+    if type(value) is dict:
+        return {key: _fresh(item) for key, item in value.items()}
+    return value
+
+
 def _frozen(value: Any) -> Any:
     """A hashable form of a substituted value that keeps its type (``1``, ``1.0`` and ``True`` differ)."""
     kind = type(value)
     if kind in _SCALARS:  # most values: skip the isinstance checks
-        return (kind.__name__, value)
+        return (kind, value)
     if isinstance(value, list | tuple):
+        items = tuple(value)
+        kinds = tuple(map(type, items))
+        if _SCALARS.issuperset(kinds):  # a list of numbers: no call per item
+            return (kind, items, kinds)
         return (kind.__name__, tuple(map(_frozen, value)))
     if isinstance(value, dict):
         return ("dict", tuple(zip(value, map(_frozen, value.values()), strict=True)))
@@ -818,6 +840,8 @@ def _frozen(value: Any) -> Any:
 
 def _literal_id(node: TypedNode | BaseModel) -> str | None:
     written = getattr(node, "id", None)
+    if type(written) is str:  # the usual case first
+        return written if "${" not in written else None
     if isinstance(written, int) and not isinstance(written, bool):
         return str(written)
     return written if isinstance(written, str) and "${" not in written else None

@@ -49,7 +49,8 @@ def _module_warnings(compiled: CompiledSpec, module: Subgraph) -> Iterator[Diagn
         if not readers.get(child.name):
             message = f"the output of '{child.path}' is never used"
             yield _warning(compiled, "unused", message, where, "remove the node, or list it in a later node's 'inputs'")
-        if isinstance(child, Node) and getattr(child.layer, "inplace", False):
+        # the field's value; getattr would raise and catch an AttributeError for every other layer
+        if isinstance(child, Node) and child.layer.__dict__.get("inplace", False):
             source = producer(child.inputs[0])
             others = [r for r in readers[source] if r != child.name]
             if others:

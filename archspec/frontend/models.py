@@ -12,8 +12,8 @@ slot dispatches on ``type`` through the open registry, so a registered layer is 
 YAML at once.
 """
 
-from __future__ import annotations
-
+# Annotations are objects, not strings (no ``from __future__ import annotations``): Pydantic would
+# parse and evaluate each string when the classes are made, a third of importing this module.
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
@@ -96,7 +96,7 @@ class ParamDecl(BaseModel):
     doc: StrictStr | None = Field(default=None, description="what the parameter means")
 
     @model_validator(mode="after")
-    def _declares_something(self) -> ParamDecl:
+    def _declares_something(self) -> "ParamDecl":
         if not {"default", "type"} & self.model_fields_set:
             raise ValueError("a declaration has 'default' or 'type'")
         return self
@@ -157,7 +157,7 @@ class InputSpec(BaseModel):
     )
 
     @model_validator(mode="after")
-    def _one_form(self) -> InputSpec:
+    def _one_form(self) -> "InputSpec":
         if (self.channels is None) == (self.shape is None):
             raise ValueError("an input has either 'channels' (an image) or 'shape' (any tensor)")
         if self.size is not None and self.channels is None:
@@ -174,7 +174,7 @@ class InputSpec(BaseModel):
 class Group(NodeFields):
     """A named list of nodes: a module whose children are the nodes (nn.Sequential for a chain)."""
 
-    layers: list[Node] = Field(min_length=1)
+    layers: "list[Node]" = Field(min_length=1)  # Node is defined at the bottom
     inline: StrictBool | Expr = Field(
         default=False, description="splice the nodes into the enclosing sequence instead of making a module"
     )
@@ -207,7 +207,7 @@ class BlockDef(BaseModel):
         description="names of the block's inputs, for blocks that take several (a U-Net stage: [x, skip]); "
         "its nodes refer to them by name, and the first is the default input. Default: one input, 'input'",
     )
-    layers: list[Node] = Field(min_length=1)
+    layers: "list[Node]" = Field(min_length=1)  # Node is defined at the bottom
     doc: str | None = None
 
 
@@ -310,7 +310,7 @@ class Spec(BaseModel):
         description="named parameters: 'name: default' or a declaration {default, type, choices, minimum, maximum}",
     )
     blocks: dict[str, BlockDef] = Field(default_factory=dict)
-    layers: list[Node] = Field(min_length=1)
+    layers: "list[Node]" = Field(min_length=1)  # Node is defined at the bottom
     output: (
         StrictStr
         | Annotated[list[StrictStr], Field(min_length=1)]
@@ -324,7 +324,7 @@ class Spec(BaseModel):
     train: TrainConfig | None = None
 
     @model_validator(mode="after")
-    def _one_input_form(self) -> Spec:
+    def _one_input_form(self) -> "Spec":
         if (self.input is None) == (self.inputs is None):
             raise ValueError("a spec has either 'input' (one input) or 'inputs' (several, named)")
         return self

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 
 
 def did_you_mean(name: str, candidates: Iterable[str], *, what: str = "") -> str | None:
     """A hint naming the closest candidate(s), or listing a few when none is close."""
+    import difflib  # here: only an error needs it, and validate starts faster without
+
     options = sorted({str(c) for c in candidates})
     lowered = {o.lower(): o for o in options}
     close = (

@@ -461,6 +461,19 @@ class NodeFields(BaseModel):
     )
     doc: str | None = Field(default=None, description="free text, shown in summaries and docs")
 
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        """Drop the class's ``ClassVar`` annotations once Pydantic has read them.
+
+        Pydantic evaluates every non-field annotation of every base again for each subclass
+        (Layer's ~20 class variables: a third of creating a layer class). It keeps their names in
+        ``__class_vars__``, which is all a subclass's ``family = "conv"`` needs; type checkers
+        read the source."""
+        super().__pydantic_init_subclass__(**kwargs)
+        annotations = cls.__annotations__  # the class's own (Python 3.10+ never returns a base's)
+        for name in cls.__class_vars__.intersection(annotations):
+            del annotations[name]
+
 
 class Layer(NodeFields):
     """Base class of every layer type. Subclasses declare ``type: Literal["Name"]``."""
@@ -604,7 +617,9 @@ class Layer(NodeFields):
     @property
     def roles(self) -> tuple[str, ...]:
         """The role of each input, in order (from :attr:`input_roles`), once :meth:`with_roles` bound them."""
-        return self._roles
+        # not self._roles: Pydantic's __getattr__ raises and catches an AttributeError on each such read
+        private = self.__pydantic_private__
+        return private["_roles"] if private is not None else ()
 
     def with_roles(self, roles: tuple[str, ...]) -> "Layer":
         """This layer reading its inputs as ``roles`` (a copy: one spec node may make many nodes)."""

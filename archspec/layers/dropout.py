@@ -23,8 +23,18 @@ from pydantic import Field
 
 from archspec.errors import LayerError
 from archspec.layers.activation import Elementwise
-from archspec.layers.base import Expr, LayerResult, Saved, Saving, Shape, StrictBool, TensorType, bounded_number
-from archspec.layers.registry import register
+from archspec.layers.base import (
+    Expr,
+    Layer,
+    LayerResult,
+    Saved,
+    Saving,
+    Shape,
+    StrictBool,
+    TensorType,
+    bounded_number,
+)
+from archspec.layers.registry import module_class, register_class
 
 if TYPE_CHECKING:
     DropProbability = float
@@ -91,100 +101,125 @@ class _FeatureDropout(_Dropout):
         return Saved("new", 0, shape[0] if shape else 1)
 
 
-@register
-class Dropout(_Dropout):
-    """torch.nn.Dropout: zero each element with probability p, scale the rest by 1/(1-p)."""
+@register_class("Dropout")
+def _dropout_class() -> type[Layer]:
+    class Dropout(_Dropout):
+        """torch.nn.Dropout: zero each element with probability p, scale the rest by 1/(1-p)."""
 
-    type: Literal["Dropout"]
+        type: Literal["Dropout"]
 
-
-@register
-class Dropout1d(_Dropout):
-    """torch.nn.Dropout1d: zero whole channels of (C, L) inputs."""
-
-    type: Literal["Dropout1d"]
-
-    def _check_rank(self, shape: Shape) -> None:
-        if len(shape) not in (1, 2):
-            raise _rank_error(shape, "1 or 2", "C, length")
-
-    def _noise(self, call: Saving) -> Saved:
-        """Per channel of a ``(C, L)`` sample; a ``(L,)`` one is read as unbatched: one value per sample."""
-        shape = call.inputs[0].shape
-        return Saved("new", 0, shape[0] if len(shape) == 2 else 1)
+    return Dropout
 
 
-@register
-class Dropout2d(_FeatureDropout):
-    """torch.nn.Dropout2d: zero whole channels of (C, H, W) inputs."""
+@register_class("Dropout1d")
+def _dropout1d_class() -> type[Layer]:
+    class Dropout1d(_Dropout):
+        """torch.nn.Dropout1d: zero whole channels of (C, L) inputs."""
 
-    type: Literal["Dropout2d"]
+        type: Literal["Dropout1d"]
 
+        def _check_rank(self, shape: Shape) -> None:
+            if len(shape) not in (1, 2):
+                raise _rank_error(shape, "1 or 2", "C, length")
 
-@register
-class Dropout3d(_Dropout):
-    """torch.nn.Dropout3d: zero whole channels of (C, D, H, W) inputs."""
+        def _noise(self, call: Saving) -> Saved:
+            """Per channel of a ``(C, L)`` sample; a ``(L,)`` one is read as unbatched: one value per sample."""
+            shape = call.inputs[0].shape
+            return Saved("new", 0, shape[0] if len(shape) == 2 else 1)
 
-    type: Literal["Dropout3d"]
-
-    def _noise(self, call: Saving) -> Saved:
-        """Per channel of a ``(C, D, H, W)`` sample; other ranks are read as unbatched: one value per sample."""
-        shape = call.inputs[0].shape
-        return Saved("new", 0, shape[0] if len(shape) == 4 else 1)
-
-
-@register
-class AlphaDropout(_Dropout):
-    """torch.nn.AlphaDropout: dropout that keeps a SELU network's mean and variance."""
-
-    type: Literal["AlphaDropout"]
-
-    def output_alias(self, inputs: list[TensorType], *, training: bool) -> int | None:
-        """A new tensor even in place (``alpha_dropout_`` adds an offset out of place), except in eval mode."""
-        return 0 if not training or self.p == 0 else None
+    return Dropout1d
 
 
-@register
-class FeatureAlphaDropout(_FeatureDropout):
-    """torch.nn.FeatureAlphaDropout: AlphaDropout of whole channels."""
+@register_class("Dropout2d")
+def _dropout2d_class() -> type[Layer]:
+    class Dropout2d(_FeatureDropout):
+        """torch.nn.Dropout2d: zero whole channels of (C, H, W) inputs."""
 
-    type: Literal["FeatureAlphaDropout"]
+        type: Literal["Dropout2d"]
 
-    def output_alias(self, inputs: list[TensorType], *, training: bool) -> int | None:
-        """A new tensor even in place (``alpha_dropout_`` adds an offset out of place), except in eval mode."""
-        return 0 if not training or self.p == 0 else None
+    return Dropout2d
 
 
-@register
-class StochasticDepth(Elementwise):
-    """torchvision.ops.StochasticDepth: zero whole samples (or the whole batch) with probability p.
+@register_class("Dropout3d")
+def _dropout3d_class() -> type[Layer]:
+    class Dropout3d(_Dropout):
+        """torch.nn.Dropout3d: zero whole channels of (C, D, H, W) inputs."""
 
-    The survivors are scaled by 1/(1-p); identity in eval mode. torchvision's constructor takes
-    ``p`` and ``mode`` with no defaults and checks them in ``forward`` (``p`` in [0, 1], ``mode``
-    'row' or 'batch'), where archspec's schema checks them as the spec is read.
-    """
+        type: Literal["Dropout3d"]
 
-    type: Literal["StochasticDepth"]
-    family: ClassVar[str] = "dropout"
-    torch_module: ClassVar[str] = "torchvision.ops"
+        def _noise(self, call: Saving) -> Saved:
+            """Per channel of a ``(C, D, H, W)`` sample; other ranks are read as unbatched: one value per sample."""
+            shape = call.inputs[0].shape
+            return Saved("new", 0, shape[0] if len(shape) == 4 else 1)
 
-    p: DropProbability | Expr = Field(description="probability of dropping a sample (row) or the batch, in [0, 1]")
-    mode: Literal["row", "batch"] | Expr = Field(
-        description="'row': each sample of the batch is dropped on its own; 'batch': all of them together"
-    )
+    return Dropout3d
 
-    def torch_kwargs(self, inputs: list[Shape]) -> dict[str, Any]:
-        """``p`` as a float: TorchScript holds torchvision to its ``p: float`` annotation, and refuses ``1``."""
-        return {**super().torch_kwargs(inputs), "p": float(self.p)}
 
-    def label(self) -> str:
-        return f"p={self.p} {self.mode}"
+@register_class("AlphaDropout")
+def _alpha_dropout_class() -> type[Layer]:
+    class AlphaDropout(_Dropout):
+        """torch.nn.AlphaDropout: dropout that keeps a SELU network's mean and variance."""
 
-    def output_alias(self, inputs: list[TensorType], *, training: bool) -> int | None:
-        return 0 if not training or self.p == 0 else None
+        type: Literal["AlphaDropout"]
 
-    def saved(self, call: Saving) -> list[Saved]:
-        """``input * noise``: the product keeps the noise, one value per sample (row) or one in all (batch)."""
-        if not call.recorded or self.p == 0:
-            return []
-        return [Saved("new", 0, 1, batched=self.mode == "row")]
+        def output_alias(self, inputs: list[TensorType], *, training: bool) -> int | None:
+            """A new tensor even in place (``alpha_dropout_`` adds an offset out of place), except in eval mode."""
+            return 0 if not training or self.p == 0 else None
+
+    return AlphaDropout
+
+
+@register_class("FeatureAlphaDropout")
+def _feature_alpha_dropout_class() -> type[Layer]:
+    class FeatureAlphaDropout(_FeatureDropout):
+        """torch.nn.FeatureAlphaDropout: AlphaDropout of whole channels."""
+
+        type: Literal["FeatureAlphaDropout"]
+
+        def output_alias(self, inputs: list[TensorType], *, training: bool) -> int | None:
+            """A new tensor even in place (``alpha_dropout_`` adds an offset out of place), except in eval mode."""
+            return 0 if not training or self.p == 0 else None
+
+    return FeatureAlphaDropout
+
+
+@register_class("StochasticDepth")
+def _stochastic_depth_class() -> type[Layer]:
+    class StochasticDepth(Elementwise):
+        """torchvision.ops.StochasticDepth: zero whole samples (or the whole batch) with probability p.
+
+        The survivors are scaled by 1/(1-p); identity in eval mode. torchvision's constructor takes
+        ``p`` and ``mode`` with no defaults and checks them in ``forward`` (``p`` in [0, 1], ``mode``
+        'row' or 'batch'), where archspec's schema checks them as the spec is read.
+        """
+
+        type: Literal["StochasticDepth"]
+        family: ClassVar[str] = "dropout"
+        torch_module: ClassVar[str] = "torchvision.ops"
+
+        p: DropProbability | Expr = Field(description="probability of dropping a sample (row) or the batch, in [0, 1]")
+        mode: Literal["row", "batch"] | Expr = Field(
+            description="'row': each sample of the batch is dropped on its own; 'batch': all of them together"
+        )
+
+        def torch_kwargs(self, inputs: list[Shape]) -> dict[str, Any]:
+            """``p`` as a float: TorchScript holds torchvision to its ``p: float`` annotation, and refuses ``1``."""
+            return {**super().torch_kwargs(inputs), "p": float(self.p)}
+
+        def label(self) -> str:
+            return f"p={self.p} {self.mode}"
+
+        def output_alias(self, inputs: list[TensorType], *, training: bool) -> int | None:
+            return 0 if not training or self.p == 0 else None
+
+        def saved(self, call: Saving) -> list[Saved]:
+            """``input * noise``: the product keeps the noise, one value per sample (row) or one in all (batch)."""
+            if not call.recorded or self.p == 0:
+                return []
+            return [Saved("new", 0, 1, batched=self.mode == "row")]
+
+    return StochasticDepth
+
+
+def __getattr__(name: str) -> type[Layer]:
+    return module_class(__name__, name)  # the classes made on first use (register_class)

@@ -27,7 +27,7 @@ from archspec.layers.base import (
     Unbatched,
     fold_result_type,
 )
-from archspec.layers.registry import register
+from archspec.layers.registry import module_class, register_class
 
 
 def _same_rank(inputs: list[Shape]) -> None:
@@ -111,96 +111,109 @@ class _Merge(Layer):
         return "" if label in ("+", "x", "cat") else label  # the type name says it all
 
 
-@register
-class Add(_Merge):
-    """Elementwise sum of two or more inputs (residual connections)."""
+@register_class("add")
+def _add_class() -> type[Layer]:
+    class Add(_Merge):
+        """Elementwise sum of two or more inputs (residual connections)."""
 
-    keeps_layout: ClassVar[bool] = True
+        keeps_layout: ClassVar[bool] = True
 
-    type: Literal["add"]
-    in_place_sum: ClassVar[bool] = True
+        type: Literal["add"]
+        in_place_sum: ClassVar[bool] = True
 
-    def call(self, inputs: list[Shape]) -> Op:
-        return Op.fold("+", len(inputs))
+        def call(self, inputs: list[Shape]) -> Op:
+            return Op.fold("+", len(inputs))
 
-    def infer(self, inputs: list[Shape]) -> LayerResult:
-        return LayerResult(broadcast(inputs))
+        def infer(self, inputs: list[Shape]) -> LayerResult:
+            return LayerResult(broadcast(inputs))
 
-    def label(self) -> str:
-        return "+"
+        def label(self) -> str:
+            return "+"
 
-
-@register
-class Mul(_Merge):
-    """Elementwise product of two or more inputs (gating, squeeze-and-excitation)."""
-
-    keeps_layout: ClassVar[bool] = True
-
-    type: Literal["mul"]
-
-    def saved(self, call: Saving) -> list[Saved]:
-        """``((a * b) * c)``: each product keeps one factor for the other's gradient; from the third
-        factor on, the running product (a new tensor) is a factor."""
-        kept: list[Saved] = []
-        running, running_grad = Saved("input", 0), call.grads[0]
-        for index in range(1, len(call.inputs)):
-            kept += [Saved("input", index)] * running_grad + [running] * call.grads[index]
-            first = call.inputs[: index + 1]
-            shape = broadcast([t.layer_shape() for t in first])
-            batched = any(t.batched for t in first)
-            running = Saved("new", 0, math.prod(shape), fold_result_type(list(first)), batched)
-            running_grad = running_grad or call.grads[index]
-        return kept
-
-    def call(self, inputs: list[Shape]) -> Op:
-        return Op.fold("*", len(inputs))
-
-    def infer(self, inputs: list[Shape]) -> LayerResult:
-        return LayerResult(broadcast(inputs))
-
-    def label(self) -> str:
-        return "x"
+    return Add
 
 
-@register
-class Concat(_Merge):
-    """torch.cat along ``dim`` of the batched tensor (default 1: channels)."""
+@register_class("mul")
+def _mul_class() -> type[Layer]:
+    class Mul(_Merge):
+        """Elementwise product of two or more inputs (gating, squeeze-and-excitation)."""
 
-    type: Literal["concat"]
-    batch_free: ClassVar[bool] = False
-    accepts: ClassVar[tuple[str, ...]] = ("float", "int", "bool")
-    dim: AnyInt | Expr = Field(
-        default=1, description="dim of the batched tensor, as in torch.cat; 0 (batch) is not allowed"
-    )
+        keeps_layout: ClassVar[bool] = True
 
-    def infer(self, inputs: list[Shape]) -> LayerResult:
-        _same_rank(inputs)
-        rank = len(inputs[0]) + 1
-        if not -rank <= self.dim < rank:
-            raise LayerError(
-                f"dim (={self.dim}) is out of range for tensors of rank {rank} (batch included)",
-                hint=f"use a dim in [{-rank + 1}, {rank - 1}]; 1 is channels",
-                field="dim",
-            )
-        axis = self.dim % rank - 1
-        if axis < 0:
-            raise LayerError(
-                "concat along dim 0 would merge samples of the batch", hint="use dim 1 (channels)", field="dim"
-            )
-        for shape in inputs[1:]:
-            for i, (a, b) in enumerate(zip(inputs[0], shape, strict=True)):
-                if i != axis and a != b:
-                    shapes = ", ".join(str(list(s)) for s in inputs)
-                    raise LayerError(
-                        f"shapes {shapes} differ outside the concat dim {self.dim} (at dim {i + 1})",
-                        hint="all inputs must agree on every dim except the one being concatenated",
-                    )
-        out = list(inputs[0])
-        out[axis] = sum(s[axis] for s in inputs)
-        return LayerResult(tuple(out))
+        type: Literal["mul"]
 
-    def label(self) -> str:
-        return "cat" if self.dim == 1 else f"cat dim={self.dim}"
+        def saved(self, call: Saving) -> list[Saved]:
+            """``((a * b) * c)``: each product keeps one factor for the other's gradient; from the third
+            factor on, the running product (a new tensor) is a factor."""
+            kept: list[Saved] = []
+            running, running_grad = Saved("input", 0), call.grads[0]
+            for index in range(1, len(call.inputs)):
+                kept += [Saved("input", index)] * running_grad + [running] * call.grads[index]
+                first = call.inputs[: index + 1]
+                shape = broadcast([t.layer_shape() for t in first])
+                batched = any(t.batched for t in first)
+                running = Saved("new", 0, math.prod(shape), fold_result_type(list(first)), batched)
+                running_grad = running_grad or call.grads[index]
+            return kept
 
-    def call(self, inputs: list[Shape]) -> Op:
-        return Op("torch.cat", ([Arg(i) for i in range(len(inputs))],), (("dim", self.dim),))
+        def call(self, inputs: list[Shape]) -> Op:
+            return Op.fold("*", len(inputs))
+
+        def infer(self, inputs: list[Shape]) -> LayerResult:
+            return LayerResult(broadcast(inputs))
+
+        def label(self) -> str:
+            return "x"
+
+    return Mul
+
+
+@register_class("concat")
+def _concat_class() -> type[Layer]:
+    class Concat(_Merge):
+        """torch.cat along ``dim`` of the batched tensor (default 1: channels)."""
+
+        type: Literal["concat"]
+        batch_free: ClassVar[bool] = False
+        accepts: ClassVar[tuple[str, ...]] = ("float", "int", "bool")
+        dim: AnyInt | Expr = Field(
+            default=1, description="dim of the batched tensor, as in torch.cat; 0 (batch) is not allowed"
+        )
+
+        def infer(self, inputs: list[Shape]) -> LayerResult:
+            _same_rank(inputs)
+            rank = len(inputs[0]) + 1
+            if not -rank <= self.dim < rank:
+                raise LayerError(
+                    f"dim (={self.dim}) is out of range for tensors of rank {rank} (batch included)",
+                    hint=f"use a dim in [{-rank + 1}, {rank - 1}]; 1 is channels",
+                    field="dim",
+                )
+            axis = self.dim % rank - 1
+            if axis < 0:
+                raise LayerError(
+                    "concat along dim 0 would merge samples of the batch", hint="use dim 1 (channels)", field="dim"
+                )
+            for shape in inputs[1:]:
+                for i, (a, b) in enumerate(zip(inputs[0], shape, strict=True)):
+                    if i != axis and a != b:
+                        shapes = ", ".join(str(list(s)) for s in inputs)
+                        raise LayerError(
+                            f"shapes {shapes} differ outside the concat dim {self.dim} (at dim {i + 1})",
+                            hint="all inputs must agree on every dim except the one being concatenated",
+                        )
+            out = list(inputs[0])
+            out[axis] = sum(s[axis] for s in inputs)
+            return LayerResult(tuple(out))
+
+        def label(self) -> str:
+            return "cat" if self.dim == 1 else f"cat dim={self.dim}"
+
+        def call(self, inputs: list[Shape]) -> Op:
+            return Op("torch.cat", ([Arg(i) for i in range(len(inputs))],), (("dim", self.dim),))
+
+    return Concat
+
+
+def __getattr__(name: str) -> type[Layer]:
+    return module_class(__name__, name)  # the classes made on first use (register_class)

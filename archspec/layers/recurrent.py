@@ -63,7 +63,7 @@ from archspec.layers.base import (
     check_inferred,
     expect_rank,
 )
-from archspec.layers.registry import register
+from archspec.layers.registry import module_class, register_class
 
 if TYPE_CHECKING:
     DropProbability = float
@@ -255,85 +255,95 @@ class _Recurrent(Layer):
         return f"{inputs[0][-1]}->{self.label()}"
 
 
-@register
-class RNN(_Recurrent):
-    """torch.nn.RNN: ``h_t = tanh(x_t W_ih^T + b_ih + h_(t-1) W_hh^T + b_hh)`` (or ReLU)."""
+@register_class("RNN")
+def _rnn_class() -> type[Layer]:
+    class RNN(_Recurrent):
+        """torch.nn.RNN: ``h_t = tanh(x_t W_ih^T + b_ih + h_(t-1) W_hh^T + b_hh)`` (or ReLU)."""
 
-    type: Literal["RNN"]
-    nonlinearity: Literal["tanh", "relu"] = "tanh"
+        type: Literal["RNN"]
+        nonlinearity: Literal["tanh", "relu"] = "tanh"
 
-    def step_saved(self, steps: int) -> list[Saved]:
-        """``act(linear_hh(h) + x_t)`` keeps its result: each step's hidden state."""
-        return [Saved("new", 0, steps * int(self.hidden_size))]
+        def step_saved(self, steps: int) -> list[Saved]:
+            """``act(linear_hh(h) + x_t)`` keeps its result: each step's hidden state."""
+            return [Saved("new", 0, steps * int(self.hidden_size))]
+
+    return RNN
 
 
-@register
-class LSTM(_Recurrent):
-    """torch.nn.LSTM: input, forget, cell and output gates; ``proj_size`` projects each hidden state."""
+@register_class("LSTM")
+def _lstm_class() -> type[Layer]:
+    class LSTM(_Recurrent):
+        """torch.nn.LSTM: input, forget, cell and output gates; ``proj_size`` projects each hidden state."""
 
-    gates: ClassVar[int] = 4
-    input_roles: ClassVar[tuple[str, ...]] = ("input", "h_0", "c_0")
-    max_inputs: ClassVar[int | None] = 3
+        gates: ClassVar[int] = 4
+        input_roles: ClassVar[tuple[str, ...]] = ("input", "h_0", "c_0")
+        max_inputs: ClassVar[int | None] = 3
 
-    type: Literal["LSTM"]
-    proj_size: NonNegativeInt | Expr = Field(
-        default=0, description="project each hidden state to this size (0: no projection); below hidden_size"
-    )
+        type: Literal["LSTM"]
+        proj_size: NonNegativeInt | Expr = Field(
+            default=0, description="project each hidden state to this size (0: no projection); below hidden_size"
+        )
 
-    def infer(self, inputs: list[Shape]) -> LayerResult:
-        if len(self.state_roles()) == 2:
-            given, missing = ("h_0", "c_0") if "h_0" in self.state_roles() else ("c_0", "h_0")
-            raise LayerError(
-                f"an LSTM takes its initial states together (torch's hx=(h_0, c_0)): "
-                f"{given} is given, {missing} is not",
-                hint=f"add '{missing}: ...' to the inputs, or leave both out to start from zeros",
-            )
-        if int(self.proj_size) >= int(self.hidden_size):
-            raise LayerError(
-                f"proj_size (={self.proj_size}) must be smaller than hidden_size (={self.hidden_size})",
-                hint=f"use a proj_size below {self.hidden_size}, or 0 for no projection",
-                field="proj_size",
-            )
-        return super().infer(inputs)
+        def infer(self, inputs: list[Shape]) -> LayerResult:
+            if len(self.state_roles()) == 2:
+                given, missing = ("h_0", "c_0") if "h_0" in self.state_roles() else ("c_0", "h_0")
+                raise LayerError(
+                    f"an LSTM takes its initial states together (torch's hx=(h_0, c_0)): "
+                    f"{given} is given, {missing} is not",
+                    hint=f"add '{missing}: ...' to the inputs, or leave both out to start from zeros",
+                )
+            if int(self.proj_size) >= int(self.hidden_size):
+                raise LayerError(
+                    f"proj_size (={self.proj_size}) must be smaller than hidden_size (={self.hidden_size})",
+                    hint=f"use a proj_size below {self.hidden_size}, or 0 for no projection",
+                    field="proj_size",
+                )
+            return super().infer(inputs)
 
-    def export_limit(self, fmt: str) -> str | None:
-        """torch's ONNX exporter writes ONNX's ``LSTM`` operator, which has no projection: it drops ``weight_hr``."""
-        if fmt == "onnx" and int(self.proj_size):
-            return "torch's ONNX exporter writes ONNX's LSTM operator, which has no projection (proj_size)"
-        return None
+        def export_limit(self, fmt: str) -> str | None:
+            """torch's ONNX exporter writes ONNX's ``LSTM`` operator, which has no projection: it drops
+            ``weight_hr``."""
+            if fmt == "onnx" and int(self.proj_size):
+                return "torch's ONNX exporter writes ONNX's LSTM operator, which has no projection (proj_size)"
+            return None
 
-    def cell_state(self, states: int) -> tuple[Shape, ...]:
-        return ((states, int(self.hidden_size)),)
+        def cell_state(self, states: int) -> tuple[Shape, ...]:
+            return ((states, int(self.hidden_size)),)
 
-    def state_sizes(self) -> tuple[int, ...]:
-        return (self.output_size, int(self.hidden_size))
+        def state_sizes(self) -> tuple[int, ...]:
+            return (self.output_size, int(self.hidden_size))
 
-    def step_saved(self, steps: int) -> list[Saved]:
-        """``LSTMCell``: the gates (4H, the activations' results) and ``tanh(c)`` per step; the cell
-        and hidden states of every step but the last, which the next step keeps; with a projection,
-        the hidden state before it too."""
-        hidden, out = int(self.hidden_size), self.output_size
-        per_step = 5 * hidden + (hidden if out != hidden else 0)
-        return [Saved("new", 0, steps * per_step), Saved("new", 0, (steps - 1) * (hidden + out))]
+        def step_saved(self, steps: int) -> list[Saved]:
+            """``LSTMCell``: the gates (4H, the activations' results) and ``tanh(c)`` per step; the cell
+            and hidden states of every step but the last, which the next step keeps; with a projection,
+            the hidden state before it too."""
+            hidden, out = int(self.hidden_size), self.output_size
+            per_step = 5 * hidden + (hidden if out != hidden else 0)
+            return [Saved("new", 0, steps * per_step), Saved("new", 0, (steps - 1) * (hidden + out))]
 
-    def saved(self, call: Saving) -> list[Saved]:
-        """A float32 LSTM without projection on CPU runs as oneDNN's ``mkldnn_rnn_layer`` per layer and
-        direction, which keeps its output, final states and a workspace (:func:`onednn_workspace`)."""
-        if call.device != "cpu" or call.inputs[0].dtype != "float32" or self.output_size != int(self.hidden_size):
-            return super().saved(call)
-        steps, features = call.inputs[0].shape
-        hidden, layers, directions = int(self.hidden_size), int(self.num_layers), self.directions
-        kept = [Saved("new", 0, steps * features), *[Saved("new", 0, layers * directions * hidden)] * 2]
-        for layer, size in enumerate(self.layer_inputs(features)):
-            space = onednn_workspace(steps, call.batch, size, hidden)
-            kept += [Saved("new", 0, steps * hidden + 2 * hidden), Saved("new", 0, space, "uint8", False)] * directions
-            if layer < layers - 1:
-                kept += [Saved("new", 0, steps * directions * hidden)] * (1 + (self.dropout > 0))
-        return kept
+        def saved(self, call: Saving) -> list[Saved]:
+            """A float32 LSTM without projection on CPU runs as oneDNN's ``mkldnn_rnn_layer`` per layer and
+            direction, which keeps its output, final states and a workspace (:func:`onednn_workspace`)."""
+            if call.device != "cpu" or call.inputs[0].dtype != "float32" or self.output_size != int(self.hidden_size):
+                return super().saved(call)
+            steps, features = call.inputs[0].shape
+            hidden, layers, directions = int(self.hidden_size), int(self.num_layers), self.directions
+            kept = [Saved("new", 0, steps * features), *[Saved("new", 0, layers * directions * hidden)] * 2]
+            for layer, size in enumerate(self.layer_inputs(features)):
+                space = onednn_workspace(steps, call.batch, size, hidden)
+                kept += [
+                    Saved("new", 0, steps * hidden + 2 * hidden),
+                    Saved("new", 0, space, "uint8", False),
+                ] * directions
+                if layer < layers - 1:
+                    kept += [Saved("new", 0, steps * directions * hidden)] * (1 + (self.dropout > 0))
+            return kept
 
-    def state(self, index: int) -> Op:
-        """An LSTM returns ``output, (h_n, c_n)``: ``result[1][0]`` and ``result[1][1]``."""
-        return Op("[]", (super().state(index), (index - 1,)))
+        def state(self, index: int) -> Op:
+            """An LSTM returns ``output, (h_n, c_n)``: ``result[1][0]`` and ``result[1][1]``."""
+            return Op("[]", (super().state(index), (index - 1,)))
+
+    return LSTM
 
 
 def onednn_workspace(steps: int, batch: int, features: int, hidden: int) -> int:
@@ -354,17 +364,24 @@ def onednn_workspace(steps: int, batch: int, features: int, hidden: int) -> int:
     return sum(page(part) for part in parts)
 
 
-@register
-class GRU(_Recurrent):
-    """torch.nn.GRU: reset, update and new gates."""
+@register_class("GRU")
+def _gru_class() -> type[Layer]:
+    class GRU(_Recurrent):
+        """torch.nn.GRU: reset, update and new gates."""
 
-    gates: ClassVar[int] = 3
+        gates: ClassVar[int] = 3
 
-    type: Literal["GRU"]
+        type: Literal["GRU"]
 
-    def step_saved(self, steps: int) -> list[Saved]:
-        """``GRUCell``: the hidden gates (3H, the sigmoids' results), a copy of the new gate's hidden
-        part before ``mul_``, the new gate (tanh's result), a copy of ``h - n`` before ``mul_``; and
-        each step's hidden state but the last, which the next step's ``linear_hh`` keeps."""
-        hidden = int(self.hidden_size)
-        return [Saved("new", 0, steps * hidden * 6), Saved("new", 0, (steps - 1) * hidden)]
+        def step_saved(self, steps: int) -> list[Saved]:
+            """``GRUCell``: the hidden gates (3H, the sigmoids' results), a copy of the new gate's hidden
+            part before ``mul_``, the new gate (tanh's result), a copy of ``h - n`` before ``mul_``; and
+            each step's hidden state but the last, which the next step's ``linear_hh`` keeps."""
+            hidden = int(self.hidden_size)
+            return [Saved("new", 0, steps * hidden * 6), Saved("new", 0, (steps - 1) * hidden)]
+
+    return GRU
+
+
+def __getattr__(name: str) -> type[Layer]:
+    return module_class(__name__, name)  # the classes made on first use (register_class)

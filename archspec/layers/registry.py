@@ -1,9 +1,10 @@
 """The open registry of layer types.
 
-Built-in families register on import with ``@register``; third-party packages
-register through the ``archspec.layers`` entry-point group (each entry point is
-a module to import, or a callable to call, that registers its layers). A
-duplicate name is an error, never a silent override.
+Built-in families register their types on import, and each class is made when a spec
+first uses it (``@register_class``, ``register_variant``); ``@register`` takes a class made
+already. Third-party packages register through the ``archspec.layers`` entry-point group
+(each entry point is a module to import, or a callable to call, that registers its layers).
+A duplicate name is an error, never a silent override.
 
 Entry points are scanned only when a name is not built in, or when every name is
 needed (iteration: did-you-mean, the JSON Schema): reading every installed
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Iterator, Mapping
-from functools import partial
+from functools import cache, partial
 from typing import Any, TypeVar
 
 from archspec.layers.base import Layer, nd_variant
@@ -95,6 +96,8 @@ class _Registry(Mapping[str, type[Layer]]):
 _layers = _Registry()
 _plugins: set[str] = set()
 """Names registered by classes outside the built-in families."""
+_by_module: dict[str, list[str]] = {}
+"""Names registered with :func:`register_class`, by the module that defines them."""
 _loaded = False
 _plugins_loaded = False
 _version = 0
@@ -124,9 +127,62 @@ def register_lazy(name: str, make: Callable[[], type[Layer]]) -> None:
     _version += 1
 
 
-def register_variant(base: type[Layer], name: str, ndim: int, **sized: tuple[Any, Any]) -> None:
-    """Register the N-d variant ``name`` of ``base`` (:func:`~archspec.layers.base.nd_variant`), made on first use."""
-    register_lazy(name, partial(nd_variant, base, name, ndim, **sized))
+def register_class(name: str) -> Callable[[Callable[[], L]], Callable[[], L]]:
+    """Decorator for a function whose body is the class statement of layer type ``name``: registered
+    now, run when a spec first uses the type.
+
+    Creating a Pydantic class costs about a millisecond, the built-in families define ~85 and a
+    spec uses a few. The class looks as if defined at module level (:func:`as_module_level`)."""
+
+    def decorate(make: Callable[[], L]) -> Callable[[], L]:
+        register_lazy(name, lambda: as_module_level(make()))
+        _by_module.setdefault(make.__module__, []).append(name)
+        if make.__module__ not in BUILTIN_MODULES:
+            _plugins.add(name)
+        return make
+
+    return decorate
+
+
+def lazy_base(make: Callable[[], L]) -> Callable[[], L]:
+    """Decorator for a function whose body is the class statement of a base class that only classes
+    made on first use derive from (``register_variant``'s, aliases'): made once, with the first of them."""
+    return cache(lambda: as_module_level(make()))
+
+
+def as_module_level(cls: L) -> L:
+    """A class made in a function, looking as if defined at module level: its ``__qualname__`` is its
+    name (the family module's ``__getattr__``, :func:`module_class`, finds it for ``import`` and
+    pickle) and its docstring has the module level's indentation (LSP hovers show it as written)."""
+    cls.__qualname__ = cls.__name__
+    if cls.__doc__:
+        cls.__doc__ = cls.__doc__.replace("\n        ", "\n    ")
+    return cls
+
+
+def module_class(module: str, attribute: str) -> type[Layer]:
+    """A family module's ``__getattr__``: its layer class named ``attribute`` (made now if need be).
+
+    Other names (``__path__``, which ``from module import x`` asks for) make nothing."""
+    for name in () if attribute.startswith("_") else _by_module.get(module, ()):
+        cls = _layers[name]
+        if cls.__name__ == attribute:
+            return cls
+    raise AttributeError(f"module '{module}' has no attribute '{attribute}'")
+
+
+def register_variant(
+    base: type[Layer] | Callable[[], type[Layer]], name: str, ndim: int, **sized: tuple[Any, Any]
+) -> None:
+    """Register the N-d variant ``name`` of ``base`` (:func:`~archspec.layers.base.nd_variant`), made on
+    first use; ``base`` may be the :func:`lazy_base` function that makes it."""
+    register_lazy(name, partial(_variant, base, name, ndim, sized))
+
+
+def _variant(
+    base: type[Layer] | Callable[[], type[Layer]], name: str, ndim: int, sized: dict[str, tuple[Any, Any]]
+) -> type[Layer]:
+    return nd_variant(base if isinstance(base, type) else base(), name, ndim, **sized)
 
 
 def layer_types() -> Mapping[str, type[Layer]]:

@@ -68,7 +68,7 @@ from archspec.layers.base import (
     prefixed,
     weight_and_bias,
 )
-from archspec.layers.registry import register
+from archspec.layers.registry import module_class, register_class
 
 if TYPE_CHECKING:
     from torch import nn
@@ -378,28 +378,34 @@ class _Decoder(_TransformerArgs):
         return _decoder_layer_flops(lengths["tgt"], lengths["memory"], width, int(self.dim_feedforward))
 
 
-@register
-class TransformerEncoderLayer(_Encoder):
-    """torch.nn.TransformerEncoderLayer: self-attention then a feed-forward block, each with a residual."""
+@register_class("TransformerEncoderLayer")
+def _transformer_encoder_layer_class() -> type[Layer]:
+    class TransformerEncoderLayer(_Encoder):
+        """torch.nn.TransformerEncoderLayer: self-attention then a feed-forward block, each with a residual."""
 
-    input_roles: ClassVar[tuple[str, ...]] = ("src", "src_mask", "src_key_padding_mask")
-    forward_flags: ClassVar[dict[str, str]] = {"is_causal": "src_mask"}
+        input_roles: ClassVar[tuple[str, ...]] = ("src", "src_mask", "src_key_padding_mask")
+        forward_flags: ClassVar[dict[str, str]] = {"is_causal": "src_mask"}
 
-    type: Literal["TransformerEncoderLayer"]
-    is_causal: StrictBool | Expr = Field(default=False, description="forward hint: src_mask is the causal mask")
+        type: Literal["TransformerEncoderLayer"]
+        is_causal: StrictBool | Expr = Field(default=False, description="forward hint: src_mask is the causal mask")
+
+    return TransformerEncoderLayer
 
 
-@register
-class TransformerDecoderLayer(_Decoder):
-    """torch.nn.TransformerDecoderLayer: self-attention, cross-attention to memory, a feed-forward block."""
+@register_class("TransformerDecoderLayer")
+def _transformer_decoder_layer_class() -> type[Layer]:
+    class TransformerDecoderLayer(_Decoder):
+        """torch.nn.TransformerDecoderLayer: self-attention, cross-attention to memory, a feed-forward block."""
 
-    forward_flags: ClassVar[dict[str, str]] = {"tgt_is_causal": "tgt_mask", "memory_is_causal": "memory_mask"}
+        forward_flags: ClassVar[dict[str, str]] = {"tgt_is_causal": "tgt_mask", "memory_is_causal": "memory_mask"}
 
-    type: Literal["TransformerDecoderLayer"]
-    tgt_is_causal: StrictBool | Expr = Field(default=False, description="forward hint: tgt_mask is the causal mask")
-    memory_is_causal: StrictBool | Expr = Field(
-        default=False, description="forward hint: memory_mask is the causal mask"
-    )
+        type: Literal["TransformerDecoderLayer"]
+        tgt_is_causal: StrictBool | Expr = Field(default=False, description="forward hint: tgt_mask is the causal mask")
+        memory_is_causal: StrictBool | Expr = Field(
+            default=False, description="forward hint: memory_mask is the causal mask"
+        )
+
+    return TransformerDecoderLayer
 
 
 # -- the stacks ------------------------------------------------------------------------------
@@ -450,106 +456,119 @@ class _Stack(_TransformerArgs):
             return super().build(inputs)
 
 
-@register
-class TransformerEncoder(_Stack, _Encoder):
-    """torch.nn.TransformerEncoder: ``num_layers`` TransformerEncoderLayers (arguments written flat)."""
+@register_class("TransformerEncoder")
+def _transformer_encoder_class() -> type[Layer]:
+    class TransformerEncoder(_Stack, _Encoder):
+        """torch.nn.TransformerEncoder: ``num_layers`` TransformerEncoderLayers (arguments written flat)."""
 
-    layer_class: ClassVar[str] = "TransformerEncoderLayer"
-    input_roles: ClassVar[tuple[str, ...]] = ("src", "mask", "src_key_padding_mask")
-    forward_flags: ClassVar[dict[str, str]] = {"is_causal": "mask"}
+        layer_class: ClassVar[str] = "TransformerEncoderLayer"
+        input_roles: ClassVar[tuple[str, ...]] = ("src", "mask", "src_key_padding_mask")
+        forward_flags: ClassVar[dict[str, str]] = {"is_causal": "mask"}
 
-    type: Literal["TransformerEncoder"]
-    enable_nested_tensor: StrictBool | Expr = Field(
-        default=True, description="inference fast path: pack padded sequences as nested tensors"
-    )
-    mask_check: StrictBool | Expr = Field(default=True, description="fast path: check the padding mask's layout")
-    is_causal: StrictBool | Expr | None = Field(
-        default=None, description="forward hint: mask is the causal mask (None: torch checks the mask's values)"
-    )
+        type: Literal["TransformerEncoder"]
+        enable_nested_tensor: StrictBool | Expr = Field(
+            default=True, description="inference fast path: pack padded sequences as nested tensors"
+        )
+        mask_check: StrictBool | Expr = Field(default=True, description="fast path: check the padding mask's layout")
+        is_causal: StrictBool | Expr | None = Field(
+            default=None, description="forward hint: mask is the causal mask (None: torch checks the mask's values)"
+        )
 
-    def stack_kwargs(self) -> set[str]:
-        return {"num_layers", "enable_nested_tensor", "mask_check"}
+        def stack_kwargs(self) -> set[str]:
+            return {"num_layers", "enable_nested_tensor", "mask_check"}
+
+    return TransformerEncoder
 
 
-@register
-class TransformerDecoder(_Stack, _Decoder):
-    """torch.nn.TransformerDecoder: ``num_layers`` TransformerDecoderLayers (arguments written flat)."""
+@register_class("TransformerDecoder")
+def _transformer_decoder_class() -> type[Layer]:
+    class TransformerDecoder(_Stack, _Decoder):
+        """torch.nn.TransformerDecoder: ``num_layers`` TransformerDecoderLayers (arguments written flat)."""
 
-    layer_class: ClassVar[str] = "TransformerDecoderLayer"
-    forward_flags: ClassVar[dict[str, str]] = {"tgt_is_causal": "tgt_mask", "memory_is_causal": "memory_mask"}
+        layer_class: ClassVar[str] = "TransformerDecoderLayer"
+        forward_flags: ClassVar[dict[str, str]] = {"tgt_is_causal": "tgt_mask", "memory_is_causal": "memory_mask"}
 
-    type: Literal["TransformerDecoder"]
-    tgt_is_causal: StrictBool | Expr | None = Field(
-        default=None, description="forward hint: tgt_mask is the causal mask (None: torch checks the mask's values)"
-    )
-    memory_is_causal: StrictBool | Expr = Field(
-        default=False, description="forward hint: memory_mask is the causal mask"
-    )
+        type: Literal["TransformerDecoder"]
+        tgt_is_causal: StrictBool | Expr | None = Field(
+            default=None, description="forward hint: tgt_mask is the causal mask (None: torch checks the mask's values)"
+        )
+        memory_is_causal: StrictBool | Expr = Field(
+            default=False, description="forward hint: memory_mask is the causal mask"
+        )
+
+    return TransformerDecoder
 
 
 # -- the whole model -------------------------------------------------------------------------
 
 
-@register
-class Transformer(_TransformerArgs):
-    """torch.nn.Transformer: an encoder stack over src and a decoder stack over tgt, each with a final LayerNorm."""
+@register_class("Transformer")
+def _transformer_class() -> type[Layer]:
+    class Transformer(_TransformerArgs):
+        """torch.nn.Transformer: an encoder stack over src and a decoder stack over tgt, each with a final LayerNorm."""
 
-    input_roles: ClassVar[tuple[str, ...]] = (
-        "src",
-        "tgt",
-        "src_mask",
-        "tgt_mask",
-        "memory_mask",
-        "src_key_padding_mask",
-        "tgt_key_padding_mask",
-        "memory_key_padding_mask",
-    )
-    sequences: ClassVar[tuple[str, ...]] = ("src", "tgt")
-    min_inputs: ClassVar[int] = 2
-    max_inputs: ClassVar[int | None] = 8
-    forward_flags: ClassVar[dict[str, str]] = {
-        "src_is_causal": "src_mask",
-        "tgt_is_causal": "tgt_mask",
-        "memory_is_causal": "memory_mask",
-    }
+        input_roles: ClassVar[tuple[str, ...]] = (
+            "src",
+            "tgt",
+            "src_mask",
+            "tgt_mask",
+            "memory_mask",
+            "src_key_padding_mask",
+            "tgt_key_padding_mask",
+            "memory_key_padding_mask",
+        )
+        sequences: ClassVar[tuple[str, ...]] = ("src", "tgt")
+        min_inputs: ClassVar[int] = 2
+        max_inputs: ClassVar[int | None] = 8
+        forward_flags: ClassVar[dict[str, str]] = {
+            "src_is_causal": "src_mask",
+            "tgt_is_causal": "tgt_mask",
+            "memory_is_causal": "memory_mask",
+        }
 
-    type: Literal["Transformer"]
-    nhead: PositiveInt | Expr = Field(default=8, description="attention heads; must divide d_model")
-    num_encoder_layers: PositiveInt | Expr = 6
-    num_decoder_layers: PositiveInt | Expr = 6
-    src_is_causal: StrictBool | Expr | None = Field(default=None, description="forward hint: src_mask is causal")
-    tgt_is_causal: StrictBool | Expr | None = Field(default=None, description="forward hint: tgt_mask is causal")
-    memory_is_causal: StrictBool | Expr = Field(default=False, description="forward hint: memory_mask is causal")
+        type: Literal["Transformer"]
+        nhead: PositiveInt | Expr = Field(default=8, description="attention heads; must divide d_model")
+        num_encoder_layers: PositiveInt | Expr = 6
+        num_decoder_layers: PositiveInt | Expr = 6
+        src_is_causal: StrictBool | Expr | None = Field(default=None, description="forward hint: src_mask is causal")
+        tgt_is_causal: StrictBool | Expr | None = Field(default=None, description="forward hint: tgt_mask is causal")
+        memory_is_causal: StrictBool | Expr = Field(default=False, description="forward hint: memory_mask is causal")
 
-    def output_role(self) -> str:
-        return "tgt"
+        def output_role(self) -> str:
+            return "tgt"
 
-    def label(self) -> str:
-        return f"{self.num_encoder_layers}+{self.num_decoder_layers} layers {super().label()}"
+        def label(self) -> str:
+            return f"{self.num_encoder_layers}+{self.num_decoder_layers} layers {super().label()}"
 
-    def constructor_args(self) -> set[str]:
-        return super().constructor_args() | {"num_encoder_layers", "num_decoder_layers"}
+        def constructor_args(self) -> set[str]:
+            return super().constructor_args() | {"num_encoder_layers", "num_decoder_layers"}
 
-    def mask_lengths(self, role: str, lengths: dict[str, int]) -> tuple[int, int]:
-        if role.startswith("src"):
-            return lengths["src"], lengths["src"]
-        return lengths["tgt"], lengths["tgt" if role.startswith("tgt") else "src"]
+        def mask_lengths(self, role: str, lengths: dict[str, int]) -> tuple[int, int]:
+            if role.startswith("src"):
+                return lengths["src"], lengths["src"]
+            return lengths["tgt"], lengths["tgt" if role.startswith("tgt") else "src"]
 
-    def stack_params(self, width: int) -> tuple[int, int]:
-        hidden, bias, norm = int(self.dim_feedforward), bool(self.bias), _norm_params(width, bool(self.bias))
-        enc, enc_macs = _encoder_layer_counts(width, hidden, bias)
-        dec, dec_macs = _decoder_layer_counts(width, hidden, bias)
-        encoders, decoders = int(self.num_encoder_layers), int(self.num_decoder_layers)
-        return encoders * enc + decoders * dec + 2 * norm, encoders * enc_macs + decoders * dec_macs + 2 * norm
+        def stack_params(self, width: int) -> tuple[int, int]:
+            hidden, bias, norm = int(self.dim_feedforward), bool(self.bias), _norm_params(width, bool(self.bias))
+            enc, enc_macs = _encoder_layer_counts(width, hidden, bias)
+            dec, dec_macs = _decoder_layer_counts(width, hidden, bias)
+            encoders, decoders = int(self.num_encoder_layers), int(self.num_decoder_layers)
+            return encoders * enc + decoders * dec + 2 * norm, encoders * enc_macs + decoders * dec_macs + 2 * norm
 
-    def stack_state(self, width: int) -> StateEntries:
-        hidden, bias = int(self.dim_feedforward), bool(self.bias)
-        norm = _norm_state("norm", width, bias)
-        encoder = _stack_state(_encoder_layer_state(width, hidden, bias), int(self.num_encoder_layers), norm)
-        decoder = _stack_state(_decoder_layer_state(width, hidden, bias), int(self.num_decoder_layers), norm)
-        return {**prefixed("encoder", encoder), **prefixed("decoder", decoder)}
+        def stack_state(self, width: int) -> StateEntries:
+            hidden, bias = int(self.dim_feedforward), bool(self.bias)
+            norm = _norm_state("norm", width, bias)
+            encoder = _stack_state(_encoder_layer_state(width, hidden, bias), int(self.num_encoder_layers), norm)
+            decoder = _stack_state(_decoder_layer_state(width, hidden, bias), int(self.num_decoder_layers), norm)
+            return {**prefixed("encoder", encoder), **prefixed("decoder", decoder)}
 
-    def stack_flops(self, lengths: dict[str, int], width: int) -> int:
-        hidden, src, tgt = int(self.dim_feedforward), lengths["src"], lengths["tgt"]
-        encoder = int(self.num_encoder_layers) * _encoder_layer_flops(src, width, hidden)
-        return encoder + int(self.num_decoder_layers) * _decoder_layer_flops(tgt, src, width, hidden)
+        def stack_flops(self, lengths: dict[str, int], width: int) -> int:
+            hidden, src, tgt = int(self.dim_feedforward), lengths["src"], lengths["tgt"]
+            encoder = int(self.num_encoder_layers) * _encoder_layer_flops(src, width, hidden)
+            return encoder + int(self.num_decoder_layers) * _decoder_layer_flops(tgt, src, width, hidden)
+
+    return Transformer
+
+
+def __getattr__(name: str) -> type[Layer]:
+    return module_class(__name__, name)  # the classes made on first use (register_class)
