@@ -19,10 +19,11 @@ _EITHER: dict[tuple[st.SearchStrategy[Any], ...], st.SearchStrategy[Any]] = {}
 
 
 def _key(value: Any) -> Any:
-    """A key that tells ``1``, ``1.0`` and ``True`` apart (they are equal, and hash alike, in Python)."""
+    """A key that tells ``1``, ``1.0`` and ``True`` apart (equal in Python, and hashed alike), and ``0.0``
+    from ``-0.0``."""
     if isinstance(value, tuple | list):
         return (type(value), tuple(_key(v) for v in value))
-    return (type(value), value)
+    return (type(value), repr(value) if isinstance(value, float) else value)
 
 
 def sampled(values: Sequence[Any]) -> st.SearchStrategy[Any]:
