@@ -16,15 +16,20 @@ Two rules keep the comparison with torch honest:
   them: for those the test asserts archspec rejects and skips the torch comparison.
 
 Shapes stay small (spatial <= 12, channels <= 8) so the whole contract test stays fast.
+
+Every strategy a composite draws from is made once (module constants, ``functools.cache``, or
+``strategy_cache`` for those that depend on a drawn value): see ``strategy_cache``.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from functools import cache
 from typing import Any
 
 from hypothesis import strategies as st
+from strategy_cache import either, sampled
 
 Shape = tuple[int, ...]
 Case = tuple[dict[str, Any], Shape]
@@ -39,12 +44,16 @@ MAX_SPATIAL = {0: 1, 1: 12, 2: 9, 3: 6}
 
 def uniform(low: int, high: int) -> st.SearchStrategy[int]:
     """An int in [low, high], evenly spread (``st.integers`` draws its minimum about a third of the time)."""
-    return st.sampled_from(range(low, high + 1))
+    return sampled(range(low, high + 1))
 
 
 def one_in(draw: st.DrawFn, n: int) -> bool:
     """True about once in ``n`` draws; shrinks towards False."""
-    return draw(st.sampled_from(range(n))) == n - 1
+    return draw(uniform(0, n - 1)) == n - 1
+
+
+NONE = st.none()
+ZERO = st.just(0)
 
 
 def rarely(draw: st.DrawFn, usual: st.SearchStrategy[Any], unusual: st.SearchStrategy[Any], every: int = 12) -> Any:
@@ -52,15 +61,18 @@ def rarely(draw: st.DrawFn, usual: st.SearchStrategy[Any], unusual: st.SearchStr
     return draw(unusual) if one_in(draw, every) else draw(usual)
 
 
+@cache
 def sizes(n: int, low: int, high: int) -> st.SearchStrategy[Any]:
     """torch's int-or-tuple convention: an int, or a list of exactly ``n`` ints."""
     return uniform(low, high) | st.lists(uniform(low, high), min_size=n, max_size=n)
 
 
+@cache
 def spatial(n: int, low: int = 1) -> st.SearchStrategy[Shape]:
     return st.tuples(*[uniform(low, MAX_SPATIAL[n])] * n)
 
 
+@cache
 def channels() -> st.SearchStrategy[int]:
     return uniform(1, MAX_CHANNELS)
 
@@ -89,7 +101,7 @@ def as_tuple(value: Any, n: int) -> tuple[Any, ...]:
 
 @st.composite
 def conv_case(draw: st.DrawFn, n: int, transposed: bool) -> Case:
-    groups = rarely(draw, st.sampled_from([1, 1, 2, 3, 4]), st.just(0), every=25)
+    groups = rarely(draw, sampled([1, 1, 2, 3, 4]), ZERO, every=25)
     g = max(groups, 1)
     divisible = draw(st.booleans()) and g <= MAX_CHANNELS
     in_ch = g * draw(uniform(1, MAX_CHANNELS // g)) if divisible else draw(channels())
@@ -97,10 +109,10 @@ def conv_case(draw: st.DrawFn, n: int, transposed: bool) -> Case:
     shape = with_rank(draw, (in_ch, *draw(spatial(n))))
     args: dict[str, Any] = {
         "out_channels": out_ch,
-        "kernel_size": rarely(draw, sizes(n, 1, 5 if n < 3 else 4), st.just(0)),
+        "kernel_size": rarely(draw, sizes(n, 1, 5 if n < 3 else 4), ZERO),
     }
     if one_in(draw, 6):
-        args["in_channels"] = draw(st.sampled_from([in_ch, in_ch + 1]))
+        args["in_channels"] = draw(sampled([in_ch, in_ch + 1]))
     maybe_put(draw, args, "stride", sizes(n, 1, 3))
     maybe_put(draw, args, "dilation", sizes(n, 1, 3))
     if groups != 1 or draw(st.booleans()):
@@ -110,10 +122,10 @@ def conv_case(draw: st.DrawFn, n: int, transposed: bool) -> Case:
         maybe_put(draw, args, "padding", sizes(n, 0, 3))
         maybe_put(draw, args, "output_padding", sizes(n, 0, 2))
         # torch supports only 'zeros' for transposed convs; anything else must be rejected
-        maybe_put(draw, args, "padding_mode", st.sampled_from(["zeros", "zeros", "zeros", "reflect"]))
+        maybe_put(draw, args, "padding_mode", sampled(["zeros", "zeros", "zeros", "reflect"]))
     else:
-        maybe_put(draw, args, "padding", sizes(n, 0, 3) | st.sampled_from(["same", "valid"]))
-        maybe_put(draw, args, "padding_mode", st.sampled_from(["zeros", "reflect", "replicate", "circular"]))
+        maybe_put(draw, args, "padding", either(sizes(n, 0, 3), sampled(["same", "valid"])))
+        maybe_put(draw, args, "padding_mode", sampled(["zeros", "reflect", "replicate", "circular"]))
     if one_in(draw, 25):
         args["stride"] = 0
     return args, shape
@@ -125,41 +137,42 @@ def conv_case(draw: st.DrawFn, n: int, transposed: bool) -> Case:
 @st.composite
 def window_pool_case(draw: st.DrawFn, n: int, kind: str) -> Case:
     shape = with_rank(draw, (draw(channels()), *draw(spatial(n))))
-    args: dict[str, Any] = {"kernel_size": rarely(draw, sizes(n, 1, 5 if n < 3 else 4), st.just(0), every=25)}
-    stride = rarely(draw, sizes(n, 1, 4) | st.none(), st.just(0), every=25)
+    args: dict[str, Any] = {"kernel_size": rarely(draw, sizes(n, 1, 5 if n < 3 else 4), ZERO, every=25)}
+    stride = rarely(draw, either(sizes(n, 1, 4), NONE), ZERO, every=25)
     if stride is not None or draw(st.booleans()):
         args["stride"] = stride
     maybe_put(draw, args, "padding", sizes(n, 0, 3))
     maybe_put(draw, args, "ceil_mode", st.booleans())
     if kind == "max":
         if draw(st.booleans()):
-            args["dilation"] = rarely(draw, sizes(n, 1, 3), st.just(0), every=25)
-        maybe_put(draw, args, "return_indices", st.sampled_from([False, False, False, True]))
+            args["dilation"] = rarely(draw, sizes(n, 1, 3), ZERO, every=25)
+        maybe_put(draw, args, "return_indices", sampled([False, False, False, True]))
     else:
         maybe_put(draw, args, "count_include_pad", st.booleans())
         if n > 1:
             # torch also accepts negative divisors; archspec's schema does not, so none are drawn
-            maybe_put(draw, args, "divisor_override", st.none() | uniform(0, 6))
+            maybe_put(draw, args, "divisor_override", either(NONE, uniform(0, 6)))
     return args, shape
 
 
 @st.composite
 def adaptive_pool_case(draw: st.DrawFn, n: int, kind: str) -> Case:
     shape = with_rank(draw, (draw(channels()), *draw(spatial(n))))
-    entry = uniform(1, 10) if n == 1 else uniform(1, 10) | st.none()  # torch's 1-d pools reject None
+    entry = uniform(1, 10) if n == 1 else either(uniform(1, 10), NONE)  # torch's 1-d pools reject None
     output_size: Any = draw(uniform(1, 10)) if draw(st.booleans()) else draw(st.lists(entry, min_size=n, max_size=n))
     if one_in(draw, 12):  # an empty output: see STRICTER
         output_size = 0 if isinstance(output_size, int) else [*output_size[:-1], 0]
     args: dict[str, Any] = {"output_size": output_size}
     if kind == "max":
-        maybe_put(draw, args, "return_indices", st.sampled_from([False, False, False, True]))
+        maybe_put(draw, args, "return_indices", sampled([False, False, False, True]))
     return args, shape
 
 
 # -- normalisation ---------------------------------------------------------------------------
 
 EPS = st.sampled_from([1e-5, 1e-3, 0.1, 1, 1.5])
-MOMENTUM = st.none() | st.sampled_from([0, 0.1, 0.5, 1, 1.0])
+EPS_OR_NONE = NONE | EPS
+MOMENTUM = NONE | st.sampled_from([0, 0.1, 0.5, 1, 1.0])
 
 
 @st.composite
@@ -172,7 +185,7 @@ def feature_norm_case(draw: st.DrawFn, n: int, instance: bool) -> Case:
     shape = with_rank(draw, shape)
     args: dict[str, Any] = {}
     if one_in(draw, 4):
-        args["num_features"] = draw(st.sampled_from([c, c, c + 1, max(c - 1, 1)]))
+        args["num_features"] = draw(sampled([c, c, c + 1, max(c - 1, 1)]))
     maybe_put(draw, args, "eps", EPS)
     maybe_put(draw, args, "momentum", MOMENTUM)
     maybe_put(draw, args, "affine", st.booleans())
@@ -190,10 +203,14 @@ def group_norm_case(draw: st.DrawFn) -> Case:
         shape = ()
     args: dict[str, Any] = {"num_groups": groups}
     if one_in(draw, 4):
-        args["num_channels"] = draw(st.sampled_from([c, c, c + groups]))
+        args["num_channels"] = draw(sampled([c, c, c + groups]))
     maybe_put(draw, args, "eps", EPS)
     maybe_put(draw, args, "affine", st.booleans())
     return args, shape
+
+
+EDITS = st.sampled_from(["keep"] * 9 + ["mismatch", "batch", "empty"])
+"""How layer_norm_case edits normalized_shape: mostly the input's trailing dims, else a torch error or STRICTER."""
 
 
 @st.composite
@@ -202,7 +219,7 @@ def layer_norm_case(draw: st.DrawFn, rms: bool = False) -> Case:
     shape = tuple(draw(st.lists(uniform(1, 6), min_size=rank, max_size=rank)))
     k = draw(uniform(1, rank))
     normalized = list(shape[rank - k :])
-    edit = draw(st.sampled_from(["keep"] * 9 + ["mismatch", "batch", "empty"]))
+    edit = draw(EDITS)
     if edit == "mismatch":
         normalized[draw(uniform(0, k - 1))] += 1  # mismatch: torch raises
     elif edit == "batch":
@@ -211,26 +228,28 @@ def layer_norm_case(draw: st.DrawFn, rms: bool = False) -> Case:
         normalized = []  # torch: "Expected normalized_shape to be at least 1-dimensional"
     value: Any = normalized[0] if len(normalized) == 1 and draw(st.booleans()) else normalized
     args: dict[str, Any] = {"normalized_shape": value}
-    maybe_put(draw, args, "eps", st.none() | EPS if rms else EPS)
+    maybe_put(draw, args, "eps", EPS_OR_NONE if rms else EPS)
     maybe_put(draw, args, "elementwise_affine", st.booleans())
     if not rms:  # RMSNorm has no bias
         maybe_put(draw, args, "bias", st.booleans())
     return args, shape
 
 
+LRN_NUMBERS = st.sampled_from([1e-4, 0.75, 1.0, 2, -1.5, 0, 1e39, -(2**63), -(2**63) - 1, 2**64 - 1, 2**64])
+"""Python numbers in torch's tensor arithmetic: any float, ints within int64/uint64."""
+
+
 @st.composite
 def local_response_norm_case(draw: st.DrawFn) -> Case:
-    rank = draw(st.sampled_from([0, 1, 2, 2, 3, 3, 4]))
+    rank = draw(sampled([0, 1, 2, 2, 3, 3, 4]))
     shape = (
         (draw(channels()), *draw(spatial(rank - 1)))
         if rank > 1
         else tuple(draw(st.lists(channels(), max_size=rank, min_size=rank)))
     )
     args: dict[str, Any] = {"size": draw(uniform(1, 10))}
-    # Python numbers in torch's tensor arithmetic: any float, ints within int64/uint64
-    number = st.sampled_from([1e-4, 0.75, 1.0, 2, -1.5, 0, 1e39, -(2**63), -(2**63) - 1, 2**64 - 1, 2**64])
     for key in ("alpha", "beta", "k"):
-        maybe_put(draw, args, key, number)
+        maybe_put(draw, args, key, LRN_NUMBERS)
     return args, shape
 
 

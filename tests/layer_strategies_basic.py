@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from functools import cache
 from typing import Any
 
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
+from strategy_cache import either, sampled
 
 Shape = tuple[int, ...]
 Case = tuple[dict[str, Any], Shape]
@@ -45,11 +47,12 @@ dims = st.integers(-6, 6)
 
 OVERFLOWING = [3.4e38, -3.4e38, 3.4028235e38, -1e39, 1e300, 2**64 - 1, 2**64, -(2**63), -(2**63) - 1]
 """Scalars at the edge of what torch converts to float32 (or to int64/uint64): some fit, some do not."""
+OVERFLOWING_VALUES = st.sampled_from(OVERFLOWING)
 
 
 def scalars(usual: SearchStrategy[Any] = floats) -> SearchStrategy[Any]:
     """Mostly ``usual``; about once in 12 draws a value at float32's or int64's edge."""
-    return st.integers(0, 11).flatmap(lambda i: st.sampled_from(OVERFLOWING) if i == 0 else usual)
+    return st.integers(0, 11).flatmap(lambda i: OVERFLOWING_VALUES if i == 0 else usual)
 
 
 slopes = scalars(st.sampled_from([0.0, 0.01, 0.2, 1.0, -0.1]) | floats)
@@ -68,7 +71,7 @@ def prelu(draw: st.DrawFn) -> Case:
     channels = shape[0] if shape else 1
     args: dict[str, Any] = {}
     if draw(st.booleans()):
-        args["num_parameters"] = draw(st.sampled_from([1, channels]) | st.integers(1, 8))
+        args["num_parameters"] = draw(either(sampled([1, channels]), st.integers(1, 8)))
     if draw(st.booleans()):
         args["init"] = draw(scalars())
     return args, shape
@@ -92,12 +95,15 @@ def bounds(low: str, high: str) -> SearchStrategy[Case]:
     return case(shapes(0, 4), **{low: scalars(), high: scalars()}, inplace=st.booleans())
 
 
+GLU_ARGS = st.fixed_dictionaries({}, optional={"dim": dims})
+
+
 @st.composite
 def glu(draw: st.DrawFn) -> Case:
     shape = draw(shapes(0, 4))
     if shape and draw(st.booleans()):  # mostly even sizes, so that the halving succeeds
         shape = tuple(2 * ((n + 1) // 2) for n in shape)
-    return draw(st.fixed_dictionaries({}, optional={"dim": dims})), shape
+    return draw(GLU_ARGS), shape
 
 
 ACTIVATION: dict[str, SearchStrategy[Case]] = {
@@ -159,9 +165,9 @@ DROPOUT = {
 @st.composite
 def stochastic_depth(draw: st.DrawFn) -> Case:
     """torchvision.ops.StochasticDepth: ``p`` and ``mode`` are required; its forward checks both values."""
-    args = {"p": draw(probabilities), "mode": draw(st.sampled_from(["row", "batch", "row", "batch", "col", "Row", ""]))}
+    args = {"p": draw(probabilities), "mode": draw(sampled(["row", "batch", "row", "batch", "col", "Row", ""]))}
     if draw(st.integers(0, 9)) == 0:
-        del args[draw(st.sampled_from(["p", "mode"]))]
+        del args[draw(sampled(["p", "mode"]))]
     return args, draw(shapes(0, 5))
 
 
@@ -178,7 +184,7 @@ def unflatten(draw: st.DrawFn) -> Case:
     rank = len(shape) + 1
     target = shape[dim % rank - 1] if -rank <= dim < rank and dim % rank else draw(st.integers(1, 10))
     factors = [d for d in range(1, target + 1) if target % d == 0]
-    first = draw(st.sampled_from(factors))
+    first = draw(sampled(factors))
     sizes = [first, target // first]
     if draw(st.booleans()):
         sizes[draw(st.integers(0, 1))] = -1
@@ -191,24 +197,30 @@ scales = st.sampled_from([2, 2.0, 0.5, 1.5, 0.3, 1 / 3, 2.5, 0, -1.0]) | st.floa
 modes = st.sampled_from(["nearest", "linear", "bilinear", "bicubic", "trilinear", "nearest-exact"])
 
 
+UPSAMPLE_OPTIONS = st.fixed_dictionaries(
+    {}, optional={"mode": modes, "align_corners": st.booleans(), "recompute_scale_factor": st.booleans()}
+)
+
+
+@cache
+def one_or_list(value: SearchStrategy[Any], spatial: int) -> SearchStrategy[Any]:
+    """One value, or a list of them: mostly one per spatial dim, else of any length 1..3."""
+    lengths = sampled([spatial, spatial, 1, 2, 3])
+    return value | lengths.flatmap(lambda n: st.lists(value, min_size=n, max_size=n))
+
+
 @st.composite
 def upsample(draw: st.DrawFn) -> Case:
     shape = draw(shapes(1, 5))
     spatial = max(len(shape) - 1, 1)
-    lengths = st.sampled_from([spatial, spatial, 1, 2, 3])
     args: dict[str, Any] = {}
     if draw(st.integers(0, 4)):  # usually size xor scale_factor; sometimes neither or both
         use_size = draw(st.booleans())
         key, value = ("size", st.integers(1, 12)) if use_size else ("scale_factor", scales)
-        args[key] = draw(value | lengths.flatmap(lambda n: st.lists(value, min_size=n, max_size=n)))
+        args[key] = draw(one_or_list(value, spatial))
         if draw(st.integers(0, 5)) == 0:
             args["scale_factor" if use_size else "size"] = draw(st.integers(1, 12) if use_size else scales)
-    args |= draw(
-        st.fixed_dictionaries(
-            {},
-            optional={"mode": modes, "align_corners": st.booleans(), "recompute_scale_factor": st.booleans()},
-        )
-    )
+    args |= draw(UPSAMPLE_OPTIONS)
     return args, shape
 
 
@@ -226,14 +238,14 @@ def channel_shuffle(draw: st.DrawFn) -> Case:
     shape = draw(shapes(0, 4))
     channels = shape[0] if shape else 1
     divisors = [g for g in range(1, channels + 1) if channels % g == 0]
-    return {"groups": draw(st.sampled_from(divisors) | st.integers(1, 9))}, shape
+    return {"groups": draw(either(sampled(divisors), st.integers(1, 9)))}, shape
 
 
 @st.composite
 def pixel_shuffle(draw: st.DrawFn, key: str, up: bool) -> Case:
     """``(*, C, H, W)``: mostly sizes that divide (C by r**2 upscaling, H and W by r downscaling)."""
     r = draw(st.integers(1, 3))
-    rank = draw(st.sampled_from([3, 3, 3, 4, 5, 0, 1, 2]))
+    rank = draw(sampled([3, 3, 3, 4, 5, 0, 1, 2]))
     shape = draw(st.lists(st.integers(1, 5), min_size=rank, max_size=rank))
     if rank >= 3 and draw(st.integers(0, 3)):
         if up:
@@ -265,10 +277,17 @@ def sliding_blocks(args: dict[str, Any], sizes: tuple[int, int]) -> tuple[int, i
     return h, w
 
 
+UNFOLD_ARGS = st.fixed_dictionaries({"kernel_size": kernels}, optional=windows)
+FOLD_ARGS = st.fixed_dictionaries(
+    {"output_size": st.integers(1, 8) | st.lists(st.integers(1, 8), min_size=2, max_size=2), "kernel_size": kernels},
+    optional=windows,
+)
+
+
 @st.composite
 def unfold(draw: st.DrawFn) -> Case:
-    args = draw(st.fixed_dictionaries({"kernel_size": kernels}, optional=windows))
-    rank = draw(st.sampled_from([3, 3, 3, 3, 3, 2, 1, 4]))
+    args = draw(UNFOLD_ARGS)
+    rank = draw(sampled([3, 3, 3, 3, 3, 2, 1, 4]))
     shape = (draw(st.integers(1, 4)), *draw(st.lists(st.integers(1, 8), min_size=rank - 1, max_size=rank - 1)))
     return args, shape[:rank]
 
@@ -276,20 +295,12 @@ def unfold(draw: st.DrawFn) -> Case:
 @st.composite
 def fold(draw: st.DrawFn) -> Case:
     """Output size and window first; the input then holds the matching blocks, or now and then not."""
-    args = draw(
-        st.fixed_dictionaries(
-            {
-                "output_size": st.integers(1, 8) | st.lists(st.integers(1, 8), min_size=2, max_size=2),
-                "kernel_size": kernels,
-            },
-            optional=windows,
-        )
-    )
+    args = draw(FOLD_ARGS)
     k = pair(args["kernel_size"])
     blocks = sliding_blocks(args, pair(args["output_size"]))
     length = blocks[0] * blocks[1] if min(blocks) >= 1 and draw(st.integers(0, 4)) else draw(st.integers(1, 20))
     planes = k[0] * k[1] * draw(st.integers(1, 3)) if draw(st.integers(0, 5)) else draw(st.integers(1, 12))
-    shape: Shape = draw(st.sampled_from([(planes, length)] * 6 + [(length,), (2, planes, length), ()]))
+    shape: Shape = draw(sampled([(planes, length)] * 6 + [(length,), (2, planes, length), ()]))
     return args, shape
 
 

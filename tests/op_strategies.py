@@ -20,6 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from hypothesis import strategies as st
+from strategy_cache import sampled
 
 from archspec.layers.base import DTYPES, TensorType
 
@@ -36,22 +37,22 @@ HELD = 4
 
 
 def one_in(draw: st.DrawFn, n: int) -> bool:
-    return draw(st.sampled_from(range(n))) == n - 1
+    return draw(sampled(range(n))) == n - 1
 
 
 def size(draw: st.DrawFn) -> int:
     """Mostly 1..MAX_SIZE, now and then 0 (empty tensors are where torch's corner cases live)."""
-    return 0 if one_in(draw, 16) else draw(st.sampled_from(range(1, MAX_SIZE + 1)))
+    return 0 if one_in(draw, 16) else draw(sampled(range(1, MAX_SIZE + 1)))
 
 
 def shape(draw: st.DrawFn, low: int = 0, high: int = 3) -> tuple[int, ...]:
-    rank = draw(st.sampled_from(range(low, high + 1)))
+    rank = draw(sampled(range(low, high + 1)))
     return tuple(size(draw) for _ in range(rank))
 
 
 def dtype(draw: st.DrawFn, usual: tuple[str, ...] = FLOATS) -> str:
     """Mostly one of ``usual``, about one draw in four any dtype (ints, bool)."""
-    return draw(st.sampled_from(ALL_DTYPES)) if one_in(draw, 4) else draw(st.sampled_from(usual))
+    return draw(sampled(ALL_DTYPES)) if one_in(draw, 4) else draw(sampled(usual))
 
 
 def tensor(draw: st.DrawFn, low: int = 0, high: int = 3, usual: tuple[str, ...] = FLOATS, held: int = 12) -> TensorType:
@@ -67,14 +68,14 @@ def dim(draw: st.DrawFn, rank: int, extra: int = 0) -> int:
     """A torch dim of a batched tensor with ``rank`` per-sample dims: mostly in range, now and then not."""
     full = rank + 1 + extra
     if one_in(draw, 10):
-        return draw(st.sampled_from([full, -full - 1, 0]))
-    return draw(st.sampled_from(range(-full, full)))
+        return draw(sampled([full, -full - 1, 0]))
+    return draw(sampled(range(-full, full)))
 
 
 def dims_arg(draw: st.DrawFn, rank: int) -> int | list[int]:
     if draw(st.booleans()):
         return dim(draw, rank)
-    return draw(st.lists(st.sampled_from(range(-rank - 1, rank + 1)), min_size=1, max_size=3))
+    return draw(st.lists(sampled(range(-rank - 1, rank + 1)), min_size=1, max_size=3))
 
 
 def maybe(draw: st.DrawFn, args: dict[str, Any], key: str, values: st.SearchStrategy[Any]) -> None:
@@ -124,13 +125,13 @@ def reshape(draw: st.DrawFn) -> Case:
         elements *= n
     sizes: list[int] = []
     left = elements
-    for _ in range(draw(st.sampled_from(range(4)))):
-        factor = draw(st.sampled_from([f for f in range(1, MAX_SIZE + 1) if left % f == 0] or [0]))
+    for _ in range(draw(sampled(range(4)))):
+        factor = draw(sampled([f for f in range(1, MAX_SIZE + 1) if left % f == 0] or [0]))
         sizes.append(factor)
         left = left // factor if factor else 0
     sizes.append(left)
     if draw(st.booleans()):
-        sizes[draw(st.sampled_from(range(len(sizes))))] = -1
+        sizes[draw(sampled(range(len(sizes))))] = -1
     if one_in(draw, 8):
         sizes[-1] += 1  # the wrong number of elements
     if one_in(draw, 12):
@@ -157,7 +158,7 @@ def unsqueeze(draw: st.DrawFn) -> Case:
 @st.composite
 def chunk(draw: st.DrawFn) -> Case:
     x = tensor(draw, 1, 3)
-    args: dict[str, Any] = {"chunks": draw(st.sampled_from(range(1, 6)))}
+    args: dict[str, Any] = {"chunks": draw(sampled(range(1, 6)))}
     maybe(draw, args, "dim", st.just(dim(draw, len(x.shape))))
     return args, [x]
 
@@ -169,9 +170,9 @@ def split(draw: st.DrawFn) -> Case:
     axis = _axis(args["dim"], len(x.shape) + 1)
     total = x.shape[axis - 1] if axis else 3
     if draw(st.booleans()):
-        args["split_size_or_sections"] = draw(st.sampled_from(range(0, 5)))
+        args["split_size_or_sections"] = draw(sampled(range(0, 5)))
     else:
-        parts = draw(st.lists(st.sampled_from(range(0, 4)), min_size=1, max_size=3))
+        parts = draw(st.lists(sampled(range(0, 4)), min_size=1, max_size=3))
         if not one_in(draw, 5):
             parts[-1] = max(0, total - sum(parts[:-1]))
         args["split_size_or_sections"] = parts
@@ -192,7 +193,7 @@ def unbind(draw: st.DrawFn) -> Case:
 @st.composite
 def select(draw: st.DrawFn) -> Case:
     x = tensor(draw, 1, 3, held=HELD)
-    return {"dim": dim(draw, len(x.shape)), "index": draw(st.sampled_from(range(-5, 5)))}, [x]
+    return {"dim": dim(draw, len(x.shape)), "index": draw(sampled(range(-5, 5)))}, [x]
 
 
 @st.composite
@@ -200,8 +201,8 @@ def narrow(draw: st.DrawFn) -> Case:
     x = tensor(draw, 1, 3, held=HELD)
     args = {
         "dim": dim(draw, len(x.shape)),
-        "start": draw(st.sampled_from(range(-5, 6))),
-        "length": draw(st.sampled_from(range(0, 5))),
+        "start": draw(sampled(range(-5, 6))),
+        "length": draw(sampled(range(0, 5))),
     }
     return args, [x]
 
@@ -210,9 +211,9 @@ def narrow(draw: st.DrawFn) -> Case:
 def slice_(draw: st.DrawFn) -> Case:
     x = tensor(draw, 1, 3, held=HELD)
     args: dict[str, Any] = {"dim": dim(draw, len(x.shape))}
-    maybe(draw, args, "start", st.sampled_from(range(-6, 7)))
-    maybe(draw, args, "end", st.sampled_from(range(-6, 7)))
-    maybe(draw, args, "step", st.sampled_from([1, 2, 3]))
+    maybe(draw, args, "start", sampled(range(-6, 7)))
+    maybe(draw, args, "end", sampled(range(-6, 7)))
+    maybe(draw, args, "step", sampled([1, 2, 3]))
     return args, [x]
 
 
@@ -222,7 +223,7 @@ def slice_(draw: st.DrawFn) -> Case:
 @st.composite
 def expand(draw: st.DrawFn) -> Case:
     if draw(st.booleans()):  # a learned tensor taking the batch of a second input
-        held = TensorType(draw(st.sampled_from([(1,), ()])) + shape(draw, 0, 2), dtype(draw), batched=False)
+        held = TensorType(draw(sampled([(1,), ()])) + shape(draw, 0, 2), dtype(draw), batched=False)
         if one_in(draw, 6):
             held = TensorType((3, *held.shape), held.dtype, batched=False)
         x = tensor(draw, 0, 2)
@@ -237,14 +238,14 @@ def expand(draw: st.DrawFn) -> Case:
     if one_in(draw, 10):
         sizes = [*sizes, 2] if draw(st.booleans()) else sizes[1:]
     if one_in(draw, 10) and sizes:
-        sizes[0] = draw(st.sampled_from([-2, 3]))
+        sizes[0] = draw(sampled([-2, 3]))
     return {"size": sizes}, inputs
 
 
 @st.composite
 def repeat(draw: st.DrawFn) -> Case:
     x = tensor(draw, 0, 3)
-    repeats = [draw(st.sampled_from(range(0, 4))) for _ in x.shape]
+    repeats = [draw(sampled(range(0, 4))) for _ in x.shape]
     if one_in(draw, 10):
         repeats = [*repeats, 2] if draw(st.booleans()) else repeats[1:]
     return {"repeats": repeats}, [x]
@@ -253,8 +254,8 @@ def repeat(draw: st.DrawFn) -> Case:
 @st.composite
 def tile(draw: st.DrawFn) -> Case:
     x = tensor(draw, 0, 3)
-    count = draw(st.sampled_from(range(0, len(x.shape) + 2)))
-    return {"dims": [draw(st.sampled_from(range(0, 4))) for _ in range(count)]}, [x]
+    count = draw(sampled(range(0, len(x.shape) + 2)))
+    return {"dims": [draw(sampled(range(0, 4))) for _ in range(count)]}, [x]
 
 
 @st.composite
@@ -265,11 +266,11 @@ def index_select(draw: st.DrawFn) -> Case:
         args["index"] = draw(st.lists(st.integers(0, 5), max_size=4))  # the schema takes no negative index
         return args, [x]
     # the indices as a second input: its values lie in [low, high) (the contract test draws them so)
-    index_dtype = draw(st.sampled_from(ALL_DTYPES)) if one_in(draw, 5) else draw(st.sampled_from(["int64", "int32"]))
-    index_shape = draw(st.sampled_from([(size(draw),), (size(draw),), (), (2, 2)]))
+    index_dtype = draw(sampled(ALL_DTYPES)) if one_in(draw, 5) else draw(sampled(["int64", "int32"]))
+    index_shape = draw(sampled([(size(draw),), (size(draw),), (), (2, 2)]))
     count = math.prod(index_shape)
     low = -1 if one_in(draw, 10) else 0
-    high = low + draw(st.sampled_from(range(1, max(count, 1) + 1)))  # a range the values fill: a tight one
+    high = low + draw(sampled(range(1, max(count, 1) + 1)))  # a range the values fill: a tight one
     index = TensorType(index_shape, index_dtype, batched=one_in(draw, 8), low=low, high=high)
     if one_in(draw, 10):
         args["index"] = [0]  # both: refused
@@ -280,7 +281,7 @@ def index_select(draw: st.DrawFn) -> Case:
 def stack(draw: st.DrawFn) -> Case:
     x = tensor(draw, 0, 3)
     inputs = [x]
-    for _ in range(draw(st.sampled_from(range(0, 3)))):
+    for _ in range(draw(sampled(range(0, 3)))):
         other = x.shape if not one_in(draw, 6) else shape(draw, 0, 3)
         inputs.append(TensorType(other, dtype(draw), batched=not one_in(draw, 10)))
     args: dict[str, Any] = {}
@@ -291,9 +292,9 @@ def stack(draw: st.DrawFn) -> Case:
 @st.composite
 def roll(draw: st.DrawFn) -> Case:
     x = tensor(draw, 1, 3, usual=ALL_DTYPES, held=HELD)
-    count = draw(st.sampled_from([1, 1, 2]))
+    count = draw(sampled([1, 1, 2]))
     dims = [dim(draw, len(x.shape)) for _ in range(count)]
-    shifts = [draw(st.sampled_from(range(-5, 6))) for _ in range(count + (1 if one_in(draw, 10) else 0))]
+    shifts = [draw(sampled(range(-5, 6))) for _ in range(count + (1 if one_in(draw, 10) else 0))]
     as_int = count == 1 and draw(st.booleans())
     args = {"shifts": shifts[0] if as_int and len(shifts) == 1 else shifts, "dims": dims[0] if as_int else dims}
     return args, [x]
@@ -315,8 +316,8 @@ def reduction(draw: st.DrawFn) -> Case:
 
 @st.composite
 def matmul(draw: st.DrawFn) -> Case:
-    n, k, m = (draw(st.sampled_from(range(1, 4))) for _ in range(3))
-    kind = draw(st.sampled_from(["batched", "batched", "held", "other"]))
+    n, k, m = (draw(sampled(range(1, 4))) for _ in range(3))
+    kind = draw(sampled(["batched", "batched", "held", "other"]))
     dt = dtype(draw)
     if kind == "batched":
         lead = shape(draw, 0, 1)
@@ -346,7 +347,7 @@ def einsum(draw: st.DrawFn) -> Case:
     if draw(st.booleans()):
         x = tensor(draw, 1, 3)
         names = letters[: len(x.shape)]
-        out = "".join(draw(st.permutations(names))[: draw(st.sampled_from(range(len(names) + 1)))])
+        out = "".join(draw(st.permutations(names))[: draw(sampled(range(len(names) + 1)))])
         equation = f"b{names}->b{out}"
         inputs = [x]
     else:
@@ -354,7 +355,7 @@ def einsum(draw: st.DrawFn) -> Case:
         na, nb = letters[: len(a.shape)], "kl"[: len(b.shape)] if len(b.shape) <= 2 else letters[: len(b.shape)]
         if a.shape and b.shape and draw(st.booleans()):
             nb = na[-1] + nb[1:]  # contract over a shared letter
-        out = "".join(sorted(set(na + nb)))[: draw(st.sampled_from(range(4)))]
+        out = "".join(sorted(set(na + nb)))[: draw(sampled(range(4)))]
         equation = f"b{na},b{nb}->b{out}"
         inputs = [TensorType(a.shape, dt, a.batched), TensorType(b.shape, dt, b.batched)]
     if one_in(draw, 10):
@@ -369,16 +370,16 @@ def einsum(draw: st.DrawFn) -> Case:
 def operands(draw: st.DrawFn, low: int = 2, high: int = 3, usual: tuple[str, ...] = FLOATS) -> list[TensorType]:
     """Inputs that mostly broadcast: one base shape, each input with some dims 1, dropped or changed."""
     base = shape(draw, 0, 3)
-    count = draw(st.sampled_from(range(low, high + 1)))
+    count = draw(sampled(range(low, high + 1)))
     inputs = []
     for _ in range(count):
         dims = tuple(1 if draw(st.booleans()) and one_in(draw, 2) else n for n in base)
         if one_in(draw, 10) and dims:
             dims = (*dims[:-1], dims[-1] + 1)  # does not broadcast
         if one_in(draw, 4):  # a learned tensor: trailing dims, maybe a leading 1 or more
-            dims = dims[draw(st.sampled_from(range(len(dims) + 1))) :]
+            dims = dims[draw(sampled(range(len(dims) + 1))) :]
             if one_in(draw, 4):
-                dims = (draw(st.sampled_from([1, 1, 3])), *dims)
+                dims = (draw(sampled([1, 1, 3])), *dims)
             inputs.append(TensorType(dims, dtype(draw, usual), batched=False))
         else:
             if one_in(draw, 10) and dims:
@@ -399,7 +400,7 @@ def concat(draw: st.DrawFn) -> Case:
     maybe(draw, args, "dim", st.just(dim(draw, len(base))))
     axis = _axis(args.get("dim", 1), len(base) + 1)
     inputs = []
-    for _ in range(draw(st.sampled_from(range(2, 4)))):
+    for _ in range(draw(sampled(range(2, 4)))):
         dims = list(base)
         if axis and not one_in(draw, 8):
             dims[axis - 1] = size(draw)
@@ -412,7 +413,7 @@ def concat(draw: st.DrawFn) -> Case:
 @st.composite
 def scalar_op(draw: st.DrawFn, key: str) -> Case:
     x = tensor(draw, 0, 3, usual=ALL_DTYPES)
-    value = draw(st.sampled_from([0.5, 2, -1, 0, 3, 1.5, -2.0]))
+    value = draw(sampled([0.5, 2, -1, 0, 3, 1.5, -2.0]))
     return {key: value}, [x]
 
 
@@ -420,8 +421,8 @@ def scalar_op(draw: st.DrawFn, key: str) -> Case:
 def clamp(draw: st.DrawFn) -> Case:
     x = tensor(draw, 0, 3, usual=ALL_DTYPES)
     args: dict[str, Any] = {}
-    maybe(draw, args, "min", st.sampled_from([0, -1, 0.5, -1.5]))
-    maybe(draw, args, "max", st.sampled_from([0, 2, 0.5, 1.5]))
+    maybe(draw, args, "min", sampled([0, -1, 0.5, -1.5]))
+    maybe(draw, args, "max", sampled([0, 2, 0.5, 1.5]))
     return args, [x]
 
 
@@ -430,14 +431,14 @@ def compare(draw: st.DrawFn) -> Case:
     if draw(st.booleans()):
         x = tensor(draw, 0, 3, usual=ALL_DTYPES)
         inputs = [x, x] if one_in(draw, 10) else [x]
-        return {"other": draw(st.sampled_from([0, 1, 0.5, -2.5, True, False]))}, inputs
+        return {"other": draw(sampled([0, 1, 0.5, -2.5, True, False]))}, inputs
     inputs = draw(operands(1, 2, usual=ALL_DTYPES))
     return {}, inputs
 
 
 @st.composite
 def to(draw: st.DrawFn) -> Case:
-    return {"dtype": draw(st.sampled_from(ALL_DTYPES))}, [tensor(draw, 0, 3, usual=ALL_DTYPES)]
+    return {"dtype": draw(sampled(ALL_DTYPES))}, [tensor(draw, 0, 3, usual=ALL_DTYPES)]
 
 
 # -- attention -------------------------------------------------------------------------------
@@ -451,9 +452,9 @@ def scaled_dot_product_attention(draw: st.DrawFn) -> Case:
     the attention weights' shape with some dims 1 or dropped."""
 
     def extent() -> int:  # empty attention is refused (STRICTER): rarely drawn
-        return 0 if one_in(draw, 64) else draw(st.sampled_from(range(1, MAX_SIZE + 1)))
+        return 0 if one_in(draw, 64) else draw(sampled(range(1, MAX_SIZE + 1)))
 
-    rank = 1 if one_in(draw, 16) else draw(st.sampled_from([2, 3, 3, 3, 4]))
+    rank = 1 if one_in(draw, 16) else draw(sampled([2, 3, 3, 3, 4]))
     lead = [extent() for _ in range(rank - 2)]
     length, keys, features = extent(), extent(), extent()
     value_features = features if draw(st.booleans()) else extent()
@@ -462,7 +463,7 @@ def scaled_dot_product_attention(draw: st.DrawFn) -> Case:
     def operand(last: int, rows: int) -> TensorType:
         dims = list(lead)
         if dims and draw(st.booleans()):
-            dims[-1] = draw(st.sampled_from([1, 2, lead[-1]]))
+            dims[-1] = draw(sampled([1, 2, lead[-1]]))
         if one_in(draw, 16):
             return tensor(draw, 0, 4)  # anything: another rank, dtype or no batch dim
         return TensorType((*dims, rows, last)[-max(rank, 1) :], dt)
@@ -473,20 +474,20 @@ def scaled_dot_product_attention(draw: st.DrawFn) -> Case:
     args: dict[str, Any] = {}
     maybe(draw, args, "is_causal", st.booleans())
     maybe(draw, args, "enable_gqa", st.booleans())
-    maybe(draw, args, "scale", st.sampled_from([0.5, 2, 0.0]))
-    maybe(draw, args, "dropout_p", st.sampled_from([0.0, 0.5]))  # the test runs in eval mode: never applied
+    maybe(draw, args, "scale", sampled([0.5, 2, 0.0]))
+    maybe(draw, args, "dropout_p", sampled([0.0, 0.5]))  # the test runs in eval mode: never applied
     if draw(st.booleans()):
         return args, [query, key, value]
     weights = [*lead, length, keys]
     dims = [1 if one_in(draw, 3) else n for n in weights]
     batched = draw(st.booleans())
     if not batched:
-        dims = dims[draw(st.sampled_from(range(len(dims) - 1))) :] if len(dims) > 2 else dims
+        dims = dims[draw(sampled(range(len(dims) - 1))) :] if len(dims) > 2 else dims
         if one_in(draw, 6):
             dims = [1, *dims]
     if one_in(draw, 10):
         dims = list(shape(draw, 0, 4))
-    mask_dtype = draw(st.sampled_from(["bool", "bool", "float32", dt])) if not one_in(draw, 8) else dtype(draw)
+    mask_dtype = draw(sampled(["bool", "bool", "float32", dt])) if not one_in(draw, 8) else dtype(draw)
     return args, [query, key, value, TensorType(tuple(dims) or (1,), mask_dtype, batched)]
 
 
@@ -496,13 +497,13 @@ def scaled_dot_product_attention(draw: st.DrawFn) -> Case:
 @st.composite
 def parameter(draw: st.DrawFn) -> Case:
     args: dict[str, Any] = {"shape": list(shape(draw, 0, 3))}
-    maybe(draw, args, "dtype", st.sampled_from(FLOATS) if not one_in(draw, 4) else st.sampled_from(ALL_DTYPES))
-    maybe(draw, args, "init", st.sampled_from(["zeros", "ones", "constant", "normal", "trunc_normal", "uniform"]))
-    maybe(draw, args, "value", st.sampled_from([0, 1.5, -2]))
-    maybe(draw, args, "mean", st.sampled_from([0, 0.5]))
-    maybe(draw, args, "std", st.sampled_from([0.02, 1]))
-    maybe(draw, args, "a", st.sampled_from([-1, 0.5, 3]))
-    maybe(draw, args, "b", st.sampled_from([-3, 1, 2.5]))
+    maybe(draw, args, "dtype", sampled(FLOATS) if not one_in(draw, 4) else sampled(ALL_DTYPES))
+    maybe(draw, args, "init", sampled(["zeros", "ones", "constant", "normal", "trunc_normal", "uniform"]))
+    maybe(draw, args, "value", sampled([0, 1.5, -2]))
+    maybe(draw, args, "mean", sampled([0, 0.5]))
+    maybe(draw, args, "std", sampled([0.02, 1]))
+    maybe(draw, args, "a", sampled([-1, 0.5, 3]))
+    maybe(draw, args, "b", sampled([-3, 1, 2.5]))
     maybe(draw, args, "requires_grad", st.booleans())
     return args, []
 
@@ -510,18 +511,18 @@ def parameter(draw: st.DrawFn) -> Case:
 @st.composite
 def buffer(draw: st.DrawFn) -> Case:
     args: dict[str, Any] = {"shape": list(shape(draw, 0, 3))}
-    maybe(draw, args, "dtype", st.sampled_from(ALL_DTYPES))
-    maybe(draw, args, "fill", st.sampled_from(["zeros", "ones", "full", "arange", "tril", "triu", "sinusoidal"]))
-    maybe(draw, args, "value", st.sampled_from([0, 1, -1.5, True]))
-    maybe(draw, args, "diagonal", st.sampled_from([-1, 0, 2]))
+    maybe(draw, args, "dtype", sampled(ALL_DTYPES))
+    maybe(draw, args, "fill", sampled(["zeros", "ones", "full", "arange", "tril", "triu", "sinusoidal"]))
+    maybe(draw, args, "value", sampled([0, 1, -1.5, True]))
+    maybe(draw, args, "diagonal", sampled([-1, 0, 2]))
     maybe(draw, args, "persistent", st.booleans())
-    if draw(st.sampled_from(range(4))) == 0:  # a window's relative position index (Swin, BEiT)
+    if draw(sampled(range(4))) == 0:  # a window's relative position index (Swin, BEiT)
         args["fill"] = "relative_position_index"
         odd = one_in(draw, 6)
-        args["dtype"] = draw(st.sampled_from(ALL_DTYPES if odd else ("int64", "int32")))
-        window = draw(st.lists(st.sampled_from([1, 2, 3]), min_size=1, max_size=3))
+        args["dtype"] = draw(sampled(ALL_DTYPES if odd else ("int64", "int32")))
+        window = draw(st.lists(sampled([1, 2, 3]), min_size=1, max_size=3))
         positions = math.prod(window)
-        args["shape"] = draw(st.sampled_from([[positions * positions], [positions, positions], args["shape"]]))
+        args["shape"] = draw(sampled([[positions * positions], [positions, positions], args["shape"]]))
         if not one_in(draw, 10):
             args["window_size"] = window
     elif one_in(draw, 20):

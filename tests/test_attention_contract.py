@@ -36,6 +36,7 @@ from hypothesis.control import event  # noqa: E402
 from hypothesis_profiles import examples  # noqa: E402
 from pydantic import ValidationError  # noqa: E402
 from state_check import assert_state_matches  # noqa: E402
+from strategy_cache import sampled  # noqa: E402
 from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
 
 from archspec.compiler.elaborate import infer_types  # noqa: E402
@@ -77,7 +78,7 @@ class Case:
 
 def rare(draw: st.DrawFn, every: int = 10) -> bool:
     """True about once in ``every`` draws: an edge case where torch raises."""
-    return draw(st.sampled_from(range(every))) == every - 1  # shrinks towards False
+    return draw(sampled(range(every))) == every - 1  # shrinks towards False
 
 
 @st.composite
@@ -85,14 +86,14 @@ def cases(draw: st.DrawFn) -> Case:
     heads = draw(st.integers(1, 4))
     embed = heads * draw(st.integers(1, 3)) + (draw(st.integers(1, heads - 1)) if heads > 1 and rare(draw) else 0)
     length, source = draw(st.integers(1, 5)), draw(st.integers(1, 5))
-    mode = draw(st.sampled_from(["self", "shared", "three"]))
+    mode = draw(sampled(["self", "shared", "three"]))
     args: dict[str, Any] = {"num_heads": heads, "need_weights": draw(st.booleans())}
     for key, values in (
         ("bias", st.booleans()),
         ("add_bias_kv", st.booleans()),
         ("add_zero_attn", st.booleans()),
         ("average_attn_weights", st.booleans()),
-        ("dropout", st.sampled_from([0.0, 0.25])),
+        ("dropout", sampled([0.0, 0.25])),
     ):
         if draw(st.booleans()):
             args[key] = draw(values)
@@ -105,7 +106,7 @@ def cases(draw: st.DrawFn) -> Case:
         elif mode == "shared" and "vdim" in args and not rare(draw):
             args["kdim"] = args["vdim"]
     if rare(draw):
-        args["embed_dim"] = draw(st.sampled_from([embed, embed + 1]))
+        args["embed_dim"] = draw(sampled([embed, embed + 1]))
     kdim, vdim = args.get("kdim", embed), args.get("vdim", embed)
     if rare(draw):
         kdim = draw(st.integers(1, 6))  # a key whose features may not match
@@ -130,7 +131,7 @@ def cases(draw: st.DrawFn) -> Case:
 
 
 def mask_dtype(draw: st.DrawFn) -> str:
-    return "float64" if rare(draw, 20) else "int64" if rare(draw, 20) else draw(st.sampled_from(["bool", "float32"]))
+    return "float64" if rare(draw, 20) else "int64" if rare(draw, 20) else draw(sampled(["bool", "float32"]))
 
 
 # -- the two sides ---------------------------------------------------------------------------

@@ -16,6 +16,7 @@ torch = pytest.importorskip("torch")
 torchinfo = pytest.importorskip("torchinfo")
 
 from state_check import assert_state_matches  # noqa: E402
+from strategy_cache import sampled  # noqa: E402
 from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
 
 import archspec  # noqa: E402
@@ -51,12 +52,12 @@ def cases(draw: st.DrawFn) -> tuple[dict[str, Any], tuple[int, ...], str]:
     if draw(st.booleans()):
         args["padding_idx"] = draw(st.integers(-count - 2, count + 1))
     if draw(st.booleans()):
-        args["max_norm"] = draw(st.sampled_from([0.5, 1.0, 3]))
-        args["norm_type"] = draw(st.sampled_from([1.0, 2.0, 3.5]))
+        args["max_norm"] = draw(sampled([0.5, 1.0, 3]))
+        args["norm_type"] = draw(sampled([1.0, 2.0, 3.5]))
     args["scale_grad_by_freq"] = draw(st.booleans())
     args["sparse"] = draw(st.booleans())
     shape = tuple(draw(st.lists(st.integers(1, 4), max_size=3)))
-    return args, shape, draw(st.sampled_from(ID_DTYPES))
+    return args, shape, draw(sampled(ID_DTYPES))
 
 
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -88,13 +89,13 @@ def test_embedding_matches_torch(case: tuple[dict[str, Any], tuple[int, ...], st
 @st.composite
 def bag_cases(draw: st.DrawFn) -> tuple[dict[str, Any], tuple[int, ...], str, tuple[tuple[int, ...], str] | None]:
     args, _, dtype = draw(cases())
-    args["mode"] = draw(st.sampled_from(["sum", "mean", "max"]))
+    args["mode"] = draw(sampled(["sum", "mean", "max"]))
     args["include_last_offset"] = draw(st.booleans())
     shape = tuple(draw(st.lists(st.integers(1, 5), min_size=0, max_size=2)))
     weights = None
     if draw(st.booleans()):
         weights_shape = shape if draw(st.integers(0, 3)) else tuple(draw(st.lists(st.integers(1, 5), max_size=2)))
-        weights = (weights_shape, draw(st.sampled_from(["float32", "float32", "float64"])))
+        weights = (weights_shape, draw(sampled(["float32", "float32", "float64"])))
     return args, shape, dtype, weights
 
 

@@ -32,6 +32,7 @@ from pydantic import ValidationError
 torch = pytest.importorskip("torch")
 torchinfo = pytest.importorskip("torchinfo")
 from state_check import assert_state_matches  # noqa: E402
+from strategy_cache import sampled  # noqa: E402
 from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
 
 from archspec.compiler.elaborate import infer_types  # noqa: E402
@@ -52,7 +53,7 @@ pytestmark = pytest.mark.usefixtures("module_one_thread")
 
 
 def one_in(draw: st.DrawFn, n: int) -> bool:
-    return draw(st.sampled_from(range(n))) == n - 1
+    return draw(sampled(range(n))) == n - 1
 
 
 @st.composite
@@ -65,20 +66,20 @@ def cases(draw: st.DrawFn, name: str) -> Case:
         if draw(st.booleans()):
             args[key] = draw(st.booleans())
     if draw(st.booleans()):
-        args["dropout"] = draw(st.sampled_from([0, 0.0, 0.25, 1, 1.0] + ([1.5] if one_in(draw, 8) else [])))
+        args["dropout"] = draw(sampled([0, 0.0, 0.25, 1, 1.0] + ([1.5] if one_in(draw, 8) else [])))
     if name == "RNN" and draw(st.booleans()):
-        args["nonlinearity"] = draw(st.sampled_from(["tanh", "relu", "relu"] + (["gelu"] if one_in(draw, 8) else [])))
+        args["nonlinearity"] = draw(sampled(["tanh", "relu", "relu"] + (["gelu"] if one_in(draw, 8) else [])))
     if name == "LSTM" and draw(st.booleans()):
         args["proj_size"] = draw(st.integers(0, hidden + 1))
     if one_in(draw, 8):
         args["batch_first"] = draw(st.booleans())
     length, features = draw(st.integers(0 if one_in(draw, 10) else 1, 5)), draw(st.integers(1, 5))
     if one_in(draw, 5):
-        args["input_size"] = draw(st.sampled_from([features, features, features + 1]))
+        args["input_size"] = draw(sampled([features, features, features + 1]))
     shape: tuple[int, ...] = (length, features)
     if one_in(draw, 12):
-        shape = draw(st.sampled_from([(features,), (length, features, 2)]))
-    dtype = "float32" if not one_in(draw, 10) else draw(st.sampled_from(["float64", "float16"]))
+        shape = draw(sampled([(features,), (length, features, 2)]))
+    dtype = "float32" if not one_in(draw, 10) else draw(sampled(["float64", "float16"]))
     return name, args, shape, dtype, draw(initial_states(name, args)) if one_in(draw, 3) else {}
 
 
@@ -90,11 +91,11 @@ def initial_states(draw: st.DrawFn, name: str, args: dict[str, Any]) -> dict[str
     rows = (2 if args.get("bidirectional") else 1) * args.get("num_layers", 1)
     states = {"h_0": (rows, out)} | ({"c_0": (rows, hidden)} if name == "LSTM" else {})
     if one_in(draw, 4):
-        role = draw(st.sampled_from(sorted(states)))
+        role = draw(sampled(sorted(states)))
         rows, size = states[role]
-        states[role] = draw(st.sampled_from([(rows + 1, size), (rows, size + 1), (size,)]))
+        states[role] = draw(sampled([(rows + 1, size), (rows, size + 1), (size,)]))
     if name == "LSTM" and one_in(draw, 8):
-        del states[draw(st.sampled_from(sorted(states)))]
+        del states[draw(sampled(sorted(states)))]
     return states
 
 

@@ -35,6 +35,7 @@ from hypothesis.control import currently_in_test_context, event  # noqa: E402
 from hypothesis_profiles import examples  # noqa: E402
 from pydantic import ValidationError  # noqa: E402
 from state_check import assert_state_matches  # noqa: E402
+from strategy_cache import sampled  # noqa: E402
 from torch import nn  # noqa: E402
 from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
 
@@ -94,20 +95,20 @@ def _mask_lengths(name: str, role: str, lengths: dict[str, int]) -> tuple[int, i
 
 @st.composite
 def transformer_case(draw: st.DrawFn) -> Case:
-    name = draw(st.sampled_from(TYPES))
+    name = draw(sampled(TYPES))
     cls = layer_types()[name]
-    nhead = draw(st.sampled_from([1, 1, 2, 3, 4]))
+    nhead = draw(sampled([1, 1, 2, 3, 4]))
     width = nhead * draw(st.integers(1, 3)) if draw(st.integers(0, 9)) else draw(st.integers(1, 8))
     args: dict[str, Any] = {"nhead": nhead}
     if draw(st.integers(0, 5)) == 0:
-        args["d_model"] = draw(st.sampled_from([width, width + 1]))
+        args["d_model"] = draw(sampled([width, width + 1]))
     args["dim_feedforward"] = draw(st.integers(1, 12))
     for key, values in {
-        "activation": st.sampled_from(["relu", "gelu"]),
+        "activation": sampled(["relu", "gelu"]),
         "norm_first": st.booleans(),
         "bias": st.booleans(),
-        "layer_norm_eps": st.sampled_from([1e-5, 1e-3, 0.5]),
-        "dropout": st.sampled_from([0.0, 0.1, 0.5]),
+        "layer_norm_eps": sampled([1e-5, 1e-3, 0.5]),
+        "dropout": sampled([0.0, 0.1, 0.5]),
     }.items():
         if draw(st.booleans()):
             args[key] = draw(values)
@@ -122,7 +123,7 @@ def transformer_case(draw: st.DrawFn) -> Case:
         args["num_decoder_layers"] = draw(st.integers(1, 2))
     for flag in FLAGS[name]:
         if draw(st.integers(0, 3)) == 0:
-            args[flag] = draw(st.sampled_from([False, True, True]))
+            args[flag] = draw(sampled([False, True, True]))
 
     roles = cls.input_roles
     lengths = _lengths(name, roles, draw(st.integers(1, 6)), draw(st.integers(1, 6)))
@@ -143,13 +144,13 @@ def transformer_case(draw: st.DrawFn) -> Case:
         if role in lengths or (draw(st.integers(0, 2)) and (role not in causal or not draw(st.integers(0, 9)))):
             continue
         target, source = _mask_lengths(name, role, lengths)
-        mask_dtype = draw(st.sampled_from(["bool"] * 6 + [dtype] * 6 + ["float64", "int64"]))
+        mask_dtype = draw(sampled(["bool"] * 6 + [dtype] * 6 + ["float64", "int64"]))
         if role in ATTENTION_MASKS:
             wrong = [(target, source + 1), (source,), (nhead, target, source)]
-            shape = draw(st.sampled_from([(target, source)] * 24 + wrong))
+            shape = draw(sampled([(target, source)] * 24 + wrong))
             batched = draw(st.integers(0, 9)) == 0
         else:
-            shape = draw(st.sampled_from([(source,)] * 24 + [(source + 1,), (target, source)]))
+            shape = draw(sampled([(source,)] * 24 + [(source + 1,), (target, source)]))
             batched = draw(st.integers(0, 15)) != 0
         inputs[role] = TensorType(shape, mask_dtype, batched)
     return name, args, inputs
