@@ -41,7 +41,7 @@ from archspec.compiler.ir import CompiledSpec, Node
 from archspec.compiler.pipeline import LoadedSpec
 from archspec.errors import ArchspecError, LayerError
 from archspec.frontend.source import parse_yaml
-from archspec.layers.base import Shape, TensorType
+from archspec.layers.base import Layer, LayerResult, Shape, TensorType
 from archspec.layers.registry import registry_version
 from archspec.safetext import escape_controls
 
@@ -289,10 +289,12 @@ class _Axis:
 
 @dataclass
 class _Probed:
-    """What a probe found at a size where the replay reached every node (what :func:`_rounding` reads)."""
+    """What a probe found at a size where the replay reached every node (what :func:`_rounding` reads):
+    the declared size's nodes, and per node its input types and result at this size."""
 
     input_shape: Shape
     nodes: list[Node]
+    found: list[tuple[list[TensorType], LayerResult]]
 
 
 class _Diverged(Exception):
@@ -368,12 +370,12 @@ class _Replay:
 
     def _infer(self, nodes: list[Node], inputs: dict[str, TensorType]) -> _Probed | None:
         types: dict[str, TensorType] = dict(inputs)
-        shapes: list[tuple[list[Shape], Any]] = []
+        found: list[tuple[list[TensorType], LayerResult]] = []
         for index, node in enumerate(nodes):
             self._check(index, types)
-            found = [types[s] for s in node.sources]
+            read = [types[s] for s in node.sources]
             try:
-                result, outputs = self.cache.infer(node.layer, found)
+                result, outputs = self.cache.infer(node.layer, read)
             except LayerError:
                 return None
             parts = self.parts[index]
@@ -385,13 +387,9 @@ class _Replay:
                 if len(outputs) != parts:
                     raise _Diverged
                 types.update((f"{node.path}.{i}", part) for i, part in enumerate(outputs))
-            shapes.append(([t.layer_shape() for t in found], result))
+            found.append((read, result))
         self._check(len(nodes), types)
-        probed = [
-            dataclasses.replace(node, input_shapes=in_shapes, result=result)
-            for node, (in_shapes, result) in zip(nodes, shapes, strict=True)
-        ]
-        return _Probed(inputs[self.first].shape, probed)
+        return _Probed(inputs[self.first].shape, nodes, found)
 
     def _check(self, index: int, types: dict[str, TensorType]) -> None:
         for sources, (read, seen) in self.checks.get(index, ()):
@@ -439,23 +437,41 @@ class _Exhausted(Exception):
 
 def _window(node: Node, rank: int, axis: int) -> tuple[int, int, int] | None:
     """``(input size, output size, stride)`` along ``axis`` when ``node`` is a strided window there."""
-    rule = node.layer.receptive() if node.result and node.input_shapes else None
-    if not isinstance(rule, tuple) or axis < 1:
+    return _strided(node.layer, node.result, node.input_shapes, rank, axis)
+
+
+def _strided(
+    layer: Layer, result: LayerResult | None, input_shapes: list[Shape] | None, rank: int, axis: int
+) -> tuple[int, int, int] | None:
+    rule = layer.receptive() if result and input_shapes else None
+    if not isinstance(rule, tuple) or axis < 1 or result is None or input_shapes is None:
         return None
-    shape_in, shape_out, stride = node.input_shapes[0], node.shape, rule[1]  # type: ignore[index]
+    shape_in, shape_out, stride = input_shapes[0], result.shape, rule[1]
     if len(shape_in) != rank or shape_out is None or len(shape_out) != rank or len(stride) != rank - 1:
         return None
     step = stride[axis - 1]
     return (shape_in[axis], shape_out[axis], step) if isinstance(step, int) and step > 1 else None
 
 
-def _rounding(compiled: CompiledSpec | _Probed, axis: int) -> str | None:
-    """The first strided window that rounds (``out * stride != in``), described; None: all exact."""
-    rank = len(compiled.input_shape)
+def _windows(compiled: CompiledSpec | _Probed, rank: int, axis: int) -> Iterator[tuple[str, tuple[int, int, int]]]:
+    """``(node path, window)`` of each strided window along ``axis``, in node order."""
+    if isinstance(compiled, _Probed):
+        for node, (read, result) in zip(compiled.nodes, compiled.found, strict=True):
+            window = _strided(node.layer, result, [t.layer_shape() for t in read], rank, axis)
+            if window is not None:
+                yield node.path, window
+        return
     for node in compiled.nodes:
         window = _window(node, rank, axis)
-        if window is not None and window[1] * window[2] != window[0]:
-            return f"'{node.path}' maps {window[0]} to {window[1]} at stride {window[2]}"
+        if window is not None:
+            yield node.path, window
+
+
+def _rounding(compiled: CompiledSpec | _Probed, axis: int) -> str | None:
+    """The first strided window that rounds (``out * stride != in``), described; None: all exact."""
+    for path, window in _windows(compiled, len(compiled.input_shape), axis):
+        if window[1] * window[2] != window[0]:
+            return f"'{path}' maps {window[0]} to {window[1]} at stride {window[2]}"
     return None
 
 
