@@ -132,14 +132,16 @@ def _source(path: Path, tmp_path: Path, overrides: dict[str, Any] | None = None)
     return source, import_file(file)
 
 
-def _same_as_build(model: Any, spec: Path | str, overrides: dict[str, Any]) -> None:
+def _same_as_build(model: Any, spec: Path | str, overrides: dict[str, Any], x: tuple[Any, ...] | None = None) -> None:
+    """Same state_dict keys, and with the built model's weights the same outputs (on ``x``, else a batch
+    at the spec's input shapes)."""
     torch.manual_seed(0)
     compiled = archspec.load(spec, **overrides)
     built = archspec.build(compiled).eval()
     model.eval()
     assert list(model.state_dict()) == list(built.state_dict())
     model.load_state_dict(built.state_dict(), strict=True)
-    x = example_inputs(compiled, batch=2, seed=1)
+    x = example_inputs(compiled, batch=2, seed=1) if x is None else x
     with torch.no_grad():
         torch.testing.assert_close(model(*x), built(*x), rtol=0, atol=0)
 
@@ -213,6 +215,7 @@ def test_resnet18_takes_any_depths_and_classes(num_classes: int, depths: list[in
             "num_classes": num_classes,
             "depths": depths,
         },
+        (torch.randn(2, 3, 64, 64, generator=torch.Generator().manual_seed(1)),),  # any size: global pooling
     )
 
 

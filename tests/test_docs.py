@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import re
 import shutil
 import subprocess
@@ -35,11 +37,26 @@ def specs(tmp_path: Path) -> Path:
     return folder
 
 
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str]:
+    """One ``archspec docs`` run over copies of the shipped specs, read by several tests:
+    (the specs' folder, the output folder beside it, what the run printed)."""
+    root = tmp_path_factory.mktemp("generated")
+    folder = root / "specs"
+    folder.mkdir()
+    for spec in SPECS:
+        shutil.copy(spec, folder / spec.name)
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        code = main(["docs", str(folder), "-o", str(root / "docs")])
+    assert code == 0
+    return folder, root / "docs", printed.getvalue()
+
+
 @needs_dot
-def test_pages_index_and_diagrams(specs: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    out = tmp_path / "docs"
-    assert main(["docs", str(specs), "-o", str(out)]) == 0
-    assert f"{len(SPECS)} spec(s), {2 * len(SPECS) + 1} file(s) written, 0 unchanged" in capsys.readouterr().out
+def test_pages_index_and_diagrams(generated: tuple[Path, Path, str]) -> None:
+    _, out, printed = generated
+    assert f"{len(SPECS)} spec(s), {2 * len(SPECS) + 1} file(s) written, 0 unchanged" in printed
     names = {p.name for p in out.iterdir()}
     assert names == {"index.md"} | {f"{p.stem}.md" for p in SPECS} | {f"{p.stem}.svg" for p in SPECS}
     for spec in SPECS:
@@ -69,10 +86,14 @@ def test_pages_index_and_diagrams(specs: Path, tmp_path: Path, capsys: pytest.Ca
 
 
 @needs_dot
-def test_rerun_rewrites_only_what_changed(specs: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    out = tmp_path / "docs"
-    assert main(["docs", str(specs), "-o", str(out)]) == 0
+def test_rerun_rewrites_only_what_changed(
+    generated: tuple[Path, Path, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    specs, out = tmp_path / "specs", tmp_path / "docs"  # the shared run's files, times kept, side by side again
+    shutil.copytree(generated[0], specs)
+    shutil.copytree(generated[1], out)
     before = snapshot(out)
+    assert before == snapshot(generated[1])
     assert main(["docs", str(specs), "-o", str(out)]) == 0
     assert "0 file(s) written" in capsys.readouterr().out
     assert snapshot(out) == before  # not even touched

@@ -266,3 +266,78 @@ def _rounding_in_torch(model: Any, size: int) -> list[str] | None:
     except RuntimeError:
         return None
     return found
+
+
+# -- the replay (shape inference alone over the declared expansion) against full elaboration ----
+
+
+def _scans(compiled: CompiledSpec, monkeypatch: pytest.MonkeyPatch) -> tuple[list[AxisSizes], list[AxisSizes]]:
+    """The scan as it runs (replaying), and with every probe elaborated in full; nothing kept between."""
+    from archspec.backends import sizes
+
+    monkeypatch.setattr(sizes, "_SCANS", {})
+    replayed = input_sizes(compiled)
+    with monkeypatch.context() as patched:
+
+        def diverge(self: Any, inputs: Any) -> Any:
+            raise sizes._Diverged
+
+        patched.setattr(sizes._Replay, "run", diverge)
+        patched.setattr(sizes, "_SCANS", {})
+        full = input_sizes(compiled)
+    return replayed, full
+
+
+@pytest.mark.parametrize("path", CASES, ids=lambda p: p.stem)
+def test_the_replay_answers_what_full_elaboration_answers(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    replayed, full = _scans(compile_spec(path), monkeypatch)
+    assert replayed == full
+
+
+READS = {
+    "a when reads in_shape": (
+        "input: {channels: 1, size: [8]}\nblocks:\n  head:\n    layers:\n"
+        '      - {type: Conv1d, out_channels: 1, kernel_size: 5, when: "${in_shape[1] > 6}"}\n'
+        "layers:\n  - {type: Conv1d, out_channels: 2, kernel_size: 1}\n  - {use: head}\n",
+        ["input size L (dim 2): smallest valid 1; no floor rounding at any valid size"],
+    ),  # the kernel-5 conv exists only above 6: a replay of the declared expansion would say 5
+    "in_channels after a flatten": (
+        "input: {channels: 1, size: [4]}\nblocks:\n  halves:\n    layers:\n"
+        '      - {type: Unflatten, dim: 1, unflattened_size: [2, "${in_channels // 2}"]}\n'
+        "layers:\n  - {type: Flatten}\n  - {use: halves}\n",
+        ["input size L (dim 2): smallest valid 2 (3 fails); no floor rounding at any valid size"],
+    ),  # the block's channels are the flattened size: [2, 2] replayed would hold only at 4
+    "outputs that depend on the size": (
+        "input: {shape: [6, 3]}\nlayers:\n  - {id: rows, type: unbind, dim: 1}\n"
+        "  - {id: fifth, type: Identity, inputs: [rows.4]}\n",
+        [
+            "input size axis 0 (dim 1): smallest valid 5; no floor rounding at any valid size",
+            "input size axis 1 (dim 2): smallest valid 1; no floor rounding at any valid size",
+        ],
+    ),  # 'rows.4' exists from 5 rows on
+}
+
+
+@pytest.mark.parametrize("spec, expected", READS.values(), ids=list(READS))
+def test_the_replay_elaborates_where_the_expansion_depends_on_the_size(
+    spec: str, expected: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    replayed, full = _scans(compile_spec(f"archspec: 1\nname: reads\n{spec}"), monkeypatch)
+    assert [a.text() for a in replayed] == [a.text() for a in full] == expected
+    assert replayed == full
+
+
+def test_a_spec_loaded_again_is_not_scanned_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    from archspec.backends import sizes
+
+    monkeypatch.setattr(sizes, "_SCANS", {})
+    probes: list[int] = []
+    probe = sizes._Axis.compile
+    monkeypatch.setattr(sizes._Axis, "compile", lambda self, n: probes.append(n) or probe(self, n))
+    text = (ROOT / "specs" / "vgg16.yaml").read_text()
+    first = input_sizes(compile_spec(text))
+    assert probes
+    probes.clear()
+    assert input_sizes(compile_spec(text)) == first and not probes  # another load of the same text
+    smaller = input_sizes(compile_spec(text, input_shapes={"input": (3, 200, 224)}))
+    assert probes and smaller != first  # other input shapes: scanned

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import ast
+import contextlib
 import copy
 import inspect
 import io
 import pickle
 import sys
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -253,6 +255,14 @@ def _leaf_and_module_shapes(
     Embedding of position ids held in a buffer); a module that returns several tensors (an LSTM),
     its raw result."""
     shapes: dict[str, Any] = {}
+    with _output_hooks(model, shapes, unbatched), torch.no_grad():
+        model(x)
+    return shapes
+
+
+@contextlib.contextmanager
+def _output_hooks(model: nn.Module, shapes: dict[str, Any], unbatched: frozenset[str]) -> Iterator[None]:
+    """While open, each module's forward records its output's shape into ``shapes`` (see above)."""
     handles = []
     for name, module in model.named_modules():
         if name:
@@ -264,14 +274,14 @@ def _leaf_and_module_shapes(
                     shapes[name] = tuple(output.shape if name in unbatched else output.shape[1:])
 
             handles.append(module.register_forward_hook(hook))
-    with torch.no_grad():
-        model(x)
-    for handle in handles:
-        handle.remove()
-    return shapes
+    try:
+        yield
+    finally:
+        for handle in handles:
+            handle.remove()
 
 
-def _functional_shapes(model: nn.Module, compiled: CompiledSpec, x: torch.Tensor) -> dict[str, Any]:
+def _functional_shapes(model: nn.Module, compiled: CompiledSpec, frames: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """Shapes of the values functional nodes (add, concat, permute, chunk, mean...) and held tensors have at run time.
 
     A functional node is a statement of its module's generated ``forward``: ``name = ...``, or
@@ -279,8 +289,8 @@ def _functional_shapes(model: nn.Module, compiled: CompiledSpec, x: torch.Tensor
     the order of the live children. A tracer records every local of the generated frames as the
     forward runs, so each statement's result is read back under its target name. A held tensor
     (Parameter, Buffer) is read from the module: its whole shape, as it has no batch dim.
+    ``frames``: :func:`_generated_frame_locals` of a forward.
     """
-    frames = _generated_frame_locals(model, x)
     shapes: dict[str, Any] = {}
     for module in compiled.root.modules():
         built = model.get_submodule(module.path)
@@ -317,8 +327,9 @@ def _per_sample(shape: Any, node: Node) -> Any:
     return shape[1:]
 
 
-def _generated_frame_locals(model: nn.Module, x: torch.Tensor) -> dict[str, dict[str, Any]]:
-    """Every local of every generated ``forward`` frame as it ran, by module path: name -> shape(s)."""
+def _generated_frame_locals(model: nn.Module, x: torch.Tensor) -> tuple[dict[str, dict[str, Any]], Any]:
+    """Every local of every generated ``forward`` frame as it ran, by module path: name -> shape(s);
+    and the model's output."""
     paths = {id(module): name for name, module in model.named_modules()}
     seen: dict[str, dict[str, Any]] = {}
 
@@ -343,10 +354,10 @@ def _generated_frame_locals(model: nn.Module, x: torch.Tensor) -> dict[str, dict
     sys.settrace(call)
     try:
         with torch.no_grad():
-            model(x)
+            output = model(x)
     finally:
         sys.settrace(previous)
-    return seen
+    return seen, output
 
 
 @pytest.mark.parametrize(
@@ -359,8 +370,10 @@ def test_static_shapes_equal_the_shapes_the_built_module_produces(spec: Path | s
     model = archspec.build(compiled).eval()
     x = batch(compiled, 1)
     unbatched = frozenset(path for path, t in compiled.types.items() if not t.batched)
-    runtime = _leaf_and_module_shapes(model, x, unbatched)
-    runtime.update(_functional_shapes(model, compiled, x))
+    runtime: dict[str, Any] = {}
+    with _output_hooks(model, runtime, unbatched):  # one forward: the hooks and the frames' locals
+        frames, output = _generated_frame_locals(model, x)
+    runtime.update(_functional_shapes(model, compiled, frames))
     live = {c.path for m in compiled.root.modules() for c in live_children(m)}
     checked = 0
     for node in compiled.nodes:
@@ -377,8 +390,7 @@ def test_static_shapes_equal_the_shapes_the_built_module_produces(spec: Path | s
         if module.path and module.path in live:
             assert runtime[module.path] == compiled.values[module.path], module.path
     assert checked == len([n for n in compiled.nodes if n.path in live]) > 0
-    with torch.no_grad():
-        assert tuple(model(x).shape) == (1, *compiled.output_shape)
+    assert tuple(output.shape) == (1, *compiled.output_shape)
 
 
 # -- torch's tooling ----------------------------------------------------------------------------

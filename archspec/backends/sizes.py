@@ -17,20 +17,32 @@ re-read) at other sizes of one axis, the other axes at their declared sizes.
   common multiple over strided windows of their stride times the cumulative stride before
   them (32 for ResNet-18). The class is found from one exact size, and its first valid
   member by probing ``r, r + M, ...``; AlexNet's 11x11 stride-4 stem is exact nowhere.
+
+A probe re-runs only shape inference over the declared size's nodes (:class:`_Replay`) while
+nothing the expansion read has changed: each node's number of outputs, and the input shapes of
+the block instances whose expressions mention ``in_shape``/``in_shapes`` (``in_channels``: the
+channels only). Up to the first node that fails, that is exactly what a full elaboration
+would do; where something the expansion read differs, the probe elaborates in full. A scan is
+kept per spec text, parameter values and input shapes, so summaries and docs pages of the same
+spec (loaded again or not) scan once.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
-import weakref
+from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
+from archspec.compiler.elaborate import Elaborator
 from archspec.compiler.ir import CompiledSpec, Node
-from archspec.errors import ArchspecError
-from archspec.layers.base import TensorType
+from archspec.compiler.pipeline import LoadedSpec
+from archspec.errors import ArchspecError, LayerError
+from archspec.frontend.source import parse_yaml
+from archspec.layers.base import Layer, LayerResult, Shape, TensorType
+from archspec.layers.registry import registry_version
 from archspec.safetext import escape_controls
 
 MAX_MULTIPLE = 512
@@ -153,14 +165,27 @@ def input_sizes(compiled: CompiledSpec) -> list[AxisSizes]:
     loaded = compiled.loaded
     if loaded is None or compiled.diagnostics:
         return []
-    key = (tuple((k, repr(v)) for k, v in compiled.params.items()), _shapes(compiled.inputs))
-    known = _SCANS.setdefault(loaded, {})
-    if key not in known:
-        known[key] = [_Axis(compiled, name, axis, label).sizes() for name, axis, label in scanned_axes(compiled)]
-    return known[key]
+    key = (
+        loaded.source.text,
+        loaded.budget,
+        registry_version(),
+        (SCAN_LIMIT, MAX_PROBE_NODES, MAX_MULTIPLE),
+        tuple((k, repr(v)) for k, v in compiled.params.items()),
+        _shapes(compiled.inputs),
+    )
+    found = _SCANS.get(key)
+    if found is None:
+        replay = _Replay(compiled)
+        found = [_Axis(compiled, name, axis, label, replay).sizes() for name, axis, label in scanned_axes(compiled)]
+        if len(_SCANS) >= MAX_KEPT_SCANS:
+            _SCANS.pop(next(iter(_SCANS)))
+        _SCANS[key] = found
+    return list(found)
 
 
-_SCANS: weakref.WeakKeyDictionary[Any, dict[tuple[Any, ...], list[AxisSizes]]] = weakref.WeakKeyDictionary()
+MAX_KEPT_SCANS = 64
+"""Scans kept (the oldest goes first): a spec's text is its whole definition, so a key never goes stale."""
+_SCANS: dict[tuple[Any, ...], list[AxisSizes]] = {}
 
 
 def _shapes(inputs: dict[str, TensorType]) -> tuple[tuple[str, tuple[int, ...]], ...]:
@@ -189,9 +214,10 @@ def _prefix(compiled: CompiledSpec, name: str) -> str:
 class _Axis:
     """The probes along one axis of one input."""
 
-    def __init__(self, compiled: CompiledSpec, name: str, axis: int, label: str) -> None:
+    def __init__(self, compiled: CompiledSpec, name: str, axis: int, label: str, replay: _Replay) -> None:
         self.compiled, self.name, self.axis, self.label = compiled, name, axis, label
         self.loaded = compiled.loaded
+        self.replay = replay
         self.declared = compiled.inputs[name].shape[axis]
         self.valid: dict[int, bool] = {self.declared: True}
         self.probes_left = max(1, MAX_PROBE_NODES // max(1, len(compiled.nodes)))
@@ -238,8 +264,8 @@ class _Axis:
             self.compile(n)
         return self.valid[n]
 
-    def compile(self, n: int) -> CompiledSpec | None:
-        """The spec compiled with this axis at ``n``, or None where a node fails (stopping at the first)."""
+    def compile(self, n: int) -> _Probed | CompiledSpec | None:
+        """The spec's nodes with this axis at ``n``, or None where a node fails (stopping at the first)."""
         if self.probes_left <= 0:
             raise _Exhausted
         self.probes_left -= 1
@@ -247,12 +273,162 @@ class _Axis:
         shape = list(inputs[self.name].shape)
         shape[self.axis] = n
         inputs[self.name] = inputs[self.name]._replace(shape=tuple(shape))
+        compiled: _Probed | CompiledSpec | None
         try:
-            compiled = self.loaded.elaborate(self.compiled.params, inputs, max_errors=0, reach=False)
-        except ArchspecError:
-            compiled = None
+            if not self.replay.worth_it:
+                raise _Diverged
+            compiled = self.replay.run(inputs)
+        except _Diverged:
+            try:
+                compiled = self.loaded.elaborate(self.compiled.params, inputs, max_errors=0, reach=False)
+            except ArchspecError:
+                compiled = None
         self.valid[n] = compiled is not None
         return compiled
+
+
+@dataclass
+class _Probed:
+    """What a probe found at a size where the replay reached every node (what :func:`_rounding` reads):
+    the declared size's nodes, and per node its input types and result at this size."""
+
+    input_shape: Shape
+    nodes: list[Node]
+    found: list[tuple[list[TensorType], LayerResult]]
+
+
+class _Diverged(Exception):
+    """The expansion read something that differs at this size: elaborate the probe in full."""
+
+
+class _Recorder(Elaborator):
+    """The elaboration pass, noting where each block instance binds its ``in_*`` variables."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.entries: list[tuple[int, str, list[str]]] = []
+        """``(nodes made before it, block, the value paths of its inputs)`` per block instance."""
+
+    def _block_vars(self, node: Any, path: Any, scope: Any, block: str, sources: list[Any]) -> dict[str, Any]:
+        self.entries.append((len(self.nodes), block, [s.value or "" for s in sources]))
+        return super()._block_vars(node, path, scope, block, sources)
+
+
+class _Replay:
+    """Shape inference alone over the nodes the declared size expanded to (see the module docstring)."""
+
+    def __init__(self, compiled: CompiledSpec) -> None:
+        self.compiled = compiled
+        self.nodes: list[Node] | None = None
+        """Recorded at the first probe (a scan that probes nothing pays nothing)."""
+        self.answered = self.diverged = 0
+
+    @property
+    def worth_it(self) -> bool:
+        """False once most probes diverged (Swin reads its maps' sizes everywhere): elaborate in full."""
+        return self.diverged < 2 or self.diverged <= self.answered
+
+    def _record(self) -> list[Node]:
+        compiled = self.compiled
+        loaded: LoadedSpec = compiled.loaded
+        self.cache = loaded.cache
+        self.first = next(iter(compiled.inputs))
+        made: list[_Recorder] = []
+
+        def recorder(*args: Any, **kwargs: Any) -> _Recorder:
+            made.append(_Recorder(*args, **kwargs))
+            return made[-1]
+
+        dataclasses.replace(loaded, make_elaborator=recorder).elaborate(
+            compiled.params, compiled.inputs, max_errors=0, reach=False
+        )
+        elaborated = made[-1]
+        self.parts = [elaborated.parts.get(node.path) for node in elaborated.nodes]
+        reads = _shape_reads(loaded)
+        self.checks: dict[int, list[tuple[list[str], Any]]] = {}
+        """Before node ``i``: the block inputs whose shapes (or channels) the expansion read, as declared."""
+        for index, block, sources in elaborated.entries:
+            read = reads.get(block)
+            if read is not None:
+                seen = _read(read, [elaborated.types[s] for s in sources])
+                self.checks.setdefault(index, []).append((sources, (read, seen)))
+        self.nodes = elaborated.nodes
+        return self.nodes
+
+    def run(self, inputs: dict[str, TensorType]) -> _Probed | None:
+        """The nodes inferred at these inputs; None at the first node that fails.
+
+        Raises _Diverged where a node's output count or a read block input differs from the declared size."""
+        nodes = self._record() if self.nodes is None else self.nodes
+        try:
+            found = self._infer(nodes, inputs)
+        except _Diverged:
+            self.diverged += 1
+            raise
+        self.answered += 1
+        return found
+
+    def _infer(self, nodes: list[Node], inputs: dict[str, TensorType]) -> _Probed | None:
+        types: dict[str, TensorType] = dict(inputs)
+        found: list[tuple[list[TensorType], LayerResult]] = []
+        for index, node in enumerate(nodes):
+            self._check(index, types)
+            read = [types[s] for s in node.sources]
+            try:
+                result, outputs = self.cache.infer(node.layer, read)
+            except LayerError:
+                return None
+            parts = self.parts[index]
+            if isinstance(outputs, TensorType):
+                if parts is not None:
+                    raise _Diverged
+                types[node.path] = outputs
+            else:
+                if len(outputs) != parts:
+                    raise _Diverged
+                types.update((f"{node.path}.{i}", part) for i, part in enumerate(outputs))
+            found.append((read, result))
+        self._check(len(nodes), types)
+        return _Probed(inputs[self.first].shape, nodes, found)
+
+    def _check(self, index: int, types: dict[str, TensorType]) -> None:
+        for sources, (read, seen) in self.checks.get(index, ()):
+            if _read(read, [types[s] for s in sources]) != seen:
+                raise _Diverged
+
+
+def _read(what: str, types: list[TensorType]) -> Any:
+    """What a block's expressions can read of its inputs: ``shapes`` (in_shape, in_shapes) or ``channels``."""
+    return [t.shape for t in types] if what == "shapes" else types[0].shape[:1]
+
+
+def _shape_reads(loaded: LoadedSpec) -> dict[str, str]:
+    """Per block: ``shapes`` where a text in its definition mentions ``in_shape`` (or ``in_shapes``),
+    else ``channels`` where one mentions ``in_channels``. Read from the spec's text: a mention
+    anywhere (a parameter default, a ``when``, an argument) counts."""
+    data, _ = parse_yaml(loaded.source.text, budget=loaded.budget)
+    blocks = data.get("blocks") if isinstance(data, dict) else None
+    reads: dict[str, str] = {}
+    for name, definition in (blocks or {}).items() if isinstance(blocks, dict) else ():
+        texts = [t for t in _strings(definition) if "in_" in t]
+        if any("in_shape" in t for t in texts):
+            reads[str(name)] = "shapes"
+        elif any("in_channels" in t for t in texts):
+            reads[str(name)] = "channels"
+    return reads
+
+
+def _strings(value: Any) -> Iterator[str]:
+    """Every string in parsed YAML, keys too."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _strings(key)
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
 
 
 class _Exhausted(Exception):
@@ -261,23 +437,41 @@ class _Exhausted(Exception):
 
 def _window(node: Node, rank: int, axis: int) -> tuple[int, int, int] | None:
     """``(input size, output size, stride)`` along ``axis`` when ``node`` is a strided window there."""
-    rule = node.layer.receptive() if node.result and node.input_shapes else None
-    if not isinstance(rule, tuple) or axis < 1:
+    return _strided(node.layer, node.result, node.input_shapes, rank, axis)
+
+
+def _strided(
+    layer: Layer, result: LayerResult | None, input_shapes: list[Shape] | None, rank: int, axis: int
+) -> tuple[int, int, int] | None:
+    rule = layer.receptive() if result and input_shapes else None
+    if not isinstance(rule, tuple) or axis < 1 or result is None or input_shapes is None:
         return None
-    shape_in, shape_out, stride = node.input_shapes[0], node.shape, rule[1]  # type: ignore[index]
+    shape_in, shape_out, stride = input_shapes[0], result.shape, rule[1]
     if len(shape_in) != rank or shape_out is None or len(shape_out) != rank or len(stride) != rank - 1:
         return None
     step = stride[axis - 1]
     return (shape_in[axis], shape_out[axis], step) if isinstance(step, int) and step > 1 else None
 
 
-def _rounding(compiled: CompiledSpec, axis: int) -> str | None:
-    """The first strided window that rounds (``out * stride != in``), described; None: all exact."""
-    rank = len(compiled.input_shape)
+def _windows(compiled: CompiledSpec | _Probed, rank: int, axis: int) -> Iterator[tuple[str, tuple[int, int, int]]]:
+    """``(node path, window)`` of each strided window along ``axis``, in node order."""
+    if isinstance(compiled, _Probed):
+        for node, (read, result) in zip(compiled.nodes, compiled.found, strict=True):
+            window = _strided(node.layer, result, [t.layer_shape() for t in read], rank, axis)
+            if window is not None:
+                yield node.path, window
+        return
     for node in compiled.nodes:
         window = _window(node, rank, axis)
-        if window is not None and window[1] * window[2] != window[0]:
-            return f"'{node.path}' maps {window[0]} to {window[1]} at stride {window[2]}"
+        if window is not None:
+            yield node.path, window
+
+
+def _rounding(compiled: CompiledSpec | _Probed, axis: int) -> str | None:
+    """The first strided window that rounds (``out * stride != in``), described; None: all exact."""
+    for path, window in _windows(compiled, len(compiled.input_shape), axis):
+        if window[1] * window[2] != window[0]:
+            return f"'{path}' maps {window[0]} to {window[1]} at stride {window[2]}"
     return None
 
 
