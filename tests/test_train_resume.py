@@ -1,8 +1,10 @@
 """Kill -9 a real ``archspec train`` process mid-epoch, ``--resume``, and get exactly the uninterrupted run.
 
-Only the runs that are killed are processes of their own (each one pays torch's import); the uninterrupted
-reference and the last ``--resume``, which finishes the killed run, train in this process on one thread as the
-killed processes do, so the comparison stays bit for bit.
+The killed runs and the ``--resume`` that finishes them are processes of their own, each starting fresh as a
+user's would (a resume in this process could inherit state from an earlier run here and hide a bug that
+only a fresh process shows). The uninterrupted reference trains in this process, on one thread as the
+processes do, so the comparison stays bit for bit: a result that depended on what this process did before would
+make the test fail, never pass.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from train_helpers import cli, metrics, subprocess_env, tiny_spec, without_time  # noqa: E402
+from train_helpers import cli, metrics, run_archspec, subprocess_env, tiny_spec, without_time  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -61,6 +63,11 @@ def step_line(epoch: int, step: int, epochs: int = 3) -> str:
     return f"epoch {epoch}/{epochs} [{step}/"
 
 
+def early(steps: int, chance: random.Random) -> int:
+    """A batch in the first third of an epoch: the process is killed well before the epoch's checkpoint."""
+    return chance.randint(1, steps // 3)
+
+
 def any_moment(steps: int, chance: random.Random) -> tuple[str, float]:
     """A kill point anywhere from epoch 2's first batch to the middle of epoch 3 (epochs of ``steps`` batches):
     mid-batch, or after epoch 2's last batch while it validates and writes its checkpoint."""
@@ -84,11 +91,11 @@ def test_sigkill_at_any_moment_then_resume_equals_an_uninterrupted_run(
     chance = random.Random()
 
     out = str(tmp_path / "killed")
-    # 1: in the first half of epoch 1, before any checkpoint exists
-    kill_when([*args, "--out", out], tmp_path, step_line(1, chance.randint(1, steps // 2)))
+    # 1: in the first third of epoch 1, before any checkpoint exists
+    kill_when([*args, "--out", out], tmp_path, step_line(1, early(steps, chance)))
     assert not (tmp_path / "killed" / "last.pt").exists()
-    # 2: in the first half of epoch 2 (epoch 1 checkpointed)
-    log = kill_when([*args, "--out", out, "--resume"], tmp_path, step_line(2, chance.randint(1, steps // 2)))
+    # 2: in the first third of epoch 2 (epoch 1 checkpointed)
+    log = kill_when([*args, "--out", out, "--resume"], tmp_path, step_line(2, early(steps, chance)))
     assert "no checkpoint in" in log
     assert len(metrics(tmp_path / "killed")) == 1
     # 3: at a random moment of the rest (mid-epoch, or while validating and checkpointing, or after)
@@ -96,9 +103,9 @@ def test_sigkill_at_any_moment_then_resume_equals_an_uninterrupted_run(
     log = kill_when([*args, "--out", out, "--resume"], tmp_path, marker, delay=delay)
     assert f"resumed from {out}{os.sep}last.pt after epoch 1/3" in log
     # finish
-    assert cli(*args, "--out", out, "--resume") == 0
-    stdout = capsys.readouterr().out
-    assert "resumed from" in stdout and "best validation accuracy" in stdout
+    final = run_archspec(*args, "--out", out, "--resume", cwd=tmp_path)
+    assert final.returncode == 0, final.stdout + final.stderr
+    assert "resumed from" in final.stdout and "best validation accuracy" in final.stdout
 
     a = torch.load(tmp_path / "reference" / "last.pt", weights_only=True)
     b = torch.load(tmp_path / "killed" / "last.pt", weights_only=True)
@@ -126,20 +133,21 @@ def test_sigkill_then_resume_of_a_language_model_equals_an_uninterrupted_run(
     from train_helpers import token_spec, token_stream
 
     spec = token_spec(tmp_path, lm=True)
-    np.savez(tmp_path / "stream.npz", tokens=token_stream(8 * 400 + 1))  # 320 training windows, 40 batches
-    steps = 40
+    np.savez(tmp_path / "stream.npz", tokens=token_stream(8 * 800 + 1))  # 640 training windows, 80 batches
+    steps = 80
     args = ["train", str(spec), "--task", "lm", "--data", f"tokens:{tmp_path / 'stream.npz'}", "--epochs", "3"]
     args += ["--batch-size", "8", "--seed", "11", "--optimizer", "adamw", "--scheduler", "onecycle", "--device", "cpu"]
     assert cli(*args, "--out", tmp_path / "reference") == 0
     capsys.readouterr()
     chance = random.Random()
     out = str(tmp_path / "killed")
-    kill_when([*args, "--out", out], tmp_path, step_line(2, chance.randint(1, steps // 2)))
+    kill_when([*args, "--out", out], tmp_path, step_line(2, early(steps, chance)))
     assert len(metrics(tmp_path / "killed")) == 1
     marker, delay = any_moment(steps, chance)
     kill_when([*args, "--out", out, "--resume"], tmp_path, marker, delay=delay)
-    assert cli(*args, "--out", out, "--resume") == 0
-    assert "best validation perplexity" in capsys.readouterr().out
+    final = run_archspec(*args, "--out", out, "--resume", cwd=tmp_path)
+    assert final.returncode == 0, final.stdout + final.stderr
+    assert "best validation perplexity" in final.stdout
     a = torch.load(tmp_path / "reference" / "last.pt", weights_only=True)
     b = torch.load(tmp_path / "killed" / "last.pt", weights_only=True)
     assert all(torch.equal(a["model"][k], b["model"][k]) for k in a["model"])
