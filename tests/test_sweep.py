@@ -159,10 +159,24 @@ def test_unknown_parameter_is_a_dropped_point_saying_so(capsys: pytest.CaptureFi
     assert err.startswith("dropped #0 widht=1: ") and "widht" in err
 
 
-@pytest.mark.slow
-def test_train_runs_each_kept_point_in_its_own_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_train_runs_each_kept_point_in_its_own_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, one_thread: None
+) -> None:
+    """Each kept point's ``python -m archspec train ...`` command runs here, through ``archspec.cli.main`` as
+    ``python -m archspec`` would run it (a process of its own would import torch again for each point)."""
+    import subprocess
+    import sys
+
     from train_helpers import tiny_spec
 
+    commands: list[list[str]] = []
+
+    def run_here(command: list[str], check: bool = False) -> subprocess.CompletedProcess[str]:
+        assert command[:4] == [sys.executable, "-m", "archspec", "train"] and not check, command
+        commands.append(command)
+        return subprocess.CompletedProcess(command, cli(*command[3:]))
+
+    monkeypatch.setattr("archspec.commands.sweep.subprocess.run", run_here)
     spec = tiny_spec(tmp_path, classes=2)
     out = tmp_path / "sweep"
     code = cli(
@@ -186,6 +200,10 @@ def test_train_runs_each_kept_point_in_its_own_folder(tmp_path: Path, capsys: py
     points = json.loads((out / "sweep.json").read_text())["points"]
     assert "val_acc" in points[0]["metrics"] and "metrics" not in points[1]
     assert "val_acc" in captured.out
+    assert [command[command.index("--out") + 1] for command in commands] == [
+        str(out / "point-000"),
+        str(out / "point-002"),
+    ]
 
 
 def test_without_matplotlib_the_tables_are_still_written(
