@@ -40,7 +40,6 @@ from archspec.compiler.elaborate import Elaborator
 from archspec.compiler.ir import CompiledSpec, Node
 from archspec.compiler.pipeline import LoadedSpec
 from archspec.errors import ArchspecError, LayerError
-from archspec.frontend.source import parse_yaml
 from archspec.layers.base import Layer, LayerResult, Shape, TensorType
 from archspec.layers.registry import registry_version
 from archspec.safetext import escape_controls
@@ -404,13 +403,11 @@ def _read(what: str, types: list[TensorType]) -> Any:
 
 def _shape_reads(loaded: LoadedSpec) -> dict[str, str]:
     """Per block: ``shapes`` where a text in its definition mentions ``in_shape`` (or ``in_shapes``),
-    else ``channels`` where one mentions ``in_channels``. Read from the spec's text: a mention
+    else ``channels`` where one mentions ``in_channels``. Read from the typed definitions: a mention
     anywhere (a parameter default, a ``when``, an argument) counts."""
-    data, _ = parse_yaml(loaded.source.text, budget=loaded.budget)
-    blocks = data.get("blocks") if isinstance(data, dict) else None
     reads: dict[str, str] = {}
-    for name, definition in (blocks or {}).items() if isinstance(blocks, dict) else ():
-        texts = [t for t in _strings(definition) if "in_" in t]
+    for name, definition in loaded.spec.blocks.items():
+        texts = [t for t in _strings(definition.model_dump()) if "in_" in t]
         if any("in_shape" in t for t in texts):
             reads[str(name)] = "shapes"
         elif any("in_channels" in t for t in texts):
@@ -419,7 +416,7 @@ def _shape_reads(loaded: LoadedSpec) -> dict[str, str]:
 
 
 def _strings(value: Any) -> Iterator[str]:
-    """Every string in parsed YAML, keys too."""
+    """Every string in a block definition's data, keys too."""
     if isinstance(value, str):
         yield value
     elif isinstance(value, dict):
