@@ -55,26 +55,6 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         raise ArgumentError(message, self.format_usage(), self.prog)
 
-    def _get_formatter(self) -> argparse.HelpFormatter:
-        # argparse makes a formatter for every add_argument; given no width, it imports shutil (and
-        # bz2, lzma) for the terminal's, a cost every validate paid
-        return self.formatter_class(prog=self.prog, width=_columns() - 2)  # type: ignore[call-arg]
-
-
-def _columns() -> int:
-    """The terminal's width as ``shutil.get_terminal_size().columns`` finds it: ``COLUMNS``, else
-    the terminal of the standard output, else 80."""
-    try:
-        columns = int(os.environ["COLUMNS"])
-    except (KeyError, ValueError):
-        columns = 0
-    if columns <= 0:
-        try:
-            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
-        except (AttributeError, ValueError, OSError):
-            columns = 0
-    return columns or 80
-
 
 def parser(command: str | None = None) -> argparse.ArgumentParser:
     """The argument parser; with a known ``command``, only that command's module is imported.
