@@ -28,7 +28,6 @@ from __future__ import annotations
 import ast
 import textwrap
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any
 
 from archspec.backends import pysource
@@ -241,7 +240,7 @@ class ClassWriter:
 
         changed = {} if self.spec_defaults else overridden(self.compiled)  # compiled with --set: those are the defaults
         declared = [
-            replace(declare(k, v), default=changed[k], required=False) if k in changed else declare(k, v)
+            declare(k, v)._replace(default=changed[k], required=False) if k in changed else declare(k, v)
             for k, v in self.spec.params.items()
         ]
         for decl in declared:

@@ -17,8 +17,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any, NoReturn
+from typing import Any, NamedTuple, NoReturn
 
 from pydantic import BaseModel, ValidationError
 
@@ -52,9 +51,12 @@ ValidNode = Layer | DeferredLayer | Group | BlockUse
 TypedNode = ValidNode | InvalidNode
 
 
-@dataclass(frozen=True)
-class Ref:
-    """A value as seen from one scope: its sibling name there, and its global value path."""
+class Ref(NamedTuple):
+    """A value as seen from one scope: its sibling name there, and its global value path.
+
+    The compile's private classes are named tuples and plain classes rather than dataclasses:
+    a dataclass costs about a millisecond to create (it compiles each method it generates),
+    paid at every ``validate``'s start, and one ``Ref`` is made per node."""
 
     local: str
     value: str | None
@@ -64,18 +66,31 @@ class Ref:
 FAILED = Ref("<failed>", None)
 
 
-@dataclass
 class Scope:
     """Where nodes are being added: a module, the names visible there, the variables."""
 
-    module: Subgraph
-    refs: dict[str, Ref]
-    last: Ref
-    vars: dict[str, Any]
-    blocks: tuple[str, ...] = ()
-    later_ids: set[str] = field(default_factory=set)
-    names: set[str] = field(default_factory=set)
-    """Attribute names already taken in ``module`` (shared by inline scopes of the same module)."""
+    def __init__(
+        self,
+        module: Subgraph,
+        refs: dict[str, Ref],
+        last: Ref,
+        vars: dict[str, Any],
+        blocks: tuple[str, ...] = (),
+        names: set[str] | None = None,
+    ) -> None:
+        self.module = module
+        self.refs = refs
+        self.last = last
+        self.vars = vars
+        self.blocks = blocks
+        self.sequences: tuple[list[TypedNode], ...] = ()
+        """The node lists being walked in this scope, outermost first."""
+        self.names = set() if names is None else names
+        """Attribute names already taken in ``module`` (shared by inline scopes of the same module)."""
+
+    def later_ids(self) -> set[str]:
+        """The literal ids of :attr:`sequences`, for "defined later" errors (so worked out only for one)."""
+        return {i for items in self.sequences for item in items if (i := _literal_id(item)) is not None}
 
     def define(self, name: str | None, ref: Ref) -> None:
         if name is not None:
@@ -83,15 +98,13 @@ class Scope:
         self.last = ref
 
 
-@dataclass
 class _RepeatFrame:
     """An active ``repeat`` for the node budget's projection."""
 
-    path: KeyPath
-    count: int
-    remaining: int = 0
-    start: int = 0
-    first_copy: int = 0
+    def __init__(self, path: KeyPath, count: int) -> None:
+        self.path = path
+        self.count = count
+        self.remaining = self.start = self.first_copy = 0
 
     def projected(self, done: int) -> int:
         """Nodes its remaining copies will add, each as large as the first (or this one so far)."""
@@ -106,26 +119,25 @@ class _Stop(Exception):
     """Abandon the whole spec: a budget is exhausted (already reported)."""
 
 
-@dataclass
 class ElaborationCache:
     """Work that depends only on the typed spec and the values substituted into it: shared by every
     compile of one :class:`~archspec.compiler.pipeline.LoadedSpec` (sweeps, the input-size scan).
     Keys hold ``id()`` of typed nodes, so the cache must not outlive the typed spec."""
 
-    plans: dict[int, _Plan] = field(default_factory=dict)
-    """How to substitute each typed layer, worked out once."""
-    layers: dict[tuple[Any, ...], Layer] = field(default_factory=dict)
-    """Validated layers by typed layer and substituted values (layers are frozen: nodes share them)."""
-
-    names: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    """The free names of each expression text."""
-    values: dict[tuple[Any, ...], Any] = field(default_factory=dict)
-    """Scalar expression results by text and the values of its free names."""
-    variants: dict[tuple[int, str], Any] = field(default_factory=dict)
-    """Derived copies of typed nodes (a repeat's first and later copies), made once."""
-    inferred: dict[tuple[Any, ...], tuple[Layer, LayerResult, Any]] = field(default_factory=dict)
-    """Inference results by layer and input types (a layer repeated on the same input infers once).
-    Keyed by ``id(layer)``; the entry holds the layer, so that id is not reused while it is cached."""
+    def __init__(self) -> None:
+        self.plans: dict[int, _Plan] = {}
+        """How to substitute each typed layer, worked out once."""
+        self.layers: dict[tuple[Any, ...], Layer] = {}
+        """Validated layers by typed layer and substituted values (layers are frozen: nodes share them)."""
+        self.names: dict[str, tuple[str, ...]] = {}
+        """The free names of each expression text."""
+        self.values: dict[tuple[Any, ...], Any] = {}
+        """Scalar expression results by text and the values of its free names."""
+        self.variants: dict[tuple[int, str], Any] = {}
+        """Derived copies of typed nodes (a repeat's first and later copies), made once."""
+        self.inferred: dict[tuple[Any, ...], tuple[Layer, LayerResult, Any]] = {}
+        """Inference results by layer and input types (a layer repeated on the same input infers once).
+        Keyed by ``id(layer)``; the entry holds the layer, so that id is not reused while it is cached."""
 
     def remember(self, key: tuple[Any, ...], layer: Layer) -> None:
         if len(self.layers) >= MAX_CACHED_LAYERS:
@@ -184,8 +196,7 @@ MAX_CACHED_LAYERS = 100_000
 _UNBOUND = object()
 
 
-@dataclass
-class _Plan:
+class _Plan(NamedTuple):
     """What substituting one layer model needs, worked out once per model."""
 
     fixed: dict[str, Any]
@@ -267,16 +278,15 @@ class Elaborator:
 
     # -- sequences and nodes -----------------------------------------------------------------
     def sequence(self, items: list[TypedNode], path: KeyPath, scope: Scope) -> None:
-        outer_later = scope.later_ids
-        scope.later_ids = {i for item in items if (i := _literal_id(item)) is not None} | outer_later
+        outer = scope.sequences
+        scope.sequences = (*outer, items)
         for index, item in enumerate(items):
             self.node(item, (*path, index), scope)
-        scope.later_ids = outer_later
+        scope.sequences = outer
 
     def node(self, node: TypedNode, path: KeyPath, scope: Scope) -> None:
-        literal_id = _literal_id(node)
         if isinstance(node, InvalidNode):
-            scope.define(literal_id, FAILED)  # reported by the validation pass
+            scope.define(_literal_id(node), FAILED)  # reported by the validation pass
             return
         try:
             if node.when is not None and not self._flag(node.when, scope.vars, (*path, "when")):
@@ -286,7 +296,7 @@ class Elaborator:
             else:
                 self.repeated(node, path, scope)
         except _Skip:
-            scope.define(literal_id, FAILED)
+            scope.define(_literal_id(node), FAILED)
 
     def _dropped(self, node: ValidNode, path: KeyPath, scope: Scope) -> None:
         """A dropped node passes its first input through, for explicit and implicit readers alike."""
@@ -397,6 +407,8 @@ class Elaborator:
 
     # -- names and references ----------------------------------------------------------------
     def _evaluated_id(self, node: ValidNode, scope: Scope, path: KeyPath) -> str:
+        if type(node.id) is str and "${" not in node.id:
+            return node.id  # the usual case: a name as written
         name = self.evaluate(node.id, scope.vars, (*path, "id"))
         if isinstance(name, int) and not isinstance(name, bool) and name >= 0:
             return str(name)
@@ -407,20 +419,20 @@ class Elaborator:
 
     def name(self, node: ValidNode, path: KeyPath, scope: Scope) -> tuple[str, str | None]:
         """(module attribute name, spec id): an explicit id, or the next index like nn.Sequential."""
-        where = (*path, "id")
         if node.id is None:
             name, spec_id = str(len(scope.module.children)), None
         else:
             name = spec_id = self._evaluated_id(node, scope, path)
             problem = id_problem(name)
             if problem:
-                self.error("bad-id", problem[0], where, problem[1])
+                self.error("bad-id", problem[0], (*path, "id"), problem[1])
                 raise _Skip
         if name in scope.refs or name in scope.names:
             hint = "ids must be unique per scope" + (
                 "; unnamed nodes are numbered by position, so numeric ids can clash with them" if name.isdigit() else ""
             )
-            self.error("duplicate-id", f"id '{name}' is already used in this scope", where if spec_id else path, hint)
+            where = (*path, "id") if spec_id else path
+            self.error("duplicate-id", f"id '{name}' is already used in this scope", where, hint)
             raise _Skip
         return name, spec_id
 
@@ -471,7 +483,7 @@ class Elaborator:
         hint: str | None
         if name == self_name:
             message, hint = f"node '{name}' refers to itself", "a node's inputs must be earlier nodes"
-        elif name in scope.later_ids:
+        elif name in scope.later_ids():
             message, hint = f"'{name}' is defined later", "a node can only take inputs from earlier nodes (no cycles)"
         else:
             message, hint = f"unknown node '{name}'", did_you_mean(str(name), scope.refs, what="node")
