@@ -185,7 +185,6 @@ def _constructor(cls: type[M], allow: bool) -> Callable[[dict[str, Any], dict[st
         plan.append((name, info.is_required(), info.default if constant else _UNSET, info))
     post_init = cls.__pydantic_post_init__
     private = cls.__private_attributes__
-    private_defaults = _private_defaults(cls) if post_init else None
     setattr_ = object.__setattr__
 
     def construct(values: dict[str, Any], extra: dict[str, Any]) -> M:
@@ -204,9 +203,7 @@ def _constructor(cls: type[M], allow: bool) -> Callable[[dict[str, Any], dict[st
         setattr_(instance, "__pydantic_fields_set__", {*values, *extra})
         setattr_(instance, "__pydantic_extra__", extra if allow else None)
         setattr_(instance, "__pydantic_private__", None)
-        if private_defaults is not None:
-            setattr_(instance, "__pydantic_private__", dict(private_defaults))
-        elif post_init:
+        if post_init:
             instance.model_post_init(None)
             if instance.__pydantic_private__ is not None:
                 for key, value in extra.items():
@@ -215,28 +212,6 @@ def _constructor(cls: type[M], allow: bool) -> Callable[[dict[str, Any], dict[st
         return instance
 
     return construct
-
-
-def _private_defaults(cls: type[BaseModel]) -> dict[str, Any] | None:
-    """The private attributes' values after ``model_post_init``, when all it does is set their constant
-    defaults; None where it may do more. Pydantic wraps its initialiser of private attributes once more
-    for every subclass level (``Conv2d``'s runs four times, ``ReLU``'s seven); a copy of the result costs one call."""
-    function = cls.model_post_init
-    while hasattr(function, "__wrapped__"):  # Pydantic's wrappers: initialise, then call the wrapped one
-        function = function.__wrapped__
-    if (function.__module__, function.__qualname__) != ("pydantic._internal._model_construction", _INIT_PRIVATE):
-        return None
-    defaults = {}
-    for name, attribute in cls.__private_attributes__.items():
-        if attribute.default_factory is not None or not (
-            type(attribute.default) in _IMMUTABLE or attribute.default == ()
-        ):
-            return None  # a factory, or a default Pydantic copies
-        defaults[name] = attribute.default
-    return defaults
-
-
-_INIT_PRIVATE = "init_private_attributes"
 
 
 _UNSET: Any = object()
