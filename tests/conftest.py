@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 
 import hypothesis_profiles
 import pytest
+
+# pytest rewrites the asserts of every test module it imports, ~6 CPU-s per process (each xdist worker
+# collects all of them), and caches the result beside the source only where bytecode may be written.
+# PYTHONDONTWRITEBYTECODE (set in some containers) would make every run pay it again; the cache lives in
+# git-ignored __pycache__ folders. Subprocesses the tests start keep the variable: they read, not write.
+sys.dont_write_bytecode = False
 
 hypothesis_profiles.load()
 
