@@ -2,10 +2,34 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Iterator
 
 import hypothesis_profiles
 import pytest
+
+# pytest rewrites the asserts of every test module it imports, ~6 CPU-s per process (each xdist worker
+# collects all of them), and caches the result beside the source only where bytecode may be written.
+# PYTHONDONTWRITEBYTECODE (set in some containers) would make every run pay it again; the cache lives in
+# git-ignored __pycache__ folders. Subprocesses the tests start keep the variable: they read, not write.
+sys.dont_write_bytecode = False
+
+
+def _a_share_of_the_cores_per_worker() -> None:
+    """Under xdist each worker is a process with torch's default of one thread per core: make test's 2 workers
+    ran 4 threads on 2 cores, and OpenMP's idle threads spin (test_parity alone: the same wall time, 20%
+    more CPU time than on one thread). Each worker gets its share of the cores (at least one thread) unless
+    OMP_NUM_THREADS says otherwise; the processes the tests start inherit it, as they would the user's."""
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "0"))
+    if workers and "OMP_NUM_THREADS" not in os.environ:
+        threads = max(1, (os.cpu_count() or 1) // workers)
+        os.environ["OMP_NUM_THREADS"] = str(threads)
+        if "torch" in sys.modules:  # read at import: too late for the variable alone
+            sys.modules["torch"].set_num_threads(threads)
+
+
+_a_share_of_the_cores_per_worker()
 
 hypothesis_profiles.load()
 

@@ -23,8 +23,12 @@ Shape = tuple[int, ...]
 Case = tuple[dict[str, Any], Shape]
 
 
+@cache
 def shapes(min_rank: int = 0, max_rank: int = 4) -> SearchStrategy[tuple[int, ...]]:
-    """A per-sample shape: channels (<= 8) first, then small spatial sizes (<= 10)."""
+    """A per-sample shape: channels (<= 8) first, then small spatial sizes (<= 10).
+
+    Made once per pair of ranks: ``@st.composite`` parses the function's source each time it
+    decorates one (~2 ms), and composites call this for every draw."""
 
     @st.composite
     def draw_shape(draw: st.DrawFn) -> tuple[int, ...]:

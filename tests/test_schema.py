@@ -19,7 +19,7 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis_profiles import examples
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, validators
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from spec_mutations import mutated_specs
 
@@ -104,6 +104,42 @@ def schema_valid(data: Any) -> bool:
     return schema_validator().is_valid(data)
 
 
+_REMEMBERING: dict[int, tuple[Any, Any]] = {}
+
+
+def remembering_validator() -> Any:
+    """``schema_validator()`` that remembers which (``allOf``, instance) pairs passed, and skips them when met again.
+
+    The agreement test's specs are the shipped ones with one to three edits, so nearly every layer it
+    checks is one it checked before: jsonschema's ``allOf`` of ~150 ``if``/``then`` branches per layer was
+    90% of its time. Exact, not sampled: the schema has no ``$dynamicRef`` and no ``unevaluated*``, so
+    whether an instance passes a subschema depends on those two alone, and only passes are remembered
+    (a failure is evaluated again, with its errors). Instances are told apart by their JSON text with
+    sorted keys (``1``, ``1.0`` and ``true`` stay apart); one that has no JSON text is never remembered.
+    """
+    base = schema_validator()
+    if id(base) not in _REMEMBERING:  # one per schema: a test that registers a layer gets a new one
+        all_of = type(base).VALIDATORS["allOf"]
+        passed: set[tuple[int, str]] = set()
+
+        def remembered_all_of(validator: Any, subschemas: Any, instance: Any, schema: Any) -> Any:
+            try:
+                key = (id(subschemas), json.dumps(instance, sort_keys=True, allow_nan=False))
+            except (TypeError, ValueError):
+                yield from all_of(validator, subschemas, instance, schema)
+                return
+            if key in passed:
+                return
+            for error in all_of(validator, subschemas, instance, schema):
+                yield error
+                return  # is_valid stops at the first error; this instance did not pass
+            passed.add(key)
+
+        remembering = validators.extend(type(base), validators={"allOf": remembered_all_of})(base.schema)
+        _REMEMBERING[id(base)] = (base, remembering)
+    return _REMEMBERING[id(base)][1]
+
+
 @pytest.mark.parametrize("path", SPECS, ids=lambda p: p.stem)
 def test_both_accept_shipped_specs(path: Path) -> None:
     data = yaml.safe_load(path.read_text())
@@ -113,7 +149,7 @@ def test_both_accept_shipped_specs(path: Path) -> None:
 @settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(mutated_specs())
 def test_json_schema_and_pydantic_agree(data: Any) -> None:
-    assert pydantic_valid(data) == schema_valid(data), json.dumps(data)[:2000]
+    assert pydantic_valid(data) == remembering_validator().is_valid(data), json.dumps(data)[:2000]
 
 
 @pytest.mark.parametrize(
