@@ -295,6 +295,24 @@ def test_ctrl_c_stops_cleanly(spec: Path) -> None:
     assert "Traceback" not in err and "stopped" in err
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT")
+def test_ctrl_c_right_after_the_address_is_printed_stops_cleanly(
+    spec: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The Ctrl-C handler is in place before the address is printed: a SIGINT delivered the moment the
+    line is out (what test_ctrl_c_stops_cleanly does from outside, racing the server) stops it with 0."""
+    from archspec.commands import serve as command
+
+    def print_then_interrupt(*args: object, **kwargs: object) -> None:
+        print(*args, **kwargs)
+        if str(args[0]).startswith("archspec serve: http"):
+            signal.raise_signal(signal.SIGINT)  # handled before raise_signal returns
+
+    monkeypatch.setattr(command, "print", print_then_interrupt, raising=False)
+    assert main(["serve", str(spec), "--port", "0"]) == 0
+    assert "archspec serve: stopped" in capsys.readouterr().err
+
+
 def test_several_specs_are_listed_with_their_state(tmp_path: Path, spec: Path) -> None:
     broken = tmp_path / "broken.yaml"
     broken.write_text(

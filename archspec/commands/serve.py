@@ -35,22 +35,27 @@ def run(args: argparse.Namespace) -> int:
     paths = [_spec_path(text) for text in args.specs]
     from archspec.serve import start
 
-    try:
-        running = start(paths, host=args.host, port=args.port, expand=args.expand)
-    except OSError as exc:
-        raise _usage(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", "try another --port") from None
-    print(f"archspec serve: {running.url}  ({len(paths)} spec(s); Ctrl-C to stop)", flush=True)
     stop = threading.Event()
     main_thread = threading.current_thread() is threading.main_thread()
-    # Ctrl-C sets the event instead of raising KeyboardInterrupt wherever the main thread happens to be
+    # Ctrl-C sets the event instead of raising KeyboardInterrupt wherever the main thread happens to be;
+    # installed before the address is printed, so a Ctrl-C at any moment after that stops cleanly
     previous = signal.signal(signal.SIGINT, lambda *_: stop.set()) if main_thread else None
     try:
-        while not stop.wait(0.5):
-            pass
-    except KeyboardInterrupt:
-        pass  # a handler installed by the caller (not the main thread)
+        try:
+            running = start(paths, host=args.host, port=args.port, expand=args.expand)
+        except OSError as exc:
+            raise _usage(
+                f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", "try another --port"
+            ) from None
+        print(f"archspec serve: {running.url}  ({len(paths)} spec(s); Ctrl-C to stop)", flush=True)
+        try:
+            while not stop.wait(0.5):
+                pass
+        except KeyboardInterrupt:
+            pass  # a handler installed by the caller (not the main thread)
+        finally:
+            running.stop()
     finally:
-        running.stop()
         if main_thread:
             signal.signal(signal.SIGINT, previous)
     print("archspec serve: stopped", file=sys.stderr)
