@@ -318,6 +318,7 @@ class _Replay:
 
     def __init__(self, compiled: CompiledSpec) -> None:
         self.compiled = compiled
+        self.loaded: LoadedSpec = compiled.loaded
         self.nodes: list[Node] | None = None
         """Recorded at the first probe (a scan that probes nothing pays nothing)."""
         self.answered = self.diverged = 0
@@ -328,10 +329,7 @@ class _Replay:
         return self.diverged < 2 or self.diverged <= self.answered
 
     def _record(self) -> list[Node]:
-        compiled = self.compiled
-        loaded: LoadedSpec = compiled.loaded
-        self.cache = loaded.cache
-        self.first = next(iter(compiled.inputs))
+        compiled, loaded = self.compiled, self.loaded
         made: list[_Recorder] = []
 
         def recorder(*args: Any, **kwargs: Any) -> _Recorder:
@@ -374,7 +372,7 @@ class _Replay:
             self._check(index, types)
             read = [types[s] for s in node.sources]
             try:
-                result, outputs = self.cache.infer(node.layer, read)
+                result, outputs = self.loaded.cache.infer(node.layer, read)
             except LayerError:
                 return None
             parts = self.parts[index]
@@ -388,7 +386,7 @@ class _Replay:
                 types.update((f"{node.path}.{i}", part) for i, part in enumerate(outputs))
             found.append((read, result))
         self._check(len(nodes), types)
-        return _Probed(inputs[self.first].shape, nodes, found)
+        return _Probed(next(iter(inputs.values())).shape, nodes, found)
 
     def _check(self, index: int, types: dict[str, TensorType]) -> None:
         for sources, (read, seen) in self.checks.get(index, ()):
@@ -440,8 +438,10 @@ def _window(node: Node, rank: int, axis: int) -> tuple[int, int, int] | None:
 def _strided(
     layer: Layer, result: LayerResult | None, input_shapes: list[Shape] | None, rank: int, axis: int
 ) -> tuple[int, int, int] | None:
-    rule = layer.receptive() if result and input_shapes else None
-    if not isinstance(rule, tuple) or axis < 1 or result is None or input_shapes is None:
+    if result is None or not input_shapes or axis < 1:
+        return None
+    rule = layer.receptive()
+    if not isinstance(rule, tuple):
         return None
     shape_in, shape_out, stride = input_shapes[0], result.shape, rule[1]
     if len(shape_in) != rank or shape_out is None or len(shape_out) != rank or len(stride) != rank - 1:
@@ -453,13 +453,14 @@ def _strided(
 def _windows(compiled: CompiledSpec | _Probed, rank: int, axis: int) -> Iterator[tuple[str, tuple[int, int, int]]]:
     """``(node path, window)`` of each strided window along ``axis``, in node order."""
     if isinstance(compiled, _Probed):
-        for node, (read, result) in zip(compiled.nodes, compiled.found, strict=True):
-            window = _strided(node.layer, result, [t.layer_shape() for t in read], rank, axis)
-            if window is not None:
-                yield node.path, window
-        return
-    for node in compiled.nodes:
-        window = _window(node, rank, axis)
+        nodes: Iterator[tuple[Node, LayerResult | None, list[Shape] | None]] = (
+            (node, result, [t.layer_shape() for t in read])
+            for node, (read, result) in zip(compiled.nodes, compiled.found, strict=True)
+        )
+    else:
+        nodes = ((node, node.result, node.input_shapes) for node in compiled.nodes)
+    for node, result, input_shapes in nodes:
+        window = _strided(node.layer, result, input_shapes, rank, axis)
         if window is not None:
             yield node.path, window
 
